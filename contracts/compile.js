@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// Compile every contract in src/ with the pinned solc (JS API, standard JSON) and write
+// artifacts/<Contract>.json. `--check` recompiles into memory and fails if any committed
+// artifact differs (bytecode byte for byte, ABI, source hashes). `--out DIR` writes elsewhere.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const crypto = require("crypto");
+const solc = require("solc");
+
+const HERE = __dirname;
+const SRC = path.join(HERE, "src");
+const SETTINGS = {
+  evmVersion: "prague", // py-evm stops at Prague
+  optimizer: { enabled: true, runs: 200 },
+  viaIR: false,
+  outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } },
+};
+
+function sha256(text) {
+  return crypto.createHash("sha256").update(text).digest("hex");
+}
+
+function compile() {
+  const files = fs.readdirSync(SRC).filter((f) => f.endsWith(".sol")).sort();
+  const sources = {};
+  const hashes = {};
+  for (const f of files) {
+    const content = fs.readFileSync(path.join(SRC, f), "utf8");
+    sources[f] = { content };
+    hashes[f] = sha256(content);
+  }
+  const input = { language: "Solidity", sources, settings: SETTINGS };
+  const output = JSON.parse(solc.compile(JSON.stringify(input)));
+  const errors = (output.errors || []).filter((e) => e.severity === "error");
+  for (const e of output.errors || []) process.stderr.write(e.formattedMessage + "\n");
+  if (errors.length) process.exit(1);
+  const artifacts = {};
+  for (const [file, contracts] of Object.entries(output.contracts)) {
+    for (const [name, c] of Object.entries(contracts)) {
+      artifacts[name] = {
+        contractName: name,
+        sourceName: file,
+        abi: c.abi,
+        bytecode: "0x" + c.evm.bytecode.object,
+        deployedBytecode: "0x" + c.evm.deployedBytecode.object,
+        compiler: { name: "solc", version: solc.version() },
+        settings: { evmVersion: SETTINGS.evmVersion, optimizer: SETTINGS.optimizer, viaIR: SETTINGS.viaIR },
+        sources: hashes,
+      };
+    }
+  }
+  return artifacts;
+}
+
+function main() {
+  const args = process.argv.slice(2);
+  const check = args.includes("--check");
+  const outIdx = args.indexOf("--out");
+  const outDir = outIdx >= 0 ? path.resolve(args[outIdx + 1]) : path.join(HERE, "artifacts");
+  const artifacts = compile();
+  if (check) {
+    let bad = 0;
+    for (const [name, a] of Object.entries(artifacts)) {
+      const file = path.join(HERE, "artifacts", name + ".json");
+      if (!fs.existsSync(file)) {
+        console.error(`artifacts/${name}.json: missing (run: npm run compile)`);
+        bad++;
+        continue;
+      }
+      const committed = JSON.parse(fs.readFileSync(file, "utf8"));
+      for (const key of ["bytecode", "deployedBytecode", "abi", "sources", "compiler", "settings"]) {
+        if (JSON.stringify(committed[key]) !== JSON.stringify(a[key])) {
+          console.error(`artifacts/${name}.json: ${key} differs from a fresh compile (run: npm run compile)`);
+          bad++;
+        }
+      }
+    }
+    if (bad) process.exit(1);
+    console.log(`${Object.keys(artifacts).length} artifacts match a fresh compile with solc ${solc.version()}`);
+    return;
+  }
+  fs.mkdirSync(outDir, { recursive: true });
+  for (const [name, a] of Object.entries(artifacts)) {
+    fs.writeFileSync(path.join(outDir, name + ".json"), JSON.stringify(a, null, 2) + "\n");
+  }
+  console.log(`wrote ${Object.keys(artifacts).length} artifacts to ${path.relative(process.cwd(), outDir) || "."}`);
+}
+
+main();

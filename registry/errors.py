@@ -1,0 +1,85 @@
+"""The project's exceptions: one root, revert data decoded by selector the same on every backend."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+PANIC_CODES: Mapping[int, str] = {
+    0x00: "generic compiler panic",
+    0x01: "assertion failed",
+    0x11: "arithmetic overflow or underflow",
+    0x12: "division or modulo by zero",
+    0x21: "invalid enum value",
+    0x22: "bad storage byte array encoding",
+    0x31: "pop on empty array",
+    0x32: "array index out of bounds",
+    0x41: "out of memory",
+    0x51: "call to a zero-initialised function",
+}
+
+
+class PilotsimError(Exception):
+    """Root of every error this project raises on purpose."""
+
+
+class ChainError(PilotsimError):
+    """A node or chain refused or could not do what was asked."""
+
+
+class ChainConnectionError(ChainError, ConnectionError):
+    """The JSON-RPC endpoint cannot be reached or does not answer as a node."""
+
+
+class TransactionRejected(ChainError):
+    """The chain refused a transaction before executing it (nonce, fee, gas limit, balance)."""
+
+
+class ContractRevert(ChainError):
+    """A call or transaction reverted. `name` is the custom error's name, `Error` for
+    `Error(string)`, `Panic` for `Panic(uint256)`, or the EVM's failure (e.g. `OutOfGas`);
+    `args` holds the decoded arguments by name; `data` the raw revert data."""
+
+    def __init__(self, name: str, args: Mapping[str, Any] | None = None, data: bytes = b"",
+                 tx_hash: bytes | None = None) -> None:
+        self.name = name
+        self.args_by_name: dict[str, Any] = dict(args or {})
+        self.data = data
+        self.tx_hash = tx_hash
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        if self.name == "Error":
+            return f"reverted: {self.args_by_name.get('message', '')}"
+        if self.name == "Panic":
+            code = int(self.args_by_name.get("code", 0))
+            return f"panic 0x{code:02x}: {PANIC_CODES.get(code, 'unknown panic code')}"
+        if not self.args_by_name:
+            return f"reverted with {self.name}"
+        shown = ", ".join(f"{k}={_show(v)}" for k, v in self.args_by_name.items())
+        return f"reverted with {self.name}({shown})"
+
+
+class ArtifactError(PilotsimError):
+    """A compiled contract artifact is missing, malformed or out of date with its source."""
+
+
+class SeedDataError(PilotsimError, ValueError):
+    """Seed data (zones, sectors, entities, pilots) is malformed: names the file, line and field."""
+
+
+class NotFound(PilotsimError, LookupError):
+    """A name (zone, sector, entity, scenario) is unknown; the message suggests the closest."""
+
+    def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
+        self.kind, self.name = kind, name
+        self.suggestions = difflib.get_close_matches(name, list(known), n=3, cutoff=0.5)
+        hint = f"; did you mean {' or '.join(repr(s) for s in self.suggestions)}?" if self.suggestions else ""
+        super().__init__(f"unknown {kind} {name!r}{hint}")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return str(value)
