@@ -74,7 +74,9 @@ class NotFound(PilotsimError, LookupError):
 
     def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
         self.kind, self.name = kind, name
-        self.suggestions = difflib.get_close_matches(name, list(known), n=3, cutoff=0.5)
+        unique = list({k.lower(): k for k in reversed(list(known))}.values())[::-1]
+        matches = difflib.get_close_matches(name.lower(), [k.lower() for k in unique], n=3, cutoff=0.5)
+        self.suggestions = [next(k for k in unique if k.lower() == m) for m in matches]
         hint = f"; did you mean {' or '.join(repr(s) for s in self.suggestions)}?" if self.suggestions else ""
         super().__init__(f"unknown {kind} {name!r}{hint}")
 

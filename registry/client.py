@@ -1,0 +1,360 @@
+"""Typed client for `PilotRegistry`: one method per contract function, queries return models."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from .abi import DecodedEvent
+from .accounts import Account, derive_account
+from .artifacts import Artifact, load_artifact
+from .chain.base import Chain, Receipt, Tx
+from .errors import ChainError, NotFound
+from .models import Entity, EntityStatus, Pilot, PilotStatus, Sector, Zone, sectors_to_mask
+from .seeds import SeedData
+
+# Which test-mnemonic account plays which role (Anvil and eth-tester fund the first 200).
+ADMIN_INDEX = 0
+REGULATOR_INDEX = 1
+AUTHORITY_BASE = 2  # zone i's authority: account AUTHORITY_BASE + i - 1
+ENTITY_BASE = 32  # entity i's account: ENTITY_BASE + i - 1
+PAGE = 100
+
+# Gas limits per item of a batch call: explicit, generous, so nothing is estimated.
+GAS_BASE = 80_000
+GAS_PER_ITEM = {
+    "registerZones": 160_000,
+    "registerSectors": 90_000,
+    "registerEntities": 190_000,
+    "registerPilots": 200_000,
+    "approveEntities": 30_000,
+    "approvePilots": 35_000,
+    "activatePilots": 35_000,
+}
+SEED_BATCH = 40
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Accounts of the registry's actors, derived from the chain's mnemonic."""
+
+    admin: Account
+    regulator: Account
+    mnemonic_accounts: Callable[[int], Account]
+
+    def authority(self, zone_id: int) -> Account:
+        return self.mnemonic_accounts(AUTHORITY_BASE + zone_id - 1)
+
+    def entity(self, entity_id: int) -> Account:
+        return self.mnemonic_accounts(ENTITY_BASE + entity_id - 1)
+
+    @classmethod
+    def for_chain(cls, chain: Chain) -> Roles:
+        def account(i: int) -> Account:
+            return chain.accounts[i] if i < len(chain.accounts) else derive_account(i)
+
+        return cls(admin=account(ADMIN_INDEX), regulator=account(REGULATOR_INDEX), mnemonic_accounts=account)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A mined transaction of the registry and the registry events it emitted."""
+
+    receipt: Receipt
+    events: list[DecodedEvent]
+
+    @property
+    def gas_used(self) -> int:
+        return self.receipt.gas_used
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    chain_id: int
+    registry: str
+    zones: int
+    sectors: int
+    entities: int
+    pilots: int
+    active_pilots: int
+    gas_used: int
+    transactions: int
+    blocks: int
+    wall_s: float
+
+
+ProgressCallback = Callable[[str, int, int], None]
+
+
+class Registry:
+    """A deployed `PilotRegistry` on `chain`. Transactions raise `ContractRevert` when refused."""
+
+    def __init__(self, chain: Chain, address: str, artifact: Artifact | None = None) -> None:
+        self.chain = chain
+        self.address = address
+        self.artifact = artifact or load_artifact("PilotRegistry")
+        self.abi = self.artifact.abi
+        self.roles = Roles.for_chain(chain)
+
+    # -- construction ---------------------------------------------------------------------------
+
+    @classmethod
+    def deploy(cls, chain: Chain, admin: Account | None = None) -> Registry:
+        artifact = load_artifact("PilotRegistry")
+        address = chain.deploy(admin or Roles.for_chain(chain).admin, artifact.bytecode)
+        return cls(chain, address, artifact)
+
+    @classmethod
+    def at(cls, chain: Chain, address: str) -> Registry:
+        """Attach to a registry already deployed at `address`; checks that code is there."""
+        artifact = load_artifact("PilotRegistry")
+        code = chain.code(address)
+        if not code:
+            raise ChainError(f"no contract at {address} on chain {chain.chain_id}")
+        if code != artifact.deployed_bytecode:
+            raise ChainError(f"the contract at {address} on chain {chain.chain_id} is not this PilotRegistry build")
+        return cls(chain, address, artifact)
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def tx(self, function: str, *args: Any, by: Account, gas: int | None = None) -> Tx:
+        """An unsent transaction calling `function(*args)` from `by`."""
+        items = len(args[0]) if args and isinstance(args[0], list | tuple) else 1
+        limit = gas or GAS_BASE + GAS_PER_ITEM.get(function, 150_000) * max(items, 1)
+        return Tx(by, self.address, self.abi.function(function).encode(args), limit)
+
+    def send(self, txs: Sequence[Tx]) -> list[Sent]:
+        """Mine several registry transactions together; raises on the first that failed."""
+        receipts = self.chain.send(txs)
+        for receipt in receipts:
+            receipt.raise_for_status()
+        return [Sent(r, self.events(r)) for r in receipts]
+
+    def transact(self, function: str, *args: Any, by: Account, gas: int | None = None) -> Sent:
+        return self.send([self.tx(function, *args, by=by, gas=gas)])[0]
+
+    def view(self, function: str, *args: Any) -> Any:
+        fn = self.abi.function(function)
+        return fn.decode(self.chain.call(self.address, fn.encode(args)))
+
+    def events(self, receipt: Receipt) -> list[DecodedEvent]:
+        decoded = (self.abi.decode_event(log.address, log.topics, log.data)
+                   for log in receipt.logs if log.address == self.address)
+        return [e for e in decoded if e is not None]
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Registry]:
+        """Everything done inside the block is undone on exit."""
+        with self.chain.anchor():
+            yield self
+
+    # -- admin ----------------------------------------------------------------------------------
+
+    def register_zones(self, zones: Sequence[tuple[str, str, str]], by: Account | None = None) -> Sent:
+        """`zones`: (name, province, authority address) each."""
+        return self.transact("registerZones", [tuple(z) for z in zones], by=by or self.roles.admin)
+
+    def appoint_authority(self, zone_id: int, authority: str, by: Account | None = None) -> Sent:
+        return self.transact("appointAuthority", zone_id, authority, by=by or self.roles.admin)
+
+    def add_regulator(self, account: str, by: Account | None = None) -> Sent:
+        return self.transact("addRegulator", account, by=by or self.roles.admin)
+
+    def remove_regulator(self, account: str, by: Account | None = None) -> Sent:
+        return self.transact("removeRegulator", account, by=by or self.roles.admin)
+
+    def register_sectors(self, sectors: Sequence[tuple[str, int]], by: Account | None = None) -> Sent:
+        """`sectors`: (name, category) each."""
+        return self.transact("registerSectors", [tuple(s) for s in sectors], by=by or self.roles.admin)
+
+    def register_entities(self, entities: Sequence[tuple[int, Sequence[int], str, str, str]],
+                          by: Account | None = None) -> Sent:
+        """`entities`: (zone id, sector ids, account, name, province) each."""
+        rows = [(z, sectors_to_mask(list(s)), a, n, p) for z, s, a, n, p in entities]
+        return self.transact("registerEntities", rows, by=by or self.roles.admin)
+
+    def register_pilots(self, pilots: Sequence[tuple[int, int, str]], by: Account | None = None) -> Sent:
+        """`pilots`: (entity id, sector id, title) each; they start Proposed."""
+        return self.transact("registerPilots", [tuple(p) for p in pilots], by=by or self.roles.admin)
+
+    # -- entity lifecycle -----------------------------------------------------------------------
+
+    def approve_entities(self, entity_ids: Sequence[int], by: Account) -> Sent:
+        return self.transact("approveEntities", list(entity_ids), by=by)
+
+    def suspend_entity(self, entity_id: int, by: Account) -> Sent:
+        return self.transact("suspendEntity", entity_id, by=by)
+
+    def reinstate_entity(self, entity_id: int, by: Account) -> Sent:
+        return self.transact("reinstateEntity", entity_id, by=by)
+
+    # -- pilot lifecycle ------------------------------------------------------------------------
+
+    def propose_pilot(self, sector_id: int, title: str, by: Account) -> int:
+        """Propose a pilot as the entity whose account is `by`; returns the new pilot's id."""
+        sent = self.transact("proposePilot", sector_id, title, by=by)
+        return int(next(e for e in sent.events if e.name == "PilotProposed")["pilotId"])
+
+    def approve_pilots(self, pilot_ids: Sequence[int], by: Account) -> Sent:
+        return self.transact("approvePilots", list(pilot_ids), by=by)
+
+    def activate_pilots(self, pilot_ids: Sequence[int], by: Account) -> Sent:
+        return self.transact("activatePilots", list(pilot_ids), by=by)
+
+    def suspend_pilot(self, pilot_id: int, by: Account) -> Sent:
+        return self.transact("suspendPilot", pilot_id, by=by)
+
+    def reinstate_pilot(self, pilot_id: int, by: Account) -> Sent:
+        return self.transact("reinstatePilot", pilot_id, by=by)
+
+    def complete_pilot(self, pilot_id: int, by: Account) -> Sent:
+        return self.transact("completePilot", pilot_id, by=by)
+
+    # -- views ----------------------------------------------------------------------------------
+
+    def admin(self) -> str:
+        return str(self.view("admin"))
+
+    def is_regulator(self, account: str) -> bool:
+        return bool(self.view("isRegulator", account))
+
+    def entity_of(self, account: str) -> int:
+        return int(self.view("entityOf", account))
+
+    def zone_count(self) -> int:
+        return int(self.view("zoneCount"))
+
+    def sector_count(self) -> int:
+        return int(self.view("sectorCount"))
+
+    def entity_count(self) -> int:
+        return int(self.view("entityCount"))
+
+    def pilot_count(self) -> int:
+        return int(self.view("pilotCount"))
+
+    def zone(self, zone_id: int) -> Zone:
+        return Zone.model_validate(self.view("getZone", zone_id))
+
+    def sector(self, sector_id: int) -> Sector:
+        return Sector.model_validate(self.view("getSector", sector_id))
+
+    def entity(self, entity_id: int) -> Entity:
+        return Entity.from_chain(self.view("getEntity", entity_id))
+
+    def pilot(self, pilot_id: int) -> Pilot:
+        return Pilot.from_chain(self.view("getPilot", pilot_id))
+
+    def zones(self) -> list[Zone]:
+        return [Zone.model_validate(z) for z in self.view("listZones")]
+
+    def sectors(self) -> list[Sector]:
+        return [Sector.model_validate(s) for s in self.view("listSectors")]
+
+    def is_active_in(self, entity_id: int, sector_id: int) -> bool:
+        return bool(self.view("isActiveIn", entity_id, sector_id))
+
+    def entities(self, zone_id: int = 0, sector_id: int = 0, status: EntityStatus = EntityStatus.NONE,
+                 page_size: int = PAGE) -> list[Entity]:
+        """Every entity matching the filters (0 / NONE: any), fetched page by page."""
+        return [Entity.from_chain(raw) for raw in self._paged("listEntities", zone_id, sector_id, status, page_size)]
+
+    def pilots(self, zone_id: int = 0, sector_id: int = 0, status: PilotStatus = PilotStatus.NONE,
+               page_size: int = PAGE) -> list[Pilot]:
+        return [Pilot.from_chain(raw) for raw in self._paged("listPilots", zone_id, sector_id, status, page_size)]
+
+    def _paged(self, function: str, zone_id: int, sector_id: int, status: int, page_size: int) -> Iterator[Any]:
+        cursor = 1
+        while True:
+            result = self.view(function, zone_id, sector_id, int(status), cursor, page_size)
+            yield from result["page"]
+            cursor = result["next"]
+            if cursor == 0:
+                return
+
+    def find_entity(self, name: str) -> Entity:
+        """An entity by name, whatever the case and punctuation; `NotFound` suggests close names."""
+        from .seeds import slug
+
+        everyone = self.entities()
+        for entity in everyone:
+            if slug(entity.name) == slug(name):
+                return entity
+        raise NotFound("entity", name, [e.name for e in everyone])
+
+    # -- seeding --------------------------------------------------------------------------------
+
+    def seed(self, data: SeedData, progress: ProgressCallback | None = None, batch: int = SEED_BATCH,
+             activate: bool = True) -> SeedReport:
+        """Register zones, sectors, entities and pilots, approve everything and start the pilots.
+
+        Steps go in batches (each within the block gas limit) and mined several per block.
+        """
+        started = time.perf_counter()
+        roles = self.roles
+        first_block = self.chain.block_number()
+        gas = 0
+        txs = 0
+
+        def run(label: str, step: list[Tx]) -> None:
+            nonlocal gas, txs
+            if progress:
+                progress(label, 0, len(step))
+            for sent in self.send(step):
+                gas += sent.gas_used
+            txs += len(step)
+            if progress:
+                progress(label, len(step), len(step))
+
+        zone_rows = [(z.name, z.province, roles.authority(i + 1).address) for i, z in enumerate(data.zones)]
+        sector_rows = [(s.name, int(s.category_id)) for s in data.sectors]
+        offset = self.entity_count()
+        entity_rows = [
+            (data.zone_id(e.zone), sectors_to_mask([data.sector_id(s) for s in e.sectors]),
+             roles.entity(offset + i + 1).address, e.name, e.province)
+            for i, e in enumerate(data.entities)
+        ]
+        pilot_offset = self.pilot_count()
+        pilot_rows = [(offset + p.entity_index + 1, data.sector_id(p.sector_code), p.title) for p in data.pilots]
+        setup = [self.tx("registerZones", zone_rows, by=roles.admin),
+                 self.tx("registerSectors", sector_rows, by=roles.admin)]
+        if not self.is_regulator(roles.regulator.address):
+            setup.append(self.tx("addRegulator", roles.regulator.address, by=roles.admin))
+        run("zones and sectors", setup)
+        run("entities", [self.tx("registerEntities", chunk, by=roles.admin) for chunk in _chunks(entity_rows, batch)])
+        run("pilots", [self.tx("registerPilots", chunk, by=roles.admin) for chunk in _chunks(pilot_rows, batch)])
+
+        by_zone: dict[int, list[int]] = {}
+        for i, row in enumerate(entity_rows):
+            by_zone.setdefault(row[0], []).append(offset + i + 1)
+        pilots_by_zone: dict[int, list[int]] = {}
+        for i, row in enumerate(pilot_rows):
+            pilots_by_zone.setdefault(entity_rows[row[0] - offset - 1][0], []).append(pilot_offset + i + 1)
+        run("entity approvals", [self.tx("approveEntities", ids, by=roles.authority(z))
+                                 for z, ids in by_zone.items() for ids in _chunks(ids, batch)])
+        run("pilot approvals", [self.tx("approvePilots", ids, by=roles.authority(z))
+                                for z, ids in pilots_by_zone.items() for ids in _chunks(ids, batch)])
+        if activate:
+            run("pilot activations", [self.tx("activatePilots", ids, by=roles.authority(z))
+                                      for z, ids in pilots_by_zone.items() for ids in _chunks(ids, batch)])
+        return SeedReport(
+            chain_id=self.chain.chain_id,
+            registry=self.address,
+            zones=self.zone_count(),
+            sectors=self.sector_count(),
+            entities=self.entity_count(),
+            pilots=self.pilot_count(),
+            active_pilots=len(self.pilots(status=PilotStatus.ACTIVE)),
+            gas_used=gas,
+            transactions=txs,
+            blocks=self.chain.block_number() - first_block,
+            wall_s=round(time.perf_counter() - started, 3),
+        )
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

@@ -1,0 +1,206 @@
+"""Seed data: the 15 zones, the 16 sector fields, the entities and their pilots, validated.
+
+Bundled CSVs live in `seeds/`; `load_seed_data(entities=PATH)` swaps in another entity list.
+A bad row raises `SeedDataError` naming the file, line and field.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import NotFound, SeedDataError
+from .models import Category
+from .paths import SEEDS_DIR
+
+Provenance = Literal["reported", "synthetic"]
+T = TypeVar("T", bound=BaseModel)
+MAX_TITLE_BYTES = 64
+
+
+def slug(text: str) -> str:
+    """`Xiong'an New Area` → `xiongannewarea`: how names are matched, whatever the spelling."""
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True, extra="ignore")
+
+
+class ZoneSeed(_Row):
+    code: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    name_zh: str = ""
+    province: str = Field(min_length=1)
+    anchor: str = ""
+    provenance: Provenance
+    source: str = ""
+
+
+class SectorSeed(_Row):
+    code: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    name_zh: str = ""
+    category: str
+
+    @field_validator("category")
+    @classmethod
+    def _known_category(cls, value: str) -> str:
+        labels = [c.label for c in Category]
+        if value not in labels:
+            raise ValueError(f"unknown category {value!r} (expected one of {', '.join(labels)})")
+        return value
+
+    @property
+    def category_id(self) -> Category:
+        return Category[self.category.upper().replace("-", "_")]
+
+
+class EntitySeed(_Row):
+    name: str = Field(min_length=1, max_length=120)
+    sectors: list[str] = Field(min_length=1)
+    province: str = Field(min_length=1)
+    zone: str = Field(min_length=1)
+    provenance: Provenance
+    source: str = ""
+    note: str = ""
+    pilot_title: str = ""
+
+    @field_validator("sectors", mode="before")
+    @classmethod
+    def _split_sectors(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(";") if part.strip()]
+        return value
+
+    @field_validator("pilot_title")
+    @classmethod
+    def _short_title(cls, value: str) -> str:
+        if len(value.encode()) > MAX_TITLE_BYTES:
+            raise ValueError(f"longer than {MAX_TITLE_BYTES} bytes")
+        return value
+
+    @model_validator(mode="after")
+    def _reported_has_source(self) -> EntitySeed:
+        if self.provenance == "reported" and not self.source:
+            raise ValueError("a reported entity needs a source")
+        return self
+
+
+class PilotSeed(BaseModel):
+    entity_index: int  # 0-based position in the entity list; on chain the entity id is index + 1
+    sector_code: str
+    title: str
+
+
+class SeedData(BaseModel):
+    zones: list[ZoneSeed]
+    sectors: list[SectorSeed]
+    entities: list[EntitySeed]
+    pilots: list[PilotSeed]
+    entities_source: str
+
+    def zone_id(self, name: str) -> int:
+        """1-based id of a zone, by code or name in any spelling; `NotFound` suggests close names."""
+        wanted = slug(name)
+        for i, zone in enumerate(self.zones):
+            if wanted in (slug(zone.code), slug(zone.name)) or (wanted and slug(zone.name).startswith(wanted)):
+                return i + 1
+        raise NotFound("zone", name, [z.name for z in self.zones] + [z.code for z in self.zones])
+
+    def sector_id(self, name: str) -> int:
+        wanted = slug(name)
+        for i, sector in enumerate(self.sectors):
+            if wanted in (slug(sector.code), slug(sector.name)):
+                return i + 1
+        raise NotFound("sector", name, [s.code for s in self.sectors] + [s.name for s in self.sectors])
+
+    def entity_id(self, name: str) -> int:
+        wanted = slug(name)
+        for i, entity in enumerate(self.entities):
+            if slug(entity.name) == wanted:
+                return i + 1
+        raise NotFound("entity", name, [e.name for e in self.entities])
+
+
+def _read_csv(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows with the line they start on; a missing file or header is a `SeedDataError`."""
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise SeedDataError(f"{path}: cannot read ({exc.strerror})") from None
+    with handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames:
+            raise SeedDataError(f"{path}: empty file, expected a CSV header")
+        line = reader.line_num + 1
+        try:
+            for row in reader:
+                if None in row:
+                    raise SeedDataError(f"{path}:{line}: more fields than the header has")
+                if any(v is None for v in row.values()):
+                    missing = next(k for k, v in row.items() if v is None)
+                    raise SeedDataError(f"{path}:{line}: field '{missing}': missing (row too short)")
+                yield line, row
+                line = reader.line_num + 1
+        except csv.Error as exc:
+            raise SeedDataError(f"{path}:{reader.line_num}: malformed CSV ({exc})") from None
+        except UnicodeDecodeError:
+            raise SeedDataError(f"{path}: not UTF-8 text") from None
+
+
+def _parse(model: type[T], path: Path, line: int, row: dict[str, str]) -> T:
+    try:
+        return model.model_validate(row)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(p) for p in error["loc"]) or "row"
+        raise SeedDataError(f"{path}:{line}: field '{field}': {error['msg']}") from None
+
+
+def _require_columns(path: Path, row: dict[str, str], required: list[str]) -> None:
+    missing = [c for c in required if c not in row]
+    if missing:
+        raise SeedDataError(f"{path}: missing column(s) {', '.join(missing)} (need {', '.join(required)})")
+
+
+def load_seed_data(entities: Path | None = None, seeds_dir: Path = SEEDS_DIR) -> SeedData:
+    """Zones and sectors from `seeds_dir`; entities from `entities` or the bundled list."""
+    zones = [_parse(ZoneSeed, seeds_dir / "zones.csv", n, r) for n, r in _read_csv(seeds_dir / "zones.csv")]
+    sectors = [_parse(SectorSeed, seeds_dir / "sectors.csv", n, r) for n, r in _read_csv(seeds_dir / "sectors.csv")]
+    path = entities or seeds_dir / "entities.csv"
+    zone_names = {slug(z.code): z for z in zones} | {slug(z.name): z for z in zones}
+    sector_names = {slug(s.code): s for s in sectors} | {slug(s.name): s for s in sectors}
+    rows: list[EntitySeed] = []
+    pilots: list[PilotSeed] = []
+    seen: dict[str, int] = {}
+    for line, raw in _read_csv(path):
+        _require_columns(path, raw, ["name", "sectors", "province", "zone", "provenance"])
+        entity = _parse(EntitySeed, path, line, raw)
+        zone = zone_names.get(slug(entity.zone))
+        if zone is None:
+            hint = NotFound("zone", entity.zone, [z.code for z in zones] + [z.name for z in zones])
+            raise SeedDataError(f"{path}:{line}: field 'zone': {hint}")
+        codes = []
+        for name in entity.sectors:
+            sector = sector_names.get(slug(name))
+            if sector is None:
+                hint = NotFound("sector", name, [s.code for s in sectors])
+                raise SeedDataError(f"{path}:{line}: field 'sectors': {hint}")
+            codes.append(sector.code)
+        if slug(entity.name) in seen:
+            raise SeedDataError(f"{path}:{line}: field 'name': {entity.name!r} already on line {seen[slug(entity.name)]}")
+        seen[slug(entity.name)] = line
+        entity = entity.model_copy(update={"zone": zone.code, "sectors": codes})
+        primary = next(s for s in sectors if s.code == codes[0])
+        title = entity.pilot_title or f"{primary.name} pilot"[:MAX_TITLE_BYTES]
+        pilots.append(PilotSeed(entity_index=len(rows), sector_code=codes[0], title=title))
+        rows.append(entity)
+    if not rows:
+        raise SeedDataError(f"{path}: no entities")
+    return SeedData(zones=zones, sectors=sectors, entities=rows, pilots=pilots, entities_source=str(path))
