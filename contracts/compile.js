@@ -14,7 +14,9 @@ const SETTINGS = {
   evmVersion: "prague", // py-evm stops at Prague
   optimizer: { enabled: true, runs: 200 },
   viaIR: false,
-  outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } },
+  outputSelection: {
+    "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "evm.deployedBytecode.immutableReferences"] },
+  },
 };
 
 function sha256(text) {
@@ -44,6 +46,8 @@ function compile() {
         abi: c.abi,
         bytecode: "0x" + c.evm.bytecode.object,
         deployedBytecode: "0x" + c.evm.deployedBytecode.object,
+        // byte ranges of the runtime code that the constructor fills in (immutables)
+        immutableReferences: Object.values(c.evm.deployedBytecode.immutableReferences || {}).flat(),
         compiler: { name: "solc", version: solc.version() },
         settings: { evmVersion: SETTINGS.evmVersion, optimizer: SETTINGS.optimizer, viaIR: SETTINGS.viaIR },
         sources: hashes,
@@ -69,7 +73,7 @@ function main() {
         continue;
       }
       const committed = JSON.parse(fs.readFileSync(file, "utf8"));
-      for (const key of ["bytecode", "deployedBytecode", "abi", "sources", "compiler", "settings"]) {
+      for (const key of ["bytecode", "deployedBytecode", "immutableReferences", "abi", "sources", "compiler", "settings"]) {
         if (JSON.stringify(committed[key]) !== JSON.stringify(a[key])) {
           console.error(`artifacts/${name}.json: ${key} differs from a fresh compile (run: npm run compile)`);
           bad++;

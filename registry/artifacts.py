@@ -24,6 +24,16 @@ class Artifact:
     settings: dict[str, Any]
     source_hashes: dict[str, str]
     path: Path
+    immutable_ranges: tuple[tuple[int, int], ...] = ()
+
+    def matches_runtime(self, code: bytes) -> bool:
+        """Whether on-chain runtime `code` is this build, immutables (set at deploy) aside."""
+        if len(code) != len(self.deployed_bytecode):
+            return False
+        masked = bytearray(code)
+        for start, length in self.immutable_ranges:
+            masked[start:start + length] = self.deployed_bytecode[start:start + length]
+        return bytes(masked) == self.deployed_bytecode
 
 
 @cache
@@ -40,6 +50,7 @@ def load_artifact(name: str, directory: Path = ARTIFACTS_DIR) -> Artifact:
             settings=raw["settings"],
             source_hashes=raw["sources"],
             path=path,
+            immutable_ranges=tuple((r["start"], r["length"]) for r in raw.get("immutableReferences", [])),
         )
     except FileNotFoundError:
         raise ArtifactError(f"{path}: no such artifact (compile with: npm --prefix contracts run compile)") from None

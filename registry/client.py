@@ -114,7 +114,7 @@ class Registry:
         code = chain.code(address)
         if not code:
             raise ChainError(f"no contract at {address} on chain {chain.chain_id}")
-        if code != artifact.deployed_bytecode:
+        if not artifact.matches_runtime(code):
             raise ChainError(f"the contract at {address} on chain {chain.chain_id} is not this PilotRegistry build")
         return cls(chain, address, artifact)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_serializer
 
 
 class Category(IntEnum):
@@ -55,6 +55,10 @@ def sectors_to_mask(sector_ids: list[int]) -> int:
 
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+    @field_serializer("status", "category", check_fields=False, when_used="json")
+    def _enum_name(self, value: IntEnum) -> str:
+        return value.name.lower().replace("_", "-")
 
 
 class Zone(_Record):
