@@ -61,14 +61,18 @@ class Roles:
 
 @dataclass(frozen=True)
 class Sent:
-    """A mined transaction of the registry and the registry events it emitted."""
+    """Mined registry transactions (one, or one per chunk of a long batch) and their events, in order."""
 
-    receipt: Receipt
+    receipts: list[Receipt]
     events: list[DecodedEvent]
 
     @property
+    def receipt(self) -> Receipt:
+        return self.receipts[-1]
+
+    @property
     def gas_used(self) -> int:
-        return self.receipt.gas_used
+        return sum(r.gas_used for r in self.receipts)
 
 
 @dataclass(frozen=True)
@@ -126,15 +130,19 @@ class Registry:
         limit = gas or GAS_BASE + GAS_PER_ITEM.get(function, 150_000) * max(items, 1)
         return Tx(by, self.address, self.abi.function(function).encode(args), limit)
 
-    def send(self, txs: Sequence[Tx]) -> list[Sent]:
+    def send(self, txs: Sequence[Tx]) -> Sent:
         """Mine several registry transactions together; raises on the first that failed."""
         receipts = self.chain.send(txs)
         for receipt in receipts:
             receipt.raise_for_status()
-        return [Sent(r, self.events(r)) for r in receipts]
+        return Sent(receipts, [e for r in receipts for e in self.events(r)])
 
     def transact(self, function: str, *args: Any, by: Account, gas: int | None = None) -> Sent:
-        return self.send([self.tx(function, *args, by=by, gas=gas)])[0]
+        return self.send([self.tx(function, *args, by=by, gas=gas)])
+
+    def transact_batch(self, function: str, rows: Sequence[Any], by: Account, batch: int = SEED_BATCH) -> Sent:
+        """Call a batch function over `rows`, `batch` rows per transaction so each fits in a block."""
+        return self.send([self.tx(function, list(chunk), by=by) for chunk in _chunks(list(rows), batch)])
 
     def view(self, function: str, *args: Any) -> Any:
         fn = self.abi.function(function)
@@ -155,7 +163,7 @@ class Registry:
 
     def register_zones(self, zones: Sequence[tuple[str, str, str]], by: Account | None = None) -> Sent:
         """`zones`: (name, province, authority address) each."""
-        return self.transact("registerZones", [tuple(z) for z in zones], by=by or self.roles.admin)
+        return self.transact_batch("registerZones", [tuple(z) for z in zones], by=by or self.roles.admin)
 
     def appoint_authority(self, zone_id: int, authority: str, by: Account | None = None) -> Sent:
         return self.transact("appointAuthority", zone_id, authority, by=by or self.roles.admin)
@@ -168,22 +176,22 @@ class Registry:
 
     def register_sectors(self, sectors: Sequence[tuple[str, int]], by: Account | None = None) -> Sent:
         """`sectors`: (name, category) each."""
-        return self.transact("registerSectors", [tuple(s) for s in sectors], by=by or self.roles.admin)
+        return self.transact_batch("registerSectors", [tuple(s) for s in sectors], by=by or self.roles.admin)
 
     def register_entities(self, entities: Sequence[tuple[int, Sequence[int], str, str, str]],
                           by: Account | None = None) -> Sent:
         """`entities`: (zone id, sector ids, account, name, province) each."""
         rows = [(z, sectors_to_mask(list(s)), a, n, p) for z, s, a, n, p in entities]
-        return self.transact("registerEntities", rows, by=by or self.roles.admin)
+        return self.transact_batch("registerEntities", rows, by=by or self.roles.admin)
 
     def register_pilots(self, pilots: Sequence[tuple[int, int, str]], by: Account | None = None) -> Sent:
         """`pilots`: (entity id, sector id, title) each; they start Proposed."""
-        return self.transact("registerPilots", [tuple(p) for p in pilots], by=by or self.roles.admin)
+        return self.transact_batch("registerPilots", [tuple(p) for p in pilots], by=by or self.roles.admin)
 
     # -- entity lifecycle -----------------------------------------------------------------------
 
     def approve_entities(self, entity_ids: Sequence[int], by: Account) -> Sent:
-        return self.transact("approveEntities", list(entity_ids), by=by)
+        return self.transact_batch("approveEntities", list(entity_ids), by=by)
 
     def suspend_entity(self, entity_id: int, by: Account) -> Sent:
         return self.transact("suspendEntity", entity_id, by=by)
@@ -199,10 +207,10 @@ class Registry:
         return int(next(e for e in sent.events if e.name == "PilotProposed")["pilotId"])
 
     def approve_pilots(self, pilot_ids: Sequence[int], by: Account) -> Sent:
-        return self.transact("approvePilots", list(pilot_ids), by=by)
+        return self.transact_batch("approvePilots", list(pilot_ids), by=by)
 
     def activate_pilots(self, pilot_ids: Sequence[int], by: Account) -> Sent:
-        return self.transact("activatePilots", list(pilot_ids), by=by)
+        return self.transact_batch("activatePilots", list(pilot_ids), by=by)
 
     def suspend_pilot(self, pilot_id: int, by: Account) -> Sent:
         return self.transact("suspendPilot", pilot_id, by=by)
@@ -303,8 +311,7 @@ class Registry:
             nonlocal gas, txs
             if progress:
                 progress(label, 0, len(step))
-            for sent in self.send(step):
-                gas += sent.gas_used
+            gas += self.send(step).gas_used
             txs += len(step)
             if progress:
                 progress(label, len(step), len(step))

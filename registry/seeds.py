@@ -136,16 +136,16 @@ def _read_csv(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         raise SeedDataError(f"{path}: cannot read ({exc.strerror})") from None
     with handle:
         reader = csv.DictReader(handle)
-        if not reader.fieldnames:
-            raise SeedDataError(f"{path}: empty file, expected a CSV header")
-        line = reader.line_num + 1
         try:
+            if not reader.fieldnames:
+                raise SeedDataError(f"{path}: empty file, expected a CSV header")
+            line = reader.line_num + 1
             for row in reader:
                 if None in row:
                     raise SeedDataError(f"{path}:{line}: more fields than the header has")
-                if any(v is None for v in row.values()):
-                    missing = next(k for k, v in row.items() if v is None)
-                    raise SeedDataError(f"{path}:{line}: field '{missing}': missing (row too short)")
+                missing = [k for k, v in row.items() if v is None]
+                if missing:
+                    raise SeedDataError(f"{path}:{line}: field '{missing[0]}': missing (row too short)")
                 yield line, row
                 line = reader.line_num + 1
         except csv.Error as exc:
@@ -160,7 +160,8 @@ def _parse(model: type[T], path: Path, line: int, row: dict[str, str]) -> T:
     except ValidationError as exc:
         error = exc.errors()[0]
         field = ".".join(str(p) for p in error["loc"]) or "row"
-        raise SeedDataError(f"{path}:{line}: field '{field}': {error['msg']}") from None
+        message = error["msg"].removeprefix("Value error, ")
+        raise SeedDataError(f"{path}:{line}: field '{field}': {message}") from None
 
 
 def _require_columns(path: Path, row: dict[str, str], required: list[str]) -> None:

@@ -114,8 +114,10 @@ class RpcChain(Chain):
                 self.rpc("evm_setAutomine", [False])
             try:
                 self.rpc_batch([("eth_sendRawTransaction", [_hex(s.encode())]) for s in signed])
-            except ContractRevert as exc:
-                raise TransactionRejected(f"node at {self.url} refused the transaction: {exc}") from None
+            except ChainConnectionError:
+                raise
+            except ChainError as exc:
+                raise TransactionRejected(f"chain {self.chain_id} refused the transaction: {exc}") from None
             if pack:
                 self.rpc("evm_mine")
         except ChainError:
