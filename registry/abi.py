@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from eth_abi import decode, encode
 from eth_utils import (
@@ -125,7 +125,7 @@ class ContractAbi:
             if kind == "function":
                 self.functions[item["name"]] = Function(
                     item["name"],
-                    function_abi_to_4byte_selector(dict(item)),
+                    function_abi_to_4byte_selector(cast(Any, dict(item))),
                     tuple(item["inputs"]),
                     tuple(item.get("outputs", ())),
                     tuple(_types(item["inputs"])),
@@ -133,10 +133,10 @@ class ContractAbi:
                     item.get("stateMutability") not in ("view", "pure"),
                 )
             elif kind == "error":
-                selector = function_abi_to_4byte_selector(dict(item, type="function"))
+                selector = function_abi_to_4byte_selector(cast(Any, dict(item, type="function")))
                 self.errors[selector] = ErrorDef(item["name"], selector, tuple(item["inputs"]))
             elif kind == "event":
-                topic = event_abi_to_log_topic(dict(item))
+                topic = event_abi_to_log_topic(cast(Any, dict(item)))
                 self.events[topic] = EventDef(item["name"], topic, tuple(item["inputs"]))
             elif kind == "constructor":
                 self.constructor_types = tuple(_types(item["inputs"]))

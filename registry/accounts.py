@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from eth_account.hdaccount import seed_from_mnemonic
-from eth_account.hdaccount.deterministic import HDPath, Node, derive_child_key
 from eth_account.hdaccount._utils import hmac_sha512
+from eth_account.hdaccount.deterministic import HDPath, Node, derive_child_key
 from eth_keys import keys
+from eth_keys.datatypes import PrivateKey
 
 TEST_MNEMONIC = "test test test test test test test test test test test junk"
 BASE_PATH = "m/44'/60'/0'/0"
@@ -24,7 +25,7 @@ class Account:
     """A local signing key and its checksummed address."""
 
     index: int
-    key: keys.PrivateKey
+    key: PrivateKey
     address: str
 
     @property

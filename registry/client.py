@@ -335,11 +335,12 @@ class Registry:
         run("pilots", [self.tx("registerPilots", chunk, by=roles.admin) for chunk in _chunks(pilot_rows, batch)])
 
         by_zone: dict[int, list[int]] = {}
-        for i, row in enumerate(entity_rows):
-            by_zone.setdefault(row[0], []).append(offset + i + 1)
+        for i, entity_row in enumerate(entity_rows):
+            by_zone.setdefault(entity_row[0], []).append(offset + i + 1)
         pilots_by_zone: dict[int, list[int]] = {}
-        for i, row in enumerate(pilot_rows):
-            pilots_by_zone.setdefault(entity_rows[row[0] - offset - 1][0], []).append(pilot_offset + i + 1)
+        for i, pilot_row in enumerate(pilot_rows):
+            zone_id = entity_rows[pilot_row[0] - offset - 1][0]
+            pilots_by_zone.setdefault(zone_id, []).append(pilot_offset + i + 1)
         run("entity approvals", [self.tx("approveEntities", ids, by=roles.authority(z))
                                  for z, ids in by_zone.items() for ids in _chunks(ids, batch)])
         run("pilot approvals", [self.tx("approvePilots", ids, by=roles.authority(z))

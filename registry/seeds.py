@@ -195,7 +195,8 @@ def load_seed_data(entities: Path | None = None, seeds_dir: Path = SEEDS_DIR) ->
                 raise SeedDataError(f"{path}:{line}: field 'sectors': {hint}")
             codes.append(sector.code)
         if slug(entity.name) in seen:
-            raise SeedDataError(f"{path}:{line}: field 'name': {entity.name!r} already on line {seen[slug(entity.name)]}")
+            first = seen[slug(entity.name)]
+            raise SeedDataError(f"{path}:{line}: field 'name': {entity.name!r} already on line {first}")
         seen[slug(entity.name)] = line
         entity = entity.model_copy(update={"zone": zone.code, "sectors": codes})
         primary = next(s for s in sectors if s.code == codes[0])

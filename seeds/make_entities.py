@@ -23,15 +23,18 @@ REPORTED = [
     ("China State Shipbuilding", "manufacturing", "Shanghai", "shanghai", "Global Times, shortlist Dec 2021", ""),
     ("Ningbo-Zhoushan Port", "trade-finance", "Zhejiang", "hangzhou", "Global Times, shortlist Dec 2021",
      "sector assumed from its business"),
-    ("Aisino", "taxation", "Beijing", "beijing", "Global Times, shortlist Dec 2021", "sector assumed from its business"),
+    ("Aisino", "taxation", "Beijing", "beijing", "Global Times, shortlist Dec 2021",
+     "sector assumed from its business"),
     ("Guizhou Province", "healthcare", "Guizhou", "guiyang", "press reports of the final list, Feb 2022", ""),
     ("Guizhou Normal University", "education", "Guizhou", "guiyang", "press reports of the final list, Feb 2022", ""),
 ]
 
 
 def main() -> None:
-    sectors = list(csv.DictReader(open(HERE / "sectors.csv", encoding="utf-8")))
-    zones = list(csv.DictReader(open(HERE / "zones.csv", encoding="utf-8")))
+    with open(HERE / "sectors.csv", encoding="utf-8") as handle:
+        sectors = list(csv.DictReader(handle))
+    with open(HERE / "zones.csv", encoding="utf-8") as handle:
+        zones = list(csv.DictReader(handle))
     quota = {s["code"]: (11 if i < 4 else 10) for i, s in enumerate(sectors)}
     assert sum(quota.values()) == TOTAL
     per_zone = {z["code"]: 0 for z in zones}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -142,8 +141,8 @@ def _zone_sector_table(registry: Registry) -> Group:
     counts: dict[tuple[int, int], int] = {}
     for pilot in pilots:
         counts[pilot.zone_id, pilot.sector_id] = counts.get((pilot.zone_id, pilot.sector_id), 0) + 1
-    table = Table(title="Active pilots by zone (rows) and sector (columns)", box=box.SIMPLE_HEAD, padding=(0, 0), collapse_padding=True,
-                  pad_edge=False)
+    table = Table(title="Active pilots by zone (rows) and sector (columns)", box=box.SIMPLE_HEAD, padding=(0, 0),
+                  collapse_padding=True, pad_edge=False)
     table.add_column("zone", no_wrap=True)
     for sector in sectors:
         table.add_column(str(sector.id), justify="right", no_wrap=True, min_width=2)
@@ -330,4 +329,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -127,7 +127,8 @@ def test_a_new_entity_starts_pending(registry: Registry) -> None:
 # ----------------------------------------------------------------------------- entity lifecycle
 
 
-def fresh_entity(registry: Registry, zone_id: int = 3, sectors: tuple[int, ...] = (MANUFACTURING,)) -> tuple[int, Account]:
+def fresh_entity(registry: Registry, zone_id: int = 3,
+                 sectors: tuple[int, ...] = (MANUFACTURING,)) -> tuple[int, Account]:
     account = registry.chain.accounts[197]
     sent = registry.register_entities([(zone_id, list(sectors), account.address, "Fresh", "Somewhere")])
     return int(sent.events[0]["entityId"]), account
@@ -136,7 +137,8 @@ def fresh_entity(registry: Registry, zone_id: int = 3, sectors: tuple[int, ...] 
 def test_only_the_own_zone_authority_approves_entities(registry: Registry) -> None:
     entity_id, _ = fresh_entity(registry, zone_id=3)
     wrong = registry.roles.authority(4)
-    refused(lambda: registry.approve_entities([entity_id], by=wrong), "NotZoneAuthority", caller=wrong.address, zoneId=3)
+    refused(lambda: registry.approve_entities([entity_id], by=wrong), "NotZoneAuthority",
+            caller=wrong.address, zoneId=3)
     refused(lambda: registry.approve_entities([entity_id], by=registry.roles.regulator), "NotZoneAuthority")
     refused(lambda: registry.approve_entities([entity_id], by=registry.roles.admin), "NotZoneAuthority")
     sent = registry.approve_entities([entity_id], by=registry.roles.authority(3))
@@ -157,7 +159,8 @@ def test_a_batch_approval_is_all_or_nothing(registry: Registry) -> None:
 
 def test_suspension_by_authority_or_regulator_only(registry: Registry) -> None:
     entity = registry.entities(zone_id=7)[0]
-    for who in (registry.roles.authority(8), registry.roles.entity(entity.id), stranger(registry), registry.roles.admin):
+    roles = registry.roles
+    for who in (roles.authority(8), roles.entity(entity.id), stranger(registry), roles.admin):
         refused(lambda who=who: registry.suspend_entity(entity.id, by=who), "NotAuthorityOrRegulator",
                 caller=who.address, zoneId=7)
     registry.suspend_entity(entity.id, by=registry.roles.regulator)

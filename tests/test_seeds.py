@@ -102,7 +102,8 @@ def test_missing_columns_missing_file_and_empty_file(tmp_path: Path) -> None:
         load_seed_data(write(tmp_path, "", header=""))
     with pytest.raises(SeedDataError, match="no entities"):
         load_seed_data(write(tmp_path, ""))
-    (tmp_path / "latin1.csv").write_bytes(HEADER.encode() + "Caf\xe9,energy,Beijing,Beijing,synthetic,,,\n".encode("latin-1"))
+    latin1 = "Caf\xe9,energy,Beijing,Beijing,synthetic,,,\n".encode("latin-1")
+    (tmp_path / "latin1.csv").write_bytes(HEADER.encode() + latin1)
     with pytest.raises(SeedDataError, match="not UTF-8"):
         load_seed_data(tmp_path / "latin1.csv")
 

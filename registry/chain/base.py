@@ -157,7 +157,7 @@ class Chain(ABC):
         finally:
             self.revert(snapshot_id)
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a hook: backends without resources keep it empty
         """Release connections or processes held by the backend."""
 
     def __enter__(self) -> Chain:
@@ -167,7 +167,7 @@ class Chain(ABC):
         self.close()
 
 
-_TX_BUILDER = PragueVM.get_transaction_builder()
+_TX_BUILDER: Any = PragueVM.get_transaction_builder()
 
 
 def sign(tx: Tx, chain_id: int, nonce: int, max_fee_per_gas: int) -> Any:

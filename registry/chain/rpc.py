@@ -44,7 +44,7 @@ class RpcChain(Chain):
         elif url.startswith(("ws://", "wss://")):
             raise ChainConnectionError(f"{url}: websocket URLs are not supported; use http:// or an IPC path")
         else:
-            self.provider = IPCProvider(url, timeout=timeout_s)
+            self.provider = IPCProvider(url, timeout=int(timeout_s))
         self.chain_id = _int(self.rpc("eth_chainId"))
         latest = self.rpc("eth_getBlockByNumber", ["latest", False])
         self.block_gas_limit = _int(latest["gasLimit"])
@@ -139,7 +139,7 @@ class RpcChain(Chain):
                     timestamp=stamps[number],
                     status=status,
                     gas_used=_int(receipt["gasUsed"]),
-                    contract_address=to_checksum_address(receipt["contractAddress"]) if receipt.get("contractAddress") else None,
+                    contract_address=_address_or_none(receipt.get("contractAddress")),
                     logs=tuple(_log(entry) for entry in receipt["logs"]),
                     revert_data=None if status else self._revert_data(tx, receipt),
                 )
@@ -253,6 +253,10 @@ class RpcChain(Chain):
             cache.clear()
 
 
+def _address_or_none(value: str | None) -> str | None:
+    return to_checksum_address(value) if value else None
+
+
 def _log(entry: dict[str, Any]) -> Log:
     return Log(
         to_checksum_address(entry["address"]),
@@ -262,7 +266,7 @@ def _log(entry: dict[str, Any]) -> Log:
     )
 
 
-def _rpc_error(method: str, error: dict[str, Any]) -> ChainError:
+def _rpc_error(method: str, error: Any) -> ChainError:
     """Reverts (error code 3, or data carrying revert bytes) become `ContractRevert` like eth-tester's."""
     data = error.get("data")
     if isinstance(data, dict):

@@ -15,11 +15,10 @@ from typing import Any
 
 from eth._utils.address import generate_contract_address
 from eth.exceptions import Revert
-from eth_utils import ValidationError
 from eth.vm.spoof import SpoofTransaction
 from eth_tester import PyEVMBackend
 from eth_tester.backends.pyevm.main import GENESIS_PARENT_HASH
-from eth_utils import keccak, to_canonical_address, to_checksum_address
+from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum_address
 
 from ..accounts import TEST_MNEMONIC
 from ..artifacts import decode_revert

@@ -1,0 +1,176 @@
+"""The `pilotsim` CLI: seeding, the node commands, registry queries, and clean one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from registry import AnvilNode
+from registry.paths import ARTIFACTS_DIR
+from sim.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets its own state file, so no test sees another's node."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("PILOTSIM_HOME", str(home))
+    return home
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def assert_one_line_error(code: int, stdout: str, stderr: str, *fragments: str) -> None:
+    assert code == 1, (code, stdout, stderr)
+    assert "Traceback" not in stdout + stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("error: ")
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def test_seed_json_on_eth_tester() -> None:
+    code, stdout, stderr = run("seed", "--json")
+    assert code == 0, stderr
+    report = json.loads(stdout)
+    assert (report["zones"], report["entities"], report["sectors"]) == (15, 164, 16)
+    assert report["pilots"] >= 164 and report["active_pilots"] == report["pilots"]
+    assert report["chain_id"] == 31337 and report["registry"].startswith("0x")
+    assert report["gas_used"] > 0 and report["wall_s"] > 0
+
+
+def test_seed_prints_the_zone_by_sector_table() -> None:
+    code, stdout, _ = run("seed")
+    assert code == 0
+    assert "Active pilots by zone" in stdout
+    assert "Xiong'an New Area" in stdout and "Guiyang" in stdout
+    assert "164 entities" in stdout
+
+
+def test_seed_with_a_custom_entity_list(tmp_path: Path) -> None:
+    path = tmp_path / "mine.csv"
+    path.write_text("name,sectors,province,zone,provenance,source\n"
+                    "Acme,healthcare,Sichuan,Chengdu,synthetic,\nBeta,energy,Beijing,Beijing,synthetic,\n")
+    code, stdout, stderr = run("seed", "--entities", str(path), "--json")
+    assert code == 0, stderr
+    report = json.loads(stdout)
+    assert (report["entities"], report["pilots"], report["zones"]) == (2, 2, 15)
+
+
+def test_malformed_csv_is_one_line_naming_file_line_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("name,sectors,province,zone,provenance,source\nAcme,healthcare,Sichuan,Pekin,synthetic,\n")
+    assert_one_line_error(*run("seed", "--entities", str(path)), f"{path}:2", "field 'zone'", "Pekin")
+
+
+def test_missing_entity_file_is_one_line(tmp_path: Path) -> None:
+    assert_one_line_error(*run("seed", "--entities", str(tmp_path / "absent.csv")), "absent.csv", "cannot read")
+
+
+def test_unreachable_rpc_url_is_one_line() -> None:
+    assert_one_line_error(*run("seed", "--rpc-url", "http://127.0.0.1:9"), "cannot reach the node",
+                          "127.0.0.1:9", "connection refused")
+    assert_one_line_error(*run("registry", "zones", "--rpc-url", "http://127.0.0.1:9", "--address", "0x" + "11" * 20),
+                          "cannot reach")
+
+
+def test_registry_query_without_a_node_says_what_to_do() -> None:
+    assert_one_line_error(*run("registry", "entities"), "no node is running", "pilotsim node up")
+
+
+def test_bad_flag_value_exits_non_zero_without_traceback() -> None:
+    result = runner.invoke(app, ["node", "up", "--port", "-5"])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+
+
+def test_version() -> None:
+    code, stdout, _ = run("--version")
+    assert code == 0 and stdout.startswith("pilotsim ")
+
+
+def test_node_status_when_nothing_runs() -> None:
+    code, stdout, _ = run("node", "status", "--json")
+    assert code == 0 and json.loads(stdout) == {"running": False}
+    code, stdout, _ = run("node", "down")
+    assert code == 0 and "no node is running" in stdout
+
+
+@pytest.mark.anvil
+def test_node_lifecycle_seed_and_queries_on_anvil(private_home: Path) -> None:
+    port = str(__import__("registry.anvil", fromlist=["free_port"]).free_port())
+    code, stdout, stderr = run("node", "up", "--port", port)
+    assert code == 0, stderr
+    try:
+        status = json.loads(run("node", "status", "--json")[1])
+        assert status["running"] and status["url"] == f"http://127.0.0.1:{port}" and status["registry"] is None
+        assert "already running" in run("node", "up", "--port", port)[1]
+
+        code, stdout, stderr = run("seed", "--rpc-url", status["url"], "--json")
+        assert code == 0, stderr
+        report = json.loads(stdout)
+        assert (report["zones"], report["entities"], report["sectors"], report["backend"]) == (15, 164, 16, "rpc")
+        assert report["pilots"] >= 164
+        assert json.loads(run("node", "status", "--json")[1])["registry"] == report["registry"]
+
+        zones = json.loads(run("registry", "zones", "--json")[1])
+        assert len(zones) == 15 and zones[13]["name"] == "Chengdu"
+        found = json.loads(run("registry", "entities", "--zone", "chengdu", "--sector", "healthcare", "--json")[1])
+        assert [e["name"] for e in found] == ["Chengdu healthcare pilot 03"]
+        assert found[0]["status"] == "active"
+        pilots = json.loads(run("registry", "pilots", "--rpc-url", status["url"], "--zone", "Xiong'an",
+                                "--status", "active", "--json")[1])
+        assert len(pilots) == 11 and all(p["zone_id"] == 4 for p in pilots)
+        assert json.loads(run("registry", "pilots", "--status", "completed", "--json")[1]) == []
+        code, stdout, _ = run("registry", "entities", "--zone", "Guiyang")
+        assert code == 0 and "Guizhou Normal University" in stdout
+
+        assert_one_line_error(*run("registry", "pilots", "--zone", "Chendgu"), "unknown zone 'Chendgu'",
+                              "did you mean 'Chengdu'")
+        assert_one_line_error(*run("registry", "entities", "--sector", "helthcare"), "did you mean", "Healthcare")
+        assert_one_line_error(*run("registry", "pilots", "--status", "actve"), "unknown status", "'active'")
+        assert_one_line_error(*run("registry", "zones", "--address", "0x" + "22" * 20), "no contract at")
+    finally:
+        code, stdout, _ = run("node", "down")
+    assert code == 0 and "stopped anvil" in stdout
+    assert json.loads(run("node", "status", "--json")[1]) == {"running": False}
+
+
+@pytest.mark.anvil
+def test_plain_web3_reads_the_totals_knowing_only_the_artifact(anvil_node: AnvilNode, tmp_path: Path) -> None:
+    """Any client with the ABI can read the totals: a web3 script that imports nothing of ours."""
+    chain_snapshot = __import__("registry").RpcChain(anvil_node.url)
+    snapshot = chain_snapshot.snapshot()
+    try:
+        code, stdout, stderr = run("seed", "--rpc-url", anvil_node.url, "--json")
+        assert code == 0, stderr
+        address = json.loads(stdout)["registry"]
+        script = tmp_path / "read_totals.py"
+        script.write_text(textwrap.dedent(f"""
+            import json
+            from web3 import Web3
+            artifact = json.load(open({str(ARTIFACTS_DIR / "PilotRegistry.json")!r}))
+            w3 = Web3(Web3.HTTPProvider({anvil_node.url!r}))
+            registry = w3.eth.contract(address={address!r}, abi=artifact["abi"])
+            print(registry.functions.zoneCount().call(), registry.functions.entityCount().call(),
+                  registry.functions.pilotCount().call())
+        """))
+        result = subprocess.run([sys.executable, "-I", str(script)], capture_output=True, text=True, timeout=120,
+                                cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        zones, entities, pilots = map(int, result.stdout.split())
+        assert (zones, entities) == (15, 164) and pilots >= 164
+    finally:
+        chain_snapshot.revert(snapshot)

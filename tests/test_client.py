@@ -1,0 +1,104 @@
+"""The typed client: queries return models, paging, attaching, snapshots, seeding."""
+
+from __future__ import annotations
+
+import pytest
+
+from registry import (
+    Category,
+    ChainError,
+    EntityStatus,
+    EthTesterChain,
+    NotFound,
+    PilotStatus,
+    Registry,
+    SeedData,
+)
+from registry.artifacts import load_artifact
+from registry.chain.base import Chain
+from registry.client import GAS_BASE, GAS_PER_ITEM, SEED_BATCH
+
+
+def test_queries_return_models(registry: Registry, seed_data: SeedData) -> None:
+    zones = registry.zones()
+    assert [z.name for z in zones] == [z.name for z in seed_data.zones]
+    assert zones[0].authority == registry.roles.authority(1).address
+    sectors = registry.sectors()
+    assert sectors[11].name == "Healthcare" and sectors[11].category is Category.LIVELIHOOD
+    haier = registry.find_entity("haier")
+    assert haier.zone_id == seed_data.zone_id("Weifang") and haier.status is EntityStatus.ACTIVE
+    assert haier.account == registry.roles.entity(haier.id).address
+    assert registry.entity_of(haier.account) == haier.id
+
+
+def test_filters_agree_with_the_seed_data(registry: Registry, seed_data: SeedData) -> None:
+    chengdu = seed_data.zone_id("Chengdu")
+    healthcare = seed_data.sector_id("healthcare")
+    expected = [e.name for e in seed_data.entities if e.zone == "chengdu"]
+    assert [e.name for e in registry.entities(zone_id=chengdu)] == expected
+    in_sector = [e.name for e in seed_data.entities if "healthcare" in e.sectors]
+    assert [e.name for e in registry.entities(sector_id=healthcare)] == in_sector
+    assert registry.entities(status=EntityStatus.SUSPENDED) == []
+    assert len(registry.pilots(status=PilotStatus.ACTIVE)) == len(seed_data.pilots)
+    both = registry.pilots(zone_id=chengdu, sector_id=healthcare)
+    assert [p.sector_id for p in both] == [healthcare] and both[0].zone_id == chengdu
+
+
+def test_paging_returns_the_same_rows_as_one_page(registry: Registry) -> None:
+    assert registry.entities(page_size=7) == registry.entities(page_size=500)
+    assert registry.pilots(zone_id=3, page_size=1) == registry.pilots(zone_id=3)
+
+
+def test_counts_match_the_lists(registry: Registry) -> None:
+    assert registry.zone_count() == len(registry.zones()) == 15
+    assert registry.entity_count() == len(registry.entities()) == 164
+    assert registry.pilot_count() == len(registry.pilots())
+    assert registry.is_active_in(1, registry.entity(1).sectors[0])
+    assert not registry.is_active_in(1, 16) and not registry.is_active_in(0, 1) and not registry.is_active_in(999, 1)
+
+
+def test_snapshot_context_manager_undoes_changes(registry: Registry) -> None:
+    with registry.snapshot():
+        registry.suspend_entity(5, by=registry.roles.regulator)
+        assert registry.entity(5).status is EntityStatus.SUSPENDED
+    assert registry.entity(5).status is EntityStatus.ACTIVE
+
+
+def test_unknown_entity_name_suggests(registry: Registry) -> None:
+    with pytest.raises(NotFound, match=r"did you mean 'Haier'"):
+        registry.find_entity("Haeir")
+
+
+def test_attach_checks_the_code(registry: Registry, chain: Chain) -> None:
+    again = Registry.at(chain, registry.address)
+    assert again.entity_count() == 164
+    with pytest.raises(ChainError, match="no contract at"):
+        Registry.at(chain, "0x" + "12" * 20)
+    probe = chain.deploy(chain.accounts[0], load_artifact("Probe").bytecode)
+    with pytest.raises(ChainError, match="not this PilotRegistry build"):
+        Registry.at(chain, probe)
+
+
+def test_seed_batches_fit_the_block_and_their_gas_limits(seed_data: SeedData) -> None:
+    chain = EthTesterChain(genesis_timestamp=1_643_414_400)
+    registry = Registry.deploy(chain)
+    steps: list[tuple[str, int, int]] = []
+    report = registry.seed(seed_data, progress=lambda label, done, total: steps.append((label, done, total)))
+    assert (report.zones, report.sectors, report.entities, report.pilots) == (15, 16, 164, 164)
+    assert report.active_pilots == 164
+    assert [s[0] for s in steps if s[1]] == ["zones and sectors", "entities", "pilots", "entity approvals",
+                                             "pilot approvals", "pilot activations"]
+    for function, per_item in GAS_PER_ITEM.items():
+        assert GAS_BASE + per_item * SEED_BATCH < chain.block_gas_limit, function
+    for number in range(1, chain.block_number() + 1):
+        assert chain.block(number).gas_used <= chain.block_gas_limit
+    assert report.blocks < report.transactions  # packed several per block
+
+
+def test_seeding_is_reproducible(seed_data: SeedData) -> None:
+    def head() -> bytes:
+        chain = EthTesterChain(genesis_timestamp=1_643_414_400)
+        Registry.deploy(chain).seed(seed_data)
+        return bytes(chain.backend.chain.get_canonical_head().hash)
+
+    assert head() == head()

@@ -1,0 +1,28 @@
+"""The README's Python examples run as written, so they stay true."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from registry.paths import ROOT
+
+pytest_plugins = ["pytester"]
+
+BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+
+
+def test_readme_has_the_examples() -> None:
+    assert len(BLOCKS) == 2
+
+
+def test_scripting_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    exec(compile(BLOCKS[0], "README.md", "exec"), {})
+    assert "reverted with NotAuthorityOrRegulator(caller=0x" in capsys.readouterr().out
+
+
+def test_fixture_example_passes_in_a_users_suite(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_my_pilots=BLOCKS[1])
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
