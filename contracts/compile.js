@@ -40,6 +40,9 @@ function compile() {
   const artifacts = {};
   for (const [file, contracts] of Object.entries(output.contracts)) {
     for (const [name, c] of Object.entries(contracts)) {
+      // one artifact per file: the contract named like it (Gateway.sol -> Gateway); files of shared
+      // types and libraries (Messaging.sol) have none
+      if (path.basename(file, ".sol") !== name) continue;
       artifacts[name] = {
         contractName: name,
         sourceName: file,

@@ -8,10 +8,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from .abi import DecodedEvent
 from .accounts import Account, derive_account
 from .artifacts import Artifact, load_artifact
-from .chain.base import Chain, Receipt, Tx
+from .chain.base import Chain, Tx
+from .contract import Contract, Sent
 from .errors import ChainError, NotFound
 from .models import Entity, EntityStatus, Pilot, PilotStatus, Sector, Zone, sectors_to_mask
 from .seeds import SeedData
@@ -60,22 +60,6 @@ class Roles:
 
 
 @dataclass(frozen=True)
-class Sent:
-    """Mined registry transactions (one, or one per chunk of a long batch) and their events, in order."""
-
-    receipts: list[Receipt]
-    events: list[DecodedEvent]
-
-    @property
-    def receipt(self) -> Receipt:
-        return self.receipts[-1]
-
-    @property
-    def gas_used(self) -> int:
-        return sum(r.gas_used for r in self.receipts)
-
-
-@dataclass(frozen=True)
 class SeedReport:
     chain_id: int
     registry: str
@@ -93,14 +77,11 @@ class SeedReport:
 ProgressCallback = Callable[[str, int, int], None]
 
 
-class Registry:
+class Registry(Contract):
     """A deployed `PilotRegistry` on `chain`. Transactions raise `ContractRevert` when refused."""
 
     def __init__(self, chain: Chain, address: str, artifact: Artifact | None = None) -> None:
-        self.chain = chain
-        self.address = address
-        self.artifact = artifact or load_artifact("PilotRegistry")
-        self.abi = self.artifact.abi
+        super().__init__(chain, address, artifact or load_artifact("PilotRegistry"))
         self.roles = Roles.for_chain(chain)
 
     # -- construction ---------------------------------------------------------------------------
@@ -125,17 +106,10 @@ class Registry:
     # -- plumbing -------------------------------------------------------------------------------
 
     def tx(self, function: str, *args: Any, by: Account, gas: int | None = None) -> Tx:
-        """An unsent transaction calling `function(*args)` from `by`."""
+        """An unsent transaction; its gas limit scales with the length of a batch argument."""
         items = len(args[0]) if args and isinstance(args[0], list | tuple) else 1
         limit = gas or GAS_BASE + GAS_PER_ITEM.get(function, 150_000) * max(items, 1)
-        return Tx(by, self.address, self.abi.function(function).encode(args), limit)
-
-    def send(self, txs: Sequence[Tx]) -> Sent:
-        """Mine several registry transactions together; raises on the first that failed."""
-        receipts = self.chain.send(txs)
-        for receipt in receipts:
-            receipt.raise_for_status()
-        return Sent(receipts, [e for r in receipts for e in self.events(r)])
+        return super().tx(function, *args, by=by, gas=limit)
 
     def transact(self, function: str, *args: Any, by: Account, gas: int | None = None) -> Sent:
         return self.send([self.tx(function, *args, by=by, gas=gas)])
@@ -143,15 +117,6 @@ class Registry:
     def transact_batch(self, function: str, rows: Sequence[Any], by: Account, batch: int = SEED_BATCH) -> Sent:
         """Call a batch function over `rows`, `batch` rows per transaction so each fits in a block."""
         return self.send([self.tx(function, list(chunk), by=by) for chunk in _chunks(list(rows), batch)])
-
-    def view(self, function: str, *args: Any) -> Any:
-        fn = self.abi.function(function)
-        return fn.decode(self.chain.call(self.address, fn.encode(args)))
-
-    def events(self, receipt: Receipt) -> list[DecodedEvent]:
-        decoded = (self.abi.decode_event(log.address, log.topics, log.data)
-                   for log in receipt.logs if log.address == self.address)
-        return [e for e in decoded if e is not None]
 
     @contextmanager
     def snapshot(self) -> Iterator[Registry]:

@@ -94,8 +94,10 @@ class Chain(ABC):
         return receipt.contract_address
 
     @abstractmethod
-    def call(self, to: str, data: bytes, sender: str | None = None, gas: int = BLOCK_GAS_LIMIT) -> bytes:
-        """Execute against the latest block without a transaction; raises `ContractRevert`."""
+    def call(self, to: str, data: bytes, sender: str | None = None, gas: int = BLOCK_GAS_LIMIT,
+             block: int | None = None) -> bytes:
+        """Execute against the latest block (or the state after `block`) without a transaction;
+        raises `ContractRevert`."""
 
     def _next_nonce(self, account: Account) -> int:
         nonce = self._nonces.get(account.address)

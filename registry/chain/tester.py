@@ -110,9 +110,10 @@ class EthTesterChain(Chain):
             cumulative = receipt.gas_used
         return out
 
-    def call(self, to: str, data: bytes, sender: str | None = None, gas: int = BLOCK_GAS_LIMIT) -> bytes:
+    def call(self, to: str, data: bytes, sender: str | None = None, gas: int = BLOCK_GAS_LIMIT,
+             block: int | None = None) -> bytes:
         chain = self._chain
-        head = chain.get_canonical_head()
+        head = chain.get_canonical_head() if block is None else chain.get_canonical_block_header_by_number(block)
         unsigned = chain.create_unsigned_transaction(
             nonce=0, gas_price=0, gas=gas, to=to_canonical_address(to), value=0, data=data
         )

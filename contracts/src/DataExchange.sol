@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+import {Gateway} from "./Gateway.sol";
+import {IMessageRecipient, Outcome} from "./Messaging.sol";
+import {RegistryMirror} from "./RegistryMirror.sol";
+
+/// @title DataExchange
+/// @notice Request/response for datasets between entities of different zones. An active
+///         entity asks an entity of another zone for a dataset of a sector (a query hash and a
+///         deadline); the provider's chain checks its registry mirror and the sector policy
+///         (which requester sectors may receive which data sectors); the provider answers with a
+///         hash commitment and a size, which travels back. The data itself stays off-chain.
+contract DataExchange is IMessageRecipient {
+    uint8 private constant REQUEST = 1;
+    uint8 private constant RESPONSE = 2;
+
+    // status of a request on the requester's chain
+    uint8 public constant SENT = 1;
+    uint8 public constant ACCEPTED = 2; // the provider's chain took it
+    uint8 public constant ANSWERED = 3;
+    uint8 public constant REFUSED = 4; // rejected by the provider's chain (policy, inactive entity)
+    uint8 public constant FAILED = 5;
+    uint8 public constant TIMED_OUT = 6;
+
+    struct Request {
+        uint32 requester;
+        uint32 provider;
+        uint8 sector;
+        uint8 status;
+        uint64 providerChain;
+        bytes32 queryHash;
+        bytes32 answerHash;
+        uint64 answerSize;
+    }
+
+    error NotAdmin(address caller);
+    error NotGateway(address caller);
+    error NotEntityAccount(address caller, uint32 entityId);
+    error EntityNotActive(uint32 entityId);
+    error NotLocalEntity(uint32 entityId, uint8 zoneId);
+    error UnknownPeer(uint64 chain);
+    error UnknownRequest(bytes32 id);
+
+    event PeerSet(uint64 indexed chain, address peer);
+    event PolicySet(uint8 indexed requesterSector, uint32 dataSectorMask);
+    event RequestSent(bytes32 indexed id, uint32 indexed requester, uint32 indexed provider, uint64 providerChain,
+        uint8 sector, bytes32 queryHash);
+    event RequestReceived(bytes32 indexed id, uint64 requesterChain, uint32 requester, uint32 provider, uint8 sector,
+        bytes32 queryHash);
+    event RequestRefused(bytes32 indexed id, bytes4 reason);
+    event ResponseSent(bytes32 indexed requestId, bytes32 indexed responseId, bytes32 answerHash, uint64 size);
+    event Answered(bytes32 indexed requestId, bytes32 answerHash, uint64 size);
+    event RequestStatus(bytes32 indexed id, uint8 status);
+
+    error PolicyRefused(uint8 dataSector);
+    error ProviderCannotServe(uint32 provider, uint8 sector);
+    error RequesterNotActive(uint32 requester);
+
+    Gateway public immutable gateway;
+    RegistryMirror public immutable mirror;
+    uint8 public immutable zoneId;
+    address public immutable admin;
+    mapping(uint64 chain => address) public peers;
+    mapping(uint8 requesterSector => uint32 dataSectorMask) public policy;
+
+    mapping(bytes32 id => Request) public requests; // on the requester's chain
+    mapping(bytes32 id => bytes32) public incoming; // on the provider's chain: hash of the pending request
+
+    constructor(Gateway gateway_, RegistryMirror mirror_, uint8 zoneId_, address admin_) {
+        gateway = gateway_;
+        mirror = mirror_;
+        zoneId = zoneId_;
+        admin = admin_;
+    }
+
+    modifier onlyAdmin() {
+        if (msg.sender != admin) revert NotAdmin(msg.sender);
+        _;
+    }
+
+    function setPeer(uint64 chain, address peer) public onlyAdmin {
+        peers[chain] = peer;
+        emit PeerSet(chain, peer);
+    }
+
+    function setPeers(uint64[] calldata chains, address[] calldata peers_) external {
+        for (uint256 i; i < chains.length; ++i) setPeer(chains[i], peers_[i]);
+    }
+
+    /// @notice Entities of `requesterSector` may receive data of the sectors in `dataSectorMask`.
+    function setPolicy(uint8 requesterSector, uint32 dataSectorMask) public onlyAdmin {
+        policy[requesterSector] = dataSectorMask;
+        emit PolicySet(requesterSector, dataSectorMask);
+    }
+
+    function setPolicies(uint8[] calldata requesterSectors, uint32[] calldata dataSectorMasks) external {
+        for (uint256 i; i < requesterSectors.length; ++i) setPolicy(requesterSectors[i], dataSectorMasks[i]);
+    }
+
+    // ------------------------------------------------------------------------ requester side
+
+    function request(uint32 requester, uint32 provider, uint64 providerChain, uint8 sector, bytes32 queryHash,
+        uint64 ttl) external returns (bytes32 id)
+    {
+        (address account, uint8 zone, uint8 status,,) = mirror.records(requester);
+        if (account != msg.sender) revert NotEntityAccount(msg.sender, requester);
+        if (zone != zoneId) revert NotLocalEntity(requester, zone);
+        if (status != mirror.STATUS_ACTIVE()) revert EntityNotActive(requester);
+        address peer = peers[providerChain];
+        if (peer == address(0)) revert UnknownPeer(providerChain);
+        id = gateway.send(providerChain, peer, abi.encode(REQUEST, requester, provider, sector, queryHash), ttl, 0);
+        requests[id] = Request(requester, provider, sector, SENT, providerChain, queryHash, 0, 0);
+        emit RequestSent(id, requester, provider, providerChain, sector, queryHash);
+    }
+
+    // ------------------------------------------------------------------------ provider side
+
+    /// @notice The provider commits to its answer: the hash of the dataset and its size.
+    function respond(bytes32 requestId, uint64 requesterChain, uint32 requester, uint32 provider, uint8 sector,
+        bytes32 queryHash, bytes32 answerHash, uint64 size, uint64 ttl) external returns (bytes32 responseId)
+    {
+        if (incoming[requestId] != _requestHash(requesterChain, requester, provider, sector, queryHash)) {
+            revert UnknownRequest(requestId);
+        }
+        (address account,,,,) = mirror.records(provider);
+        if (account != msg.sender) revert NotEntityAccount(msg.sender, provider);
+        delete incoming[requestId]; // one answer per request
+        responseId = gateway.send(
+            requesterChain, peers[requesterChain], abi.encode(RESPONSE, requestId, answerHash, size), ttl, 0
+        );
+        emit ResponseSent(requestId, responseId, answerHash, size);
+    }
+
+    // ------------------------------------------------------------------------ gateway callbacks
+
+    function handleMessage(uint64 srcChain, address sender, bytes32 id, bytes calldata payload)
+        external
+        returns (bool)
+    {
+        if (msg.sender != address(gateway)) revert NotGateway(msg.sender);
+        if (sender != peers[srcChain] || sender == address(0)) return false;
+        uint8 kind = abi.decode(payload[:32], (uint8));
+        if (kind == REQUEST) return _receiveRequest(srcChain, id, payload);
+        if (kind == RESPONSE) return _receiveResponse(payload);
+        return false;
+    }
+
+    function _receiveRequest(uint64 srcChain, bytes32 id, bytes calldata payload) private returns (bool) {
+        (, uint32 requester, uint32 provider, uint8 sector, bytes32 queryHash) =
+            abi.decode(payload, (uint8, uint32, uint32, uint8, bytes32));
+        bytes4 reason = _refusal(requester, provider, sector);
+        if (reason != bytes4(0)) {
+            emit RequestRefused(id, reason);
+            return false;
+        }
+        incoming[id] = _requestHash(srcChain, requester, provider, sector, queryHash);
+        emit RequestReceived(id, srcChain, requester, provider, sector, queryHash);
+        return true;
+    }
+
+    function _refusal(uint32 requester, uint32 provider, uint8 sector) private view returns (bytes4) {
+        if (sector == 0 || sector > 32) return ProviderCannotServe.selector;
+        (, uint8 providerZone, uint8 providerStatus, uint32 providerMask,) = mirror.records(provider);
+        if (providerZone != zoneId || providerStatus != mirror.STATUS_ACTIVE() || (providerMask >> (sector - 1)) & 1 == 0)
+        {
+            return ProviderCannotServe.selector;
+        }
+        (,, uint8 requesterStatus, uint32 requesterMask,) = mirror.records(requester);
+        if (requesterStatus != mirror.STATUS_ACTIVE()) return RequesterNotActive.selector;
+        uint32 dataBit = uint32(1) << (sector - 1);
+        for (uint8 s = 1; requesterMask != 0; ++s) {
+            if (requesterMask & 1 == 1 && policy[s] & dataBit != 0) return bytes4(0);
+            requesterMask >>= 1;
+        }
+        return PolicyRefused.selector;
+    }
+
+    function _receiveResponse(bytes calldata payload) private returns (bool) {
+        (, bytes32 requestId, bytes32 answerHash, uint64 size) = abi.decode(payload, (uint8, bytes32, bytes32, uint64));
+        Request storage r = requests[requestId];
+        if (r.status != ACCEPTED && r.status != SENT) return false;
+        r.status = ANSWERED;
+        r.answerHash = answerHash;
+        r.answerSize = size;
+        emit Answered(requestId, answerHash, size);
+        return true;
+    }
+
+    function handleOutcome(bytes32 id, uint8 outcome) external {
+        if (msg.sender != address(gateway)) revert NotGateway(msg.sender);
+        Request storage r = requests[id];
+        if (r.status != SENT) return; // a response's outcome, or already answered
+        if (outcome == Outcome.DELIVERED) r.status = ACCEPTED;
+        else if (outcome == Outcome.REJECTED) r.status = REFUSED;
+        else if (outcome == Outcome.TIMED_OUT) r.status = TIMED_OUT;
+        else r.status = FAILED;
+        emit RequestStatus(id, r.status);
+    }
+
+    function _requestHash(uint64 chain, uint32 requester, uint32 provider, uint8 sector, bytes32 queryHash)
+        private
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(chain, requester, provider, sector, queryHash));
+    }
+}

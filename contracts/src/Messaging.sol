@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+/// @notice A cross-chain message. Its id commits to every field (the payload by hash).
+struct Message {
+    uint8 version;
+    uint8 kind; // KIND_DATA or KIND_ACK
+    uint64 srcChain; // origin chain
+    uint64 dstChain; // final destination chain
+    uint64 sequence; // per (srcChain, dstChain) lane, from 1
+    uint64 deadline; // unix time; a message not processed by then times out
+    uint32 gasLimit; // gas the recipient's handler gets on delivery
+    address sender;
+    address recipient;
+    bytes payload;
+}
+
+/// @notice The processing record a destination sends back for one message of its origin.
+struct AckEntry {
+    bytes32 id;
+    uint64 sequence;
+    address sender;
+    uint8 outcome;
+}
+
+/// @notice Terminal outcomes (and the two transient states) of a message.
+library Outcome {
+    uint8 internal constant NONE = 0;
+    uint8 internal constant PENDING = 1; // sent, outcome not yet known at the source
+    uint8 internal constant DELIVERED = 2;
+    uint8 internal constant FAILED = 3; // the recipient reverted or ran out of its gas cap
+    uint8 internal constant TIMED_OUT = 4; // reached its destination after its deadline: never delivered
+    uint8 internal constant REJECTED = 5; // refused by the gateway or by the recipient
+    uint8 internal constant FORWARDED = 6; // passed on by a routing hub
+}
+
+library MessageLib {
+    uint8 internal constant VERSION = 1;
+    uint8 internal constant KIND_DATA = 0;
+    uint8 internal constant KIND_ACK = 1;
+
+    function id(Message calldata m) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                m.version, m.kind, m.srcChain, m.dstChain, m.sequence, m.deadline, m.gasLimit, m.sender,
+                m.recipient, keccak256(m.payload)
+            )
+        );
+    }
+
+    function idMemory(Message memory m) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                m.version, m.kind, m.srcChain, m.dstChain, m.sequence, m.deadline, m.gasLimit, m.sender,
+                m.recipient, keccak256(m.payload)
+            )
+        );
+    }
+
+    /// @notice What the committee signs for one message in committee mode, and the checkpoint leaf.
+    function subject(bytes32 messageId, uint64 hopSequence) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked(bytes1(0x00), messageId, hopSequence));
+    }
+}
+
+/// @notice Implemented by contracts that receive cross-chain messages through a Gateway.
+interface IMessageRecipient {
+    /// @return accepted false: the recipient refuses the message (outcome REJECTED).
+    function handleMessage(uint64 srcChain, address sender, bytes32 id, bytes calldata payload)
+        external
+        returns (bool accepted);
+
+    /// @notice The source gateway reports the outcome of a message this contract sent.
+    function handleOutcome(bytes32 id, uint8 outcome) external;
+}

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+import {Gateway} from "./Gateway.sol";
+import {IMessageRecipient} from "./Messaging.sol";
+import {PilotRegistry} from "./PilotRegistry.sol";
+import {RegistryMirror} from "./RegistryMirror.sol";
+
+/// @title RegistryBroadcaster
+/// @notice On the hub: reads entities from the PilotRegistry and sends them to the
+///         RegistryMirror of each zone chain, with an increasing version.
+contract RegistryBroadcaster is IMessageRecipient {
+    error NotAdmin(address caller);
+    error UnknownMirror(uint64 chain);
+
+    event MirrorSet(uint64 indexed chain, address mirror);
+    event Broadcast(uint64 indexed chain, bytes32 id, uint32 version, uint256 entities);
+    event SyncOutcome(bytes32 indexed id, uint8 outcome);
+
+    PilotRegistry public immutable registry;
+    Gateway public immutable gateway;
+    address public immutable admin;
+    uint32 public version;
+    mapping(uint64 chain => address) public mirrors;
+
+    constructor(PilotRegistry registry_, Gateway gateway_, address admin_) {
+        registry = registry_;
+        gateway = gateway_;
+        admin = admin_;
+    }
+
+    function setMirror(uint64 chain, address mirror) external {
+        if (msg.sender != admin) revert NotAdmin(msg.sender);
+        mirrors[chain] = mirror;
+        emit MirrorSet(chain, mirror);
+    }
+
+    /// @notice Send the current record of `entityIds` to the mirrors of `chains`. Anyone may call:
+    ///         it only copies what the registry says.
+    uint32 public constant GAS_PER_ENTITY = 50_000;
+
+    function sync(uint32[] calldata entityIds, uint64[] calldata chains, uint64 ttl) external {
+        RegistryMirror.Update[] memory updates = new RegistryMirror.Update[](entityIds.length);
+        for (uint256 i; i < entityIds.length; ++i) {
+            PilotRegistry.Entity memory e = registry.getEntity(entityIds[i]);
+            updates[i] = RegistryMirror.Update(e.id, e.account, e.zoneId, uint8(e.status), e.sectorMask);
+        }
+        uint32 v = ++version;
+        _broadcast(chains, abi.encode(v, updates), ttl, uint32(50_000 + GAS_PER_ENTITY * entityIds.length), v);
+    }
+
+    function _broadcast(uint64[] calldata chains, bytes memory payload, uint64 ttl, uint32 gasLimit, uint32 v)
+        private
+    {
+        uint256 entities = (payload.length - 96) / 160; // (version, offset, length) then 5 words each
+        for (uint256 i; i < chains.length; ++i) {
+            address mirror = mirrors[chains[i]];
+            if (mirror == address(0)) revert UnknownMirror(chains[i]);
+            bytes32 id = gateway.send(chains[i], mirror, payload, ttl, gasLimit);
+            emit Broadcast(chains[i], id, v, entities);
+        }
+    }
+
+    function handleMessage(uint64, address, bytes32, bytes calldata) external pure returns (bool) {
+        return false; // the broadcaster only sends
+    }
+
+    function handleOutcome(bytes32 id, uint8 outcome) external {
+        if (msg.sender == address(gateway)) emit SyncOutcome(id, outcome);
+    }
+}

@@ -1,0 +1,67 @@
+"""Simulated validator committees: deterministic keys per chain, signatures as Committee.sol checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from eth_abi import encode
+from eth_keys import keys
+from eth_utils import keccak, to_canonical_address
+
+VERSION = 1
+MODE_COMMITTEE = 1
+MODE_CHECKPOINT = 2
+DOMAIN_TAG = keccak(text="pilotsim.committee")
+
+
+def validator_key(chain_id: int, index: int, epoch: int = 1) -> keys.PrivateKey:
+    """Validator `index` of `chain_id`'s committee at `epoch`: derived, so every run has the same keys."""
+    seed = b"pilotsim validator" + chain_id.to_bytes(8, "big") + index.to_bytes(4, "big") + epoch.to_bytes(4, "big")
+    return keys.PrivateKey(keccak(seed))
+
+
+def digest(mode: int, src_chain: int, src_gateway: str, dst_chain: int, dst_gateway: str, epoch: int,
+           subject: bytes) -> bytes:
+    return keccak(encode(
+        ["bytes32", "uint8", "uint8", "uint64", "address", "uint256", "address", "uint32", "bytes32"],
+        [DOMAIN_TAG, VERSION, mode, src_chain, to_canonical_address(src_gateway), dst_chain,
+         to_canonical_address(dst_gateway), epoch, subject],
+    ))
+
+
+def signature(key: keys.PrivateKey, message_hash: bytes) -> bytes:
+    """65 bytes r‖s‖v with v in {27, 28}; eth_keys always gives low s."""
+    sig = key.sign_msg_hash(message_hash)
+    return sig.r.to_bytes(32, "big") + sig.s.to_bytes(32, "big") + bytes([sig.v + 27])
+
+
+@dataclass
+class CommitteeKeys:
+    """The validators of one chain: `size` keys, `threshold` of which must sign."""
+
+    chain_id: int
+    size: int
+    threshold: int
+    epoch: int = 1
+    keys: list[keys.PrivateKey] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.threshold <= self.size:
+            raise ValueError(f"threshold {self.threshold} must be between 1 and the committee size {self.size}")
+        if not self.keys:
+            self.keys = sorted((validator_key(self.chain_id, i, self.epoch) for i in range(self.size)),
+                               key=lambda k: k.public_key.to_canonical_address())
+
+    @property
+    def members(self) -> list[str]:
+        """Checksummed addresses, ascending, as Committee.rotate wants them."""
+        return [k.public_key.to_checksum_address() for k in self.keys]
+
+    def sign(self, message_hash: bytes, signers: list[keys.PrivateKey] | None = None) -> bytes:
+        """Signatures of the first `threshold` validators (or of `signers`), by ascending address."""
+        chosen = signers if signers is not None else self.keys[: self.threshold]
+        ordered = sorted(chosen, key=lambda k: k.public_key.to_canonical_address())
+        return b"".join(signature(k, message_hash) for k in ordered)
+
+    def rotated(self, size: int | None = None, threshold: int | None = None) -> CommitteeKeys:
+        return CommitteeKeys(self.chain_id, size or self.size, threshold or self.threshold, self.epoch + 1)
