@@ -92,6 +92,21 @@ class EntitySeed(_Row):
         return self
 
 
+class PolicySeed(_Row):
+    """Entities of `requester_sector` may receive data of `data_sectors` (`*`: every sector)."""
+
+    requester_sector: str = Field(min_length=1)
+    data_sectors: list[str] = Field(min_length=1)
+    reason: str = ""
+
+    @field_validator("data_sectors", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(";") if part.strip()]
+        return value
+
+
 class PilotSeed(BaseModel):
     entity_index: int  # 0-based position in the entity list; on chain the entity id is index + 1
     sector_code: str
@@ -103,7 +118,19 @@ class SeedData(BaseModel):
     sectors: list[SectorSeed]
     entities: list[EntitySeed]
     pilots: list[PilotSeed]
+    policy: list[PolicySeed]
     entities_source: str
+
+    def policy_masks(self) -> dict[int, int]:
+        """Requester sector id → bit mask of the data sectors it may receive (bit i-1 for sector i)."""
+        everything = (1 << len(self.sectors)) - 1
+        masks: dict[int, int] = {}
+        for row in self.policy:
+            mask = 0
+            for name in row.data_sectors:
+                mask |= everything if name == "*" else 1 << (self.sector_id(name) - 1)
+            masks[self.sector_id(row.requester_sector)] = mask
+        return masks
 
     def zone_id(self, name: str) -> int:
         """1-based id of a zone, by code or name in any spelling; `NotFound` suggests close names."""
@@ -205,4 +232,12 @@ def load_seed_data(entities: Path | None = None, seeds_dir: Path = SEEDS_DIR) ->
         rows.append(entity)
     if not rows:
         raise SeedDataError(f"{path}: no entities")
-    return SeedData(zones=zones, sectors=sectors, entities=rows, pilots=pilots, entities_source=str(path))
+    policy_path = seeds_dir / "policy.csv"
+    policy = [_parse(PolicySeed, policy_path, n, r) for n, r in _read_csv(policy_path)]
+    for line, row in enumerate(policy, start=2):
+        for name in [row.requester_sector, *row.data_sectors]:
+            if name != "*" and slug(name) not in sector_names:
+                hint = NotFound("sector", name, [s.code for s in sectors])
+                raise SeedDataError(f"{policy_path}:{line}: {hint}")
+    return SeedData(zones=zones, sectors=sectors, entities=rows, pilots=pilots, policy=policy,
+                    entities_source=str(path))

@@ -37,7 +37,7 @@ contract RegistryBroadcaster is IMessageRecipient {
 
     /// @notice Send the current record of `entityIds` to the mirrors of `chains`. Anyone may call:
     ///         it only copies what the registry says.
-    uint32 public constant GAS_PER_ENTITY = 50_000;
+    uint32 public constant GAS_PER_ENTITY = 60_000;
 
     function sync(uint32[] calldata entityIds, uint64[] calldata chains, uint64 ttl) external {
         RegistryMirror.Update[] memory updates = new RegistryMirror.Update[](entityIds.length);

@@ -36,6 +36,7 @@ class Log:
     topics: tuple[bytes, ...]
     data: bytes
     log_index: int
+    block_number: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -263,6 +263,7 @@ def _log(entry: dict[str, Any]) -> Log:
         tuple(bytes.fromhex(t[2:]) for t in entry["topics"]),
         bytes.fromhex(entry["data"][2:]),
         _int(entry["logIndex"]),
+        _int(entry["blockNumber"]),
     )
 
 

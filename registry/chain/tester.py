@@ -90,7 +90,8 @@ class EthTesterChain(Chain):
             logs = []
             for log in receipt.logs:
                 topics = tuple(t.to_bytes(32, "big") for t in log.topics)
-                logs.append(Log(to_checksum_address(log.address), topics, bytes(log.data), log_index))
+                logs.append(Log(to_checksum_address(log.address), topics, bytes(log.data), log_index,
+                                header.block_number))
                 log_index += 1
             created = None
             if tx.to is None and not computation.is_error:
@@ -155,7 +156,8 @@ class EthTesterChain(Chain):
                 for log in receipt.logs:
                     if log.address == wanted:
                         topics = tuple(t.to_bytes(32, "big") for t in log.topics)
-                        found.append(Log(to_checksum_address(log.address), topics, bytes(log.data), log_index))
+                        found.append(Log(to_checksum_address(log.address), topics, bytes(log.data), log_index,
+                                         number))
                     log_index += 1
         return found
 
