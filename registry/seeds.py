@@ -132,6 +132,17 @@ class SeedData(BaseModel):
             masks[self.sector_id(row.requester_sector)] = mask
         return masks
 
+    def only_zones(self, names: list[str]) -> SeedData:
+        """The same data restricted to some zones (renumbered in the order given) and their entities."""
+        keep = [self.zones[self.zone_id(n) - 1] for n in names]
+        codes = {z.code for z in keep}
+        old_index = [i for i, e in enumerate(self.entities) if e.zone in codes]
+        new_index = {old: new for new, old in enumerate(old_index)}
+        pilots = [p.model_copy(update={"entity_index": new_index[p.entity_index]})
+                  for p in self.pilots if p.entity_index in new_index]
+        return self.model_copy(update={"zones": keep, "entities": [self.entities[i] for i in old_index],
+                                       "pilots": pilots})
+
     def zone_id(self, name: str) -> int:
         """1-based id of a zone, by code or name in any spelling; `NotFound` suggests close names."""
         wanted = slug(name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -44,6 +45,16 @@ app.add_typer(registry_app, name="registry")
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrapped
+
+class VerifierChoice(StrEnum):
+    committee = "committee"
+    checkpoint = "checkpoint"
+
+
+class TopologyChoice(StrEnum):
+    mesh = "mesh"
+    hub = "hub"
+
 
 RpcUrl = Annotated[str | None, typer.Option("--rpc-url", help="JSON-RPC URL of a node (http://… or an IPC path).")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
@@ -152,6 +163,60 @@ def _zone_sector_table(registry: Registry) -> Group:
         table.add_row(zone.name, *[str(n) if n else "·" for n in row], str(sum(row)))
     legend = Text("sectors: " + " · ".join(f"{s.id} {s.name}" for s in sectors), style="dim")
     return Group(table, legend)
+
+
+# ------------------------------------------------------------------------------------ exchange
+
+
+@app.command()
+def exchange(
+    requester: Annotated[str, typer.Option("--requester", help="Entity that asks, e.g. 'Beijing healthcare pilot 05'.")
+                         ],
+    provider: Annotated[str, typer.Option("--provider", help="Entity of another zone that holds the data.")],
+    sector: Annotated[str, typer.Option("--sector", help="Sector of the dataset, e.g. healthcare.")],
+    verifier: Annotated[VerifierChoice, typer.Option(help="How lanes verify messages.")] = VerifierChoice.checkpoint,
+    topology: Annotated[TopologyChoice, typer.Option(help="mesh: zones talk directly; hub: through the hub chain.")]
+    = TopologyChoice.mesh,
+    rpc: Annotated[bool, typer.Option("--rpc", help="One Anvil node per chain instead of in-process eth-tester.")]
+    = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Build a fresh network of the 15 zone chains and the hub, and run one data request round trip."""
+    from sim.exchange import round_trip
+    from sim.network import Network, NetworkConfig
+
+    with cli_errors():
+        data = load_seed_data()
+        for name in (requester, provider):
+            data.entity_id(name)  # unknown names fail here, before minutes of building
+        data.sector_id(sector)
+        config = NetworkConfig(topology=topology.value, verifier=verifier.value)
+        with _progress(disable=as_json) as progress:
+            task = progress.add_task("starting", total=None)
+
+            def report(label: str, done: int, total: int) -> None:
+                progress.update(task, description=label, total=total, completed=done)
+
+            network = Network.build(config, backend="anvil" if rpc else "eth-tester", data=data, progress=report)
+        with network:
+            result = round_trip(network, requester, provider, sector)
+        if as_json:
+            print(json.dumps(result.as_dict() | {"topology": topology.value, "verifier": verifier.value,
+                                                 "backend": "anvil" if rpc else "eth-tester"}))
+        else:
+            table = Table(title=f"{result.requester} → {result.provider}: {result.sector} data "
+                                f"({topology.value}, {verifier.value})")
+            for column in ("step", "chain", "block", "gas", "detail"):
+                table.add_column(column, justify="right" if column in ("block", "gas") else "left")
+            for step in result.steps:
+                table.add_row(step.step, f"{step.chain} ({step.chain_id})", str(step.block), f"{step.gas:,}",
+                              step.detail)
+            out.print(table)
+        if result.status != "answered":
+            reason = f": {result.reason}" if result.reason else ""
+            raise PilotsimError(f"request {result.status} by {result.provider}'s chain{reason}")
+        if not as_json:
+            out.print(f"answered: {result.answer_hash} ({result.answer_size} bytes) recorded on the requester's chain")
 
 
 # ---------------------------------------------------------------------------------------- node

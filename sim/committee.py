@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from eth_abi import encode
-from eth_keys import keys
+from eth_keys.datatypes import PrivateKey
 from eth_utils import keccak, to_canonical_address
 
 VERSION = 1
@@ -14,10 +14,10 @@ MODE_CHECKPOINT = 2
 DOMAIN_TAG = keccak(text="pilotsim.committee")
 
 
-def validator_key(chain_id: int, index: int, epoch: int = 1) -> keys.PrivateKey:
+def validator_key(chain_id: int, index: int, epoch: int = 1) -> PrivateKey:
     """Validator `index` of `chain_id`'s committee at `epoch`: derived, so every run has the same keys."""
     seed = b"pilotsim validator" + chain_id.to_bytes(8, "big") + index.to_bytes(4, "big") + epoch.to_bytes(4, "big")
-    return keys.PrivateKey(keccak(seed))
+    return PrivateKey(keccak(seed))
 
 
 def digest(mode: int, src_chain: int, src_gateway: str, dst_chain: int, dst_gateway: str, epoch: int,
@@ -29,7 +29,7 @@ def digest(mode: int, src_chain: int, src_gateway: str, dst_chain: int, dst_gate
     ))
 
 
-def signature(key: keys.PrivateKey, message_hash: bytes) -> bytes:
+def signature(key: PrivateKey, message_hash: bytes) -> bytes:
     """65 bytes r‖s‖v with v in {27, 28}; eth_keys always gives low s."""
     sig = key.sign_msg_hash(message_hash)
     return sig.r.to_bytes(32, "big") + sig.s.to_bytes(32, "big") + bytes([sig.v + 27])
@@ -43,7 +43,7 @@ class CommitteeKeys:
     size: int
     threshold: int
     epoch: int = 1
-    keys: list[keys.PrivateKey] = field(default_factory=list)
+    keys: list[PrivateKey] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not 1 <= self.threshold <= self.size:
@@ -57,7 +57,7 @@ class CommitteeKeys:
         """Checksummed addresses, ascending, as Committee.rotate wants them."""
         return [k.public_key.to_checksum_address() for k in self.keys]
 
-    def sign(self, message_hash: bytes, signers: list[keys.PrivateKey] | None = None) -> bytes:
+    def sign(self, message_hash: bytes, signers: list[PrivateKey] | None = None) -> bytes:
         """Signatures of the first `threshold` validators (or of `signers`), by ascending address."""
         chosen = signers if signers is not None else self.keys[: self.threshold]
         ordered = sorted(chosen, key=lambda k: k.public_key.to_canonical_address())

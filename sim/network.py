@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
 from eth._utils.address import generate_contract_address
+from eth_typing import Address
 from eth_utils import to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,8 +32,8 @@ HUB_CHAIN_ID = 1000
 HUB_NAME = "hub"
 CONFIG_GAS = 3_000_000
 DEPLOY_GAS = 6_000_000
-RELAYER_INDEX = 30
-SYNC_CHUNK = 64  # entities per mirror-sync message: its handler must fit its gas limit  # the relayer's account on every chain (funded at genesis)
+RELAYER_INDEX = 30  # the relayer's account on every chain (funded at genesis)
+SYNC_CHUNK = 64  # entities per mirror-sync message: its handler must fit its gas limit
 
 Topology = Literal["mesh", "hub"]
 VerifierMode = Literal["committee", "checkpoint"]
@@ -140,6 +142,16 @@ class Network:
 
     # -- life cycle -----------------------------------------------------------------------------
 
+    @contextmanager
+    def anchor(self) -> Iterator[None]:
+        """Snapshot every chain; revert them all on exit."""
+        snapshots = {c: node.chain.snapshot() for c, node in self.nodes.items()}
+        try:
+            yield
+        finally:
+            for c, snapshot in snapshots.items():
+                self.nodes[c].chain.revert(snapshot)
+
     def close(self) -> None:
         for node in self.nodes.values():
             node.chain.close()
@@ -226,7 +238,7 @@ def _deploy(network: Network, chain_id: int, chain: Chain) -> ChainNode:
     nonce = chain.nonce(admin.address)
 
     def address(offset: int) -> str:
-        return to_checksum_address(generate_contract_address(admin.address_bytes, nonce + offset))
+        return to_checksum_address(generate_contract_address(Address(admin.address_bytes), nonce + offset))
 
     def init(name: str, *args: object) -> Tx:
         artifact = load_artifact(name)
@@ -241,7 +253,7 @@ def _deploy(network: Network, chain_id: int, chain: Chain) -> ChainNode:
         txs += [init("PilotRegistry"), init("RegistryBroadcaster", address(2), gateway, admin.address)]
     else:
         broadcaster = to_checksum_address(generate_contract_address(
-            network.nodes[HUB_CHAIN_ID].chain.accounts[0].address_bytes, 3))
+            Address(network.nodes[HUB_CHAIN_ID].chain.accounts[0].address_bytes), 3))
         txs += [init("RegistryMirror", gateway, HUB_CHAIN_ID, broadcaster),
                 init("DataExchange", gateway, address(2), chain_id - HUB_CHAIN_ID, admin.address)]
     for receipt in chain.send(txs):
