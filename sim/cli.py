@@ -187,9 +187,11 @@ def exchange(
 
     with cli_errors():
         data = load_seed_data()
-        for name in (requester, provider):
-            data.entity_id(name)  # unknown names fail here, before minutes of building
-        data.sector_id(sector)
+        homes = [data.entities[data.entity_id(name) - 1].zone for name in (requester, provider)]
+        data.sector_id(sector)  # unknown names fail here, before the network is built
+        if homes[0] == homes[1]:
+            raise PilotsimError(f"{requester!r} and {provider!r} are both in zone {homes[0]}: "
+                                "a data exchange crosses zones")
         config = NetworkConfig(topology=topology.value, verifier=verifier.value)
         with _progress(disable=as_json) as progress:
             task = progress.add_task("starting", total=None)

@@ -504,16 +504,18 @@ def test_mirror_applies_only_newer_versions_from_the_hub_broadcaster(net: Networ
     account = chain.accounts[40].address
 
     def update(version: int, status: int, src: int = net.hub.chain_id, sender: str = broadcaster.address,
-               by=gateway) -> list[str]:
-        payload = encode(["uint32", "(uint32,address,uint8,uint8,uint32)[]"], [version, [(7, account, 1, status, 3)]])
+               by=gateway) -> list[tuple[int, int]]:
+        word = mirror.view("pack", 7, account, 1, status, 3)
+        payload = encode(["uint32", "uint256[]"], [version, [word]])
         sent = mirror.transact("handleMessage", src, sender, b"\x00" * 32, payload, by=by, gas=500_000)
-        return [e.name for e in sent.events]
+        return [(e["applied"], e["stale"]) for e in sent.events]
 
-    assert update(2, int(EntityStatus.ACTIVE)) == ["EntitySynced"]
-    assert update(1, int(EntityStatus.SUSPENDED)) == ["StaleUpdateIgnored"]
+    assert update(2, int(EntityStatus.ACTIVE)) == [(1, 0)]
+    assert update(1, int(EntityStatus.SUSPENDED)) == [(0, 1)]
     assert mirror.view("records", 7)["status"] == int(EntityStatus.ACTIVE)
-    assert update(3, int(EntityStatus.SUSPENDED)) == ["EntitySynced"]
-    assert mirror.view("isActive", 7) is False and mirror.view("entityOf", account) == 7
+    assert update(3, int(EntityStatus.SUSPENDED)) == [(1, 0)]
+    assert mirror.view("entityCount") == 1
+    assert mirror.view("isActive", 7) is False and mirror.view("records", 7)["account"] == account
     assert update(4, int(EntityStatus.ACTIVE), src=net.node("Chengdu").chain_id) == []  # not from the hub
     assert update(4, int(EntityStatus.ACTIVE), sender=chain.accounts[10].address) == []  # not the broadcaster
     assert mirror.view("isActive", 7) is False

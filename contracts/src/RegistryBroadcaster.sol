@@ -4,7 +4,6 @@ pragma solidity ^0.8.28;
 import {Gateway} from "./Gateway.sol";
 import {IMessageRecipient} from "./Messaging.sol";
 import {PilotRegistry} from "./PilotRegistry.sol";
-import {RegistryMirror} from "./RegistryMirror.sol";
 
 /// @title RegistryBroadcaster
 /// @notice On the hub: reads entities from the PilotRegistry and sends them to the
@@ -37,13 +36,14 @@ contract RegistryBroadcaster is IMessageRecipient {
 
     /// @notice Send the current record of `entityIds` to the mirrors of `chains`. Anyone may call:
     ///         it only copies what the registry says.
-    uint32 public constant GAS_PER_ENTITY = 60_000;
+    uint32 public constant GAS_PER_ENTITY = 30_000;
 
     function sync(uint32[] calldata entityIds, uint64[] calldata chains, uint64 ttl) external {
-        RegistryMirror.Update[] memory updates = new RegistryMirror.Update[](entityIds.length);
+        uint256[] memory updates = new uint256[](entityIds.length);
         for (uint256 i; i < entityIds.length; ++i) {
             PilotRegistry.Entity memory e = registry.getEntity(entityIds[i]);
-            updates[i] = RegistryMirror.Update(e.id, e.account, e.zoneId, uint8(e.status), e.sectorMask);
+            updates[i] = (uint256(e.id) << 224) | (uint256(uint160(e.account)) << 64) | (uint256(e.zoneId) << 56)
+                | (uint256(uint8(e.status)) << 48) | e.sectorMask;
         }
         uint32 v = ++version;
         _broadcast(chains, abi.encode(v, updates), ttl, uint32(50_000 + GAS_PER_ENTITY * entityIds.length), v);
@@ -52,7 +52,7 @@ contract RegistryBroadcaster is IMessageRecipient {
     function _broadcast(uint64[] calldata chains, bytes memory payload, uint64 ttl, uint32 gasLimit, uint32 v)
         private
     {
-        uint256 entities = (payload.length - 96) / 160; // (version, offset, length) then 5 words each
+        uint256 entities = (payload.length - 96) / 32; // (version, offset, length) then a word each
         for (uint256 i; i < chains.length; ++i) {
             address mirror = mirrors[chains[i]];
             if (mirror == address(0)) revert UnknownMirror(chains[i]);

@@ -19,25 +19,15 @@ contract RegistryMirror is IMessageRecipient {
         uint32 version;
     }
 
-    struct Update {
-        uint32 entityId;
-        address account;
-        uint8 zoneId;
-        uint8 status;
-        uint32 sectorMask;
-    }
-
     error NotGateway(address caller);
 
-    event EntitySynced(uint32 indexed entityId, uint8 zoneId, uint8 status, uint32 sectorMask, uint32 version);
-    event StaleUpdateIgnored(uint32 indexed entityId, uint32 version, uint32 applied);
+    event Synced(uint32 indexed version, uint256 applied, uint256 stale);
 
     address public immutable gateway;
     uint64 public immutable hubChain;
     address public immutable broadcaster;
 
     mapping(uint32 entityId => Record) public records;
-    mapping(address account => uint32) public entityOf;
     uint32 public entityCount;
 
     constructor(address gateway_, uint64 hubChain_, address broadcaster_) {
@@ -49,26 +39,36 @@ contract RegistryMirror is IMessageRecipient {
     function handleMessage(uint64 srcChain, address sender, bytes32, bytes calldata payload) external returns (bool) {
         if (msg.sender != gateway) revert NotGateway(msg.sender);
         if (srcChain != hubChain || sender != broadcaster) return false;
-        (uint32 version, Update[] memory updates) = abi.decode(payload, (uint32, Update[]));
+        (uint32 version, uint256[] memory updates) = abi.decode(payload, (uint32, uint256[]));
+        uint32 added;
+        uint256 stale;
         for (uint256 i; i < updates.length; ++i) {
-            Update memory u = updates[i];
-            Record storage r = records[u.entityId];
-            if (r.version >= version) {
-                emit StaleUpdateIgnored(u.entityId, version, r.version);
+            uint256 u = updates[i];
+            Record storage r = records[uint32(u >> 224)];
+            uint32 applied = r.version;
+            if (applied >= version) {
+                ++stale;
                 continue;
             }
-            if (r.version == 0) ++entityCount;
-            if (r.account != u.account) {
-                if (r.account != address(0)) delete entityOf[r.account];
-                entityOf[u.account] = u.entityId;
-            }
-            records[u.entityId] = Record(u.account, u.zoneId, u.status, u.sectorMask, version);
-            emit EntitySynced(u.entityId, u.zoneId, u.status, u.sectorMask, version);
+            if (applied == 0) ++added;
+            records[uint32(u >> 224)] = Record(address(uint160(u >> 64)), uint8(u >> 56), uint8(u >> 48), uint32(u), version);
         }
+        if (added != 0) entityCount += added;
+        emit Synced(version, updates.length - stale, stale);
         return true;
     }
 
     function handleOutcome(bytes32, uint8) external pure {}
+
+    /// @notice One update word: entityId (32 bits) | account (160) | zoneId (8) | status (8) | spare (16) | sectorMask (32).
+    function pack(uint32 entityId, address account, uint8 zoneId, uint8 status, uint32 sectorMask)
+        public
+        pure
+        returns (uint256)
+    {
+        return (uint256(entityId) << 224) | (uint256(uint160(account)) << 64) | (uint256(zoneId) << 56)
+            | (uint256(status) << 48) | sectorMask;
+    }
 
     /// @notice Active, and allowed to act in `sectorId`.
     function isActiveIn(uint32 entityId, uint8 sectorId) public view returns (bool) {
