@@ -12,6 +12,7 @@ import {RegistryMirror} from "./RegistryMirror.sol";
 ///         (which requester sectors may receive which data sectors); the provider answers with a
 ///         hash commitment and a size, which travels back. The data itself stays off-chain.
 contract DataExchange is IMessageRecipient {
+    uint8 private constant ACTIVE = 2; // PilotRegistry.EntityStatus.Active, as mirrored
     uint8 private constant REQUEST = 1;
     uint8 private constant RESPONSE = 2;
 
@@ -63,6 +64,7 @@ contract DataExchange is IMessageRecipient {
     address public immutable admin;
     mapping(uint64 chain => address) public peers;
     mapping(uint8 requesterSector => uint32 dataSectorMask) public policy;
+    mapping(uint8 dataSector => uint32 requesterSectorMask) public allowedRequesters; // the same policy, inverted
 
     mapping(bytes32 id => Request) public requests; // on the requester's chain
     mapping(bytes32 id => bytes32) public incoming; // on the provider's chain: hash of the pending request
@@ -90,6 +92,14 @@ contract DataExchange is IMessageRecipient {
 
     /// @notice Entities of `requesterSector` may receive data of the sectors in `dataSectorMask`.
     function setPolicy(uint8 requesterSector, uint32 dataSectorMask) public onlyAdmin {
+        uint32 previous = policy[requesterSector];
+        uint32 bit = uint32(1) << (requesterSector - 1);
+        for (uint8 s = 1; s <= 32; ++s) {
+            uint32 dataBit = uint32(1) << (s - 1);
+            if ((previous | dataSectorMask) & dataBit == 0) continue;
+            if (dataSectorMask & dataBit != 0) allowedRequesters[s] |= bit;
+            else allowedRequesters[s] &= ~bit;
+        }
         policy[requesterSector] = dataSectorMask;
         emit PolicySet(requesterSector, dataSectorMask);
     }
@@ -106,7 +116,7 @@ contract DataExchange is IMessageRecipient {
         (address account, uint8 zone, uint8 status,,) = mirror.records(requester);
         if (account != msg.sender) revert NotEntityAccount(msg.sender, requester);
         if (zone != zoneId) revert NotLocalEntity(requester, zone);
-        if (status != mirror.STATUS_ACTIVE()) revert EntityNotActive(requester);
+        if (status != ACTIVE) revert EntityNotActive(requester);
         address peer = peers[providerChain];
         if (peer == address(0)) revert UnknownPeer(providerChain);
         id = gateway.send(providerChain, peer, abi.encode(REQUEST, requester, provider, sector, queryHash), ttl, 0);
@@ -161,19 +171,13 @@ contract DataExchange is IMessageRecipient {
 
     function _refusal(uint32 requester, uint32 provider, uint8 sector) private view returns (bytes4) {
         if (sector == 0 || sector > 32) return ProviderCannotServe.selector;
-        (, uint8 providerZone, uint8 providerStatus, uint32 providerMask,) = mirror.records(provider);
-        if (providerZone != zoneId || providerStatus != mirror.STATUS_ACTIVE() || (providerMask >> (sector - 1)) & 1 == 0)
-        {
+        (uint256 p, uint256 r) = mirror.wordsOf(provider, requester); // layout: RegistryMirror.words
+        if (uint8(p >> 56) != zoneId || uint8(p >> 48) != ACTIVE || (uint32(p) >> (sector - 1)) & 1 == 0) {
             return ProviderCannotServe.selector;
         }
-        (,, uint8 requesterStatus, uint32 requesterMask,) = mirror.records(requester);
-        if (requesterStatus != mirror.STATUS_ACTIVE()) return RequesterNotActive.selector;
-        uint32 dataBit = uint32(1) << (sector - 1);
-        for (uint8 s = 1; requesterMask != 0; ++s) {
-            if (requesterMask & 1 == 1 && policy[s] & dataBit != 0) return bytes4(0);
-            requesterMask >>= 1;
-        }
-        return PolicyRefused.selector;
+        if (uint8(r >> 48) != ACTIVE) return RequesterNotActive.selector;
+        if (uint32(r) & allowedRequesters[sector] == 0) return PolicyRefused.selector;
+        return bytes4(0);
     }
 
     function _receiveResponse(bytes calldata payload) private returns (bool) {

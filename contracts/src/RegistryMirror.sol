@@ -10,14 +10,7 @@ import {IMessageRecipient} from "./Messaging.sol";
 ///         reordered syncs cannot roll an entity back.
 contract RegistryMirror is IMessageRecipient {
     uint8 public constant STATUS_ACTIVE = 2; // PilotRegistry.EntityStatus.Active
-
-    struct Record {
-        address account;
-        uint8 zoneId;
-        uint8 status;
-        uint32 sectorMask;
-        uint32 version;
-    }
+    uint256 private constant LOW_224 = (uint256(1) << 224) - 1;
 
     error NotGateway(address caller);
 
@@ -27,7 +20,9 @@ contract RegistryMirror is IMessageRecipient {
     uint64 public immutable hubChain;
     address public immutable broadcaster;
 
-    mapping(uint32 entityId => Record) public records;
+    /// @dev One word per entity, as `pack` lays it out with the entity id replaced by the version
+    ///      that wrote it: version (32) | account (160) | zoneId (8) | status (8) | spare (16) | sectorMask (32).
+    mapping(uint32 entityId => uint256) public words;
     uint32 public entityCount;
 
     constructor(address gateway_, uint64 hubChain_, address broadcaster_) {
@@ -44,14 +39,14 @@ contract RegistryMirror is IMessageRecipient {
         uint256 stale;
         for (uint256 i; i < updates.length; ++i) {
             uint256 u = updates[i];
-            Record storage r = records[uint32(u >> 224)];
-            uint32 applied = r.version;
+            uint32 entityId = uint32(u >> 224);
+            uint32 applied = uint32(words[entityId] >> 224);
             if (applied >= version) {
                 ++stale;
                 continue;
             }
             if (applied == 0) ++added;
-            records[uint32(u >> 224)] = Record(address(uint160(u >> 64)), uint8(u >> 56), uint8(u >> 48), uint32(u), version);
+            words[entityId] = (uint256(version) << 224) | (u & LOW_224);
         }
         if (added != 0) entityCount += added;
         emit Synced(version, updates.length - stale, stale);
@@ -70,13 +65,27 @@ contract RegistryMirror is IMessageRecipient {
             | (uint256(status) << 48) | sectorMask;
     }
 
+    function records(uint32 entityId)
+        external
+        view
+        returns (address account, uint8 zoneId, uint8 status, uint32 sectorMask, uint32 version)
+    {
+        uint256 w = words[entityId];
+        return (address(uint160(w >> 64)), uint8(w >> 56), uint8(w >> 48), uint32(w), uint32(w >> 224));
+    }
+
+    /// @notice The raw words of two entities in one call (the data-exchange checks need both).
+    function wordsOf(uint32 a, uint32 b) external view returns (uint256, uint256) {
+        return (words[a], words[b]);
+    }
+
     /// @notice Active, and allowed to act in `sectorId`.
     function isActiveIn(uint32 entityId, uint8 sectorId) public view returns (bool) {
-        Record storage r = records[entityId];
-        return r.status == STATUS_ACTIVE && sectorId != 0 && sectorId <= 32 && (r.sectorMask >> (sectorId - 1)) & 1 == 1;
+        uint256 w = words[entityId];
+        return uint8(w >> 48) == STATUS_ACTIVE && sectorId != 0 && sectorId <= 32 && (uint32(w) >> (sectorId - 1)) & 1 == 1;
     }
 
     function isActive(uint32 entityId) public view returns (bool) {
-        return records[entityId].status == STATUS_ACTIVE;
+        return uint8(words[entityId] >> 48) == STATUS_ACTIVE;
     }
 }
