@@ -19,7 +19,18 @@ from eth_typing import Address
 from eth_utils import to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field
 
-from registry import Account, AnvilNode, Chain, Contract, EthTesterChain, Registry, RpcChain, SeedData, Tx
+from registry import (
+    Account,
+    AnvilNode,
+    Chain,
+    ChainError,
+    Contract,
+    EthTesterChain,
+    Registry,
+    RpcChain,
+    SeedData,
+    Tx,
+)
 from registry.artifacts import load_artifact
 from registry.errors import NotFound
 from registry.pytest_plugin import GENESIS_TIMESTAMP
@@ -167,8 +178,13 @@ class Network:
 
     @classmethod
     def build(cls, config: NetworkConfig | None = None, *, backend: Backend = "eth-tester",
-              data: SeedData | None = None, progress: Progress | None = None, sync: bool = True) -> Network:
-        """Start, deploy, configure, seed and sync a whole network (see the module docstring)."""
+              urls: list[str] | None = None, data: SeedData | None = None, progress: Progress | None = None,
+              sync: bool = True) -> Network:
+        """Start, deploy, configure, seed and sync a whole network (see the module docstring).
+
+        `urls`: nodes of your own instead (any backend setting is then ignored), one per chain, whose
+        chain ids are 1000 for the hub and 1000 + n for the n-th zone of the seed data.
+        """
         config = config or NetworkConfig()
         if config.threshold > config.committee_size:
             raise ValueError(f"threshold {config.threshold} exceeds the committee size {config.committee_size}")
@@ -176,7 +192,8 @@ class Network:
         step = progress or (lambda label, done, total: None)
         ids = [HUB_CHAIN_ID] + [zone_chain_id(i + 1) for i in range(len(data.zones))]
         step("starting chains", 0, len(ids))
-        chains, anvils = _start_chains(ids, backend, config.genesis_timestamp)
+        chains, anvils = (_connect(ids, urls) if urls is not None
+                          else _start_chains(ids, backend, config.genesis_timestamp))
         network = cls(config, data, {}, {c: CommitteeKeys(c, config.committee_size, config.threshold) for c in ids},
                       anvils)
         try:
@@ -211,6 +228,21 @@ class Network:
         broadcaster.send([broadcaster.tx("sync", ids[i:i + SYNC_CHUNK], zones, self.config.sync_ttl, by=admin, gas=gas)
                           for i in range(0, len(ids), SYNC_CHUNK)])
         Relayer(self).run_until_idle(progress=progress, label="syncing mirrors")
+
+
+def _connect(ids: list[int], urls: list[str]) -> tuple[dict[int, Chain], list[AnvilNode]]:
+    chains: dict[int, Chain] = {}
+    for url in urls:
+        chain = RpcChain(url)
+        if chain.chain_id not in ids:
+            raise ChainError(f"{url} has chain id {chain.chain_id}; the network needs {ids[0]}-{ids[-1]}")
+        if chain.chain_id in chains:
+            raise ChainError(f"{url} has chain id {chain.chain_id}, like another node given")
+        chains[chain.chain_id] = chain
+    missing = [c for c in ids if c not in chains]
+    if missing:
+        raise ChainError(f"no node given for chain id(s) {', '.join(map(str, missing))}")
+    return chains, []
 
 
 def _start_chains(ids: list[int], backend: Backend, genesis: int) -> tuple[dict[int, Chain], list[AnvilNode]]:

@@ -92,3 +92,22 @@ def test_cli_bad_names_fail_fast_in_one_line(args: list[str], fragment: str) -> 
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and fragment in lines[0], result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.anvil
+def test_network_on_nodes_given_by_url() -> None:
+    from registry import AnvilNode
+    from registry.seeds import load_seed_data
+
+    data = load_seed_data().only_zones(["Beijing", "Chengdu"])
+    nodes = [AnvilNode.start(chain_id=c) for c in (1000, 1001, 1002)]
+    try:
+        with Network.build(data=data, urls=[n.url for n in reversed(nodes)]) as network:
+            assert network.node("Chengdu").chain.chain_id == 1002
+            trip = round_trip(network, REQUESTER, PROVIDER, "healthcare")
+            assert trip.status == "answered"
+        with pytest.raises(Exception, match=r"no node given for chain id\(s\) 1002"):
+            Network.build(data=data, urls=[n.url for n in nodes[:2]])
+    finally:
+        for node in nodes:
+            node.stop()

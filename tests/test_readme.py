@@ -14,7 +14,7 @@ BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re
 
 
 def test_readme_has_the_examples() -> None:
-    assert len(BLOCKS) == 2
+    assert len(BLOCKS) == 3
 
 
 def test_scripting_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
@@ -22,7 +22,13 @@ def test_scripting_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert "reverted with NotAuthorityOrRegulator(caller=0x" in capsys.readouterr().out
 
 
+def test_cross_chain_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    exec(compile(BLOCKS[1], "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "forwarded" in out and "delivered back" in out
+
+
 def test_fixture_example_passes_in_a_users_suite(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_my_pilots=BLOCKS[1])
+    pytester.makepyfile(test_my_pilots=BLOCKS[2])
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
