@@ -44,6 +44,7 @@ HUB_NAME = "hub"
 CONFIG_GAS = 3_000_000
 DEPLOY_GAS = 6_000_000
 RELAYER_INDEX = 30  # the relayer's account on every chain (funded at genesis)
+FLAWS = {"verifier-bypass": 1, "zero-root": 2}  # VulnerableGateway.flaw
 SYNC_CHUNK = 64  # entities per mirror-sync message: its handler must fit its gas limit
 
 Topology = Literal["mesh", "hub"]
@@ -68,6 +69,8 @@ class NetworkConfig(BaseModel):
     committee_size: int = Field(4, ge=1, le=64)
     threshold: int = Field(3, ge=1, le=64)
     handler_gas: int = Field(200_000, ge=21_000, le=10_000_000)
+    vulnerable: dict[str, Literal["verifier-bypass", "zero-root"]] = Field(
+        default_factory=dict, description="FAULT SCENARIOS ONLY: chain name → historical flaw of its gateway")
     genesis_timestamp: int = GENESIS_TIMESTAMP
     sync_ttl: int = Field(86_400, ge=1)
 
@@ -279,8 +282,11 @@ def _deploy(network: Network, chain_id: int, chain: Chain) -> ChainNode:
     committee, gateway = address(0), address(1)
     is_hub = chain_id == HUB_CHAIN_ID
     router = is_hub and network.config.topology == "hub"
-    txs = [init("Committee", admin.address), init("Gateway", admin.address, committee, router,
-                                                   network.config.handler_gas)]
+    name = HUB_NAME if is_hub else network.data.zones[chain_id - HUB_CHAIN_ID - 1].name
+    flaw = next((FLAWS[f] for n, f in network.config.vulnerable.items() if slug(n) == slug(name)), 0)
+    gateway_init = (init("VulnerableGateway", admin.address, committee, router, network.config.handler_gas, flaw)
+                    if flaw else init("Gateway", admin.address, committee, router, network.config.handler_gas))
+    txs = [init("Committee", admin.address), gateway_init]
     if is_hub:
         txs += [init("PilotRegistry"), init("RegistryBroadcaster", address(2), gateway, admin.address)]
     else:
@@ -291,7 +297,7 @@ def _deploy(network: Network, chain_id: int, chain: Chain) -> ChainNode:
     for receipt in chain.send(txs):
         receipt.raise_for_status()
     node = ChainNode(
-        name=HUB_NAME if is_hub else network.data.zones[chain_id - HUB_CHAIN_ID - 1].name,
+        name=name,
         chain_id=chain_id, zone_id=0 if is_hub else chain_id - HUB_CHAIN_ID, chain=chain,
         gateway=GatewayClient(chain, gateway, "Gateway"), committee=Contract(chain, committee, "Committee"),
     )

@@ -5,13 +5,17 @@ to sign (each message, or one Merkle root per batch), and delivers to the next h
 hop expects. It keeps no state of its own that matters: where to resume comes from the chains
 (each gateway's hop counters, and a binary search for the block where a hop sequence was sent), so
 a relayer killed at any point and started again delivers everything exactly once.
+
+`poll()` does a whole round at once (scan, plan, send, settle). A simulation drives the same steps
+one by one: `scan()`, `plan()`, its own block production, then `settle()` with the receipts.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from registry import Receipt, Tx
 
@@ -22,6 +26,7 @@ from .messages import Outcome, SentRecord, subject
 from .network import Network
 
 BATCH_BASE_GAS = 150_000
+Lane = tuple[int, int]  # (chain that emitted, next hop)
 Progress = Callable[[str, int, int], None]
 
 
@@ -61,12 +66,31 @@ class Processing:
     gas_share: int  # the delivery transaction's gas divided by the messages it carried
 
 
+@dataclass(frozen=True)
+class Planned:
+    """A delivery transaction built and signed, not yet mined."""
+
+    lane: Lane
+    batch: list[SentRecord]
+    tx: Tx
+
+
+class Listener(Protocol):
+    """Who wants to know, as it happens (a simulation's metrics)."""
+
+    def picked(self, record: SentRecord) -> None: ...
+    def processed(self, processing: Processing) -> None: ...
+    def acknowledged(self, processing: Processing) -> None: ...
+
+
 @dataclass
 class Relayer:
     network: Network
     batch_size: int = 64
     account_index: int = 0
     max_transactions: int | None = None  # crash after this many delivery transactions (tests, faults)
+    lanes: Collection[Lane] | None = None  # the lanes this relayer serves (None: all)
+    listener: Listener | None = None
 
     deliveries: list[Delivery] = field(default_factory=list)
     processed: dict[bytes, list[Processing]] = field(default_factory=lambda: defaultdict(list))
@@ -74,13 +98,16 @@ class Relayer:
     sent: dict[bytes, SentRecord] = field(default_factory=dict)  # first sighting of each message id
 
     _scanned: dict[int, int] = field(default_factory=dict)
-    _queue: dict[tuple[int, int], dict[int, SentRecord]] = field(default_factory=lambda: defaultdict(dict))
-    _next: dict[tuple[int, int], int] = field(default_factory=dict)
+    _queue: dict[Lane, dict[int, SentRecord]] = field(default_factory=lambda: defaultdict(dict))
+    _next: dict[Lane, int] = field(default_factory=dict)
     _started: bool = False
     _transactions: int = 0
     _observed: dict[tuple[int, int], set[tuple[bytes, int, int]]] = field(default_factory=dict)
 
     # -- position from chain state ---------------------------------------------------------------
+
+    def serves(self, lane: Lane) -> bool:
+        return self.lanes is None or lane in self.lanes
 
     def start(self) -> None:
         """Find, for every lane, the next hop sequence its hop expects and the block it was sent in."""
@@ -90,6 +117,8 @@ class Relayer:
             head = node.chain.block_number()
             start = head + 1
             for hop in net.neighbours(src):
+                if not self.serves((src, hop)):
+                    continue
                 sent = state[src][hop][0]
                 expected = state[hop][src][1]
                 self._next[(src, hop)] = expected
@@ -110,14 +139,24 @@ class Relayer:
                 low = middle + 1
         return low
 
-    # -- one round ------------------------------------------------------------------------------
+    # -- a whole round ----------------------------------------------------------------------------
 
     def poll(self) -> int:
         """Read new blocks everywhere, then deliver every batch that is ready. Returns messages handed over."""
-        if not self._started:
-            self.start()
         self.scan()
-        return self.deliver()
+        planned = self.plan()
+        by_destination: dict[int, list[Planned]] = defaultdict(list)
+        for p in planned:
+            by_destination[p.lane[1]].append(p)
+        handed = 0
+        for dst, group in by_destination.items():
+            if self.max_transactions is not None and self._transactions + len(group) > self.max_transactions:
+                group = group[: max(0, self.max_transactions - self._transactions)]
+                if group:
+                    handed += self.settle(group, self.network.nodes[dst].chain.send([p.tx for p in group]))
+                raise RelayerCrash(f"relayer stopped after {self.max_transactions} delivery transactions")
+            handed += self.settle(group, self.network.nodes[dst].chain.send([p.tx for p in group]))
+        return handed
 
     def run_until_idle(self, max_rounds: int = 10_000, progress: Progress | None = None,
                        label: str = "relaying") -> int:
@@ -136,40 +175,55 @@ class Relayer:
     def pending(self) -> int:
         return sum(len(q) for q in self._queue.values())
 
-    def scan(self) -> None:
+    # -- the steps ----------------------------------------------------------------------------------
+
+    def scan(self) -> list[SentRecord]:
+        """Read the blocks mined since the last scan; returns the messages newly picked up."""
+        if not self._started:
+            self.start()
+        picked = []
         for chain_id, node in self.network.nodes.items():
             head = node.chain.block_number()
             first = self._scanned.get(chain_id, head) + 1
             if first > head:
                 continue
             for record in node.gateway.sent_records(first, head):
-                key = (chain_id, record.hop)
+                lane = (chain_id, record.hop)
+                if not self.serves(lane):
+                    continue
                 self.sent.setdefault(record.message_id, record)
-                if record.hop_sequence >= self._next.get(key, 1):
-                    self._queue[key][record.hop_sequence] = record
+                if record.hop_sequence >= self._next.get(lane, 1):
+                    self._queue[lane][record.hop_sequence] = record
+                    picked.append(record)
+                    if self.listener:
+                        self.listener.picked(record)
             self._scanned[chain_id] = head
+        return picked
 
-    def deliver(self) -> int:
-        by_destination: dict[int, list[tuple[tuple[int, int], list[SentRecord], Tx]]] = defaultdict(list)
-        for key, queue in self._queue.items():
-            batch = self._ready(key, queue)
+    def plan(self, busy: Collection[Lane] = ()) -> list[Planned]:
+        """Signed delivery transactions for every lane with messages ready (lanes in `busy` wait)."""
+        planned = []
+        for lane, queue in self._queue.items():
+            if lane in busy:
+                continue
+            batch = self._ready(lane, queue)
             if batch:
-                by_destination[key[1]].append((key, batch, self._delivery_tx(key, batch)))
+                planned.append(Planned(lane, batch, self._delivery_tx(lane, batch)))
+        return planned
+
+    def settle(self, planned: Sequence[Planned], receipts: Sequence[Receipt]) -> int:
+        """Take in the mined deliveries: what each hop processed, refused and acknowledged."""
+        self._transactions += len(planned)
         handed = 0
-        for dst, planned in by_destination.items():
-            if self.max_transactions is not None and self._transactions + len(planned) > self.max_transactions:
-                planned = planned[: max(0, self.max_transactions - self._transactions)]
-                if planned:
-                    self._submit(dst, planned)
-                raise RelayerCrash(f"relayer stopped after {self.max_transactions} delivery transactions")
-            handed += self._submit(dst, planned)
+        for p, receipt in zip(planned, receipts, strict=True):
+            handed += self._record(p, receipt)
         return handed
 
-    def _ready(self, key: tuple[int, int], queue: dict[int, SentRecord]) -> list[SentRecord]:
+    def _ready(self, lane: Lane, queue: dict[int, SentRecord]) -> list[SentRecord]:
         """The contiguous run from the next expected hop sequence, within batch size and block gas."""
-        chain = self.network.nodes[key[1]].chain
+        chain = self.network.nodes[lane[1]].chain
         handler_gas = self.network.config.handler_gas
-        next_sequence = self._next.get(key, 1)
+        next_sequence = self._next.get(lane, 1)
         batch: list[SentRecord] = []
         gas = BATCH_BASE_GAS
         while next_sequence in queue and len(batch) < self.batch_size:
@@ -182,10 +236,10 @@ class Relayer:
             next_sequence += 1
         return batch
 
-    # -- signing and submitting -------------------------------------------------------------------
+    # -- signing ------------------------------------------------------------------------------------
 
-    def _delivery_tx(self, key: tuple[int, int], batch: Sequence[SentRecord]) -> Tx:
-        src, dst = key
+    def _delivery_tx(self, lane: Lane, batch: Sequence[SentRecord]) -> Tx:
+        src, dst = lane
         net = self.network
         source, target = net.nodes[src], net.nodes[dst]
         keys = net.committees[src]
@@ -194,8 +248,7 @@ class Relayer:
                   BATCH_BASE_GAS + sum(delivery_gas(r.message, net.config.handler_gas) for r in batch))
         relayer = net.relayer_account(dst, self.account_index)
         if net.mode(src, dst) == MODE_CHECKPOINT:
-            leaves = [subject(r.message_id, r.hop_sequence) for r in batch]
-            tree = MerkleTree(leaves)
+            tree = MerkleTree([subject(r.message_id, r.hop_sequence) for r in batch])
             signed = digest(MODE_CHECKPOINT, src, source.gateway.address, dst, target.gateway.address, keys.epoch,
                             tree.root)
             items = [(r.message, r.hop_sequence, tree.proof(i)) for i, r in enumerate(batch)]
@@ -219,34 +272,41 @@ class Relayer:
             if (record.message_id, record.hop, record.hop_sequence) not in self._observed[key]:
                 raise ForgeryRefused(f"message 0x{record.message_id.hex()} is not on chain {record.chain_id}")
 
-    def _submit(self, dst: int, planned: list[tuple[tuple[int, int], list[SentRecord], Tx]]) -> int:
-        target = self.network.nodes[dst]
-        receipts = target.chain.send([tx for _, _, tx in planned])
-        self._transactions += len(planned)
-        handed = 0
-        for (key, batch, _), receipt in zip(planned, receipts, strict=True):
-            handed += self._record(key, batch, receipt)
-        expected = target.gateway.hop_state([src for (src, _), _, _ in planned])
-        for (src, _), _, _ in planned:
-            self._next[(src, dst)] = expected[src][1]
-            queue = self._queue[(src, dst)]
-            for sequence in [s for s in queue if s < expected[src][1]]:
-                del queue[sequence]
-        return handed
+    # -- receipts -----------------------------------------------------------------------------------
 
-    def _record(self, key: tuple[int, int], batch: list[SentRecord], receipt: Receipt) -> int:
-        src, dst = key
+    def _record(self, planned: Planned, receipt: Receipt) -> int:
+        src, dst = planned.lane
         events = self.network.nodes[dst].gateway.events(receipt) if receipt.status else []
         processed = event_args(events, "Processed")
         refused = event_args(events, "Refused")
-        self.deliveries.append(Delivery(src, dst, self.network.mode(src, dst), len(batch), len(processed),
+        self.deliveries.append(Delivery(src, dst, self.network.mode(src, dst), len(planned.batch), len(processed),
                                         len(refused), receipt.gas_used, receipt.block_number, receipt.timestamp,
                                         receipt.status))
-        share = receipt.gas_used // max(1, len(batch))
+        if not receipt.status:
+            return 0
+        share = receipt.gas_used // max(1, len(planned.batch))
         for args in processed:
-            self.processed[args["id"]].append(Processing(args["id"], dst, Outcome(args["outcome"]),
-                                                         receipt.block_number, receipt.timestamp, share))
+            processing = Processing(args["id"], dst, Outcome(args["outcome"]), receipt.block_number,
+                                    receipt.timestamp, share)
+            self.processed[args["id"]].append(processing)
+            if self.listener:
+                self.listener.processed(processing)
         for args in event_args(events, "Acknowledged"):
-            self.acknowledged[args["id"]] = Processing(args["id"], dst, Outcome(args["outcome"]),
-                                                       receipt.block_number, receipt.timestamp, share)
-        return len(batch) if receipt.status else 0
+            processing = Processing(args["id"], dst, Outcome(args["outcome"]), receipt.block_number,
+                                    receipt.timestamp, share)
+            self.acknowledged[args["id"]] = processing
+            if self.listener:
+                self.listener.acknowledged(processing)
+        # the hop took the first `len(processed)` of the batch, in order; refused ones stay queued
+        lane_next = self._next.get(planned.lane, 1) + len(processed)
+        already = self.network.nodes[dst].gateway.abi.errors  # selector → error, to read reasons
+        if any(already.get(bytes(r["reason"]), None) and already[bytes(r["reason"])].name == "AlreadyProcessed"
+               for r in refused):
+            # the hop is further than we thought (another relayer, or someone else's messages took
+            # those hop sequences): what it expects next is on chain
+            lane_next = max(lane_next, self.network.nodes[dst].gateway.hop_state([src])[src][1])
+        self._next[planned.lane] = lane_next
+        queue = self._queue[planned.lane]
+        for sequence in [s for s in queue if s < lane_next]:
+            del queue[sequence]
+        return len(planned.batch)

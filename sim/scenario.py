@@ -1,0 +1,142 @@
+"""Scenarios: TOML files validated by pydantic. One error is one line naming the field path."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from registry.errors import NotFound, PilotsimError
+from registry.paths import SEEDS_DIR
+
+from .network import NetworkConfig
+
+SCENARIOS_DIR = SEEDS_DIR / "scenarios"
+
+
+class ScenarioError(PilotsimError, ValueError):
+    """A scenario file that cannot be read or does not validate."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Seconds = Annotated[float, Field(ge=0)]
+
+
+class Chains(_Model):
+    block_interval_s: int = Field(2, ge=1, le=60, description="seconds between blocks, every chain")
+    hub_block_interval_s: int | None = Field(None, ge=1, le=60)
+
+
+class Relayers(_Model):
+    count: int = Field(1, ge=1, le=16)
+    poll_interval_s: float = Field(1.0, gt=0, le=600)
+    batch_size: int = Field(64, ge=1, le=256)
+
+
+class Workload(_Model):
+    rate_per_s: float = Field(1.0, gt=0, le=1000, description="new data requests per second, all zones")
+    zones: list[str] | Literal["all"] = "all"
+    zone_weights: dict[str, float] = Field(default_factory=dict, description="relative traffic of requester zones")
+    sectors: list[str] | Literal["all"] = "all"
+    payload_bytes: tuple[int, int] = (256, 4096)
+    ttl_s: int = Field(600, ge=1, le=30 * 86400)
+    respond_after_s: tuple[float, float] = (1.0, 5.0)
+    respect_policy: bool = Field(True, description="only pairs the sector policy allows")
+
+    @model_validator(mode="after")
+    def _ranges(self) -> Workload:
+        for name in ("payload_bytes", "respond_after_s"):
+            low, high = getattr(self, name)
+            if low < 0 or high < low:
+                raise ValueError(f"{name} must be [low, high] with 0 <= low <= high")
+        return self
+
+
+FaultKind = Literal["relayer-outage", "chain-halt", "keys-compromised", "verifier-bypass", "zero-root",
+                    "admin-call", "rate-limit", "relayer-duplicate", "relayer-reorder"]
+
+
+class Fault(_Model):
+    kind: FaultKind
+    at_s: Seconds = 0.0
+    duration_s: Seconds = 0.0
+    relayer: int = Field(0, ge=0, description="relayer-outage, relayer-duplicate, relayer-reorder")
+    chain: str = Field("", description="zone name or 'hub': the chain halted, or the one attacked")
+    source: str = Field("", description="whose committee keys are compromised / whose messages are forged")
+    keys: int = Field(0, ge=0, description="keys-compromised: how many of the source's committee")
+    forged: int = Field(1, ge=0, le=10_000, description="forged messages attempted")
+    capacity: int = Field(1, ge=1, description="rate-limit: bucket size, messages")
+    refill_per_s: float = Field(0.1, ge=0, description="rate-limit: messages per second")
+
+
+class Scenario(_Model):
+    name: str = Field(min_length=1)
+    description: str = ""
+    seed: int = Field(0, ge=0, lt=2**63)
+    duration_s: float = Field(300, gt=0, le=7 * 86400, description="how long the workload runs")
+    drain_s: float = Field(600, ge=0, le=7 * 86400, description="time after the workload for messages to settle")
+    network: NetworkConfig = NetworkConfig()
+    chains: Chains = Chains()
+    relayers: Relayers = Relayers()
+    workload: Workload = Workload()
+    faults: list[Fault] = Field(default_factory=list)
+
+    @property
+    def settings_hash(self) -> str:
+        """sha256 of the settings, seed excluded: runs of one scenario with other seeds share it."""
+        settings = self.model_dump(mode="json", exclude={"seed"})
+        return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
+        """A copy with dotted keys set (`workload.rate_per_s=2`); validated like a file."""
+        data = self.model_dump(mode="json")
+        for key, value in overrides.items():
+            target = data
+            parts = key.split(".")
+            for part in parts[:-1]:
+                if not isinstance(target.get(part), dict):
+                    raise ScenarioError(f"--set {key}: no such setting {part!r}")
+                target = target[part]
+            if parts[-1] not in target:
+                raise ScenarioError(f"--set {key}: no such setting {parts[-1]!r}")
+            target[parts[-1]] = value
+        return validate(data, f"--set {', '.join(overrides)}")
+
+
+def validate(data: dict[str, Any], where: str) -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        path = ".".join(str(p) for p in error["loc"]) or "(top level)"
+        message = error["msg"].removeprefix("Value error, ")
+        raise ScenarioError(f"{where}: {path}: {message}") from None
+
+
+def builtin_names() -> list[str]:
+    return sorted(p.stem for p in SCENARIOS_DIR.glob("*.toml"))
+
+
+def load(name_or_path: str) -> Scenario:
+    """A built-in scenario by name, or a TOML file by path."""
+    path = Path(name_or_path)
+    if not path.suffix and not path.exists():
+        path = SCENARIOS_DIR / f"{name_or_path}.toml"
+        if not path.exists():
+            raise NotFound("scenario", name_or_path, builtin_names())
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML ({exc})") from None
+    return validate(data, str(path))

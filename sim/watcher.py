@@ -1,0 +1,97 @@
+"""The watcher: compares every destination's deliveries with the sources' sends, from chain logs alone.
+
+It trusts no relayer and no metrics: it reads each gateway's `Sent`, `Processed` and `Acknowledged`
+events, block range by block range, and checks the four invariants of a run.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .messages import KIND_DATA, TERMINAL, Outcome
+from .network import Network
+
+
+@dataclass
+class Violation:
+    invariant: str
+    message_id: str
+    detail: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"invariant": self.invariant, "message_id": self.message_id, "detail": self.detail}
+
+
+@dataclass
+class Watcher:
+    network: Network
+    first_block: dict[int, int]  # where to start reading each chain (the simulation's first block)
+    threshold_breached: bool = False  # set by faults: keys at/over threshold, or a flawed verifier
+    flawed_verifier: bool = False
+
+    sent: dict[bytes, tuple[int, int, int]] = field(default_factory=dict)  # id → (origin, destination, kind)
+    outcomes: dict[bytes, list[tuple[int, Outcome]]] = field(default_factory=lambda: defaultdict(list))
+    acknowledged: dict[bytes, Outcome] = field(default_factory=dict)
+    unmatched: dict[bytes, tuple[int, bool]] = field(default_factory=dict)  # id → (chain, while trusted)
+    _scanned: dict[int, int] = field(default_factory=dict)
+
+    def scan(self) -> None:
+        """Read every chain up to its head and match what was processed against what was sent."""
+        new_processed: list[tuple[bytes, int]] = []
+        for chain_id, node in self.network.nodes.items():
+            head = node.chain.block_number()
+            first = self._scanned.get(chain_id, self.first_block[chain_id] - 1) + 1
+            if first > head:
+                continue
+            gateway = node.gateway
+            for log in node.chain.logs(gateway.address, first, head):
+                event = gateway.abi.decode_event(log.address, log.topics, log.data)
+                if event is None:
+                    continue
+                if event.name == "Sent":
+                    message = event["message"]
+                    if message["srcChain"] == chain_id:  # the origin's emission, not a forward
+                        self.sent[event["id"]] = (chain_id, message["dstChain"], message["kind"])
+                elif event.name == "Processed":
+                    self.outcomes[event["id"]].append((chain_id, Outcome(event["outcome"])))
+                    new_processed.append((event["id"], chain_id))
+                elif event.name == "Acknowledged":
+                    self.acknowledged[event["id"]] = Outcome(event["outcome"])
+            self._scanned[chain_id] = head
+        trusted = not (self.threshold_breached or self.flawed_verifier)
+        for message_id, chain_id in new_processed:
+            if message_id not in self.sent and message_id not in self.unmatched:
+                # forged while the security assumption held (fewer than threshold keys, sound verifier)?
+                self.unmatched[message_id] = (chain_id, trusted and not self.flawed_verifier)
+
+    def invariants(self) -> dict[str, object]:
+        violations: list[Violation] = []
+        for message_id, seen in self.outcomes.items():
+            delivered = [c for c, o in seen if o is Outcome.DELIVERED]
+            terminal = [c for c, o in seen if o in TERMINAL]
+            if len(delivered) > 1 or len(terminal) > 1:
+                violations.append(Violation("exactly_once", "0x" + message_id.hex(),
+                                            f"processed {len(terminal)} times, delivered {len(delivered)} times"))
+        for message_id, (origin, destination, kind) in self.sent.items():
+            if kind != KIND_DATA:
+                continue
+            ends = [o for c, o in self.outcomes.get(message_id, []) if c == destination and o in TERMINAL]
+            if not ends:
+                violations.append(Violation("all_terminal", "0x" + message_id.hex(),
+                                            f"no outcome on chain {destination} (sent from {origin})"))
+            elif message_id not in self.acknowledged:
+                violations.append(Violation("all_terminal", "0x" + message_id.hex(),
+                                            f"{ends[0].label} on chain {destination}, never acknowledged to {origin}"))
+        for message_id, (chain_id, trusted) in self.unmatched.items():
+            violations.append(Violation("no_unmatched_delivery", "0x" + message_id.hex(),
+                                        f"processed on chain {chain_id} without a matching send"))
+            if trusted:
+                violations.append(Violation("no_forged_accepted", "0x" + message_id.hex(),
+                                            f"accepted on chain {chain_id} while the committees were sound"))
+        names = ["exactly_once", "all_terminal", "no_forged_accepted", "no_unmatched_delivery"]
+        broken = {v.invariant for v in violations}
+        result: dict[str, object] = {name: name not in broken for name in names}
+        result["violations"] = [v.as_dict() for v in violations[:1000]]
+        result["violation_count"] = len(violations)
+        return result
