@@ -79,7 +79,7 @@ class AnvilNode:
         args = [
             anvil_binary(), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(chain_id),
             "--accounts", str(accounts), "--mnemonic", mnemonic, "--gas-limit", str(block_gas_limit),
-            "--hardfork", "prague", "--silent",
+            "--hardfork", "prague", "--order", "fifo", "--silent",
         ]
         if genesis_timestamp is not None:
             args += ["--timestamp", str(genesis_timestamp)]

@@ -43,7 +43,7 @@ registry_app = typer.Typer(no_args_is_help=True, help="Query a registry deployed
 app.add_typer(node_app, name="node")
 app.add_typer(registry_app, name="registry")
 
-out = Console()
+out = console = Console()
 err = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrapped
 
 class VerifierChoice(StrEnum):
@@ -219,6 +219,136 @@ def exchange(
             raise PilotsimError(f"request {result.status} by {result.provider}'s chain{reason}")
         if not as_json:
             out.print(f"answered: {result.answer_hash} ({result.answer_size} bytes) recorded on the requester's chain")
+
+
+# ------------------------------------------------------------------------------------- simulate
+
+
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(help="Built-in scenario name or a TOML file.")] = "baseline",
+    seed: Annotated[int | None, typer.Option(help="Seed instead of the scenario's.", min=0)] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: a new one under runs/).")] = None,
+    rpc: Annotated[bool, typer.Option("--rpc", help="One Anvil node per chain instead of eth-tester.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar, no summary.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Run a scenario: workload and faults on the simulated clock; writes report.json, messages.csv,
+    report.md and report.html."""
+    from sim import scenario as scenarios
+    from sim.runner import default_out, run_scenario
+
+    with cli_errors():
+        chosen = scenarios.load(scenario)
+        if seed is not None:
+            chosen = chosen.with_overrides({"seed": seed})
+        target = out or default_out(chosen)
+        if target.exists() and any(target.iterdir()):
+            raise PilotsimError(f"{target}: exists and is not empty; choose another --out")
+        with _progress(disable=quiet or as_json) as progress:
+            task = progress.add_task("starting", total=None)
+
+            def report_progress(label: str, done: float, total: float) -> None:
+                progress.update(task, description=label, total=total, completed=done)
+
+            report = run_scenario(chosen, target, backend="anvil" if rpc else "eth-tester",
+                                  progress=report_progress)
+        if as_json:
+            print(json.dumps(report))
+        elif not quiet:
+            from sim.report import _summary_rows
+
+            table = Table(title=f"{chosen.name} → {target}", show_header=False)
+            for key, value in _summary_rows(report):
+                table.add_row(key, str(value))
+            console.print(table)
+        broken = [k for k in ("exactly_once", "all_terminal", "no_forged_accepted", "no_unmatched_delivery")
+                  if not report["invariants"][k]]
+        if broken and not as_json and not quiet:
+            err.print(f"[yellow]findings:[/yellow] broken invariants: {', '.join(broken)} (see report.md)")
+
+
+scenarios_app = typer.Typer(invoke_without_command=True, help="The built-in scenarios.")
+app.add_typer(scenarios_app, name="scenarios")
+
+
+@scenarios_app.callback()
+def scenarios_list(ctx: typer.Context) -> None:
+    """List the built-in scenarios with a line each."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from sim import scenario as scenarios
+
+    with cli_errors():
+        table = Table(show_header=False, box=None)
+        table.add_column("scenario", style="bold", no_wrap=True)
+        table.add_column("description", no_wrap=True, overflow="ellipsis")
+        for name in scenarios.builtin_names():
+            table.add_row(name, scenarios.load(name).description)
+        out.print(table)
+
+
+@scenarios_app.command("show")
+def scenarios_show(name: Annotated[str, typer.Argument(help="A built-in scenario name.")]) -> None:
+    """Print a built-in scenario's TOML."""
+    from sim import scenario as scenarios
+
+    with cli_errors():
+        scenarios.load(name)  # unknown names get suggestions
+        print((scenarios.SCENARIOS_DIR / f"{name}.toml").read_text(), end="")
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[str, typer.Argument(help="Built-in scenario name or a TOML file.")],
+    out: Annotated[Path, typer.Option(help="Folder for the runs and runs.csv.")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="key=v1,v2 (dotted keys, e.g. "
+                                                   "workload.rate_per_s=1,2); repeat for a grid.")] = None,
+    replicates: Annotated[int, typer.Option(help="Seeds per combination (seed, seed+1, …).", min=1)] = 1,
+    jobs: Annotated[int, typer.Option(help="Runs in parallel (processes).", min=1)] = 1,
+    rpc: Annotated[bool, typer.Option("--rpc", help="One Anvil node per chain instead of eth-tester.")] = False,
+) -> None:
+    """Run a grid of scenario variants over processes; one tidy row per run in runs.csv."""
+    from sim import scenario as scenarios
+    from sim.runner import parse_sets
+    from sim.runner import sweep as run_sweep
+
+    with cli_errors():
+        base = scenarios.load(scenario)
+        grid = parse_sets(set_ or [])
+        with _progress(disable=False) as progress:
+            task = progress.add_task("runs", total=None)
+            table = run_sweep(base, grid, replicates, jobs, out, backend="anvil" if rpc else "eth-tester",
+                              on_done=lambda done, total: progress.update(task, total=total, completed=done))
+        runs = table.read_text().count("\n") - 1
+        console.print(f"{runs} runs → {table}")
+
+
+@app.command()
+def compare(
+    a: Annotated[Path, typer.Argument(help="A run folder or its report.json.")],
+    b: Annotated[Path, typer.Argument(help="Another run folder or report.json.")],
+    include_wall: Annotated[bool, typer.Option("--wall", help="Also compare wall time and versions.")] = False,
+) -> None:
+    """Print what differs between two reports."""
+    from sim.runner import compare as differences
+    from sim.runner import load_report
+
+    with cli_errors():
+        rows = [r for r in differences(load_report(a), load_report(b))
+                if include_wall or not r[0].startswith(("wall.", "versions."))]
+        if not rows:
+            out.print("the reports agree" + ("" if include_wall else " (wall time and versions aside)"))
+            return
+        table = Table(title=f"{len(rows)} differences")
+        for column in ("key", str(a), str(b), "change"):
+            table.add_column(column)
+        for key, left, right in rows:
+            change = ""
+            if isinstance(left, int | float) and isinstance(right, int | float) and not isinstance(left, bool):
+                change = f"{right - left:+.4g}" + (f" ({right / left:.2f}x)" if left else "")
+            table.add_row(key, str(left), str(right), change)
+        out.print(table)
 
 
 # ---------------------------------------------------------------------------------------- node

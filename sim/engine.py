@@ -142,6 +142,7 @@ class Simulation:
         self.gas: list[GasRecord] = []
         self.attacks: list[dict[str, Any]] = []
         self._pending_answers: dict[bytes, tuple[int, int, int, bytes, int, float]] = {}
+        self._picked: dict[bytes, float] = {}
         names = _contract_names(network)
         self.drivers = {
             c: ChainDriver(env, node, scenario.chains.hub_block_interval_s or scenario.chains.block_interval_s
@@ -169,6 +170,10 @@ class Simulation:
             if env.now >= scenario.duration_s and self._settled():
                 break
         self.watcher.scan()
+        for attack in self.attacks:  # where each attack message ended, as the chains recorded it
+            attack["outcomes"] = [
+                [o.label for _, o in self.watcher.outcomes.get(bytes.fromhex(i[2:]), [])] for i in
+                attack.get("message_ids", [])]
         return RunResult(
             scenario=scenario, network=network, messages=self.messages, refusals=self.refusals, gas=self.gas,
             invariants=self.watcher.invariants(), attacks=self.attacks, sim_seconds=float(env.now),
@@ -229,9 +234,11 @@ class Simulation:
     # -- what relayers tell (Listener) ----------------------------------------------------------------
 
     def picked(self, record: SentRecord) -> None:
+        # a relayer may read the block before the workload has taken in its own receipt
+        self._picked.setdefault(record.message_id, float(self.env.now))
         message = self.messages.get(record.message_id)
         if message is not None and message.picked_s is None:
-            message.picked_s = float(self.env.now)
+            message.picked_s = self._picked[record.message_id]
 
     def processed(self, processing: Processing) -> None:
         message = self.messages.get(processing.message_id)
@@ -287,7 +294,7 @@ class Simulation:
         self.messages[event["id"]] = MessageRecord(
             event["id"], "request", home.name, away.name, home.chain_id, away.chain_id,
             net.data.sectors[sector - 1].name, submitted, float(receipt.timestamp - self.epoch),
-            gas_send=receipt.gas_used, payload_bytes=160)
+            picked_s=self._picked.get(event["id"]), gas_send=receipt.gas_used, payload_bytes=160)
         self._pending_answers[event["id"]] = (requester, provider, sector, query, size, delay)
 
     def _schedule_response(self, request: MessageRecord) -> None:
@@ -313,8 +320,8 @@ class Simulation:
         event = next(e for e in away.exchange.events(receipt) if e.name == "ResponseSent")
         self.messages[event["responseId"]] = MessageRecord(
             event["responseId"], "response", away.name, home.name, away.chain_id, home.chain_id, request.sector,
-            submitted, float(receipt.timestamp - self.epoch), gas_send=receipt.gas_used, payload_bytes=size,
-            request_id=request.message_id)
+            submitted, float(receipt.timestamp - self.epoch), picked_s=self._picked.get(event["responseId"]),
+            gas_send=receipt.gas_used, payload_bytes=size, request_id=request.message_id)
 
     def _home(self, entity_id: int) -> ChainNode:
         return self.network.node(self.network.data.entities[entity_id - 1].zone)
@@ -335,10 +342,14 @@ class Simulation:
         yield self.env.timeout(fault.at_s)
         yield from apply_fault(self, fault)
 
-    def submit_attack(self, chain_id: int, tx: Tx, description: dict[str, Any]):  # type: ignore[no-untyped-def]
+    def submit_attack(self, chain_id: int, tx: Tx, description: dict[str, Any],
+                      gateway: GatewayClient | None = None):  # type: ignore[no-untyped-def]
         receipt = (yield self.drivers[chain_id].submit([tx]))[0]
-        gateway: GatewayClient = self.network.nodes[chain_id].gateway
+        gateway = gateway or self.network.nodes[chain_id].gateway
         events = gateway.events(receipt) if receipt.status else []
+        sent = [e["id"] for e in events if e.name == "Sent"]
+        if sent and "message_ids" not in description:  # a send: its messages are the attack
+            description["message_ids"] = ["0x" + i.hex() for i in sent]
         description.update(time_s=float(self.env.now), status=receipt.status, gas_used=receipt.gas_used,
                            processed=sum(e.name == "Processed" for e in events),
                            refused=sum(e.name == "Refused" for e in events),

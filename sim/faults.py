@@ -89,7 +89,8 @@ def _admin_call(sim: Simulation, fault: Fault) -> Generator[Any, Any, None]:
         recipient, calldata = calls[i % len(calls)]
         tx = source.gateway.tx("send", target.chain_id, recipient, calldata, 3600, 0, by=attacker, gas=300_000)
         yield from sim.submit_attack(source.chain_id, tx, {"kind": fault.kind, "target": recipient,
-                                                            "function": "setPaused" if i % 2 == 0 else "setGovernor"})
+                                                            "function": "setPaused" if i % 2 == 0 else "setGovernor"},
+                                     gateway=source.gateway)
 
 
 def _forge(sim: Simulation, fault: Fault) -> Generator[Any, Any, None]:
@@ -100,10 +101,8 @@ def _forge(sim: Simulation, fault: Fault) -> Generator[Any, Any, None]:
     hop = net.via(source.chain_id, target.chain_id)
     receiver = net.nodes[hop]
     keys = net.committees[source.chain_id]
-    if fault.kind == "keys-compromised":
-        sim.watcher.threshold_breached = fault.keys >= keys.threshold
-    else:
-        sim.watcher.flawed_verifier = True
+    if fault.kind == "keys-compromised" and fault.keys >= keys.threshold:
+        sim.watcher.threshold_breached = True
     attacker = derive_account(ATTACKER)
     forged = _forged_messages(net, source.chain_id, target.chain_id, fault.forged, int(sim.env.now) + sim.epoch)
     next_hop_sequence = receiver.gateway.hop_state([source.chain_id])[source.chain_id][1]
@@ -111,7 +110,8 @@ def _forge(sim: Simulation, fault: Fault) -> Generator[Any, Any, None]:
     mode = net.mode(source.chain_id, hop)
     signers = keys.keys[: fault.keys]
     description = {"kind": fault.kind, "source": source.name, "target": target.name, "messages": len(forged),
-                   "keys": fault.keys if fault.kind == "keys-compromised" else 0, "threshold": keys.threshold}
+                   "keys": fault.keys if fault.kind == "keys-compromised" else 0, "threshold": keys.threshold,
+                   "message_ids": ["0x" + m.id.hex() for m in forged]}
     if mode == MODE_CHECKPOINT:
         if fault.kind == "zero-root":
             root, signatures, proofs = b"\x00" * 32, b"", [[] for _ in forged]

@@ -181,8 +181,9 @@ def _html(report: dict[str, Any], plots: dict[str, str]) -> str:
     gas = table(["contract", "function", "min", "avg", "median", "max", "calls"],
                 [[r["contract"], r["function"], f"{r['min']:,}", f"{r['avg']:,}", f"{r['median']:,}",
                   f"{r['max']:,}", r["calls"]] for r in report["gas"]["by_function"]])
+    shown = report["invariants"]["violations"][:200]
     violations = table(["invariant", "message", "detail"],
-                       [[v["invariant"], v["message_id"], v["detail"]] for v in report["invariants"]["violations"][:200]])
+                       [[v["invariant"], v["message_id"], v["detail"]] for v in shown])
     images = "".join(f'<figure><img alt="{name}" src="data:image/png;base64,{data}"></figure>'
                      for name, data in plots.items())
     title = html.escape(f"pilotsim run: {report['scenario']['name']}")

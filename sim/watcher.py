@@ -27,8 +27,7 @@ class Violation:
 class Watcher:
     network: Network
     first_block: dict[int, int]  # where to start reading each chain (the simulation's first block)
-    threshold_breached: bool = False  # set by faults: keys at/over threshold, or a flawed verifier
-    flawed_verifier: bool = False
+    threshold_breached: bool = False  # set by a fault: as many keys stolen as the threshold needs
 
     sent: dict[bytes, tuple[int, int, int]] = field(default_factory=dict)  # id → (origin, destination, kind)
     outcomes: dict[bytes, list[tuple[int, Outcome]]] = field(default_factory=lambda: defaultdict(list))
@@ -59,11 +58,10 @@ class Watcher:
                 elif event.name == "Acknowledged":
                     self.acknowledged[event["id"]] = Outcome(event["outcome"])
             self._scanned[chain_id] = head
-        trusted = not (self.threshold_breached or self.flawed_verifier)
         for message_id, chain_id in new_processed:
             if message_id not in self.sent and message_id not in self.unmatched:
-                # forged while the security assumption held (fewer than threshold keys, sound verifier)?
-                self.unmatched[message_id] = (chain_id, trusted and not self.flawed_verifier)
+                # accepted while fewer than threshold keys were compromised: the verifier failed
+                self.unmatched[message_id] = (chain_id, not self.threshold_breached)
 
     def invariants(self) -> dict[str, object]:
         violations: list[Violation] = []
