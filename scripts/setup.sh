@@ -21,6 +21,16 @@ if [ "$(cat .venv/.pilotsim-stamp 2>/dev/null)" != "$py_stamp" ]; then
   echo "$py_stamp" > .venv/.pilotsim-stamp
 fi
 
+# The test suite renders report.html in headless Chromium (Debian's package; needs root and apt).
+if [ "${1:-}" = "--with-browser" ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing chromium (Debian package) for the report test" >&2
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "setup: chromium is missing and cannot be installed here (needs root and apt-get)" >&2
+  fi
+fi
+
 npm_stamp="$(stamp contracts/package.json contracts/package-lock.json)"
 if [ "$(cat contracts/node_modules/.pilotsim-stamp 2>/dev/null)" != "$npm_stamp" ]; then
   echo "setup: installing the npm toolchain (solc, anvil)" >&2

@@ -3,5 +3,5 @@
 # Arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-exec .venv/bin/python -m pytest "$@"
+bash scripts/setup.sh --with-browser
+exec .venv/bin/python -m pytest -n auto "$@"

@@ -13,6 +13,7 @@ import typer
 from pydantic import ValidationError
 from rich import box
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -66,15 +67,16 @@ def cli_errors() -> Iterator[None]:
     try:
         yield
     except PilotsimError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        err.print(f"[red]error:[/red] {where}: {first['msg']}", highlight=False)
+        err.print(f"[red]error:[/red] {escape(where)}: {escape(first['msg'])}", highlight=False)
         raise typer.Exit(1) from None
     except OSError as exc:
-        err.print(f"[red]error:[/red] {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), highlight=False)
+        message = f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
+        err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
         raise typer.Exit(1) from None
 
 
@@ -281,9 +283,10 @@ def scenarios_list(ctx: typer.Context) -> None:
 
     with cli_errors():
         table = Table(show_header=False, box=None)
-        table.add_column("scenario", style="bold", no_wrap=True)
+        names = scenarios.builtin_names()
+        table.add_column("scenario", style="bold", no_wrap=True, min_width=max(map(len, names)))
         table.add_column("description", no_wrap=True, overflow="ellipsis")
-        for name in scenarios.builtin_names():
+        for name in names:
             table.add_row(name, scenarios.load(name).description)
         out.print(table)
 
