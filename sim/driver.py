@@ -49,7 +49,10 @@ class ChainDriver:
         self._pool.extend(zip(txs, events, strict=True))
         done = self.env.all_of(events)
         result = self.env.event()
-        done.callbacks.append(lambda _: result.succeed([e.value for e in events]))
+        def finish(_: object) -> None:
+            result.succeed([e.value for e in events])
+
+        done.callbacks.append(finish)
         return result
 
     @property

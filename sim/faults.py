@@ -114,7 +114,8 @@ def _forge(sim: Simulation, fault: Fault) -> Generator[Any, Any, None]:
                    "message_ids": ["0x" + m.id.hex() for m in forged]}
     if mode == MODE_CHECKPOINT:
         if fault.kind == "zero-root":
-            root, signatures, proofs = b"\x00" * 32, b"", [[] for _ in forged]
+            proofs: list[list[bytes]] = [[] for _ in forged]
+            root, signatures = b"\x00" * 32, b""
         else:
             tree = MerkleTree([subject(m.id, s) for m, s in zip(forged, sequences, strict=True)])
             signed = digest(MODE_CHECKPOINT, source.chain_id, source.gateway.address, hop, receiver.gateway.address,

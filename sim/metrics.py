@@ -113,9 +113,8 @@ def _latency(messages: list[MessageRecord], delivered: list[MessageRecord], resu
 def _throughput(messages: list[MessageRecord], duration: float, sim_seconds: float) -> dict[str, Any]:
     bucket = max(1.0, round(sim_seconds / 60))
     edges = np.arange(0.0, sim_seconds + bucket, bucket)
-    sent = np.histogram([m.submitted_s for m in messages], bins=edges)[0] if len(edges) > 1 else []
-    done = np.histogram([m.delivered_s for m in messages if m.delivered_s is not None], bins=edges)[0] \
-        if len(edges) > 1 else []
+    sent = np.histogram([m.submitted_s for m in messages], bins=edges)[0]
+    done = np.histogram([m.delivered_s for m in messages if m.delivered_s is not None], bins=edges)[0]
     delivered = sum(m.outcome == "delivered" for m in messages)
     return {
         "sent_per_s": _round(len(messages) / duration),

@@ -135,7 +135,8 @@ contract Gateway {
     /// @notice Token bucket on messages sent toward `chain`: `capacity` messages, refilled at
     ///         `refillPerSecond` thousandths of a message per second. Capacity 0 lifts the limit.
     function setRateLimit(uint64 chain, uint64 capacity, uint64 refillPerSecond) external onlyAdmin {
-        buckets[chain] = Bucket(capacity * uint64(MILLI), capacity * uint64(MILLI), refillPerSecond, uint64(block.timestamp));
+        uint64 size = capacity * uint64(MILLI);
+        buckets[chain] = Bucket(size, size, refillPerSecond, uint64(block.timestamp));
         emit RateLimitSet(chain, capacity, refillPerSecond);
     }
 
@@ -172,13 +173,14 @@ contract Gateway {
     /// @notice Committee mode: each message carries the signatures of `hop`'s committee.
     function deliverSigned(uint64 hop, SignedDelivery[] calldata items) external nonReentrant {
         (Lane storage lane, uint64 next) = _inboundLane(hop, MODE_COMMITTEE);
-        _AckBuffer memory acks = _newAcks(items.length);
+        AckBuffer memory acks = _newAcks(items.length);
         for (uint256 i; i < items.length; ++i) {
             SignedDelivery calldata item = items[i];
             bytes32 id = item.message.id();
             bytes4 reason = _precheck(item.message, item.hopSequence, next, id);
             if (reason == bytes4(0)) {
-                reason = _checkSigned(hop, lane.remoteGateway, MessageLib.subject(id, item.hopSequence), item.signatures);
+                bytes32 signedSubject = MessageLib.subject(id, item.hopSequence);
+                reason = _checkSigned(hop, lane.remoteGateway, signedSubject, item.signatures);
             }
             if (reason != bytes4(0)) {
                 emit Refused(id, item.hopSequence, reason);
@@ -199,7 +201,7 @@ contract Gateway {
     {
         (Lane storage lane, uint64 next) = _inboundLane(hop, MODE_CHECKPOINT);
         _verifyRoot(hop, lane.remoteGateway, root, signatures);
-        _AckBuffer memory acks = _newAcks(items.length);
+        AckBuffer memory acks = _newAcks(items.length);
         for (uint256 i; i < items.length; ++i) {
             ProvenDelivery calldata item = items[i];
             bytes32 id = item.message.id();
@@ -261,7 +263,7 @@ contract Gateway {
         return bytes4(0);
     }
 
-    function _process(Message calldata m, bytes32 id, _AckBuffer memory acks) private {
+    function _process(Message calldata m, bytes32 id, AckBuffer memory acks) private {
         uint8 outcome;
         if (block.timestamp > m.deadline) {
             outcome = Outcome.TIMED_OUT;
@@ -337,24 +339,24 @@ contract Gateway {
 
     // ------------------------------------------------------------------------ acknowledgements
 
-    struct _AckBuffer {
+    struct AckBuffer {
         uint64[] origins;
         AckEntry[] entries;
         uint256 count;
     }
 
-    function _newAcks(uint256 n) private pure returns (_AckBuffer memory) {
-        return _AckBuffer(new uint64[](n), new AckEntry[](n), 0);
+    function _newAcks(uint256 n) private pure returns (AckBuffer memory) {
+        return AckBuffer(new uint64[](n), new AckEntry[](n), 0);
     }
 
-    function _addAck(_AckBuffer memory acks, uint64 origin, AckEntry memory entry) private pure {
+    function _addAck(AckBuffer memory acks, uint64 origin, AckEntry memory entry) private pure {
         acks.origins[acks.count] = origin;
         acks.entries[acks.count] = entry;
         ++acks.count;
     }
 
     /// @dev One acknowledgement message per origin chain for the whole batch.
-    function _sendAcks(_AckBuffer memory acks) private {
+    function _sendAcks(AckBuffer memory acks) private {
         for (uint256 i; i < acks.count; ++i) {
             uint64 origin = acks.origins[i];
             if (origin == 0) continue; // already sent with an earlier origin's group

@@ -56,6 +56,8 @@ contract RegistryBroadcaster is IMessageRecipient {
         for (uint256 i; i < chains.length; ++i) {
             address mirror = mirrors[chains[i]];
             if (mirror == address(0)) revert UnknownMirror(chains[i]);
+            // Gateway.send sends a cross-chain message, not ether
+            // solhint-disable-next-line multiple-sends
             bytes32 id = gateway.send(chains[i], mirror, payload, ttl, gasLimit);
             emit Broadcast(chains[i], id, v, entities);
         }

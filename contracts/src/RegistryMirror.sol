@@ -55,7 +55,8 @@ contract RegistryMirror is IMessageRecipient {
 
     function handleOutcome(bytes32, uint8) external pure {}
 
-    /// @notice One update word: entityId (32 bits) | account (160) | zoneId (8) | status (8) | spare (16) | sectorMask (32).
+    /// @notice One update word:
+    ///         entityId (32 bits) | account (160) | zoneId (8) | status (8) | spare (16) | sectorMask (32).
     function pack(uint32 entityId, address account, uint8 zoneId, uint8 status, uint32 sectorMask)
         public
         pure
@@ -82,7 +83,8 @@ contract RegistryMirror is IMessageRecipient {
     /// @notice Active, and allowed to act in `sectorId`.
     function isActiveIn(uint32 entityId, uint8 sectorId) public view returns (bool) {
         uint256 w = words[entityId];
-        return uint8(w >> 48) == STATUS_ACTIVE && sectorId != 0 && sectorId <= 32 && (uint32(w) >> (sectorId - 1)) & 1 == 1;
+        if (sectorId == 0 || sectorId > 32) return false;
+        return uint8(w >> 48) == STATUS_ACTIVE && (uint32(w) >> (sectorId - 1)) & 1 == 1;
     }
 
     function isActive(uint32 entityId) public view returns (bool) {
