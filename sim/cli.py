@@ -354,6 +354,33 @@ def compare(
         out.print(table)
 
 
+@app.command("gas-snapshot")
+def gas_snapshot(
+    check: Annotated[bool, typer.Option("--check", help="Fail if the gas differs from the committed snapshot.")]
+    = False,
+    file: Annotated[Path | None, typer.Option("--file", help="Snapshot file (default: .gas-snapshot).")] = None,
+) -> None:
+    """Every contract function's gas in a fixed run, like `forge snapshot`; --check compares."""
+    from sim import gas_snapshot as snapshots
+
+    with cli_errors():
+        path = file or snapshots.SNAPSHOT
+        fresh = snapshots.render(snapshots.collect())
+        if not check:
+            path.write_text(fresh)
+            console.print(f"wrote {path} ({fresh.count(chr(10))} functions)")
+            return
+        if not path.exists():
+            raise PilotsimError(f"{path}: no snapshot to check against (run: pilotsim gas-snapshot)")
+        changes = snapshots.diff(path.read_text(), fresh)
+        if changes:
+            for line in changes:
+                err.print(escape(line), highlight=False)
+            raise PilotsimError(f"gas differs from {path} in {len(changes)} function(s); "
+                                "if intended, update it with: pilotsim gas-snapshot")
+        console.print(f"gas matches {path}")
+
+
 # ---------------------------------------------------------------------------------------- node
 
 

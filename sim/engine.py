@@ -103,9 +103,11 @@ class RunResult:
 class Simulation:
     """Build the scenario's network, then run its workload and faults on the simulated clock."""
 
-    def __init__(self, scenario: Scenario, *, backend: str = "eth-tester", progress: Progress | None = None) -> None:
+    def __init__(self, scenario: Scenario, *, backend: str = "eth-tester", progress: Progress | None = None,
+                 chain_factory: Callable[[int, int], Any] | None = None) -> None:
         self.scenario = scenario
         self.backend = backend
+        self.chain_factory = chain_factory
         self.progress = progress or (lambda label, done, total: None)
         streams = np.random.SeedSequence(scenario.seed).spawn(4)
         self.rng_workload = np.random.default_rng(streams[0])
@@ -117,7 +119,8 @@ class Simulation:
         started = time.perf_counter()
         config = self._network_config()
         network = Network.build(config, backend=self.backend,  # type: ignore[arg-type]
-                                progress=lambda label, done, total: self.progress(label, done, total))
+                                progress=lambda label, done, total: self.progress(label, done, total),
+                                chain_factory=self.chain_factory)
         try:
             setup = time.perf_counter() - started
             return self._simulate(network, setup)

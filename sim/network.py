@@ -182,11 +182,13 @@ class Network:
     @classmethod
     def build(cls, config: NetworkConfig | None = None, *, backend: Backend = "eth-tester",
               urls: list[str] | None = None, data: SeedData | None = None, progress: Progress | None = None,
-              sync: bool = True) -> Network:
+              sync: bool = True, chain_factory: Callable[[int, int], Chain] | None = None) -> Network:
         """Start, deploy, configure, seed and sync a whole network (see the module docstring).
 
         `urls`: nodes of your own instead (any backend setting is then ignored), one per chain, whose
         chain ids are 1000 for the hub and 1000 + n for the n-th zone of the seed data.
+        `chain_factory(chain_id, genesis_timestamp)`: in-process chains of your own making (e.g. ones
+        that record every transaction).
         """
         config = config or NetworkConfig()
         if config.threshold > config.committee_size:
@@ -195,8 +197,13 @@ class Network:
         step = progress or (lambda label, done, total: None)
         ids = [HUB_CHAIN_ID] + [zone_chain_id(i + 1) for i in range(len(data.zones))]
         step("starting chains", 0, len(ids))
-        chains, anvils = (_connect(ids, urls) if urls is not None
-                          else _start_chains(ids, backend, config.genesis_timestamp))
+        anvils: list[AnvilNode] = []
+        if chain_factory is not None:
+            chains = {c: chain_factory(c, config.genesis_timestamp) for c in ids}
+        elif urls is not None:
+            chains, anvils = _connect(ids, urls)
+        else:
+            chains, anvils = _start_chains(ids, backend, config.genesis_timestamp)
         network = cls(config, data, {}, {c: CommitteeKeys(c, config.committee_size, config.threshold) for c in ids},
                       anvils)
         try:
