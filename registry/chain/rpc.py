@@ -55,7 +55,7 @@ class RpcChain(Chain):
     def rpc(self, method: str, params: Sequence[Any] = ()) -> Any:
         try:
             response = self.provider.make_request(method, list(params))  # type: ignore[arg-type]
-        except (requests.exceptions.RequestException, OSError) as exc:
+        except (requests.exceptions.RequestException, OSError, ValueError) as exc:
             raise ChainConnectionError(f"cannot reach the node at {self.url}: {_reason(exc)}") from None
         if "error" in response:
             raise _rpc_error(method, response["error"])
@@ -69,7 +69,7 @@ class RpcChain(Chain):
             return [self.rpc(m, p) for m, p in calls]
         try:
             responses = self.provider.make_batch_request([(m, list(p)) for m, p in calls])  # type: ignore[misc]
-        except (requests.exceptions.RequestException, OSError) as exc:
+        except (requests.exceptions.RequestException, OSError, ValueError) as exc:
             raise ChainConnectionError(f"cannot reach the node at {self.url}: {_reason(exc)}") from None
         if isinstance(responses, dict):  # the node refused the batch as a whole
             raise _rpc_error("batch", responses.get("error", {}))
