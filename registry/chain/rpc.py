@@ -44,7 +44,10 @@ class RpcChain(Chain):
         elif url.startswith(("ws://", "wss://")):
             raise ChainConnectionError(f"{url}: websocket URLs are not supported; use http:// or an IPC path")
         else:
-            self.provider = IPCProvider(url, timeout=int(timeout_s))
+            try:
+                self.provider = IPCProvider(url, timeout=int(timeout_s))
+            except (OSError, ValueError) as exc:
+                raise ChainConnectionError(f"{url!r} is neither an http(s) URL nor a usable IPC path ({exc})") from None
         self.chain_id = _int(self.rpc("eth_chainId"))
         latest = self.rpc("eth_getBlockByNumber", ["latest", False])
         self.block_gas_limit = _int(latest["gasLimit"])
