@@ -1,0 +1,102 @@
+"""Property: a gateway fed random batches mixing valid, forged, replayed, reordered, duplicated,
+tampered and late messages delivers only the valid ones, each exactly once, times out the late
+ones, and refuses every other item with the reason a plain model predicts."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from registry import Contract, derive_account
+from registry.artifacts import decode_revert
+from registry.seeds import load_seed_data
+from sim.committee import MODE_COMMITTEE, CommitteeKeys, digest, validator_key
+from sim.messages import Message, SentRecord, subject
+from sim.network import Network, NetworkConfig
+from sim.relayer import Relayer
+
+RELAYER = derive_account(30)
+SIGNATURE_FAILURES = {"SignerNotMember", "DuplicateOrUnsortedSigner", "InvalidSignature"}
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[tuple[Network, Contract, Contract]]:
+    config = NetworkConfig(lane_verifiers={"beijing:chengdu": "committee"})
+    with Network.build(config, data=load_seed_data().only_zones(["Beijing", "Chengdu"])) as net:
+        beijing, chengdu = net.node("Beijing"), net.node("Chengdu")
+        sender = Contract.create(beijing.chain, "TestRecipient", beijing.gateway.address, by=beijing.chain.accounts[0])
+        target = Contract.create(chengdu.chain, "TestRecipient", chengdu.gateway.address, by=chengdu.chain.accounts[0])
+        yield net, sender, target
+
+
+def sign(net: Network, record_message: Message, hop_sequence: int, keys: CommitteeKeys) -> bytes:
+    beijing, chengdu = net.node("Beijing"), net.node("Chengdu")
+    signed = digest(MODE_COMMITTEE, beijing.chain_id, beijing.gateway.address, chengdu.chain_id,
+                    chengdu.gateway.address, keys.epoch, subject(record_message.id, hop_sequence))
+    return keys.sign(signed)
+
+
+ITEM = st.tuples(st.sampled_from(["valid", "forged", "tampered"]), st.integers(0, 7))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sends=st.lists(st.booleans(), min_size=1, max_size=6),  # True: a short deadline that will pass
+       batch=st.lists(ITEM, min_size=1, max_size=10))
+def test_random_batches(world: tuple[Network, Contract, Contract], sends: list[bool],
+                        batch: list[tuple[str, int]]) -> None:
+    net, sender, target = world
+    beijing, chengdu = net.node("Beijing"), net.node("Chengdu")
+    with net.anchor():
+        txs = [sender.tx("send", chengdu.chain_id, target.address, f"m{i}".encode(), 30 if late else 3600,
+                         by=beijing.chain.accounts[5], gas=400_000) for i, late in enumerate(sends)]
+        receipts = beijing.chain.send(txs)
+        records: list[SentRecord] = [r for r in beijing.gateway.sent_records(receipts[0].block_number,
+                                                                             receipts[-1].block_number)]
+        chengdu.chain.mine(timestamp=chengdu.chain.block().timestamp + 100)  # the short deadlines pass
+        keys = net.committees[beijing.chain_id]
+        outsiders = CommitteeKeys(beijing.chain_id, keys.size, keys.threshold,
+                                  keys=[validator_key(beijing.chain_id, 50 + i) for i in range(keys.size)])
+        next_sequence = chengdu.gateway.hop_state([beijing.chain_id])[beijing.chain_id][1]
+        items, expected = [], []
+        for kind, index in batch:
+            record = records[index % len(records)]
+            message, sequence = record.message, record.hop_sequence
+            if kind == "forged":
+                message = dataclasses.replace(message, sequence=10**9 + index, payload=b"forged")
+                signatures = sign(net, message, sequence, outsiders)
+            elif kind == "tampered":
+                signatures = sign(net, message, sequence, keys)
+                message = dataclasses.replace(message, payload=message.payload + b"!")
+            else:
+                signatures = sign(net, message, sequence, keys)
+            items.append((message, sequence, signatures))
+            # the model: destination and order first, then signatures
+            if sequence < next_sequence:
+                expected.append({"AlreadyProcessed"})
+            elif sequence > next_sequence:
+                expected.append({"OutOfOrder"})
+            elif kind != "valid":
+                expected.append(SIGNATURE_FAILURES)
+            else:
+                expected.append({"timed_out" if sends[records.index(record)] else "delivered"})
+                next_sequence += 1
+        tx = chengdu.gateway.deliver_signed(beijing.chain_id, items, by=RELAYER, gas=8_000_000)
+        events = chengdu.gateway.events(chengdu.chain.send([tx])[0].raise_for_status())
+        seen = [decode_revert(bytes(e["reason"])).name if e.name == "Refused" else
+                {2: "delivered", 4: "timed_out"}.get(e["outcome"], str(e["outcome"]))
+                for e in events if e.name in ("Refused", "Processed")]
+        assert len(seen) == len(expected)
+        for got, allowed in zip(seen, expected, strict=True):
+            assert got in allowed, (seen, expected)
+
+        Relayer(net).run_until_idle()  # the honest relayer brings the rest
+        for i, record in enumerate(records):
+            handled = target.view("timesHandled", record.message_id)
+            assert handled == (0 if sends[i] else 1), (i, handled)
+            outcome = beijing.gateway.outbound_outcome(chengdu.chain_id, record.message.sequence)
+            assert outcome.label == ("timed_out" if sends[i] else "delivered")
+        assert target.view("handled") == sum(not late for late in sends)  # nothing forged got through
