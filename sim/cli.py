@@ -231,6 +231,8 @@ def run(
     scenario: Annotated[str, typer.Argument(help="Built-in scenario name or a TOML file.")] = "baseline",
     seed: Annotated[int | None, typer.Option(help="Seed instead of the scenario's.", min=0)] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (default: a new one under runs/).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="key=value to change a setting (dotted keys, "
+                                                   "e.g. workload.rate_per_s=5); repeatable.")] = None,
     rpc: Annotated[bool, typer.Option("--rpc", help="One Anvil node per chain instead of eth-tester.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar, no summary.")] = False,
     as_json: JsonFlag = False,
@@ -241,9 +243,14 @@ def run(
     from sim.runner import default_out, run_scenario
 
     with cli_errors():
+        from sim.runner import parse_sets
+
         chosen = scenarios.load(scenario)
+        overrides = {key: values[0] if len(values) == 1 else values for key, values in parse_sets(set_ or []).items()}
         if seed is not None:
-            chosen = chosen.with_overrides({"seed": seed})
+            overrides["seed"] = seed
+        if overrides:
+            chosen = chosen.with_overrides(overrides)
         target = out or default_out(chosen)
         if target.exists() and any(target.iterdir()):
             raise PilotsimError(f"{target}: exists and is not empty; choose another --out")
@@ -379,6 +386,33 @@ def gas_snapshot(
             raise PilotsimError(f"gas differs from {path} in {len(changes)} function(s); "
                                 "if intended, update it with: pilotsim gas-snapshot")
         console.print(f"gas matches {path}")
+
+
+@app.command()
+def bench(
+    as_json: JsonFlag = False,
+    quick: Annotated[bool, typer.Option("--quick", help="Smaller runs: minutes instead of half an hour.")] = False,
+) -> None:
+    """Measure the simulator itself: seeding speed-up, messages per second against bare py-evm,
+    scaling and memory, Anvil against eth-tester, gas per delivered message."""
+    from sim.bench import measure
+
+    with cli_errors():
+        with _progress(disable=as_json) as progress:
+            task = progress.add_task("bench", total=None)
+            results = measure(quick=quick, progress=lambda label: progress.update(task, description=label))
+        if as_json:
+            print(json.dumps(results))
+            return
+        table = Table(title="pilotsim bench" + (" (quick)" if quick else ""), show_header=False)
+        for key, value in results.items():
+            if key not in ("targets", "gas_per_delivered_message", "quick"):
+                table.add_row(key, str(value))
+        for row in results["gas_per_delivered_message"]:
+            table.add_row(f"gas/delivered {row['verifier']} x{row['batch']}", f"{row['deliver']:,}")
+        for target, met in results["targets"].items():
+            table.add_row(f"target {target}", "met" if met else "NOT met")
+        console.print(table)
 
 
 # ---------------------------------------------------------------------------------------- node

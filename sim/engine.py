@@ -98,6 +98,7 @@ class RunResult:
     blocks: dict[int, int]
     relayer_restarts: int
     delivery_transactions: int
+    rss_mb: list[tuple[float, float]] = field(default_factory=list)  # (simulated s, resident MB) samples
 
 
 class Simulation:
@@ -146,6 +147,7 @@ class Simulation:
         self.attacks: list[dict[str, Any]] = []
         self._pending_answers: dict[bytes, tuple[int, int, int, bytes, int, float]] = {}
         self._picked: dict[bytes, float] = {}
+        self.rss_mb: list[tuple[float, float]] = []
         names = _contract_names(network)
         self.drivers = {
             c: ChainDriver(env, node, scenario.chains.hub_block_interval_s or scenario.chains.block_interval_s
@@ -184,6 +186,7 @@ class Simulation:
             blocks={c: d.blocks for c, d in self.drivers.items()},
             relayer_restarts=sum(s.restarts for s in self.slots),
             delivery_transactions=sum(len(s.relayer.deliveries) for s in self.slots),
+            rss_mb=self.rss_mb,
         )
 
     def _settled(self) -> bool:
@@ -336,6 +339,7 @@ class Simulation:
         while True:
             yield self.env.timeout(interval)
             self.watcher.scan()
+            self.rss_mb.append((float(self.env.now), _resident_mb()))
 
     # -- faults ---------------------------------------------------------------------------------------
 
@@ -414,6 +418,15 @@ def _contract_names(network: Network) -> dict[str, str]:
             if contract is not None:
                 names[contract.address] = contract.artifact.name
     return names
+
+
+def _resident_mb() -> float:
+    """This process's resident memory now (Linux /proc; 0 where it is not available)."""
+    try:
+        pages = int(open("/proc/self/statm").read().split()[1])  # noqa: SIM115 - a one-shot read
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return round(pages * 4096 / 2**20, 1)
 
 
 def _reason(receipt: Any) -> str:

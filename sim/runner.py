@@ -50,6 +50,7 @@ def run_scenario(scenario: Scenario, out: Path, *, backend: str = "eth-tester",
         "delivered_per_wall_s": round(delivered / result.wall_run_s, 3) if result.wall_run_s else None,
         "sim_speedup": round(result.sim_seconds / result.wall_run_s, 2) if result.wall_run_s else None,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "rss_mb_timeline": [[round(t, 1), mb] for t, mb in result.rss_mb],
     }
     write_outputs(out, report, result)
     return report
