@@ -22,17 +22,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+from eth._utils.address import generate_contract_address
 from eth.chains.base import MiningChain
 from eth.db.atomic import AtomicDB
-from eth._utils.address import generate_contract_address
 from eth.vm.forks import PragueVM
 from eth_typing import Address
 from eth_utils import keccak, to_checksum_address
 
 from registry.accounts import derive_accounts
 from registry.artifacts import load_artifact
-from registry.seeds import load_seed_data
 from registry.chain.base import Tx, sign
+from registry.seeds import load_seed_data
 
 from .scenario import load
 
