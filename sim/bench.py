@@ -41,13 +41,14 @@ def raw_send_rate(transactions: int = 1_000, per_block: int = 100) -> float:
     """Signed Gateway.send transactions per second on a bare py-evm chain, `per_block` per block."""
     chain_id = 1001
     accounts = derive_accounts(4)
-    genesis = {
+    genesis: dict[str, Any] = {
         "coinbase": b"\x00" * 20, "difficulty": 0, "gas_limit": 30_000_000, "extra_data": b"",
         "nonce": b"\x00" * 8, "mix_hash": b"\x00" * 32, "timestamp": 1_643_414_400,
     }
-    state = {a.address_bytes: {"balance": 10**24, "nonce": 0, "code": b"", "storage": {}} for a in accounts}
+    funded = {"balance": 10**24, "nonce": 0, "code": b"", "storage": {}}
+    state: dict[Any, Any] = {a.address_bytes: dict(funded) for a in accounts}
     klass = MiningChain.configure(__name__="RawChain", vm_configuration=((0, PragueVM),), chain_id=chain_id)
-    chain = klass.from_genesis(AtomicDB(), genesis, state)
+    chain: Any = klass.from_genesis(AtomicDB(), genesis, state)
     nonces = {a.address: 0 for a in accounts}
 
     def mine(txs: list[Tx]) -> list[Any]:
