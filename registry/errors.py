@@ -81,6 +81,13 @@ class NotFound(PilotsimError, LookupError):
         super().__init__(f"unknown {kind} {name!r}{hint}")
 
 
+def first_error(exc: Any, whole: str) -> tuple[str, str]:
+    """The first error of a pydantic `ValidationError`: (dotted field path or `whole`, message)."""
+    error = exc.errors()[0]
+    field = ".".join(str(p) for p in error["loc"]) or whole
+    return field, str(error["msg"]).removeprefix("Value error, ")
+
+
 def _show(value: Any) -> str:
     if isinstance(value, bytes):
         return "0x" + value.hex()

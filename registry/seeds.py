@@ -10,11 +10,11 @@ import csv
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import NotFound, SeedDataError
+from .errors import NotFound, SeedDataError, first_error
 from .models import Category
 from .paths import SEEDS_DIR
 
@@ -61,22 +61,25 @@ class SectorSeed(_Row):
         return Category[self.category.upper().replace("-", "_")]
 
 
+def _split_semicolons(value: object) -> object:
+    """`a; b;c` → ["a", "b", "c"] (CSV cells hold lists this way)."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(";") if part.strip()]
+    return value
+
+
+SemicolonList = Annotated[list[str], BeforeValidator(_split_semicolons)]
+
+
 class EntitySeed(_Row):
     name: str = Field(min_length=1, max_length=120)
-    sectors: list[str] = Field(min_length=1)
+    sectors: SemicolonList = Field(min_length=1)
     province: str = Field(min_length=1)
     zone: str = Field(min_length=1)
     provenance: Provenance
     source: str = ""
     note: str = ""
     pilot_title: str = ""
-
-    @field_validator("sectors", mode="before")
-    @classmethod
-    def _split_sectors(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(";") if part.strip()]
-        return value
 
     @field_validator("pilot_title")
     @classmethod
@@ -96,15 +99,8 @@ class PolicySeed(_Row):
     """Entities of `requester_sector` may receive data of `data_sectors` (`*`: every sector)."""
 
     requester_sector: str = Field(min_length=1)
-    data_sectors: list[str] = Field(min_length=1)
+    data_sectors: SemicolonList = Field(min_length=1)
     reason: str = ""
-
-    @field_validator("data_sectors", mode="before")
-    @classmethod
-    def _split(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(";") if part.strip()]
-        return value
 
 
 class PilotSeed(BaseModel):
@@ -196,9 +192,7 @@ def _parse(model: type[T], path: Path, line: int, row: dict[str, str]) -> T:
     try:
         return model.model_validate(row)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(str(p) for p in error["loc"]) or "row"
-        message = error["msg"].removeprefix("Value error, ")
+        field, message = first_error(exc, "row")
         raise SeedDataError(f"{path}:{line}: field '{field}': {message}") from None
 
 

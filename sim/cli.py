@@ -30,6 +30,7 @@ from registry import (
     RpcChain,
     load_seed_data,
 )
+from registry.errors import first_error
 from registry.models import Entity, Pilot, Sector, Zone, parse_status
 from registry.pytest_plugin import GENESIS_TIMESTAMP
 from registry.seeds import slug
@@ -70,9 +71,8 @@ def cli_errors() -> Iterator[None]:
         err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from None
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        err.print(f"[red]error:[/red] {escape(where)}: {escape(first['msg'])}", highlight=False)
+        where, message = first_error(exc, "(input)")
+        err.print(f"[red]error:[/red] {escape(where)}: {escape(message)}", highlight=False)
         raise typer.Exit(1) from None
     except OSError as exc:
         message = f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")

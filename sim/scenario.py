@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from registry.errors import NotFound, PilotsimError
+from registry.errors import NotFound, PilotsimError, first_error
 from registry.paths import SEEDS_DIR
 
 from .network import NetworkConfig
@@ -114,9 +114,7 @@ def validate(data: dict[str, Any], where: str) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        path = ".".join(str(p) for p in error["loc"]) or "(top level)"
-        message = error["msg"].removeprefix("Value error, ")
+        path, message = first_error(exc, "(top level)")
         raise ScenarioError(f"{where}: {path}: {message}") from None
 
 
