@@ -240,11 +240,9 @@ def run(
     """Run a scenario: workload and faults on the simulated clock; writes report.json, messages.csv,
     report.md and report.html."""
     from sim import scenario as scenarios
-    from sim.runner import default_out, run_scenario
+    from sim.runner import default_out, parse_sets, run_scenario
 
     with cli_errors():
-        from sim.runner import parse_sets
-
         chosen = scenarios.load(scenario)
         overrides = {key: values[0] if len(values) == 1 else values for key, values in parse_sets(set_ or []).items()}
         if seed is not None:
@@ -265,10 +263,10 @@ def run(
         if as_json:
             print(json.dumps(report))
         elif not quiet:
-            from sim.report import _summary_rows
+            from sim.report import summary_rows
 
             table = Table(title=f"{chosen.name} → {target}", show_header=False)
-            for key, value in _summary_rows(report):
+            for key, value in summary_rows(report):
                 table.add_row(key, str(value))
             console.print(table)
         broken = [k for k in ("exactly_once", "all_terminal", "no_forged_accepted", "no_unmatched_delivery")

@@ -127,7 +127,7 @@ def _plots(report: dict[str, Any], result: RunResult) -> dict[str, str]:
 # ------------------------------------------------------------------------------------------ text
 
 
-def _summary_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
+def summary_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
     m, lat, inv = report["messages"], report["latency_s"], report["invariants"]
     wall = report.get("wall", {})
     return [
@@ -152,7 +152,7 @@ def _summary_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
 def _markdown(report: dict[str, Any]) -> str:
     lines = [f"# pilotsim run: {report['scenario']['name']}", "", report["scenario"]["description"], "",
              "| | |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in _summary_rows(report)]
+    lines += [f"| {k} | {v} |" for k, v in summary_rows(report)]
     lines += ["", "## Latency by phase (s)", "", "| phase | p50 | p95 | p99 | count |", "|---|---:|---:|---:|---:|"]
     for phase, p in report["latency_s"]["by_phase"].items():
         lines.append(f"| {phase} | {p['p50']} | {p['p95']} | {p['p99']} | {p['count']} |")
@@ -175,7 +175,7 @@ def _html(report: dict[str, Any], plots: dict[str, str]) -> str:
         body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
-    summary = table(["", ""], [[k, v] for k, v in _summary_rows(report)])
+    summary = table(["", ""], [[k, v] for k, v in summary_rows(report)])
     phases = table(["phase", "p50", "p95", "p99", "count"],
                    [[k, p["p50"], p["p95"], p["p99"], p["count"]] for k, p in report["latency_s"]["by_phase"].items()])
     gas = table(["contract", "function", "min", "avg", "median", "max", "calls"],
