@@ -148,6 +148,7 @@ class Simulation:
         self._pending_answers: dict[bytes, tuple[int, int, int, bytes, int, float]] = {}
         self._picked: dict[bytes, float] = {}
         self.rss_mb: list[tuple[float, float]] = []
+        self._retired_deliveries = 0  # delivery transactions of relayers since replaced
         names = _contract_names(network)
         self.drivers = {
             c: ChainDriver(env, node, scenario.chains.hub_block_interval_s or scenario.chains.block_interval_s
@@ -185,7 +186,7 @@ class Simulation:
             wall_setup_s=setup_s, wall_run_s=time.perf_counter() - wall,
             blocks={c: d.blocks for c, d in self.drivers.items()},
             relayer_restarts=sum(s.restarts for s in self.slots),
-            delivery_transactions=sum(len(s.relayer.deliveries) for s in self.slots),
+            delivery_transactions=sum(s.relayer.delivery_count for s in self.slots) + self._retired_deliveries,
             rss_mb=self.rss_mb,
         )
 
@@ -198,7 +199,7 @@ class Simulation:
 
     def _new_relayer(self, index: int, lanes: list[Lane]) -> Relayer:
         return Relayer(self.network, batch_size=self.scenario.relayers.batch_size, account_index=index,
-                       lanes=set(lanes), listener=self)
+                       lanes=set(lanes), listener=self, history=False)
 
     # -- relayers -----------------------------------------------------------------------------------
 
@@ -240,11 +241,11 @@ class Simulation:
     # -- what relayers tell (Listener) ----------------------------------------------------------------
 
     def picked(self, record: SentRecord) -> None:
-        # a relayer may read the block before the workload has taken in its own receipt
-        self._picked.setdefault(record.message_id, float(self.env.now))
         message = self.messages.get(record.message_id)
-        if message is not None and message.picked_s is None:
-            message.picked_s = self._picked[record.message_id]
+        if message is None:  # a relayer may read the block before the workload takes in its receipt
+            self._picked.setdefault(record.message_id, float(self.env.now))
+        elif message.picked_s is None:
+            message.picked_s = float(self.env.now)
 
     def processed(self, processing: Processing) -> None:
         message = self.messages.get(processing.message_id)
@@ -300,7 +301,7 @@ class Simulation:
         self.messages[event["id"]] = MessageRecord(
             event["id"], "request", home.name, away.name, home.chain_id, away.chain_id,
             net.data.sectors[sector - 1].name, submitted, float(receipt.timestamp - self.epoch),
-            picked_s=self._picked.get(event["id"]), gas_send=receipt.gas_used, payload_bytes=160)
+            picked_s=self._picked.pop(event["id"], None), gas_send=receipt.gas_used, payload_bytes=160)
         self._pending_answers[event["id"]] = (requester, provider, sector, query, size, delay)
 
     def _schedule_response(self, request: MessageRecord) -> None:
@@ -326,7 +327,7 @@ class Simulation:
         event = next(e for e in away.exchange.events(receipt) if e.name == "ResponseSent")
         self.messages[event["responseId"]] = MessageRecord(
             event["responseId"], "response", away.name, home.name, away.chain_id, home.chain_id, request.sector,
-            submitted, float(receipt.timestamp - self.epoch), picked_s=self._picked.get(event["responseId"]),
+            submitted, float(receipt.timestamp - self.epoch), picked_s=self._picked.pop(event["responseId"], None),
             gas_send=receipt.gas_used, payload_bytes=size, request_id=request.message_id)
 
     def _home(self, entity_id: int) -> ChainNode:

@@ -26,6 +26,7 @@ from .messages import Outcome, SentRecord, subject
 from .network import Network
 
 BATCH_BASE_GAS = 150_000
+OBSERVED_BLOCKS = 4_096  # blocks whose Sent events the committee keeps in view (older ones are re-read)
 Lane = tuple[int, int]  # (chain that emitted, next hop)
 Progress = Callable[[str, int, int], None]
 
@@ -91,11 +92,14 @@ class Relayer:
     max_transactions: int | None = None  # crash after this many delivery transactions (tests, faults)
     lanes: Collection[Lane] | None = None  # the lanes this relayer serves (None: all)
     listener: Listener | None = None
+    history: bool = True  # keep `deliveries`, `processed`, `acknowledged`, `sent` (a long simulation
+    # has a listener instead, and memory that must not grow with every message)
 
     deliveries: list[Delivery] = field(default_factory=list)
     processed: dict[bytes, list[Processing]] = field(default_factory=lambda: defaultdict(list))
     acknowledged: dict[bytes, Processing] = field(default_factory=dict)
     sent: dict[bytes, SentRecord] = field(default_factory=dict)  # first sighting of each message id
+    delivery_count: int = 0
 
     _scanned: dict[int, int] = field(default_factory=dict)
     _queue: dict[Lane, dict[int, SentRecord]] = field(default_factory=lambda: defaultdict(dict))
@@ -191,7 +195,8 @@ class Relayer:
                 lane = (chain_id, record.hop)
                 if not self.serves(lane):
                     continue
-                self.sent.setdefault(record.message_id, record)
+                if self.history:
+                    self.sent.setdefault(record.message_id, record)
                 if record.hop_sequence >= self._next.get(lane, 1):
                     self._queue[lane][record.hop_sequence] = record
                     picked.append(record)
@@ -269,6 +274,8 @@ class Relayer:
                 gateway = self.network.nodes[record.chain_id].gateway
                 self._observed[key] = {(r.message_id, r.hop, r.hop_sequence)
                                        for r in gateway.sent_records(record.block_number, record.block_number)}
+                if len(self._observed) > OBSERVED_BLOCKS:
+                    del self._observed[next(iter(self._observed))]  # the oldest block in view
             if (record.message_id, record.hop, record.hop_sequence) not in self._observed[key]:
                 raise ForgeryRefused(f"message 0x{record.message_id.hex()} is not on chain {record.chain_id}")
 
@@ -279,22 +286,26 @@ class Relayer:
         events = self.network.nodes[dst].gateway.events(receipt) if receipt.status else []
         processed = event_args(events, "Processed")
         refused = event_args(events, "Refused")
-        self.deliveries.append(Delivery(src, dst, self.network.mode(src, dst), len(planned.batch), len(processed),
-                                        len(refused), receipt.gas_used, receipt.block_number, receipt.timestamp,
-                                        receipt.status))
+        delivery = Delivery(src, dst, self.network.mode(src, dst), len(planned.batch), len(processed), len(refused),
+                            receipt.gas_used, receipt.block_number, receipt.timestamp, receipt.status)
+        self.delivery_count += 1
+        if self.history:
+            self.deliveries.append(delivery)
         if not receipt.status:
             return 0
         share = receipt.gas_used // max(1, len(planned.batch))
         for args in processed:
             processing = Processing(args["id"], dst, Outcome(args["outcome"]), receipt.block_number,
                                     receipt.timestamp, share)
-            self.processed[args["id"]].append(processing)
+            if self.history:
+                self.processed[args["id"]].append(processing)
             if self.listener:
                 self.listener.processed(processing)
         for args in event_args(events, "Acknowledged"):
             processing = Processing(args["id"], dst, Outcome(args["outcome"]), receipt.block_number,
                                     receipt.timestamp, share)
-            self.acknowledged[args["id"]] = processing
+            if self.history:
+                self.acknowledged[args["id"]] = processing
             if self.listener:
                 self.listener.acknowledged(processing)
         # the hop took the first `len(processed)` of the batch, in order; refused ones stay queued
