@@ -320,7 +320,7 @@ def _deploy(network: Network, chain_id: int, chain: Chain) -> ChainNode:
 def _configure(network: Network, node: ChainNode) -> None:
     """Lanes toward every other chain, the committees of its neighbours, the apps' peers and policy."""
     admin = node.chain.accounts[0]
-    others = [c for c in _all_ids(network) if c != node.chain_id]
+    others = [c for c in network.nodes if c != node.chain_id]  # every chain is deployed by now
     vias = [network.via(node.chain_id, c) for c in others]
     modes = [network.mode(node.chain_id, c) if network.direct(node.chain_id, c) else 0 for c in others]
     gateways = [network.nodes[c].gateway.address for c in others]
@@ -342,12 +342,6 @@ def _configure(network: Network, node: ChainNode) -> None:
                 for z in network.nodes.values() if not z.is_hub]
     for receipt in node.chain.send(txs):
         receipt.raise_for_status()
-
-
-def _all_ids(network: Network) -> Iterator[int]:
-    yield HUB_CHAIN_ID
-    for i in range(len(network.data.zones)):
-        yield zone_chain_id(i + 1)
 
 
 __all__ = ["HUB_CHAIN_ID", "ChainNode", "Network", "NetworkConfig", "NotFound", "zone_chain_id"]

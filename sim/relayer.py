@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from registry import Receipt, Tx
+from registry.artifacts import decode_revert
 
 from .committee import MODE_CHECKPOINT, MODE_COMMITTEE, digest
 from .gateway import delivery_gas, event_args
@@ -310,9 +311,7 @@ class Relayer:
                 self.listener.acknowledged(processing)
         # the hop took the first `len(processed)` of the batch, in order; refused ones stay queued
         lane_next = self._next.get(planned.lane, 1) + len(processed)
-        already = self.network.nodes[dst].gateway.abi.errors  # selector → error, to read reasons
-        if any(already.get(bytes(r["reason"]), None) and already[bytes(r["reason"])].name == "AlreadyProcessed"
-               for r in refused):
+        if any(decode_revert(bytes(r["reason"])).name == "AlreadyProcessed" for r in refused):
             # the hop is further than we thought (another relayer, or someone else's messages took
             # those hop sequences): what it expects next is on chain
             lane_next = max(lane_next, self.network.nodes[dst].gateway.hop_state([src])[src][1])
