@@ -12,7 +12,7 @@ from registry import Receipt, Tx
 from .network import ChainNode
 
 
-@dataclass
+@dataclass(slots=True)  # one per message or transaction: kept small for long runs
 class GasRecord:
     """One mined transaction, for the gas tables."""
 

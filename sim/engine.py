@@ -33,7 +33,7 @@ Progress = Callable[[str, float, float], None]
 ATTACKER_INDEX = 198  # a funded account no role uses
 
 
-@dataclass
+@dataclass(slots=True)  # one per message or transaction: kept small for long runs
 class MessageRecord:
     """One data message of the workload, phase by phase (simulated seconds from the start)."""
 
@@ -99,6 +99,7 @@ class RunResult:
     relayer_restarts: int
     delivery_transactions: int
     rss_mb: list[tuple[float, float]] = field(default_factory=list)  # (simulated s, resident MB) samples
+    fault_starts: list[float] = field(default_factory=list)  # when each fault began (jitter drawn)
 
 
 class Simulation:
@@ -165,8 +166,10 @@ class Simulation:
             env.process(self._relay(slot))
         env.process(self._workload())
         env.process(self._watch())
-        for fault in scenario.faults:
-            env.process(self._fault(fault))
+        self.fault_starts = [fault.at_s + float(self.rng_faults.uniform(0, fault.jitter_s)) if fault.jitter_s
+                             else fault.at_s for fault in scenario.faults]
+        for fault, start in zip(scenario.faults, self.fault_starts, strict=True):
+            env.process(self._fault(fault, start))
         end = scenario.duration_s + scenario.drain_s
         wall = time.perf_counter()
         step = max(1.0, end / 200)
@@ -187,7 +190,7 @@ class Simulation:
             blocks={c: d.blocks for c, d in self.drivers.items()},
             relayer_restarts=sum(s.restarts for s in self.slots),
             delivery_transactions=sum(s.relayer.delivery_count for s in self.slots) + self._retired_deliveries,
-            rss_mb=self.rss_mb,
+            rss_mb=self.rss_mb, fault_starts=self.fault_starts,
         )
 
     def _settled(self) -> bool:
@@ -242,8 +245,11 @@ class Simulation:
 
     def picked(self, record: SentRecord) -> None:
         message = self.messages.get(record.message_id)
-        if message is None:  # a relayer may read the block before the workload takes in its receipt
-            self._picked.setdefault(record.message_id, float(self.env.now))
+        if message is None:
+            # a relayer may read the block before the workload takes in its receipt; acks have no
+            # record to wait for, and keeping their times would grow memory with every batch
+            if not record.message.is_ack and record.chain_id == record.message.src_chain:
+                self._picked.setdefault(record.message_id, float(self.env.now))
         elif message.picked_s is None:
             message.picked_s = float(self.env.now)
 
@@ -272,7 +278,7 @@ class Simulation:
     def _workload(self):  # type: ignore[no-untyped-def]
         rng = self.rng_workload
         work = self.scenario.workload
-        pairs = _Pairs(self.network, work)
+        pairs = WorkloadPairs(self.network, work)
         env = self.env
         while True:
             yield env.timeout(float(rng.exponential(1.0 / work.rate_per_s)))
@@ -344,10 +350,10 @@ class Simulation:
 
     # -- faults ---------------------------------------------------------------------------------------
 
-    def _fault(self, fault: Fault):  # type: ignore[no-untyped-def]
+    def _fault(self, fault: Fault, start_s: float):  # type: ignore[no-untyped-def]
         from .faults import apply_fault
 
-        yield self.env.timeout(fault.at_s)
+        yield self.env.timeout(start_s)
         yield from apply_fault(self, fault)
 
     def submit_attack(self, chain_id: int, tx: Tx, description: dict[str, Any],
@@ -365,7 +371,7 @@ class Simulation:
         self.attacks.append(description)
 
 
-class _Pairs:
+class WorkloadPairs:
     """Draws (requester, provider, sector) for the workload, as the scenario and policy allow."""
 
     def __init__(self, network: Network, work: Any) -> None:

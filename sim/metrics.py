@@ -78,7 +78,8 @@ def summarize(result: RunResult) -> dict[str, Any]:
         "throughput": _throughput(messages, scenario.duration_s, result.sim_seconds),
         "gas": _gas(result, len(messages)),
         "invariants": result.invariants,
-        "faults": [f.model_dump(mode="json") for f in scenario.faults],
+        "faults": [f.model_dump(mode="json") | {"started_s": round(start, 3)}
+                   for f, start in zip(scenario.faults, result.fault_starts, strict=True)],
         "attacks": result.attacks,
         "relayers": {"count": scenario.relayers.count, "restarts": result.relayer_restarts,
                      "delivery_transactions": result.delivery_transactions},

@@ -66,6 +66,7 @@ FaultKind = Literal["relayer-outage", "chain-halt", "keys-compromised", "verifie
 class Fault(_Model):
     kind: FaultKind
     at_s: Seconds = 0.0
+    jitter_s: Seconds = Field(0.0, description="starts at a moment drawn from [at_s, at_s + jitter_s] (seeded)")
     duration_s: Seconds = 0.0
     relayer: int = Field(0, ge=0, description="relayer-outage, relayer-duplicate, relayer-reorder")
     chain: str = Field("", description="zone name or 'hub': the chain halted, or the one attacked")
