@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -583,7 +585,13 @@ def registry_pilots(rpc_url: RpcUrl = None, address: AddressOpt = None, zone: Zo
         _emit(rows, as_json, "Pilots", ["id", "title", "entity_id", "zone_id", "sector_id", "status"])
 
 
+def _terminate(signum: int, frame: object) -> None:
+    # `kill` ends pilotsim like Ctrl-C does: cleanup runs, so the Anvil nodes it started stop with it
+    sys.exit(128 + signum)
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
     app(prog_name="pilotsim")
 
 

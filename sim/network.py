@@ -9,7 +9,7 @@ chain trusts, seeds the registry and syncs every mirror from it across chains.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
@@ -260,14 +260,17 @@ def _start_chains(ids: list[int], backend: Backend, genesis: int) -> tuple[dict[
         return {c: EthTesterChain(c, genesis_timestamp=genesis) for c in ids}, []
     with ThreadPoolExecutor(max_workers=len(ids)) as pool:
         futures = [pool.submit(AnvilNode.start, chain_id=c, genesis_timestamp=genesis) for c in ids]
-        anvils = []
-        errors = []
-        for future in futures:
-            try:
-                anvils.append(future.result())
-            except Exception as exc:  # stop the ones that did start before reporting
-                errors.append(exc)
-    if errors:
+        try:
+            wait(futures)
+        except BaseException:  # interrupted (Ctrl-C, kill): let the starts in flight end, stop every node
+            wait(futures)
+            for future in futures:
+                if future.exception() is None:
+                    future.result().stop()
+            raise
+    anvils = [f.result() for f in futures if f.exception() is None]
+    errors = [error for f in futures if (error := f.exception()) is not None]
+    if errors:  # stop the ones that did start before reporting
         for anvil in anvils:
             anvil.stop()
         raise errors[0]

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from registry import AnvilNode
+from registry.anvil import pid_alive
 from registry.paths import ARTIFACTS_DIR
 from sim.cli import app
 
@@ -174,3 +177,21 @@ def test_plain_web3_reads_the_totals_knowing_only_the_artifact(anvil_node: Anvil
         assert (zones, entities) == (15, 164) and pilots >= 164
     finally:
         chain_snapshot.revert(snapshot)
+
+
+@pytest.mark.anvil
+def test_killed_run_stops_its_anvil_nodes(tmp_path: Path) -> None:
+    """`kill` (SIGTERM) during `pilotsim run --rpc`: the run exits and its 16 Anvil nodes go with it."""
+    process = subprocess.Popen([sys.executable, "-m", "sim.cli", "run", "baseline", "--rpc", "--quiet",
+                                "--out", str(tmp_path / "out")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    children: set[int] = set()
+    deadline = time.monotonic() + 120
+    while len(children) < 16 and time.monotonic() < deadline and process.poll() is None:
+        children = {int(p) for p in Path(f"/proc/{process.pid}/task").glob("*/children")
+                    for p in p.read_text().split()} if Path(f"/proc/{process.pid}").exists() else set()
+        time.sleep(0.2)
+    assert len(children) == 16, f"expected 16 Anvil nodes, saw {len(children)}"
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 128 + signal.SIGTERM
+    assert b"Traceback" not in process.stderr.read()  # type: ignore[union-attr]
+    assert not [pid for pid in children if pid_alive(pid)], "Anvil nodes outlived the run"
