@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,12 @@ class AnvilNode:
     pid: int
     chain_id: int
     process: subprocess.Popen[bytes] | None = None
+    ipc_path: str | None = None  # its IPC socket, when started with one
+
+    @property
+    def endpoint(self) -> str:
+        """Where to connect: the IPC socket if there is one (a tenth of HTTP's cost per call), else the URL."""
+        return self.ipc_path or self.url
 
     @classmethod
     def start(
@@ -74,8 +81,11 @@ class AnvilNode:
         detach: bool = False,
         log_file: Path | None = None,
         startup_timeout_s: float = 15.0,
+        ipc: bool = False,
     ) -> AnvilNode:
         port = port or free_port()
+        # a short path: Unix sockets allow about 100 bytes
+        ipc_path = os.path.join(tempfile.mkdtemp(prefix="pilotsim-"), "anvil.ipc") if ipc else None
         args = [
             anvil_binary(), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(chain_id),
             "--accounts", str(accounts), "--mnemonic", mnemonic, "--gas-limit", str(block_gas_limit),
@@ -83,10 +93,12 @@ class AnvilNode:
         ]
         if genesis_timestamp is not None:
             args += ["--timestamp", str(genesis_timestamp)]
+        if ipc_path:
+            args += ["--ipc", ipc_path]
         out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
         process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                    start_new_session=detach)
-        node = cls(f"http://127.0.0.1:{port}", process.pid, chain_id, process)
+        node = cls(f"http://127.0.0.1:{port}", process.pid, chain_id, process, ipc_path)
         node.wait_ready(startup_timeout_s)
         return node
 
@@ -98,7 +110,7 @@ class AnvilNode:
             try:
                 response = requests.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId",
                                                          "params": []}, timeout=1)
-                if response.ok:
+                if response.ok and (self.ipc_path is None or os.path.exists(self.ipc_path)):
                     return
             except requests.exceptions.RequestException:
                 pass
@@ -117,6 +129,8 @@ class AnvilNode:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.ipc_path:
+            shutil.rmtree(os.path.dirname(self.ipc_path), ignore_errors=True)
 
     def __enter__(self) -> AnvilNode:
         return self

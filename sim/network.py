@@ -259,7 +259,7 @@ def _start_chains(ids: list[int], backend: Backend, genesis: int) -> tuple[dict[
     if backend == "eth-tester":
         return {c: EthTesterChain(c, genesis_timestamp=genesis) for c in ids}, []
     with ThreadPoolExecutor(max_workers=len(ids)) as pool:
-        futures = [pool.submit(AnvilNode.start, chain_id=c, genesis_timestamp=genesis) for c in ids]
+        futures = [pool.submit(AnvilNode.start, chain_id=c, genesis_timestamp=genesis, ipc=True) for c in ids]
         try:
             wait(futures)
         except BaseException:  # interrupted (Ctrl-C, kill): let the starts in flight end, stop every node
@@ -274,7 +274,7 @@ def _start_chains(ids: list[int], backend: Backend, genesis: int) -> tuple[dict[
         for anvil in anvils:
             anvil.stop()
         raise errors[0]
-    return {a.chain_id: RpcChain(a.url) for a in anvils}, anvils
+    return {a.chain_id: RpcChain(a.endpoint) for a in anvils}, anvils
 
 
 def _deploy(network: Network, chain_id: int, chain: Chain) -> ChainNode:

@@ -68,8 +68,6 @@ class RpcChain(Chain):
         """Several calls in one round trip; results in order, errors raised as they would singly."""
         if not calls:
             return []
-        if isinstance(self.provider, IPCProvider):
-            return [self.rpc(m, p) for m, p in calls]
         try:
             responses = self.provider.make_batch_request([(m, list(p)) for m, p in calls])  # type: ignore[misc]
         except (requests.exceptions.RequestException, OSError, ValueError) as exc:
