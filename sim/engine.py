@@ -202,7 +202,7 @@ class Simulation:
 
     def _new_relayer(self, index: int, lanes: list[Lane]) -> Relayer:
         return Relayer(self.network, batch_size=self.scenario.relayers.batch_size, account_index=index,
-                       lanes=set(lanes), listener=self, history=False)
+                       lanes=set(lanes), listener=self, history=False, ack_wait_s=self.scenario.relayers.ack_wait_s)
 
     # -- relayers -----------------------------------------------------------------------------------
 
@@ -215,7 +215,7 @@ class Simulation:
                 continue
             relayer = slot.relayer
             relayer.scan()
-            planned = relayer.plan(busy=slot.inflight)
+            planned = relayer.plan(busy=slot.inflight, now=self.epoch + int(env.now))
             if slot.reorder:
                 planned = [self._reordered(relayer, p) for p in planned]
             by_destination: dict[int, list[Planned]] = {}

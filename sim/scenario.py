@@ -38,6 +38,8 @@ class Relayers(_Model):
     count: int = Field(1, ge=1, le=16)
     poll_interval_s: float = Field(1.0, gt=0, le=600)
     batch_size: int = Field(64, ge=1, le=256)
+    ack_wait_s: float = Field(0.0, ge=0, le=3600, description=(
+        "hold a lane's acknowledgements up to this long while no data travels with them, so they share a delivery"))
 
 
 class Workload(_Model):

@@ -401,6 +401,32 @@ def test_relayer_killed_mid_batch_and_restarted_delivers_exactly_once(net: Netwo
     assert len(processed) == len(ids)
 
 
+def _round(net: Network, relayer: Relayer, now: int) -> list[tuple[tuple[int, int], int]]:
+    """One relayer round at chain time `now`: the (lane, batch size) of each delivery made."""
+    relayer.scan()
+    planned = relayer.plan(now=now)
+    for p in planned:
+        relayer.settle([p], net.nodes[p.lane[1]].chain.send([p.tx]))
+    return [(p.lane, len(p.batch)) for p in planned]
+
+
+def test_acknowledgements_wait_for_data_to_ride_with_then_go_alone(net: Network, apps: dict[str, Contract]) -> None:
+    beijing, guiyang = net.node("Beijing").chain_id, net.node("Guiyang").chain_id
+    relayer = Relayer(net, ack_wait_s=30)
+    request = send(net, apps, "Guiyang", "Beijing", b"question")
+    assert _round(net, relayer, now=0) == [((guiyang, beijing), 1)]  # data never waits
+    ack_sent = net.node("Beijing").chain.block().timestamp
+    assert _round(net, relayer, now=ack_sent + 5) == [] and relayer.pending() == 1  # the lone ack waits
+    answer = send(net, apps, "Beijing", "Guiyang", b"answer")
+    assert _round(net, relayer, now=ack_sent + 6) == [((beijing, guiyang), 2)]  # ack and data, one delivery
+    assert apps["Guiyang"].view("outcomes", request) == Outcome.DELIVERED
+    assert apps["Guiyang"].view("timesHandled", answer) == 1
+    second_ack = net.node("Guiyang").chain.block().timestamp
+    assert _round(net, relayer, now=second_ack + 29) == []
+    assert _round(net, relayer, now=second_ack + 30) == [((guiyang, beijing), 1)]  # waited long enough
+    assert apps["Beijing"].view("outcomes", answer) == Outcome.DELIVERED and relayer.pending() == 0
+
+
 # ---------------------------------------------------------------------------- rate limit and pause
 
 

@@ -97,6 +97,19 @@ def test_same_seed_same_report_and_another_seed_another(short: Path, tmp_path: P
     assert other["scenario"]["seed"] == 6
 
 
+
+def test_waiting_acknowledgements_save_deliveries_and_gas(short: Path, tmp_path: Path) -> None:
+    now = run_json(str(short), "--out", str(tmp_path / "a"))
+    waited = run_json(str(short), "--set", "relayers.ack_wait_s=10", "--out", str(tmp_path / "b"))
+    assert waited["messages"]["acknowledged"] == waited["messages"]["sent"] == now["messages"]["sent"]
+    assert all(waited["invariants"][k] for k in INVARIANTS)
+    assert waited["relayers"]["delivery_transactions"] < 0.9 * now["relayers"]["delivery_transactions"]
+    assert waited["gas"]["per_message"] < now["gas"]["per_message"]
+    def ack_p50(report: dict) -> float:
+        return report["latency_s"]["by_phase"]["acknowledgement"]["p50"]
+
+    assert ack_p50(waited) > ack_p50(now)
+
 EXPECTED = {
     "relayer-outage": {"invariants": dict.fromkeys(INVARIANTS, True)},
     "chain-halt": {"invariants": dict.fromkeys(INVARIANTS, True)},
