@@ -27,6 +27,7 @@ from .messages import TERMINAL, Outcome, SentRecord
 from .network import HUB_CHAIN_ID, ChainNode, Network, NetworkConfig
 from .relayer import Lane, Planned, Processing, Relayer
 from .scenario import Fault, Scenario
+from .spool import Spool
 from .watcher import Watcher
 
 Progress = Callable[[str, float, float], None]
@@ -57,6 +58,13 @@ class MessageRecord:
     gas_ack: int = 0
     payload_bytes: int = 0
     request_id: bytes = b""  # a response's request
+    index: int = 0  # creation order: the order of messages.csv
+
+    @property
+    def finished(self) -> bool:
+        """Nothing more will happen to it: processed, acknowledged, and a delivered request answered."""
+        return self.acked_s is not None and self.delivered_s is not None and \
+            (self.kind == "response" or self.outcome != "delivered" or self.executed_s is not None)
 
 
 @dataclass
@@ -142,18 +150,20 @@ class Simulation:
         self.env, self.network = env, network
         epoch = max(n.chain.block().timestamp for n in network.nodes.values()) + 1
         self.epoch = epoch
-        self.messages: dict[bytes, MessageRecord] = {}
+        self.messages: dict[bytes, MessageRecord] = {}  # in flight; finished ones go to the spool
+        self.finished: Spool[MessageRecord] = Spool()
         self.refusals: list[SourceRefusal] = []
-        self.gas: list[GasRecord] = []
+        self.gas: Spool[GasRecord] = Spool()
         self.attacks: list[dict[str, Any]] = []
         self._pending_answers: dict[bytes, tuple[int, int, int, bytes, int, float]] = {}
         self._picked: dict[bytes, float] = {}
+        self._records = 0
         self.rss_mb: list[tuple[float, float]] = []
         self._retired_deliveries = 0  # delivery transactions of relayers since replaced
         names = _contract_names(network)
         self.drivers = {
             c: ChainDriver(env, node, scenario.chains.hub_block_interval_s or scenario.chains.block_interval_s
-                           if node.is_hub else scenario.chains.block_interval_s, epoch, names, self.gas.append)
+                           if node.is_hub else scenario.chains.block_interval_s, epoch, names, self.gas.add)
             for c, node in network.nodes.items()
         }
         first_block = {c: n.chain.block_number() + 1 for c, n in network.nodes.items()}
@@ -183,8 +193,13 @@ class Simulation:
             attack["outcomes"] = [
                 [o.label for _, o in self.watcher.outcomes.get(bytes.fromhex(i[2:]), [])] for i in
                 attack.get("message_ids", [])]
+        messages = sorted([*self.finished, *self.messages.values()], key=lambda m: m.index)
+        gas = list(self.gas)
+        self.finished.close()
+        self.gas.close()
         return RunResult(
-            scenario=scenario, network=network, messages=self.messages, refusals=self.refusals, gas=self.gas,
+            scenario=scenario, network=network, messages={m.message_id: m for m in messages}, refusals=self.refusals,
+            gas=gas,
             invariants=self.watcher.invariants(), attacks=self.attacks, sim_seconds=float(env.now),
             wall_setup_s=setup_s, wall_run_s=time.perf_counter() - wall,
             blocks={c: d.blocks for c, d in self.drivers.items()},
@@ -266,12 +281,19 @@ class Simulation:
                 message.executed_s = message.delivered_s
             elif processing.outcome is Outcome.DELIVERED:
                 self._schedule_response(message)
+            self._finish_if_done(message)
 
     def acknowledged(self, processing: Processing) -> None:
         message = self.messages.get(processing.message_id)
         if message is not None and message.acked_s is None:
             message.acked_s = float(processing.timestamp - self.epoch)
             message.gas_ack += processing.gas_share
+            self._finish_if_done(message)
+
+    def _finish_if_done(self, message: MessageRecord) -> None:
+        if message.finished and self.messages.get(message.message_id) is message:
+            del self.messages[message.message_id]
+            self.finished.add(message)
 
     # -- workload -------------------------------------------------------------------------------------
 
@@ -307,7 +329,8 @@ class Simulation:
         self.messages[event["id"]] = MessageRecord(
             event["id"], "request", home.name, away.name, home.chain_id, away.chain_id,
             net.data.sectors[sector - 1].name, submitted, float(receipt.timestamp - self.epoch),
-            picked_s=self._picked.pop(event["id"], None), gas_send=receipt.gas_used, payload_bytes=160)
+            picked_s=self._picked.pop(event["id"], None), gas_send=receipt.gas_used, payload_bytes=160,
+            index=self._created())
         self._pending_answers[event["id"]] = (requester, provider, sector, query, size, delay)
 
     def _schedule_response(self, request: MessageRecord) -> None:
@@ -330,11 +353,16 @@ class Simulation:
             self.refusals.append(SourceRefusal("response", away.name, _reason(receipt), submitted))
             return
         request.executed_s = float(receipt.timestamp - self.epoch)
+        self._finish_if_done(request)
         event = next(e for e in away.exchange.events(receipt) if e.name == "ResponseSent")
         self.messages[event["responseId"]] = MessageRecord(
             event["responseId"], "response", away.name, home.name, away.chain_id, home.chain_id, request.sector,
             submitted, float(receipt.timestamp - self.epoch), picked_s=self._picked.pop(event["responseId"], None),
-            gas_send=receipt.gas_used, payload_bytes=size, request_id=request.message_id)
+            gas_send=receipt.gas_used, payload_bytes=size, request_id=request.message_id, index=self._created())
+
+    def _created(self) -> int:
+        self._records += 1
+        return self._records
 
     def _home(self, entity_id: int) -> ChainNode:
         return self.network.node(self.network.data.entities[entity_id - 1].zone)
@@ -364,6 +392,7 @@ class Simulation:
         sent = [e["id"] for e in events if e.name == "Sent"]
         if sent and "message_ids" not in description:  # a send: its messages are the attack
             description["message_ids"] = ["0x" + i.hex() for i in sent]
+        self.watcher.keep.update(bytes.fromhex(i[2:]) for i in description.get("message_ids", []))
         description.update(time_s=float(self.env.now), status=receipt.status, gas_used=receipt.gas_used,
                            processed=sum(e.name == "Processed" for e in events),
                            refused=sum(e.name == "Refused" for e in events),

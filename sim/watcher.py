@@ -1,7 +1,10 @@
 """The watcher: compares every destination's deliveries with the sources' sends, from chain logs alone.
 
 It trusts no relayer and no metrics: it reads each gateway's `Sent`, `Processed` and `Acknowledged`
-events, block range by block range, and checks the four invariants of a run.
+events, block range by block range, and checks the four invariants of a run. A message it is done
+with (processed at its destination and, if data, acknowledged to its origin) is checked then and
+kept only as an 8-byte prefix of its id, to catch a later second processing: a long run's memory
+holds what is in flight, not its history.
 """
 
 from __future__ import annotations
@@ -33,11 +36,15 @@ class Watcher:
     outcomes: dict[bytes, list[tuple[int, Outcome]]] = field(default_factory=lambda: defaultdict(list))
     acknowledged: dict[bytes, Outcome] = field(default_factory=dict)
     unmatched: dict[bytes, tuple[int, bool]] = field(default_factory=dict)  # id → (chain, while trusted)
+    keep: set[bytes] = field(default_factory=set)  # ids whose outcomes are asked for later (attacks)
+    settled: set[int] = field(default_factory=set)  # id prefixes of messages done with
+    found: list[Violation] = field(default_factory=list)  # violations of messages done with
     _scanned: dict[int, int] = field(default_factory=dict)
 
     def scan(self) -> None:
         """Read every chain up to its head and match what was processed against what was sent."""
         new_processed: list[tuple[bytes, int]] = []
+        touched: set[bytes] = set()
         for chain_id, node in self.network.nodes.items():
             head = node.chain.block_number()
             first = self._scanned.get(chain_id, self.first_block[chain_id] - 1) + 1
@@ -57,20 +64,39 @@ class Watcher:
                     new_processed.append((event["id"], chain_id))
                 elif event.name == "Acknowledged":
                     self.acknowledged[event["id"]] = Outcome(event["outcome"])
+                    touched.add(event["id"])
             self._scanned[chain_id] = head
         for message_id, chain_id in new_processed:
-            if message_id not in self.sent and message_id not in self.unmatched:
+            if _prefix(message_id) in self.settled:
+                self.found.append(Violation("exactly_once", "0x" + message_id.hex(),
+                                            f"processed again on chain {chain_id} after it was done"))
+            elif message_id not in self.sent and message_id not in self.unmatched:
                 # accepted while fewer than threshold keys were compromised: the verifier failed
                 self.unmatched[message_id] = (chain_id, not self.threshold_breached)
+            touched.add(message_id)
+        for message_id in touched:
+            self._settle(message_id)
+
+    def _settle(self, message_id: bytes) -> None:
+        """Check a message that is done and forget all but its id prefix; one in flight stays."""
+        if message_id not in self.sent or message_id in self.keep:
+            return
+        _, destination, kind = self.sent[message_id]
+        seen = self.outcomes.get(message_id, [])
+        if not any(c == destination and o in TERMINAL for c, o in seen):
+            return
+        if kind == KIND_DATA and message_id not in self.acknowledged:
+            return
+        self.found.extend(_processed_twice(message_id, seen))
+        del self.sent[message_id]
+        self.outcomes.pop(message_id, None)
+        self.acknowledged.pop(message_id, None)
+        self.settled.add(_prefix(message_id))
 
     def invariants(self) -> dict[str, object]:
-        violations: list[Violation] = []
+        violations: list[Violation] = list(self.found)
         for message_id, seen in self.outcomes.items():
-            delivered = [c for c, o in seen if o is Outcome.DELIVERED]
-            terminal = [c for c, o in seen if o in TERMINAL]
-            if len(delivered) > 1 or len(terminal) > 1:
-                violations.append(Violation("exactly_once", "0x" + message_id.hex(),
-                                            f"processed {len(terminal)} times, delivered {len(delivered)} times"))
+            violations.extend(_processed_twice(message_id, seen))
         for message_id, (origin, destination, kind) in self.sent.items():
             if kind != KIND_DATA:
                 continue
@@ -93,3 +119,16 @@ class Watcher:
         result["violations"] = [v.as_dict() for v in violations[:1000]]
         result["violation_count"] = len(violations)
         return result
+
+
+def _prefix(message_id: bytes) -> int:
+    return int.from_bytes(message_id[:8], "big")
+
+
+def _processed_twice(message_id: bytes, seen: list[tuple[int, Outcome]]) -> list[Violation]:
+    delivered = [c for c, o in seen if o is Outcome.DELIVERED]
+    terminal = [c for c, o in seen if o in TERMINAL]
+    if len(delivered) > 1 or len(terminal) > 1:
+        return [Violation("exactly_once", "0x" + message_id.hex(),
+                          f"processed {len(terminal)} times, delivered {len(delivered)} times")]
+    return []

@@ -19,6 +19,7 @@ from sim.merkle import MerkleTree
 from sim.messages import Outcome, SentRecord, subject
 from sim.network import Network, NetworkConfig
 from sim.relayer import Relayer, RelayerCrash
+from sim.watcher import Watcher
 
 ZONES = ["Beijing", "Chengdu", "Guiyang"]
 RELAYER = derive_account(30)  # the same funded account on every chain
@@ -425,6 +426,24 @@ def test_acknowledgements_wait_for_data_to_ride_with_then_go_alone(net: Network,
     assert _round(net, relayer, now=second_ack + 29) == []
     assert _round(net, relayer, now=second_ack + 30) == [((guiyang, beijing), 1)]  # waited long enough
     assert apps["Beijing"].view("outcomes", answer) == Outcome.DELIVERED and relayer.pending() == 0
+
+
+def test_watcher_forgets_what_is_done_but_not_that_it_was_processed(net: Network,
+                                                                   apps: dict[str, Contract]) -> None:
+    watcher = Watcher(net, {c: n.chain.block_number() + 1 for c, n in net.nodes.items()})
+    in_flight = send(net, apps, "Beijing", "Guiyang", b"in flight")
+    watcher.scan()
+    assert in_flight in watcher.sent  # sent, not yet processed: kept
+    Relayer(net).run_until_idle()
+    watcher.scan()
+    assert in_flight not in watcher.sent and in_flight not in watcher.outcomes  # done: forgotten
+    assert watcher.invariants()["violation_count"] == 0
+    guiyang = net.node("Guiyang").chain_id
+    watcher._scanned[guiyang] = watcher.first_block[guiyang] - 1  # its Processed event, seen a second time
+    watcher.scan()
+    found = watcher.invariants()
+    assert found["exactly_once"] is False
+    assert [v["message_id"] for v in found["violations"]] == ["0x" + in_flight.hex()]
 
 
 # ---------------------------------------------------------------------------- rate limit and pause
