@@ -1,6 +1,12 @@
-"""`pilotsim bench` pieces that run in seconds: the bare py-evm measure of the baseline's sends."""
+"""`pilotsim bench`: the bare py-evm measure of the baseline's sends, and the whole bench in its quick form."""
 
 from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
 
 from sim.bench import raw_send_rate
 
@@ -9,3 +15,23 @@ def test_raw_send_rate_applies_the_baselines_requests_on_bare_py_evm() -> None:
     # every DataExchange.request must succeed on the bare chain, or the measure raises
     rate = raw_send_rate(transactions=40, per_block=10)
     assert 0 < rate < 10_000
+
+
+@pytest.mark.anvil
+def test_bench_quick_prints_every_figure_as_json() -> None:
+    """`pilotsim bench --quick --json`, end to end (the full bench takes a quarter of an hour)."""
+    done = subprocess.run([sys.executable, "-m", "sim.cli", "bench", "--quick", "--json"], capture_output=True,
+                          text=True, check=False, timeout=1800)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    for key in ("seed_speedup", "msgs_per_s", "raw_tx_per_s", "msg_to_raw_ratio", "txs_per_message", "scaling_10x",
+                "peak_rss_mb", "loaded_msgs_per_s", "anvil_msgs_per_s", "anvil_ratio"):
+        assert figures[key] > 0, key
+    assert figures["msg_to_raw_ratio"] == round(figures["msgs_per_s"] / figures["raw_tx_per_s"], 3)
+    small, large = figures["scaling_messages"]
+    assert 8 <= large / small <= 12  # ten times the messages
+    assert {(r["verifier"], r["batch"]) for r in figures["gas_per_delivered_message"]} == \
+        {(v, n) for v in ("committee", "checkpoint") for n in (1, 16, 64)}
+    assert set(figures["targets"]) == {"seed_speedup>=10", "msg_to_raw_ratio>=0.5", "scaling_10x<=11",
+                                       "peak_rss_mb<=1024", "checkpoint_64<=60000"}
+    assert figures["quick"] is True
