@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections import defaultdict
 from typing import Any
 
 import gas_bench
@@ -68,11 +67,9 @@ def measure(seen: list[tuple[str, int, float]], verifier: str, size: int) -> dic
     sends = [s for s in seen if s[0] == "send"]
     forward, back = [s for s in seen if s[0] == "deliver"][-2:]  # the batch, then its acknowledgement
     row: dict[str, Any] = {"verifier": verifier, "batch": size}
-    totals: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
     for name, share in (("send", sends), ("deliver", [forward]), ("acknowledge", [back])):
-        totals[name] = [sum(s[1] for s in share), sum(s[2] for s in share)]
-        row[f"{name}_steps"] = round(totals[name][0] / size)
-        row[f"{name}_ms"] = round(1000 * totals[name][1] / size, 2)
+        row[f"{name}_steps"] = round(sum(s[1] for s in share) / size)
+        row[f"{name}_ms"] = round(1000 * sum(s[2] for s in share) / size, 2)
     row["machinery_to_send"] = round((row["deliver_steps"] + row["acknowledge_steps"]) / row["send_steps"], 2)
     return row
 

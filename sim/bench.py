@@ -105,8 +105,8 @@ def measure(quick: bool = False, progress: Any = None) -> dict[str, Any]:
     step = progress or (lambda label: None)
     results: dict[str, Any] = {}
     step("seed speedup")
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-    import seed_bench  # bench/ holds the naive loop
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))  # bench/ scripts, importable
+    import seed_bench  # the naive loop
 
     data = load_seed_data()
     if quick:
@@ -147,8 +147,7 @@ def measure(quick: bool = False, progress: Any = None) -> dict[str, Any]:
     results["anvil_ratio"] = round(results["anvil_msgs_per_s"] / results["msgs_per_s"], 2)
 
     step("gas per delivered message")
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-    import gas_bench
+    import gas_bench  # bench/, on the path since the seed step
 
     results["gas_per_delivered_message"] = [
         {k: row[k] for k in ("verifier", "batch", "deliver")}

@@ -132,10 +132,14 @@ class RegistryMachine(RuleBasedStateMachine):
     def _entity(self, index: int) -> int:
         return index % (len(self.model.entities) + 1) + 1  # sometimes one past the end: unknown
 
+    def _modelled(self, entity_id: int) -> dict | None:
+        """The model's entity, or None for the id one past the end."""
+        return self.model.entities[entity_id - 1] if entity_id <= len(self.model.entities) else None
+
     @rule(actor=ACTORS, index=st.integers(0, 20), hint=st.integers(0, 20))
     def approve_entity(self, actor: str, index: int, hint: int) -> None:
         entity_id, who = self._entity(index), self.actor(actor, hint)
-        e = self.model.entities[entity_id - 1] if entity_id <= len(self.model.entities) else None
+        e = self._modelled(entity_id)
         error = ("UnknownEntity" if e is None else
                  "NotZoneAuthority" if not self.is_authority(who, e["zone"]) else
                  "InvalidEntityTransition" if e["status"] != PENDING else None)
@@ -146,7 +150,7 @@ class RegistryMachine(RuleBasedStateMachine):
     @rule(actor=ACTORS, index=st.integers(0, 20), hint=st.integers(0, 20))
     def suspend_entity(self, actor: str, index: int, hint: int) -> None:
         entity_id, who = self._entity(index), self.actor(actor, hint)
-        e = self.model.entities[entity_id - 1] if entity_id <= len(self.model.entities) else None
+        e = self._modelled(entity_id)
         error = ("UnknownEntity" if e is None else
                  "NotAuthorityOrRegulator" if not (self.is_authority(who, e["zone"]) or
                                                    who.address in self.model.regulators) else
@@ -158,7 +162,7 @@ class RegistryMachine(RuleBasedStateMachine):
     @rule(actor=ACTORS, index=st.integers(0, 20), hint=st.integers(0, 20))
     def reinstate_entity(self, actor: str, index: int, hint: int) -> None:
         entity_id, who = self._entity(index), self.actor(actor, hint)
-        e = self.model.entities[entity_id - 1] if entity_id <= len(self.model.entities) else None
+        e = self._modelled(entity_id)
         error = ("UnknownEntity" if e is None else
                  "NotZoneAuthority" if not self.is_authority(who, e["zone"]) else
                  "InvalidEntityTransition" if e["status"] != SUSPENDED else None)
