@@ -215,6 +215,14 @@ class Simulation:
         return all(m.acked_s is not None or m.outcome == "lost" for m in self.messages.values()) and \
             all(not s.relayer.pending() for s in self.slots if not s.down)
 
+    def restart_relayer(self, slot: RelayerSlot) -> None:
+        """Killed, then started again: a fresh relayer that knows only what the chains say."""
+        self._retired_deliveries += slot.relayer.delivery_count
+        slot.relayer = self._new_relayer(slot.index, slot.lanes)
+        slot.inflight.clear()
+        slot.restarts += 1
+        slot.down = False
+
     def _new_relayer(self, index: int, lanes: list[Lane]) -> Relayer:
         return Relayer(self.network, batch_size=self.scenario.relayers.batch_size, account_index=index,
                        lanes=set(lanes), listener=self, history=False, ack_wait_s=self.scenario.relayers.ack_wait_s)

@@ -31,12 +31,7 @@ def _relayer_outage(sim: Simulation, fault: Fault) -> Generator[Any, Any, None]:
     slot = sim.slots[fault.relayer % len(sim.slots)]
     slot.down = True
     yield sim.env.timeout(fault.duration_s)
-    # killed, then started again: a fresh relayer that knows only what the chains say
-    sim._retired_deliveries += slot.relayer.delivery_count
-    slot.relayer = sim._new_relayer(slot.index, slot.lanes)
-    slot.inflight.clear()
-    slot.restarts += 1
-    slot.down = False
+    sim.restart_relayer(slot)
 
 
 def _chain_halt(sim: Simulation, fault: Fault) -> Generator[Any, Any, None]:
