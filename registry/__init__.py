@@ -6,12 +6,8 @@
     registry.seed(load_seed_data())
 """
 
-from .accounts import TEST_MNEMONIC, Account, derive_account, derive_accounts
-from .anvil import AnvilNode
-from .chain import Chain, EthTesterChain, Receipt, Tx
-from .chain.rpc import RpcChain
 from .client import Registry, Roles, SeedReport
-from .contract import Contract, Sent
+from .defaults import GENESIS_TIMESTAMP, TEST_MNEMONIC
 from .errors import (
     ArtifactError,
     ChainConnectionError,
@@ -22,13 +18,27 @@ from .errors import (
     SeedDataError,
     TransactionRejected,
 )
+from .evm import (
+    Account,
+    AnvilNode,
+    Chain,
+    Contract,
+    EthTesterChain,
+    Receipt,
+    RpcChain,
+    Sent,
+    Tx,
+    derive_account,
+    derive_accounts,
+)
 from .models import Category, Entity, EntityStatus, Pilot, PilotStatus, Sector, Zone
+from .progress import Progress
 from .seeds import SeedData, load_seed_data
 
 __all__ = [
-    "TEST_MNEMONIC", "Account", "AnvilNode", "ArtifactError", "Category", "Chain", "Contract", "ChainConnectionError",
-    "ChainError", "ContractRevert", "Entity", "EntityStatus", "EthTesterChain", "NotFound", "Pilot",
-    "PilotStatus", "PilotsimError", "Receipt", "Registry", "Roles", "RpcChain", "Sector", "SeedData",
-    "SeedDataError", "SeedReport", "Sent", "TransactionRejected", "Tx", "Zone", "derive_account",
+    "GENESIS_TIMESTAMP", "TEST_MNEMONIC", "Account", "AnvilNode", "ArtifactError", "Category", "Chain", "Contract",
+    "ChainConnectionError", "ChainError", "ContractRevert", "Entity", "EntityStatus", "EthTesterChain", "NotFound",
+    "Pilot", "PilotStatus", "PilotsimError", "Progress", "Receipt", "Registry", "Roles", "RpcChain", "Sector",
+    "SeedData", "SeedDataError", "SeedReport", "Sent", "TransactionRejected", "Tx", "Zone", "derive_account",
     "derive_accounts", "load_seed_data",
 ]

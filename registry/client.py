@@ -8,19 +8,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from .accounts import Account, derive_account
-from .artifacts import Artifact, load_artifact
-from .chain.base import Chain, Tx
-from .contract import Contract, Sent
+from .defaults import ADMIN_INDEX, AUTHORITY_BASE, ENTITY_BASE, REGULATOR_INDEX
 from .errors import ChainError, NotFound
+from .evm.accounts import Account, derive_account
+from .evm.artifacts import Artifact, load_artifact
+from .evm.base import Chain, Tx
+from .evm.contract import Contract, Sent
 from .models import Entity, EntityStatus, Pilot, PilotStatus, Sector, Zone, sectors_to_mask
-from .seeds import SeedData
+from .progress import Progress
+from .seeds import SeedData, slug
 
-# Which test-mnemonic account plays which role (Anvil and eth-tester fund the first 200).
-ADMIN_INDEX = 0
-REGULATOR_INDEX = 1
-AUTHORITY_BASE = 2  # zone i's authority: account AUTHORITY_BASE + i - 1
-ENTITY_BASE = 32  # entity i's account: ENTITY_BASE + i - 1
 PAGE = 100
 
 # Gas limits per item of a batch call: explicit, generous, so nothing is estimated.
@@ -72,9 +69,6 @@ class SeedReport:
     transactions: int
     blocks: int
     wall_s: float
-
-
-ProgressCallback = Callable[[str, int, int], None]
 
 
 class Registry(Contract):
@@ -250,8 +244,6 @@ class Registry(Contract):
 
     def find_entity(self, name: str) -> Entity:
         """An entity by name, whatever the case and punctuation; `NotFound` suggests close names."""
-        from .seeds import slug
-
         everyone = self.entities()
         for entity in everyone:
             if slug(entity.name) == slug(name):
@@ -260,7 +252,7 @@ class Registry(Contract):
 
     # -- seeding --------------------------------------------------------------------------------
 
-    def seed(self, data: SeedData, progress: ProgressCallback | None = None, batch: int = SEED_BATCH,
+    def seed(self, data: SeedData, progress: Progress | None = None, batch: int = SEED_BATCH,
              activate: bool = True) -> SeedReport:
         """Register zones, sectors, entities and pilots, approve everything and start the pilots.
 

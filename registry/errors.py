@@ -61,6 +61,11 @@ class ContractRevert(ChainError):
         return f"reverted with {self.name}({shown})"
 
 
+class ConfigError(PilotsimError, ValueError):
+    """A setting or argument that cannot work: a threshold above the committee size, a block time
+    not after the latest block's, a workload that allows no request."""
+
+
 class ArtifactError(PilotsimError):
     """A compiled contract artifact is missing, malformed or out of date with its source."""
 
@@ -81,10 +86,12 @@ class NotFound(PilotsimError, LookupError):
         super().__init__(f"unknown {kind} {name!r}{hint}")
 
 
-def first_error(exc: Any, whole: str) -> tuple[str, str]:
-    """The first error of a pydantic `ValidationError`: (dotted field path or `whole`, message)."""
+def first_error(exc: Any, whole: str, skip: Iterable[str] = ()) -> tuple[str, str]:
+    """The first error of a pydantic `ValidationError`: (dotted field path or `whole`, message).
+    Path parts in `skip` are left out (pydantic puts the tag of a discriminated union in the path)."""
     error = exc.errors()[0]
-    field = ".".join(str(p) for p in error["loc"]) or whole
+    skipped = set(skip)
+    field = ".".join(str(p) for p in error["loc"] if p not in skipped) or whole
     return field, str(error["msg"]).removeprefix("Value error, ")
 
 

@@ -1,10 +1,6 @@
 """pytest fixtures for the pilot registry, registered through the `pytest11` entry point.
 
-- `chain`: a chain (eth-tester by default; `--pilotsim-rpc URL` for a node), each test inside a
-  snapshot that is reverted afterwards.
-- `registry`: a `Registry` deployed and seeded with the bundled data once per session, on that
-  chain, so each test starts from the same seeded state.
-- `pilotsim_chain` / `pilotsim_registry`: the session-wide objects, for fixtures of your own.
+This is the only module of the project that imports pytest.
 """
 
 from __future__ import annotations
@@ -13,13 +9,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from .chain.base import Chain
-from .chain.rpc import RpcChain
-from .chain.tester import EthTesterChain
 from .client import Registry
+from .defaults import GENESIS_TIMESTAMP
+from .evm.base import Chain
+from .evm.rpc import RpcChain
+from .evm.tester import EthTesterChain
 from .seeds import load_seed_data
-
-GENESIS_TIMESTAMP = 1_643_414_400  # 2022-01-29 00:00 UTC, the day the pilot list was announced
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -30,6 +25,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture(scope="session")
 def pilotsim_chain(request: pytest.FixtureRequest) -> Iterator[Chain]:
+    """Session: the chain the fixtures use — in-process eth-tester with a fixed genesis, or the node
+    given by `--pilotsim-rpc URL`. For fixtures of your own; tests take `chain`."""
     url = request.config.getoption("--pilotsim-rpc")
     chain: Chain = RpcChain(url) if url else EthTesterChain(genesis_timestamp=GENESIS_TIMESTAMP)
     yield chain
@@ -38,6 +35,8 @@ def pilotsim_chain(request: pytest.FixtureRequest) -> Iterator[Chain]:
 
 @pytest.fixture(scope="session")
 def pilotsim_registry(pilotsim_chain: Chain) -> Registry:
+    """Session: a `PilotRegistry` deployed on `pilotsim_chain` and seeded with the bundled 15 zones,
+    16 sectors and 164 entities (approved, one active pilot each). Tests take `registry`."""
     registry = Registry.deploy(pilotsim_chain)
     registry.seed(load_seed_data())
     return registry
@@ -45,10 +44,12 @@ def pilotsim_registry(pilotsim_chain: Chain) -> Registry:
 
 @pytest.fixture
 def chain(pilotsim_chain: Chain) -> Iterator[Chain]:
+    """Function: the session's chain inside a snapshot reverted after the test, so tests cannot leak."""
     with pilotsim_chain.anchor():
         yield pilotsim_chain
 
 
 @pytest.fixture
 def registry(pilotsim_registry: Registry, chain: Chain) -> Registry:
+    """Function: the seeded registry, every change undone after the test (see `chain`)."""
     return pilotsim_registry

@@ -139,6 +139,11 @@ class SeedData(BaseModel):
         return self.model_copy(update={"zones": keep, "entities": [self.entities[i] for i in old_index],
                                        "pilots": pilots})
 
+    def first_entities(self, count: int) -> SeedData:
+        """The same data with only the first `count` entities and their pilots."""
+        return self.model_copy(update={"entities": self.entities[:count],
+                                       "pilots": [p for p in self.pilots if p.entity_index < count]})
+
     def zone_id(self, name: str) -> int:
         """1-based id of a zone, by code or name in any spelling; `NotFound` suggests close names."""
         wanted = slug(name)
@@ -153,6 +158,12 @@ class SeedData(BaseModel):
             if wanted in (slug(sector.code), slug(sector.name)):
                 return i + 1
         raise NotFound("sector", name, [s.code for s in self.sectors] + [s.name for s in self.sectors])
+
+    def entity(self, entity_id: int) -> EntitySeed:
+        """The entity whose registry id is `entity_id` (ids count from 1 in list order)."""
+        if not 1 <= entity_id <= len(self.entities):
+            raise NotFound("entity", str(entity_id), [e.name for e in self.entities])
+        return self.entities[entity_id - 1]
 
     def entity_id(self, name: str) -> int:
         wanted = slug(name)

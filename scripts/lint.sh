@@ -6,6 +6,6 @@ bash scripts/setup.sh
 echo "lint: solhint" >&2
 npm --prefix contracts run --silent lint
 echo "lint: ruff" >&2
-.venv/bin/ruff check registry sim tests bench seeds
+.venv/bin/ruff check registry sim tests seeds
 echo "lint: mypy" >&2
 .venv/bin/mypy registry sim

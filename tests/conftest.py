@@ -1,13 +1,21 @@
-"""Shared fixtures: an Anvil node for the tests that need a real one, and the seed data."""
+"""Shared fixtures: Anvil for the tests that need a real node, the seed data, and built networks.
+
+Building a network (16 chains, contracts, seeded registry, synced mirrors) takes seconds; tests share
+one per configuration and isolate themselves with snapshots (`Network.anchor`), as titanoboa's
+tests do with `anchor()`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+from bridge_kit import BRIDGE_ZONES
 
-from registry import AnvilNode, Chain, EthTesterChain, RpcChain, SeedData, load_seed_data
-from registry.pytest_plugin import GENESIS_TIMESTAMP
+from registry import AnvilNode, Chain, Contract, EthTesterChain, RpcChain, SeedData, load_seed_data
+from registry.defaults import GENESIS_TIMESTAMP
+from sim.bridge.provision import build_network
+from sim.bridge.topology import Network, NetworkConfig
 
 
 @pytest.fixture(scope="session")
@@ -40,3 +48,53 @@ def any_chain(request: pytest.FixtureRequest) -> Iterator[Chain]:
 @pytest.fixture(scope="session")
 def seed_data() -> SeedData:
     return load_seed_data()
+
+
+class Networks:
+    """Full eth-tester networks, one per `NetworkConfig`, built on first use and kept for the session."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, Network] = {}
+
+    def get(self, config: NetworkConfig) -> Network:
+        key = config.model_dump_json()
+        if key not in self._built:
+            self._built[key] = build_network(config)
+        return self._built[key]
+
+    def close(self) -> None:
+        for network in self._built.values():
+            network.close()
+
+
+@pytest.fixture(scope="session")
+def networks() -> Iterator[Networks]:
+    """Built networks to run scenarios on: `networks.get(scenario.network_config())`. Callers isolate
+    with `network.anchor()` (`run_scenario(..., network=…)` does)."""
+    pool = Networks()
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(scope="session")
+def bridge_network() -> Iterator[Network]:
+    """A small real network for protocol tests: hub, Beijing, Chengdu and Guiyang, deployed and wired
+    as in production. Beijing↔Chengdu is a committee lane (each message signed), every other lane a
+    checkpoint lane (a signed Merkle root per batch)."""
+    config = NetworkConfig(lane_verifiers={"beijing:chengdu": "committee"})
+    with build_network(config, data=load_seed_data().only_zones(BRIDGE_ZONES)) as network:
+        yield network
+
+
+@pytest.fixture
+def net(bridge_network: Network) -> Iterator[Network]:
+    """`bridge_network` inside a snapshot of all its chains, reverted after the test."""
+    with bridge_network.anchor():
+        yield bridge_network
+
+
+@pytest.fixture
+def apps(net: Network) -> dict[str, Contract]:
+    """A TestRecipient on each zone chain of `net`, to send from and deliver to."""
+    return {z.name: Contract.create(z.chain, "TestRecipient", z.gateway.address, by=z.chain.accounts[0])
+            for z in net.zones}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from registry.artifacts import artifact_names, load_artifact, stale_sources
+from registry.evm.artifacts import artifact_names, load_artifact, stale_sources
 from registry.paths import ARTIFACTS_DIR, CONTRACTS_DIR, NODE_MODULES
 
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from sim.bench import raw_send_rate
+from sim.tools.bench import raw_send_rate
 
 
 def test_raw_send_rate_applies_the_baselines_requests_on_bare_py_evm() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from registry import Chain, ContractRevert, EthTesterChain, TransactionRejected, Tx
-from registry.artifacts import load_artifact
-from registry.chain.base import split_by_gas
+from registry.evm.artifacts import load_artifact
+from registry.evm.base import split_by_gas
 
 PROBE = load_artifact("Probe")
 

@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from registry import AnvilNode
-from registry.anvil import pid_alive
+from registry.evm.anvil import pid_alive
 from registry.paths import ARTIFACTS_DIR
-from sim.cli import app
+from sim.cli.app import app
 
 runner = CliRunner()
 
@@ -113,7 +113,7 @@ def test_node_status_when_nothing_runs() -> None:
 
 @pytest.mark.anvil
 def test_node_lifecycle_seed_and_queries_on_anvil(private_home: Path) -> None:
-    port = str(__import__("registry.anvil", fromlist=["free_port"]).free_port())
+    port = str(__import__("registry.evm.anvil", fromlist=["free_port"]).free_port())
     code, stdout, stderr = run("node", "up", "--port", port)
     assert code == 0, stderr
     try:

@@ -14,9 +14,9 @@ from registry import (
     Registry,
     SeedData,
 )
-from registry.artifacts import load_artifact
-from registry.chain.base import Chain
 from registry.client import GAS_BASE, GAS_PER_ITEM, SEED_BATCH
+from registry.evm.artifacts import load_artifact
+from registry.evm.base import Chain
 
 
 def test_queries_return_models(registry: Registry, seed_data: SeedData) -> None:

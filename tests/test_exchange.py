@@ -7,13 +7,17 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import Networks
 from typer.testing import CliRunner
 
-from sim.cli import app
-from sim.exchange import round_trip
-from sim.messages import Outcome
-from sim.network import HUB_CHAIN_ID, Network, NetworkConfig
-from sim.relayer import Relayer
+from registry import AnvilNode, ChainError
+from registry.seeds import load_seed_data
+from sim.bridge.exchange import round_trip
+from sim.bridge.messages import MODE_CHECKPOINT, MODE_COMMITTEE, Outcome
+from sim.bridge.provision import build_network
+from sim.bridge.relayer import Relayer
+from sim.bridge.topology import HUB_CHAIN_ID, NetworkConfig
+from sim.cli.app import app
 
 REQUESTER, PROVIDER = "Beijing healthcare pilot 05", "Chengdu healthcare pilot 03"
 COMBINATIONS = [("mesh", "checkpoint"), ("mesh", "committee"), ("hub", "checkpoint"), ("hub", "committee")]
@@ -21,8 +25,8 @@ runner = CliRunner()
 
 
 @pytest.mark.parametrize(("topology", "verifier"), COMBINATIONS)
-def test_round_trip_from_python(topology: str, verifier: str) -> None:
-    with Network.build(NetworkConfig(topology=topology, verifier=verifier)) as network:
+def test_round_trip_from_python(topology: str, verifier: str, networks: Networks) -> None:
+    with networks.get(NetworkConfig(topology=topology, verifier=verifier)).anchor() as network:
         assert len(network.nodes) == 16 and len({n.chain_id for n in network.nodes.values()}) == 16
         beijing, chengdu = network.node("Beijing"), network.node("Chengdu")
         assert chengdu.mirror is not None and chengdu.mirror.view("entityCount") == 164
@@ -30,7 +34,7 @@ def test_round_trip_from_python(topology: str, verifier: str) -> None:
         result = round_trip(network, REQUESTER, PROVIDER, "healthcare", relayer=relayer)
 
         assert result.status == "answered"
-        request = beijing.exchange.view("requests", bytes.fromhex(result.request_id[2:]))  # type: ignore[union-attr]
+        request = beijing.data_exchange.view("requests", bytes.fromhex(result.request_id[2:]))
         assert bytes(request["answerHash"]).hex() == result.answer_hash[2:] and request["answerSize"] > 0
         expected = ["sent", "delivered", "acknowledged", "responded", "delivered back", "acknowledged"]
         if topology == "hub":
@@ -45,7 +49,7 @@ def test_round_trip_from_python(topology: str, verifier: str) -> None:
             assert [p.outcome for p in final] == [Outcome.DELIVERED]
             assert relayer.acknowledged[message_id].outcome is Outcome.DELIVERED
         modes = {d.mode for d in relayer.deliveries}
-        assert modes == {1 if verifier == "committee" else 2}
+        assert modes == {MODE_COMMITTEE if verifier == "committee" else MODE_CHECKPOINT}
         assert all(d.gas_used > 0 and d.status for d in relayer.deliveries)
 
 
@@ -96,18 +100,15 @@ def test_cli_bad_names_fail_fast_in_one_line(args: list[str], fragment: str) -> 
 
 @pytest.mark.anvil
 def test_network_on_nodes_given_by_url() -> None:
-    from registry import AnvilNode
-    from registry.seeds import load_seed_data
-
     data = load_seed_data().only_zones(["Beijing", "Chengdu"])
     nodes = [AnvilNode.start(chain_id=c) for c in (1000, 1001, 1002)]
     try:
-        with Network.build(data=data, urls=[n.url for n in reversed(nodes)]) as network:
+        with build_network(data=data, urls=[n.url for n in reversed(nodes)]) as network:
             assert network.node("Chengdu").chain.chain_id == 1002
             trip = round_trip(network, REQUESTER, PROVIDER, "healthcare")
             assert trip.status == "answered"
-        with pytest.raises(Exception, match=r"no node given for chain id\(s\) 1002"):
-            Network.build(data=data, urls=[n.url for n in nodes[:2]])
+        with pytest.raises(ChainError, match=r"no node given for chain id\(s\) 1002"):
+            build_network(data=data, urls=[n.url for n in nodes[:2]])
     finally:
         for node in nodes:
             node.stop()

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sim import gas_snapshot
-from sim.cli import app
+from sim.cli.app import app
+from sim.tools import gas_snapshot
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def test_committed_snapshot_matches_a_fresh_run(fresh: dict[str, list[int]]) -> 
 
 
 def test_snapshot_covers_every_function_that_changes_state(fresh: dict[str, list[int]]) -> None:
-    from registry.artifacts import load_artifact
+    from registry.evm.artifacts import load_artifact
 
     for contract in ("PilotRegistry", "Gateway", "Committee", "DataExchange", "RegistryBroadcaster"):
         mutating = {f.name for f in load_artifact(contract).abi.functions.values() if f.mutates}

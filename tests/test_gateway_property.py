@@ -8,25 +8,26 @@ import dataclasses
 from collections.abc import Iterator
 
 import pytest
+from bridge_kit import RELAYER
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from registry import Contract, derive_account
-from registry.artifacts import decode_revert
+from registry import Contract
+from registry.evm.artifacts import decode_revert
 from registry.seeds import load_seed_data
-from sim.committee import MODE_COMMITTEE, CommitteeKeys, digest, validator_key
-from sim.messages import Message, SentRecord, subject
-from sim.network import Network, NetworkConfig
-from sim.relayer import Relayer
+from sim.bridge.committee import CommitteeKeys, validator_key
+from sim.bridge.messages import Message, SentRecord, subject
+from sim.bridge.provision import build_network
+from sim.bridge.relayer import Relayer
+from sim.bridge.topology import Network, NetworkConfig
 
-RELAYER = derive_account(30)
 SIGNATURE_FAILURES = {"SignerNotMember", "DuplicateOrUnsortedSigner", "InvalidSignature"}
 
 
 @pytest.fixture(scope="module")
 def world() -> Iterator[tuple[Network, Contract, Contract]]:
     config = NetworkConfig(lane_verifiers={"beijing:chengdu": "committee"})
-    with Network.build(config, data=load_seed_data().only_zones(["Beijing", "Chengdu"])) as net:
+    with build_network(config, data=load_seed_data().only_zones(["Beijing", "Chengdu"])) as net:
         beijing, chengdu = net.node("Beijing"), net.node("Chengdu")
         sender = Contract.create(beijing.chain, "TestRecipient", beijing.gateway.address, by=beijing.chain.accounts[0])
         target = Contract.create(chengdu.chain, "TestRecipient", chengdu.gateway.address, by=chengdu.chain.accounts[0])
@@ -34,10 +35,8 @@ def world() -> Iterator[tuple[Network, Contract, Contract]]:
 
 
 def sign(net: Network, record_message: Message, hop_sequence: int, keys: CommitteeKeys) -> bytes:
-    beijing, chengdu = net.node("Beijing"), net.node("Chengdu")
-    signed = digest(MODE_COMMITTEE, beijing.chain_id, beijing.gateway.address, chengdu.chain_id,
-                    chengdu.gateway.address, keys.epoch, subject(record_message.id, hop_sequence))
-    return keys.sign(signed)
+    lane = net.domain(net.node("Beijing").chain_id, net.node("Chengdu").chain_id)
+    return keys.attest(lane, subject(record_message.id, hop_sequence))
 
 
 ITEM = st.tuples(st.sampled_from(["valid", "forged", "tampered"]), st.integers(0, 7))

@@ -285,7 +285,7 @@ def test_every_custom_error_of_the_contract_is_exercised_here() -> None:
     """If an error is added to the contract, a test that triggers it must be added here."""
     from pathlib import Path
 
-    from registry.artifacts import load_artifact
+    from registry.evm.artifacts import load_artifact
 
     source = Path(__file__).read_text()
     names = {e.name for e in load_artifact("PilotRegistry").abi.errors.values()} - {"Error", "Panic"}

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
 from registry import Account, ContractRevert, EthTesterChain, Registry
-from registry.pytest_plugin import GENESIS_TIMESTAMP
+from registry.defaults import GENESIS_TIMESTAMP
 
 ZONES, SECTORS = 3, 4
 ENTITY_ACCOUNTS = list(range(100, 112))  # a pool of accounts for new entities
@@ -29,64 +30,69 @@ class Model:
     entity_of: dict[str, int] = field(default_factory=dict)
 
 
-CHAIN = EthTesterChain(genesis_timestamp=GENESIS_TIMESTAMP, accounts=120)
-BASE = Registry.deploy(CHAIN)
-BASE.register_zones([(f"Zone {z}", "P", CHAIN.accounts[10 + z].address) for z in range(1, ZONES + 1)])
-BASE.register_sectors([(f"Sector {s}", s % 4) for s in range(1, SECTORS + 1)])
-BASE.add_regulator(CHAIN.accounts[1].address)
-# a starting population, so random sequences reach deep states from the first step: two entities
-# per zone (all approved but the last), each with a proposed pilot, one pilot further along
-BASE.register_entities([(z, [1, 2 + z % 3], CHAIN.accounts[ENTITY_ACCOUNTS[2 * (z - 1) + k]].address, "E", "P")
-                        for z in range(1, ZONES + 1) for k in range(2)])
-for z in range(1, ZONES + 1):
-    BASE.approve_entities([2 * z - 1, 2 * z] if z < ZONES else [2 * z - 1], by=CHAIN.accounts[10 + z])
-for entity_id in range(1, 2 * ZONES):
-    BASE.propose_pilot(1, "Pilot", by=CHAIN.accounts[ENTITY_ACCOUNTS[entity_id - 1]])
-BASE.approve_pilots([1], by=CHAIN.accounts[11])
-BASE.activate_pilots([1], by=CHAIN.accounts[11])
+def build_base() -> Registry:
+    """A small registry (3 zones, 4 sectors) with a starting population, so random sequences reach
+    deep states from the first step: two entities per zone (all approved but the last), each with a
+    proposed pilot, one pilot further along."""
+    chain = EthTesterChain(genesis_timestamp=GENESIS_TIMESTAMP, accounts=120)
+    base = Registry.deploy(chain)
+    base.register_zones([(f"Zone {z}", "P", chain.accounts[10 + z].address) for z in range(1, ZONES + 1)])
+    base.register_sectors([(f"Sector {s}", s % 4) for s in range(1, SECTORS + 1)])
+    base.add_regulator(chain.accounts[1].address)
+    base.register_entities([(z, [1, 2 + z % 3], chain.accounts[ENTITY_ACCOUNTS[2 * (z - 1) + k]].address, "E", "P")
+                            for z in range(1, ZONES + 1) for k in range(2)])
+    for z in range(1, ZONES + 1):
+        base.approve_entities([2 * z - 1, 2 * z] if z < ZONES else [2 * z - 1], by=chain.accounts[10 + z])
+    for entity_id in range(1, 2 * ZONES):
+        base.propose_pilot(1, "Pilot", by=chain.accounts[ENTITY_ACCOUNTS[entity_id - 1]])
+    base.approve_pilots([1], by=chain.accounts[11])
+    base.activate_pilots([1], by=chain.accounts[11])
+    return base
+
 
 ACTORS = st.sampled_from(["admin", "regulator", "authority1", "authority2", "authority3", "entity", "stranger"])
 
 
 class RegistryMachine(RuleBasedStateMachine):
-    def __init__(self) -> None:
+    def __init__(self, base: Registry) -> None:
         super().__init__()
-        self.snapshot = CHAIN.snapshot()
-        self.registry = BASE
-        self.model = Model(regulators={CHAIN.accounts[1].address})
-        for e in BASE.entities():
+        self.chain = base.chain
+        self.snapshot = self.chain.snapshot()
+        self.registry = base
+        self.model = Model(regulators={self.chain.accounts[1].address})
+        for e in base.entities():
             self.model.entities.append({"zone": e.zone_id, "mask": sum(1 << (x - 1) for x in e.sectors),
                                         "status": int(e.status), "account": e.account})
             self.model.entity_of[e.account] = e.id
-        for p in BASE.pilots():
+        for p in base.pilots():
             self.model.pilots.append({"entity": p.entity_id, "zone": p.zone_id, "sector": p.sector_id,
                                       "status": int(p.status)})
 
     def teardown(self) -> None:
-        CHAIN.revert(self.snapshot)
+        self.chain.revert(self.snapshot)
 
     # -- actors ---------------------------------------------------------------------------------
 
     def actor(self, name: str, entity_hint: int = 0) -> Account:
         if name == "admin":
-            return CHAIN.accounts[0]
+            return self.chain.accounts[0]
         if name == "regulator":
-            return CHAIN.accounts[1]
+            return self.chain.accounts[1]
         if name.startswith("authority"):
-            return CHAIN.accounts[10 + int(name[-1])]
+            return self.chain.accounts[10 + int(name[-1])]
         if name == "entity" and self.model.entities:
-            return CHAIN.accounts[ENTITY_ACCOUNTS.index(self._account_index(entity_hint)) + 100]
-        return CHAIN.accounts[119]  # stranger
+            return self.chain.accounts[ENTITY_ACCOUNTS.index(self._account_index(entity_hint)) + 100]
+        return self.chain.accounts[119]  # stranger
 
     def _account_index(self, entity_hint: int) -> int:
         # mostly an active entity (deep states need them), sometimes any
         active = [e for e in self.model.entities if e["status"] == ACTIVE]
         pool = active if active and entity_hint % 4 else self.model.entities
         entity = pool[entity_hint % len(pool)]
-        return next(i for i in ENTITY_ACCOUNTS if CHAIN.accounts[i].address == entity["account"])
+        return next(i for i in ENTITY_ACCOUNTS if self.chain.accounts[i].address == entity["account"])
 
     def is_authority(self, who: Account, zone: int) -> bool:
-        return who.address == CHAIN.accounts[10 + zone].address
+        return who.address == self.chain.accounts[10 + zone].address
 
     # -- the comparison -----------------------------------------------------------------------------
 
@@ -105,9 +111,9 @@ class RegistryMachine(RuleBasedStateMachine):
           account=st.sampled_from(ENTITY_ACCOUNTS), empty_name=st.booleans())
     def register_entity(self, actor: str, zone: int, mask: int, account: int, empty_name: bool) -> None:
         who, m = self.actor(actor), self.model
-        address = CHAIN.accounts[account].address
+        address = self.chain.accounts[account].address
         sectors = [b + 1 for b in range(SECTORS + 1) if mask >> b & 1]
-        error = ("NotAdmin" if who.address != CHAIN.accounts[0].address else
+        error = ("NotAdmin" if who.address != self.chain.accounts[0].address else
                  "UnknownZone" if not 1 <= zone <= ZONES else
                  "AccountInUse" if address in m.entity_of else
                  "EmptyName" if empty_name else
@@ -124,7 +130,7 @@ class RegistryMachine(RuleBasedStateMachine):
     def onboard(self, zone: int, mask: int, approve: bool) -> None:
         """The common path, so that sequences reach deep states: a valid entity, often approved."""
         m = self.model
-        account = next(a for a in ENTITY_ACCOUNTS if CHAIN.accounts[a].address not in m.entity_of)
+        account = next(a for a in ENTITY_ACCOUNTS if self.chain.accounts[a].address not in m.entity_of)
         self.register_entity("admin", zone, mask, account, False)
         if approve:
             self.approve_entity(f"authority{zone}", len(m.entities) - 1, 0)
@@ -253,16 +259,16 @@ class RegistryMachine(RuleBasedStateMachine):
     @rule(actor=ACTORS, account=st.sampled_from([2, 3, 1, 0]), add=st.booleans())
     def regulators(self, actor: str, account: int, add: bool) -> None:
         who = self.actor(actor)
-        address = "0x" + "00" * 20 if account == 0 else CHAIN.accounts[account].address
+        address = "0x" + "00" * 20 if account == 0 else self.chain.accounts[account].address
         known = address in self.model.regulators
         if add:
-            error = ("NotAdmin" if who.address != CHAIN.accounts[0].address else
+            error = ("NotAdmin" if who.address != self.chain.accounts[0].address else
                      "ZeroAddress" if account == 0 else "RegulatorExists" if known else None)
             self.expect(lambda: self.registry.add_regulator(address, by=who), error)
             if error is None:
                 self.model.regulators.add(address)
         else:
-            error = ("NotAdmin" if who.address != CHAIN.accounts[0].address else
+            error = ("NotAdmin" if who.address != self.chain.accounts[0].address else
                      None if known else "UnknownRegulator")
             self.expect(lambda: self.registry.remove_regulator(address, by=who), error)
             if error is None:
@@ -278,6 +284,14 @@ class RegistryMachine(RuleBasedStateMachine):
         assert [int(p.status) for p in r.pilots()] == [p["status"] for p in m.pilots]
 
 
-RegistryMachine.TestCase.settings = settings(max_examples=20, stateful_step_count=40, deadline=None,
-                                             suppress_health_check=[HealthCheck.too_slow])
-TestRegistryAgainstModel = RegistryMachine.TestCase
+SETTINGS = settings(max_examples=20, stateful_step_count=40, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.fixture(scope="module")
+def base() -> Registry:
+    return build_base()
+
+
+def test_registry_against_model(base: Registry) -> None:
+    run_state_machine_as_test(lambda: RegistryMachine(base), settings=SETTINGS)

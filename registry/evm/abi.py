@@ -1,0 +1,166 @@
+"""ABI codec for one contract: calls, results, revert data and event logs, by selector.
+
+Built on eth_abi and eth_utils directly rather than web3's Contract objects: those re-validate
+and re-format on every call, which costs more than executing the call on py-evm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from eth_abi import decode, encode
+from eth_utils import (
+    collapse_if_tuple,
+    event_abi_to_log_topic,
+    function_abi_to_4byte_selector,
+    keccak,
+    to_checksum_address,
+)
+
+ERROR_STRING_SELECTOR = keccak(text="Error(string)")[:4]
+PANIC_SELECTOR = keccak(text="Panic(uint256)")[:4]
+
+
+def _types(params: Sequence[Mapping[str, Any]]) -> list[str]:
+    return [collapse_if_tuple(dict(p)) for p in params]
+
+
+def to_python(param: Mapping[str, Any], value: Any) -> Any:
+    """Turn eth_abi's tuples into dicts keyed by component name, recursively; addresses checksummed."""
+    abi_type: str = param["type"]
+    if abi_type.endswith("]"):
+        inner = dict(param, type=abi_type[: abi_type.rindex("[")])
+        return [to_python(inner, v) for v in value]
+    if abi_type == "tuple":
+        return {c["name"]: to_python(c, v) for c, v in zip(param["components"], value, strict=True)}
+    if abi_type == "address":
+        return to_checksum_address(value)
+    return value
+
+
+def _named(params: Sequence[Mapping[str, Any]], values: Sequence[Any]) -> dict[str, Any]:
+    return {p["name"] or f"arg{i}": to_python(p, v) for i, (p, v) in enumerate(zip(params, values, strict=True))}
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    name: str
+    selector: bytes
+    inputs: tuple[Mapping[str, Any], ...]
+    outputs: tuple[Mapping[str, Any], ...]
+    input_types: tuple[str, ...]
+    output_types: tuple[str, ...]
+    mutates: bool
+
+    def encode(self, args: Sequence[Any]) -> bytes:
+        if len(args) != len(self.input_types):
+            raise TypeError(f"{self.name}() takes {len(self.input_types)} arguments, got {len(args)}")
+        return self.selector + encode(self.input_types, list(args))
+
+    def decode(self, data: bytes) -> Any:
+        """One output: that value; several: a dict by name; none: None."""
+        values = decode(self.output_types, data)
+        if len(self.outputs) == 1:
+            return to_python(self.outputs[0], values[0])
+        if not self.outputs:
+            return None
+        return _named(self.outputs, values)
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorDef:
+    name: str
+    selector: bytes
+    inputs: tuple[Mapping[str, Any], ...]
+
+    def decode(self, data: bytes) -> dict[str, Any]:
+        return _named(self.inputs, decode(_types(self.inputs), data[4:]))
+
+
+@dataclass(frozen=True, slots=True)
+class EventDef:
+    name: str
+    topic: bytes
+    inputs: tuple[Mapping[str, Any], ...]
+
+    def decode(self, topics: Sequence[bytes], data: bytes) -> dict[str, Any]:
+        indexed = [p for p in self.inputs if p.get("indexed")]
+        plain = [p for p in self.inputs if not p.get("indexed")]
+        values: dict[str, Any] = {}
+        for p, topic in zip(indexed, topics[1:], strict=True):
+            values[p["name"]] = to_python(p, decode([collapse_if_tuple(dict(p))], topic)[0])
+        values.update(_named(plain, decode(_types(plain), data)))
+        return {p["name"]: values[p["name"]] for p in self.inputs}
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedEvent:
+    name: str
+    address: str
+    args: dict[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.args[key]
+
+
+BUILTIN_ERRORS = {
+    ERROR_STRING_SELECTOR: ErrorDef("Error", ERROR_STRING_SELECTOR, ({"name": "message", "type": "string"},)),
+    PANIC_SELECTOR: ErrorDef("Panic", PANIC_SELECTOR, ({"name": "code", "type": "uint256"},)),
+}
+
+
+class ContractAbi:
+    """Everything needed to talk to one contract type, indexed for lookups by name and selector."""
+
+    def __init__(self, abi: Iterable[Mapping[str, Any]]) -> None:
+        self.abi = list(abi)
+        self.functions: dict[str, Function] = {}
+        self.by_selector: dict[bytes, Function] = {}
+        self.errors: dict[bytes, ErrorDef] = dict(BUILTIN_ERRORS)
+        self.events: dict[bytes, EventDef] = {}
+        self.constructor_types: tuple[str, ...] = ()
+        for item in self.abi:
+            kind = item.get("type")
+            if kind == "function":
+                function = Function(
+                    item["name"],
+                    function_abi_to_4byte_selector(cast(Any, dict(item))),
+                    tuple(item["inputs"]),
+                    tuple(item.get("outputs", ())),
+                    tuple(_types(item["inputs"])),
+                    tuple(_types(item.get("outputs", ()))),
+                    item.get("stateMutability") not in ("view", "pure"),
+                )
+                self.functions[function.name] = self.by_selector[function.selector] = function
+            elif kind == "error":
+                selector = function_abi_to_4byte_selector(cast(Any, dict(item, type="function")))
+                self.errors[selector] = ErrorDef(item["name"], selector, tuple(item["inputs"]))
+            elif kind == "event":
+                topic = event_abi_to_log_topic(cast(Any, dict(item)))
+                self.events[topic] = EventDef(item["name"], topic, tuple(item["inputs"]))
+            elif kind == "constructor":
+                self.constructor_types = tuple(_types(item["inputs"]))
+
+    def function(self, name: str) -> Function:
+        try:
+            return self.functions[name]
+        except KeyError:
+            raise AttributeError(f"the contract has no function {name!r}") from None
+
+    def function_name(self, selector: bytes) -> str:
+        """The name of the function `selector` calls, or the selector in hex if there is none."""
+        function = self.by_selector.get(selector)
+        return function.name if function else "0x" + selector.hex()
+
+    def encode_constructor(self, args: Sequence[Any]) -> bytes:
+        return encode(list(self.constructor_types), list(args)) if self.constructor_types else b""
+
+    def decode_event(self, address: str, topics: Sequence[bytes], data: bytes) -> DecodedEvent | None:
+        if not topics:
+            return None
+        event = self.events.get(topics[0])
+        if event is None:
+            return None
+        return DecodedEvent(event.name, address, event.decode(topics, data))

@@ -1,0 +1,175 @@
+"""Start and stop Anvil nodes (npm `@foundry-rs/anvil`) bound to 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from ..defaults import BLOCK_GAS_LIMIT, DEFAULT_ACCOUNTS, DEFAULT_CHAIN_ID, TEST_MNEMONIC
+from ..errors import ChainConnectionError, PilotsimError
+from ..paths import NODE_MODULES
+
+_PLATFORM_PACKAGES = {
+    ("Linux", "x86_64"): "anvil-linux-amd64",
+    ("Linux", "aarch64"): "anvil-linux-arm64",
+    ("Darwin", "x86_64"): "anvil-darwin-amd64",
+    ("Darwin", "arm64"): "anvil-darwin-arm64",
+}
+
+
+def anvil_binary() -> str:
+    """The Anvil executable: the npm package's native binary, its JS launcher, or one on PATH."""
+    override = os.environ.get("PILOTSIM_ANVIL")
+    if override:
+        return override
+    package = _PLATFORM_PACKAGES.get((platform.system(), platform.machine()))
+    candidates = []
+    if package:
+        candidates.append(NODE_MODULES / "@foundry-rs" / package / "bin" / "anvil")
+    candidates.append(NODE_MODULES / ".bin" / "anvil")
+    for path in candidates:
+        if path.exists():
+            return str(path)
+    on_path = shutil.which("anvil")
+    if on_path:
+        return on_path
+    raise PilotsimError("Anvil is not installed: run `npm ci --prefix contracts` (npm package @foundry-rs/anvil)")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class AnvilNode:
+    """One Anvil process. Use as a context manager, or `stop()` it; `pid` outlives this object."""
+
+    url: str
+    pid: int
+    chain_id: int
+    process: subprocess.Popen[bytes] | None = None
+    ipc_path: str | None = None  # its IPC socket, when started with one
+
+    @property
+    def endpoint(self) -> str:
+        """Where to connect: the IPC socket if there is one (a tenth of HTTP's cost per call), else the URL."""
+        return self.ipc_path or self.url
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        chain_id: int = DEFAULT_CHAIN_ID,
+        port: int | None = None,
+        accounts: int = DEFAULT_ACCOUNTS,
+        mnemonic: str = TEST_MNEMONIC,
+        genesis_timestamp: int | None = None,
+        block_gas_limit: int = BLOCK_GAS_LIMIT,
+        detach: bool = False,
+        log_file: Path | None = None,
+        startup_timeout_s: float = 15.0,
+        ipc: bool = False,
+    ) -> AnvilNode:
+        """Start Anvil; with no `port`, on a free one (again on another if it was taken meanwhile)."""
+        args = [
+            "--host", "127.0.0.1", "--chain-id", str(chain_id), "--accounts", str(accounts), "--mnemonic", mnemonic,
+            "--gas-limit", str(block_gas_limit), "--hardfork", "prague", "--order", "fifo", "--silent",
+        ]
+        if genesis_timestamp is not None:
+            args += ["--timestamp", str(genesis_timestamp)]
+        for _ in range(0 if port else 2):  # a free port can be taken by another process before Anvil binds it
+            try:
+                return cls._launch(args, chain_id, free_port(), ipc, detach, log_file, startup_timeout_s)
+            except ChainConnectionError:
+                continue
+        return cls._launch(args, chain_id, port or free_port(), ipc, detach, log_file, startup_timeout_s)
+
+    @classmethod
+    def _launch(cls, args: list[str], chain_id: int, port: int, ipc: bool, detach: bool, log_file: Path | None,
+                startup_timeout_s: float) -> AnvilNode:
+        # a short path: Unix sockets allow about 100 bytes
+        ipc_path = os.path.join(tempfile.mkdtemp(prefix="pilotsim-"), "anvil.ipc") if ipc else None
+        command = [anvil_binary(), *args, "--port", str(port)] + (["--ipc", ipc_path] if ipc_path else [])
+        out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   start_new_session=detach)
+        node = cls(f"http://127.0.0.1:{port}", process.pid, chain_id, process, ipc_path)
+        node.wait_ready(startup_timeout_s)
+        return node
+
+    def wait_ready(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                self.stop()  # its socket folder
+                raise ChainConnectionError(f"anvil exited with code {self.process.returncode} while starting")
+            try:
+                response = requests.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId",
+                                                         "params": []}, timeout=1)
+                ours = self.process is None or self.process.poll() is None  # not another node on a reused port
+                if response.ok and ours and (self.ipc_path is None or os.path.exists(self.ipc_path)):
+                    return
+            except requests.exceptions.RequestException:
+                pass
+            time.sleep(0.02)
+        self.stop()
+        raise ChainConnectionError(f"anvil did not answer at {self.url} within {timeout_s:.0f} s")
+
+    def alive(self) -> bool:
+        return pid_alive(self.pid)
+
+    def stop(self) -> None:
+        stop_pid(self.pid)
+        if self.process is not None:
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.ipc_path:
+            shutil.rmtree(os.path.dirname(self.ipc_path), ignore_errors=True)
+
+    def __enter__(self) -> AnvilNode:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie child still answers kill(0); reap it if it is ours
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        return done == 0
+    except ChildProcessError:
+        return True
+
+
+def stop_pid(pid: int, timeout_s: float = 5.0) -> None:
+    if not pid_alive(pid):
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if not pid_alive(pid):
+            return
+        time.sleep(0.02)
+    os.kill(pid, signal.SIGKILL)

@@ -1,0 +1,202 @@
+"""The `Chain` interface every backend implements, and the plain records it returns."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth.vm.forks import PragueVM
+from eth_utils import to_canonical_address
+
+from ..defaults import BLOCK_GAS_LIMIT, DEFAULT_ACCOUNTS, DEFAULT_GAS, TEST_MNEMONIC
+from .accounts import Account, derive_accounts
+from .artifacts import decode_revert
+
+
+@dataclass(frozen=True, slots=True)
+class Tx:
+    """A transaction to sign and send: `to=None` deploys `data` as init code."""
+
+    sender: Account
+    to: str | None
+    data: bytes
+    gas: int = DEFAULT_GAS
+    value: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Log:
+    address: str
+    topics: tuple[bytes, ...]
+    data: bytes
+    log_index: int
+    block_number: int
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    tx_hash: bytes
+    block_number: int
+    timestamp: int
+    status: bool
+    gas_used: int
+    contract_address: str | None
+    logs: tuple[Log, ...]
+    revert_data: bytes | None = field(default=None, repr=False)
+
+    def raise_for_status(self) -> Receipt:
+        if not self.status:
+            raise decode_revert(self.revert_data or b"", self.tx_hash)
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    number: int
+    timestamp: int
+    gas_used: int
+    tx_count: int
+
+
+class Chain(ABC):
+    """One EVM chain: local signing, explicit gas, events from receipts, snapshots, time control.
+
+    `send` signs and submits a list of transactions and mines them, in as few blocks as the
+    block gas limit allows; failed transactions come back with `status=False` and their revert
+    data. `transact` sends one and raises `ContractRevert` when it fails.
+    """
+
+    chain_id: int
+    accounts: list[Account]
+    block_gas_limit: int
+
+    def __init__(self, accounts: int = DEFAULT_ACCOUNTS, mnemonic: str = TEST_MNEMONIC) -> None:
+        self.accounts = derive_accounts(accounts, mnemonic)
+        self._nonces: dict[str, int] = {}
+
+    # -- transactions -------------------------------------------------------------------------
+
+    @abstractmethod
+    def send(self, txs: Sequence[Tx]) -> list[Receipt]:
+        """Sign, submit and mine `txs` in order; one receipt each."""
+
+    def transact(self, tx: Tx) -> Receipt:
+        return self.send([tx])[0].raise_for_status()
+
+    def deploy(self, sender: Account, init_code: bytes, gas: int = 8_000_000) -> str:
+        receipt = self.transact(Tx(sender, None, init_code, gas))
+        assert receipt.contract_address is not None
+        return receipt.contract_address
+
+    @abstractmethod
+    def call(self, to: str, data: bytes, sender: str | None = None, gas: int = BLOCK_GAS_LIMIT,
+             block: int | None = None) -> bytes:
+        """Execute against the latest block (or the state after `block`) without a transaction;
+        raises `ContractRevert`."""
+
+    def _next_nonce(self, account: Account) -> int:
+        nonce = self._nonces.get(account.address)
+        if nonce is None:
+            nonce = self.nonce(account.address)
+        self._nonces[account.address] = nonce + 1
+        return nonce
+
+    def _forget_nonces(self) -> None:
+        self._nonces.clear()
+
+    # -- state ----------------------------------------------------------------------------------
+
+    @abstractmethod
+    def nonce(self, address: str) -> int: ...
+
+    @abstractmethod
+    def balance(self, address: str) -> int: ...
+
+    @abstractmethod
+    def code(self, address: str) -> bytes: ...
+
+    @abstractmethod
+    def block_number(self) -> int:
+        """Number of the latest mined block."""
+
+    @abstractmethod
+    def block(self, number: int | None = None) -> Block:
+        """The block `number`, or the latest one."""
+
+    @abstractmethod
+    def logs(self, address: str, from_block: int, to_block: int) -> list[Log]:
+        """Logs of `address` in a bounded block range (never scan from genesis on the hot path)."""
+
+    # -- time and blocks ------------------------------------------------------------------------
+
+    @abstractmethod
+    def mine(self, timestamp: int | None = None) -> Block:
+        """Mine one block (empty unless transactions wait), at `timestamp` if given."""
+
+    @abstractmethod
+    def set_next_timestamp(self, timestamp: int) -> None:
+        """The next mined block carries `timestamp` (must be later than the latest block's)."""
+
+    # -- snapshots ------------------------------------------------------------------------------
+
+    @abstractmethod
+    def snapshot(self) -> object: ...
+
+    @abstractmethod
+    def revert(self, snapshot_id: object) -> None: ...
+
+    @contextmanager
+    def anchor(self) -> Iterator[None]:
+        """Take a snapshot, run the block, then revert everything it did."""
+        snapshot_id = self.snapshot()
+        try:
+            yield
+        finally:
+            self.revert(snapshot_id)
+
+    def close(self) -> None:  # noqa: B027 - a hook: backends without resources keep it empty
+        """Release connections or processes held by the backend."""
+
+    def __enter__(self) -> Chain:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_TX_BUILDER: Any = PragueVM.get_transaction_builder()
+
+
+def sign(tx: Tx, chain_id: int, nonce: int, max_fee_per_gas: int) -> Any:
+    """An EIP-1559 transaction signed with the sender's local key (py-evm's builder, coincurve)."""
+    unsigned = _TX_BUILDER.new_unsigned_dynamic_fee_transaction(
+        chain_id=chain_id,
+        nonce=nonce,
+        max_priority_fee_per_gas=0,
+        max_fee_per_gas=max_fee_per_gas,
+        gas=tx.gas,
+        to=to_canonical_address(tx.to) if tx.to else b"",
+        value=tx.value,
+        data=tx.data,
+        access_list=(),
+    )
+    return unsigned.as_signed_transaction(tx.sender.key, chain_id=chain_id)
+
+
+def split_by_gas(txs: Sequence[Tx], gas_limit: int) -> list[list[Tx]]:
+    """Group transactions into blocks whose summed gas limits fit `gas_limit`."""
+    blocks: list[list[Tx]] = []
+    current: list[Tx] = []
+    used = 0
+    for tx in txs:
+        if current and used + tx.gas > gas_limit:
+            blocks.append(current)
+            current, used = [], 0
+        current.append(tx)
+        used += tx.gas
+    if current:
+        blocks.append(current)
+    return blocks

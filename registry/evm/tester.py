@@ -1,0 +1,208 @@
+"""In-process backend: eth-tester's py-evm chain, driven directly for speed and determinism.
+
+eth-tester builds the genesis (funded accounts, Prague VM) and the chain object; blocks are then
+mined with py-evm's `MiningChain.mine_all`, which applies a whole block at once (eth-tester's own
+path, `apply_transaction`, rebuilds the block's tries on every transaction). Signing is local
+(py-evm's transaction builder, coincurve underneath). Block timestamps and `mix_hash` are set
+here, so a fixed genesis timestamp gives a fully reproducible chain.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from eth._utils.address import generate_contract_address
+from eth.exceptions import Revert
+from eth.vm.spoof import SpoofTransaction
+from eth_tester import PyEVMBackend
+from eth_tester.backends.pyevm.main import GENESIS_PARENT_HASH
+from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum_address
+
+from ..defaults import BLOCK_GAS_LIMIT, DEFAULT_ACCOUNTS, DEFAULT_BALANCE, DEFAULT_CHAIN_ID, TEST_MNEMONIC
+from ..errors import ConfigError, TransactionRejected
+from .artifacts import decode_revert
+from .base import Block, Chain, Log, Receipt, Tx, sign, split_by_gas
+
+ZERO_ADDRESS = b"\x00" * 20
+
+
+class EthTesterChain(Chain):
+    """A py-evm chain in this process. `genesis_timestamp` fixes time (and so every block hash)."""
+
+    def __init__(
+        self,
+        chain_id: int = DEFAULT_CHAIN_ID,
+        *,
+        accounts: int = DEFAULT_ACCOUNTS,
+        mnemonic: str = TEST_MNEMONIC,
+        genesis_timestamp: int | None = None,
+        block_gas_limit: int = BLOCK_GAS_LIMIT,
+        balance: int = DEFAULT_BALANCE,
+    ) -> None:
+        super().__init__(accounts, mnemonic)
+        self.chain_id = chain_id
+        self.block_gas_limit = block_gas_limit
+        self.deterministic = genesis_timestamp is not None
+        self._next_timestamp: int | None = None
+        params = PyEVMBackend.generate_genesis_params(
+            overrides={"gas_limit": block_gas_limit, "timestamp": genesis_timestamp or int(time.time())}
+        )
+        state = {
+            a.address_bytes: {"balance": balance, "nonce": 0, "code": b"", "storage": {}} for a in self.accounts
+        }
+        self.backend = PyEVMBackend(genesis_parameters=params, genesis_state=state)
+        # eth-tester hard-codes one chain id on its chain class; each zone chain needs its own.
+        base = type(self.backend.chain)
+        self.backend.chain.__class__ = type(f"PilotChain{chain_id}", (base,), {"chain_id": chain_id})
+
+    @property
+    def _chain(self) -> Any:
+        return self.backend.chain
+
+    # -- transactions -------------------------------------------------------------------------
+
+    def send(self, txs: Sequence[Tx]) -> list[Receipt]:
+        receipts: list[Receipt] = []
+        for group in split_by_gas(txs, self.block_gas_limit):
+            receipts.extend(self._mine_block(group))
+        return receipts
+
+    def _mine_block(self, txs: Sequence[Tx]) -> list[Receipt]:
+        chain = self._chain
+        chain.header = chain.header.copy(timestamp=self._timestamp_for_next_block())
+        base_fee = chain.header.base_fee_per_gas
+        try:
+            signed = [sign(tx, self.chain_id, self._next_nonce(tx.sender), base_fee) for tx in txs]
+            result, receipts, computations = chain.mine_all(signed, mix_hash=self._mix_hash(chain.header.block_number))
+        except ValidationError as exc:
+            self._forget_nonces()
+            raise TransactionRejected(f"chain {self.chain_id} refused the transaction: {exc}") from None
+        self._next_timestamp = None
+        header = result.imported_block.header
+        out: list[Receipt] = []
+        cumulative = 0
+        log_index = 0
+        for tx, evm_tx, receipt, computation in zip(txs, signed, receipts, computations, strict=True):
+            logs = []
+            for log in receipt.logs:
+                topics = tuple(t.to_bytes(32, "big") for t in log.topics)
+                logs.append(Log(to_checksum_address(log.address), topics, bytes(log.data), log_index,
+                                header.block_number))
+                log_index += 1
+            created = None
+            if tx.to is None and not computation.is_error:
+                created = to_checksum_address(generate_contract_address(evm_tx.sender, evm_tx.nonce))
+            out.append(
+                Receipt(
+                    tx_hash=evm_tx.hash,
+                    block_number=header.block_number,
+                    timestamp=header.timestamp,
+                    status=not computation.is_error,
+                    gas_used=receipt.gas_used - cumulative,
+                    contract_address=created,
+                    logs=tuple(logs),
+                    revert_data=_revert_data(computation),
+                )
+            )
+            cumulative = receipt.gas_used
+        return out
+
+    def call(self, to: str, data: bytes, sender: str | None = None, gas: int = BLOCK_GAS_LIMIT,
+             block: int | None = None) -> bytes:
+        chain = self._chain
+        head = chain.get_canonical_head() if block is None else chain.get_canonical_block_header_by_number(block)
+        unsigned = chain.create_unsigned_transaction(
+            nonce=0, gas_price=0, gas=gas, to=to_canonical_address(to), value=0, data=data
+        )
+        spoofed = SpoofTransaction(unsigned, from_=to_canonical_address(sender) if sender else ZERO_ADDRESS)
+        with chain.get_vm(head).in_costless_state() as state:
+            computation = state.costless_execute_transaction(spoofed)
+        if computation.is_error:
+            raise decode_revert(_revert_data(computation) or b"")
+        return bytes(computation.output)
+
+    # -- state ----------------------------------------------------------------------------------
+
+    def nonce(self, address: str) -> int:
+        return int(self.backend.get_nonce(to_canonical_address(address)))
+
+    def balance(self, address: str) -> int:
+        return int(self.backend.get_balance(to_canonical_address(address)))
+
+    def code(self, address: str) -> bytes:
+        return bytes(self.backend.get_code(to_canonical_address(address)))
+
+    def block_number(self) -> int:
+        return int(self._chain.get_canonical_head().block_number)
+
+    def block(self, number: int | None = None) -> Block:
+        chain = self._chain
+        header = chain.get_canonical_head() if number is None else chain.get_canonical_block_header_by_number(number)
+        block = chain.get_block_by_header(header)
+        return Block(header.block_number, header.timestamp, header.gas_used, len(block.transactions))
+
+    def logs(self, address: str, from_block: int, to_block: int) -> list[Log]:
+        chain = self._chain
+        wanted = to_canonical_address(address)
+        found: list[Log] = []
+        for number in range(from_block, min(to_block, self.block_number()) + 1):
+            block = chain.get_canonical_block_by_number(number)
+            log_index = 0
+            for receipt in block.get_receipts(chain.chaindb):
+                for log in receipt.logs:
+                    if log.address == wanted:
+                        topics = tuple(t.to_bytes(32, "big") for t in log.topics)
+                        found.append(Log(to_checksum_address(log.address), topics, bytes(log.data), log_index,
+                                         number))
+                    log_index += 1
+        return found
+
+    # -- time and blocks ------------------------------------------------------------------------
+
+    def _timestamp_for_next_block(self) -> int:
+        parent = self._chain.get_canonical_head().timestamp
+        if self._next_timestamp is not None:
+            return self._next_timestamp
+        return parent + 1 if self.deterministic else max(parent + 1, int(time.time()))
+
+    def _mix_hash(self, number: int) -> bytes:
+        # post-merge prevrandao; derived, not random, so runs repeat exactly
+        return keccak(self.chain_id.to_bytes(32, "big") + number.to_bytes(32, "big"))
+
+    def mine(self, timestamp: int | None = None) -> Block:
+        if timestamp is not None:
+            self.set_next_timestamp(timestamp)
+        self._mine_block([])
+        return self.block()
+
+    def set_next_timestamp(self, timestamp: int) -> None:
+        latest = self._chain.get_canonical_head().timestamp
+        if timestamp <= latest:
+            raise ConfigError(f"timestamp {timestamp} is not after the latest block's ({latest})")
+        self._next_timestamp = timestamp
+
+    # -- snapshots ------------------------------------------------------------------------------
+
+    def snapshot(self) -> object:
+        return self._chain.get_canonical_head().hash
+
+    def revert(self, snapshot_id: object) -> None:
+        # Make the snapshot's block the head again; unlike eth-tester's revert this does not
+        # re-execute that block, so reverting after a heavy block is as cheap as after an empty one.
+        chain = self._chain
+        header = chain.get_block_header_by_hash(snapshot_id)
+        chain.chaindb._set_as_canonical_chain_head(chain.chaindb.db, header, GENESIS_PARENT_HASH)
+        chain.header = chain.create_header_from_parent(header)
+        self._next_timestamp = None
+        self._forget_nonces()
+
+
+def _revert_data(computation: Any) -> bytes | None:
+    if not computation.is_error:
+        return None
+    error = computation.error
+    if isinstance(error, Revert) and error.args and isinstance(error.args[0], bytes):
+        return error.args[0]
+    return b""

@@ -1,0 +1,78 @@
+"""Typed access to a chain's Gateway: its Sent records, hop state, deliveries and outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from registry.evm import Account, Contract, Tx
+from registry.evm.abi import DecodedEvent
+
+from .messages import Message, Outcome, SentRecord
+
+# Gas of one delivered message besides its handler: calldata, id, checks, events, its ack entry.
+DELIVERY_OVERHEAD = 60_000
+ACK_NOTIFY_OVERHEAD = 30_000
+
+
+class GatewayClient(Contract):
+    """The Gateway of one chain."""
+
+    @property
+    def chain_id(self) -> int:
+        return self.chain.chain_id
+
+    def sent_records(self, from_block: int, to_block: int) -> list[SentRecord]:
+        """Every message this gateway emitted toward a next hop in the block range, in order."""
+        records = []
+        sent_topic = next(t for t, e in self.abi.events.items() if e.name == "Sent")
+        stamps: dict[int, int] = {}
+        for log in self.chain.logs(self.address, from_block, to_block):
+            if log.topics[0] != sent_topic:
+                continue
+            event = self.abi.decode_event(log.address, log.topics, log.data)
+            assert event is not None
+            message = Message.from_event(event["message"])
+            block = log.block_number
+            if block not in stamps:
+                stamps[block] = self.chain.block(block).timestamp
+            records.append(SentRecord(self.chain_id, event["hop"], event["hopSequence"], message, event["id"],
+                                      block, stamps[block]))
+        return records
+
+    def hop_state(self, hops: Sequence[int], block: int | None = None) -> dict[int, tuple[int, int]]:
+        """hop → (Sent events emitted toward it, next hop sequence expected from it)."""
+        if not hops:
+            return {}
+        result = self.view("hopState", list(hops), block=block)
+        return {h: (s, n) for h, s, n in zip(hops, result["sent"], result["next"], strict=True)}
+
+    def inbound_outcome(self, src_chain: int, sequence: int) -> Outcome:
+        return Outcome(self.view("inboundOutcome", src_chain, sequence))
+
+    def outbound_outcome(self, dst_chain: int, sequence: int) -> Outcome:
+        return Outcome(self.view("outboundOutcome", dst_chain, sequence))
+
+    def deliver_signed(self, hop: int, items: Sequence[tuple[Message, int, bytes]], by: Account, gas: int) -> Tx:
+        rows = [(m.as_tuple(), hop_sequence, signatures) for m, hop_sequence, signatures in items]
+        return self.tx("deliverSigned", hop, rows, by=by, gas=gas)
+
+    def deliver_checkpoint(self, hop: int, root: bytes, signatures: bytes,
+                           items: Sequence[tuple[Message, int, list[bytes]]], by: Account, gas: int) -> Tx:
+        rows = [(m.as_tuple(), hop_sequence, proof) for m, hop_sequence, proof in items]
+        return self.tx("deliverCheckpoint", hop, root, signatures, rows, by=by, gas=gas)
+
+
+def delivery_gas(message: Message, handler_gas: int) -> int:
+    """Gas to reserve for delivering `message`: its handler cap (or, for an ack, one outcome
+    callback per entry) plus the gateway's own work."""
+    calldata = 16 * len(message.payload)
+    if message.is_ack:
+        entries = max(1, (len(message.payload) - 64) // 128)
+        return DELIVERY_OVERHEAD + calldata + entries * (handler_gas + handler_gas // 63 + 10_000 + ACK_NOTIFY_OVERHEAD)
+    cap = message.gas_limit
+    return DELIVERY_OVERHEAD + calldata + cap + cap // 63 + 10_000
+
+
+def event_args(events: Sequence[DecodedEvent], name: str) -> list[dict[str, Any]]:
+    return [e.args for e in events if e.name == name]

@@ -1,0 +1,92 @@
+"""Cross-chain messages as Python sees them: the same id, subject, verifier modes and outcomes as
+Messaging.sol."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from eth_abi import encode
+from eth_utils import keccak, to_canonical_address
+
+VERSION = 1
+KIND_DATA = 0
+KIND_ACK = 1
+NO_DEADLINE = 2**64 - 1
+
+# How a lane verifies what crosses it (Committee.sol): signatures per message, or one signed
+# Merkle root per batch with an inclusion proof per message.
+MODE_COMMITTEE = 1
+MODE_CHECKPOINT = 2
+MODES = {"committee": MODE_COMMITTEE, "checkpoint": MODE_CHECKPOINT}
+
+
+class Outcome(IntEnum):
+    NONE = 0
+    PENDING = 1
+    DELIVERED = 2
+    FAILED = 3
+    TIMED_OUT = 4
+    REJECTED = 5
+    FORWARDED = 6
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+TERMINAL = frozenset({Outcome.DELIVERED, Outcome.FAILED, Outcome.TIMED_OUT, Outcome.REJECTED})
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    version: int
+    kind: int
+    src_chain: int
+    dst_chain: int
+    sequence: int
+    deadline: int
+    gas_limit: int
+    sender: str
+    recipient: str
+    payload: bytes
+
+    @classmethod
+    def from_event(cls, raw: dict[str, Any]) -> Message:
+        return cls(raw["version"], raw["kind"], raw["srcChain"], raw["dstChain"], raw["sequence"], raw["deadline"],
+                   raw["gasLimit"], raw["sender"], raw["recipient"], bytes(raw["payload"]))
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return (self.version, self.kind, self.src_chain, self.dst_chain, self.sequence, self.deadline,
+                self.gas_limit, self.sender, self.recipient, self.payload)
+
+    @property
+    def id(self) -> bytes:
+        return keccak(encode(
+            ["uint8", "uint8", "uint64", "uint64", "uint64", "uint64", "uint32", "address", "address", "bytes32"],
+            [self.version, self.kind, self.src_chain, self.dst_chain, self.sequence, self.deadline, self.gas_limit,
+             to_canonical_address(self.sender), to_canonical_address(self.recipient), keccak(self.payload)],
+        ))
+
+    @property
+    def is_ack(self) -> bool:
+        return self.kind == KIND_ACK
+
+
+def subject(message_id: bytes, hop_sequence: int) -> bytes:
+    """What a committee signs for one message, and the leaf of a checkpoint: MessageLib.subject."""
+    return keccak(b"\x00" + message_id + hop_sequence.to_bytes(8, "big"))
+
+
+@dataclass(frozen=True, slots=True)
+class SentRecord:
+    """A `Sent` event: a message leaving `chain_id` toward the next hop, with its hop sequence."""
+
+    chain_id: int
+    hop: int
+    hop_sequence: int
+    message: Message
+    message_id: bytes
+    block_number: int
+    timestamp: int

@@ -1,0 +1,196 @@
+"""Provision a network: start the chains, deploy and wire the contracts, seed the registry, sync the mirrors.
+
+`build_network` starts the chains (in-process eth-tester, one Anvil per chain, or nodes given by URL),
+deploys on each a Committee, a Gateway and the apps (RegistryMirror and DataExchange on zone chains;
+PilotRegistry and RegistryBroadcaster on the hub), configures lanes for the topology and the committees
+each chain trusts, seeds the registry and syncs every mirror from it across chains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
+
+from eth._utils.address import generate_contract_address
+from eth_typing import Address
+from eth_utils import to_checksum_address
+
+from registry import AnvilNode, Chain, ChainError, Contract, EthTesterChain, Registry, RpcChain, SeedData, Tx
+from registry.defaults import ADMIN_INDEX
+from registry.errors import ConfigError
+from registry.evm.artifacts import load_artifact
+from registry.progress import Progress, no_progress
+from registry.seeds import load_seed_data, slug
+
+from .committee import CommitteeKeys
+from .gateway import GatewayClient
+from .relayer import Relayer
+from .topology import HUB_CHAIN_ID, HUB_NAME, Backend, ChainNode, Network, NetworkConfig, zone_chain_id
+
+CONFIG_GAS = 3_000_000
+DEPLOY_GAS = 6_000_000
+FLAWS = {"verifier-bypass": 1, "zero-root": 2}  # VulnerableGateway.flaw
+SYNC_CHUNK = 64  # entities per mirror-sync message: its handler must fit its gas limit
+
+ChainFactory = Callable[[int, int], Chain]  # (chain id, genesis timestamp) → a chain
+
+
+def build_network(config: NetworkConfig | None = None, *, backend: Backend = "eth-tester",
+                  urls: list[str] | None = None, data: SeedData | None = None, progress: Progress = no_progress,
+                  sync: bool = True, chain_factory: ChainFactory | None = None) -> Network:
+    """Start, deploy, configure, seed and sync a whole network (see the module docstring).
+
+    `urls`: nodes of your own instead (any backend setting is then ignored), one per chain, whose
+    chain ids are 1000 for the hub and 1000 + n for the n-th zone of the seed data.
+    `chain_factory(chain_id, genesis_timestamp)`: in-process chains of your own making (e.g. ones
+    that record every transaction).
+    """
+    config = config or NetworkConfig()
+    if config.threshold > config.committee_size:
+        raise ConfigError(f"threshold {config.threshold} exceeds the committee size {config.committee_size}")
+    data = data or load_seed_data()
+    ids = [HUB_CHAIN_ID] + [zone_chain_id(i + 1) for i in range(len(data.zones))]
+    committees = {c: CommitteeKeys(c, config.committee_size, config.threshold) for c in ids}
+    network = Network(config, data, {}, committees)  # checks the names in the settings before any chain starts
+    progress("starting chains", 0, len(ids))
+    if chain_factory is not None:
+        chains = {c: chain_factory(c, config.genesis_timestamp) for c in ids}
+    elif urls is not None:
+        chains = _connect(ids, urls)
+    else:
+        chains, network.anvils = _start_chains(ids, backend, config.genesis_timestamp)
+    try:
+        for done, chain_id in enumerate(ids, start=1):
+            network.nodes[chain_id] = _deploy(network, chain_id, chains[chain_id])
+            progress("deploying contracts", done, len(ids))
+        for done, node in enumerate(network.nodes.values(), start=1):
+            _configure(network, node)
+            progress("configuring lanes", done, len(ids))
+        progress("seeding the registry", 0, 1)
+        network.registry.seed(data)
+        progress("seeding the registry", 1, 1)
+        if sync:
+            sync_mirrors(network, progress=progress)
+    except BaseException:
+        network.close()
+        raise
+    return network
+
+
+def sync_mirrors(network: Network, entity_ids: list[int] | None = None, progress: Progress = no_progress) -> None:
+    """Send the registry's entities to every zone mirror, and relay until all are delivered."""
+    ids = entity_ids or list(range(1, network.registry.entity_count() + 1))
+    broadcaster = network.hub.broadcaster
+    assert broadcaster is not None
+    zones = [n.chain_id for n in network.zones]
+    admin = network.admin(HUB_CHAIN_ID)
+    gas = min(network.hub.chain.block_gas_limit, 1_000_000 + 25_000 * SYNC_CHUNK * len(zones))
+    broadcaster.send([broadcaster.tx("sync", ids[i:i + SYNC_CHUNK], zones, network.config.sync_ttl, by=admin, gas=gas)
+                      for i in range(0, len(ids), SYNC_CHUNK)])
+    Relayer(network).run_until_idle(progress=progress, label="syncing mirrors")
+
+
+def _connect(ids: list[int], urls: list[str]) -> dict[int, Chain]:
+    chains: dict[int, Chain] = {}
+    for url in urls:
+        chain = RpcChain(url)
+        if chain.chain_id not in ids:
+            raise ChainError(f"{url} has chain id {chain.chain_id}; the network needs {ids[0]}-{ids[-1]}")
+        if chain.chain_id in chains:
+            raise ChainError(f"{url} has chain id {chain.chain_id}, like another node given")
+        chains[chain.chain_id] = chain
+    missing = [c for c in ids if c not in chains]
+    if missing:
+        raise ChainError(f"no node given for chain id(s) {', '.join(map(str, missing))}")
+    return chains
+
+
+def _start_chains(ids: list[int], backend: Backend, genesis: int) -> tuple[dict[int, Chain], list[AnvilNode]]:
+    if backend == "eth-tester":
+        return {c: EthTesterChain(c, genesis_timestamp=genesis) for c in ids}, []
+    with ThreadPoolExecutor(max_workers=len(ids)) as pool:
+        futures = [pool.submit(AnvilNode.start, chain_id=c, genesis_timestamp=genesis, ipc=True) for c in ids]
+        try:
+            wait(futures)
+        except BaseException:  # interrupted (Ctrl-C, kill): let the starts in flight end, stop every node
+            wait(futures)
+            for future in futures:
+                if future.exception() is None:
+                    future.result().stop()
+            raise
+    anvils = [f.result() for f in futures if f.exception() is None]
+    errors = [error for f in futures if (error := f.exception()) is not None]
+    if errors:  # stop the ones that did start before reporting
+        for anvil in anvils:
+            anvil.stop()
+        raise errors[0]
+    return {a.chain_id: RpcChain(a.endpoint) for a in anvils}, anvils
+
+
+def _deploy(network: Network, chain_id: int, chain: Chain) -> ChainNode:
+    """Deploy this chain's contracts in one block; addresses are known in advance from the nonce."""
+    admin = chain.accounts[ADMIN_INDEX]
+    nonce = chain.nonce(admin.address)
+
+    def address(offset: int) -> str:
+        return to_checksum_address(generate_contract_address(Address(admin.address_bytes), nonce + offset))
+
+    def init(name: str, *args: object) -> Tx:
+        artifact = load_artifact(name)
+        return Tx(admin, None, artifact.bytecode + artifact.abi.encode_constructor(args), DEPLOY_GAS)
+
+    committee, gateway = address(0), address(1)
+    is_hub = chain_id == HUB_CHAIN_ID
+    router = is_hub and network.config.topology == "hub"
+    name = HUB_NAME if is_hub else network.data.zones[chain_id - HUB_CHAIN_ID - 1].name
+    flaw = next((FLAWS[f] for n, f in network.config.vulnerable.items() if slug(n) == slug(name)), 0)
+    gateway_init = (init("VulnerableGateway", admin.address, committee, router, network.config.handler_gas, flaw)
+                    if flaw else init("Gateway", admin.address, committee, router, network.config.handler_gas))
+    txs = [init("Committee", admin.address), gateway_init]
+    if is_hub:
+        txs += [init("PilotRegistry"), init("RegistryBroadcaster", address(2), gateway, admin.address)]
+    else:
+        assert network.hub.broadcaster is not None  # the hub is deployed first
+        txs += [init("RegistryMirror", gateway, HUB_CHAIN_ID, network.hub.broadcaster.address),
+                init("DataExchange", gateway, address(2), chain_id - HUB_CHAIN_ID, admin.address)]
+    for receipt in chain.send(txs):
+        receipt.raise_for_status()
+    node = ChainNode(
+        name=name,
+        chain_id=chain_id, zone_id=0 if is_hub else chain_id - HUB_CHAIN_ID, chain=chain,
+        gateway=GatewayClient(chain, gateway, "Gateway"), committee=Contract(chain, committee, "Committee"),
+    )
+    if is_hub:
+        node.registry = Registry(chain, address(2))
+        node.broadcaster = Contract(chain, address(3), "RegistryBroadcaster")
+    else:
+        node.mirror = Contract(chain, address(2), "RegistryMirror")
+        node.exchange = Contract(chain, address(3), "DataExchange")
+    return node
+
+
+def _configure(network: Network, node: ChainNode) -> None:
+    """Lanes toward every other chain, the committees of its neighbours, the apps' peers and policy."""
+    admin = network.admin(node.chain_id)
+    others = [c for c in network.nodes if c != node.chain_id]  # every chain is deployed by now
+    vias = [network.via(node.chain_id, c) for c in others]
+    modes = [network.mode(node.chain_id, c) if network.direct(node.chain_id, c) else 0 for c in others]
+    gateways = [network.nodes[c].gateway.address for c in others]
+    hops = network.neighbours(node.chain_id)
+    committees = [network.committees[h] for h in hops]
+    txs = [
+        node.gateway.tx("setLanes", others, vias, modes, gateways, by=admin, gas=CONFIG_GAS),
+        node.committee.tx("rotateMany", hops, [k.members for k in committees], [k.threshold for k in committees],
+                          by=admin, gas=CONFIG_GAS + 100_000 * len(hops) * network.config.committee_size),
+    ]
+    if node.exchange is not None:
+        zones = [z for z in network.zones if z.chain_id != node.chain_id]
+        policy = network.data.policy_masks()
+        txs += [node.exchange.tx("setPeers", [z.chain_id for z in zones], [z.data_exchange.address for z in zones],
+                                 by=admin, gas=CONFIG_GAS),
+                node.exchange.tx("setPolicies", list(policy), list(policy.values()), by=admin, gas=CONFIG_GAS)]
+    if node.broadcaster is not None:
+        txs += [node.broadcaster.tx("setMirror", z.chain_id, z.mirror.address, by=admin, gas=100_000)  # type: ignore[union-attr]
+                for z in network.zones]
+    for receipt in node.chain.send(txs):
+        receipt.raise_for_status()

@@ -1,0 +1,188 @@
+"""A network of chains as the bridge sees it: the national hub (registry) and one chain per pilot zone,
+the contracts on each, which chains are neighbours and how each lane is verified.
+
+`sim.bridge.provision.build_network` makes one; this module only describes and looks things up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from registry import Account, AnvilNode, Chain, Contract, Registry, SeedData
+from registry.defaults import ADMIN_INDEX, GENESIS_TIMESTAMP, RELAYER_INDEX
+from registry.errors import ConfigError
+from registry.seeds import slug
+
+from .committee import CommitteeKeys, LaneDomain
+from .gateway import GatewayClient
+from .messages import MODES
+
+HUB_CHAIN_ID = 1000
+HUB_NAME = "hub"
+
+Topology = Literal["mesh", "hub"]
+VerifierMode = Literal["committee", "checkpoint"]
+Backend = Literal["eth-tester", "anvil"]
+
+
+def zone_chain_id(zone_id: int) -> int:
+    return HUB_CHAIN_ID + zone_id
+
+
+class NetworkConfig(BaseModel):
+    """How the network is laid out and secured."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    topology: Topology = "mesh"
+    verifier: VerifierMode = "checkpoint"
+    lane_verifiers: dict[str, VerifierMode] = Field(
+        default_factory=dict, description="per pair of chains, e.g. {'beijing:chengdu': 'committee'}")
+    committee_size: int = Field(4, ge=1, le=64)
+    threshold: int = Field(3, ge=1, le=64)
+    handler_gas: int = Field(200_000, ge=21_000, le=10_000_000)
+    vulnerable: dict[str, Literal["verifier-bypass", "zero-root"]] = Field(
+        default_factory=dict, description="FAULT SCENARIOS ONLY: chain name → historical flaw of its gateway")
+    genesis_timestamp: int = GENESIS_TIMESTAMP
+    sync_ttl: int = Field(86_400, ge=1)
+
+
+@dataclass
+class ChainNode:
+    """One chain of the network and the project's contracts on it."""
+
+    name: str
+    chain_id: int
+    zone_id: int  # 0 for the hub
+    chain: Chain
+    gateway: GatewayClient
+    committee: Contract
+    mirror: Contract | None = None  # zone chains
+    exchange: Contract | None = None  # zone chains
+    registry: Registry | None = None  # the hub
+    broadcaster: Contract | None = None  # the hub
+
+    @property
+    def is_hub(self) -> bool:
+        return self.zone_id == 0
+
+    @property
+    def data_exchange(self) -> Contract:
+        """The DataExchange of a zone chain (the hub has none)."""
+        if self.exchange is None:
+            raise ConfigError(f"{self.name} has no DataExchange: it is the hub")
+        return self.exchange
+
+    def contracts(self) -> list[Contract]:
+        found = [self.gateway, self.committee, self.mirror, self.exchange, self.registry, self.broadcaster]
+        return [c for c in found if c is not None]
+
+
+@dataclass
+class Network:
+    config: NetworkConfig
+    data: SeedData
+    nodes: dict[int, ChainNode]  # chain id → node, filled in as the chains are deployed
+    committees: dict[int, CommitteeKeys]  # chain id → the validators that sign what leaves it
+    anvils: list[AnvilNode] = field(default_factory=list)
+    _lane_modes: dict[frozenset[int], int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # the per-lane verifier settings, resolved to chain ids once (names are checked here)
+        self._lane_modes = {}
+        for key, mode in self.config.lane_verifiers.items():
+            ends = [self.chain_id(part) for part in key.split(":")]
+            if len(ends) != 2 or ends[0] == ends[1]:
+                raise ConfigError(f"lane_verifiers: {key!r} is not a pair of two chains, e.g. 'beijing:chengdu'")
+            self._lane_modes[frozenset(ends)] = MODES[mode]
+
+    # -- lookups --------------------------------------------------------------------------------
+
+    @property
+    def hub(self) -> ChainNode:
+        return self.nodes[HUB_CHAIN_ID]
+
+    @property
+    def registry(self) -> Registry:
+        assert self.hub.registry is not None
+        return self.hub.registry
+
+    @property
+    def zones(self) -> list[ChainNode]:
+        return [n for n in self.nodes.values() if not n.is_hub]
+
+    def chain_id(self, name: str) -> int:
+        """The chain id of a zone by name or code (any spelling), or of `hub`."""
+        return HUB_CHAIN_ID if slug(name) == HUB_NAME else zone_chain_id(self.data.zone_id(name))
+
+    def node(self, name: str) -> ChainNode:
+        """A chain by zone name or code (any spelling), or `hub`."""
+        return self.nodes[self.chain_id(name)]
+
+    def home(self, entity_id: int) -> ChainNode:
+        """The chain of an entity's home zone."""
+        return self.node(self.data.entity(entity_id).zone)
+
+    def entity(self, name: str) -> tuple[int, ChainNode]:
+        """An entity's registry id and the chain of its home zone."""
+        entity_id = self.data.entity_id(name)
+        return entity_id, self.home(entity_id)
+
+    def admin(self, chain_id: int) -> Account:
+        return self.nodes[chain_id].chain.accounts[ADMIN_INDEX]
+
+    def relayer_account(self, chain_id: int, index: int = 0) -> Account:
+        return self.nodes[chain_id].chain.accounts[RELAYER_INDEX - index]
+
+    def direct(self, a: int, b: int) -> bool:
+        """Whether chains a and b exchange messages without an intermediate hop."""
+        return a != b and (self.config.topology == "mesh" or HUB_CHAIN_ID in (a, b))
+
+    def neighbours(self, chain_id: int) -> list[int]:
+        return [c for c in self.nodes if self.direct(chain_id, c)]
+
+    def lanes(self) -> list[tuple[int, int]]:
+        """Every (chain, next hop) pair that carries messages, in order."""
+        return sorted((c, h) for c in self.nodes for h in self.neighbours(c))
+
+    def via(self, src: int, dst: int) -> int:
+        return dst if self.direct(src, dst) else HUB_CHAIN_ID
+
+    def mode(self, a: int, b: int) -> int:
+        """How messages between neighbours a and b are verified (symmetric)."""
+        return self._lane_modes.get(frozenset((a, b)), MODES[self.config.verifier])
+
+    def domain(self, src: int, hop: int) -> LaneDomain:
+        """What the source committee's signatures for the hop src → hop are bound to."""
+        return LaneDomain(self.mode(src, hop), src, self.nodes[src].gateway.address, hop,
+                          self.nodes[hop].gateway.address)
+
+    # -- life cycle -----------------------------------------------------------------------------
+
+    @contextmanager
+    def anchor(self) -> Iterator[Network]:
+        """Snapshot every chain; revert them all on exit (cheap isolation for tests and what-if runs)."""
+        snapshots = {c: node.chain.snapshot() for c, node in self.nodes.items()}
+        try:
+            yield self
+        finally:
+            for c, snapshot in snapshots.items():
+                self.nodes[c].chain.revert(snapshot)
+
+    def close(self) -> None:
+        for node in self.nodes.values():
+            node.chain.close()
+        for anvil in self.anvils:
+            anvil.stop()
+        self.anvils.clear()
+
+    def __enter__(self) -> Network:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

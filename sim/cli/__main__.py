@@ -1,0 +1,5 @@
+"""`python -m sim.cli …` runs `pilotsim …`."""
+
+from .app import main
+
+main()

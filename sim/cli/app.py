@@ -1,0 +1,81 @@
+"""`pilotsim`: the root command, its subcommands, and the one edge where errors become one line.
+
+Every domain error is a `PilotsimError`; raised anywhere under a command, it reaches the edge here
+and ends the command with one line on stderr and exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.markup import escape
+from typer.core import TyperGroup
+
+from registry import PilotsimError
+from registry.errors import first_error
+
+from .. import __version__
+from . import registry_cmds, simulate, tools
+from .common import err, out
+
+
+def _one_line(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
+    return typer.Exit(1)
+
+
+class ErrorEdge(TyperGroup):
+    """The root group: whatever command runs below it, its refusals end here as one line."""
+
+    def invoke(self, ctx: Any) -> Any:  # a click Context (typer vendors click)
+        try:
+            return super().invoke(ctx)
+        except PilotsimError as exc:
+            raise _one_line(str(exc)) from None
+        except ValidationError as exc:
+            where, message = first_error(exc, "(input)")
+            raise _one_line(f"{where}: {message}") from None
+        except OSError as exc:
+            raise _one_line(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
+
+
+app = typer.Typer(cls=ErrorEdge, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Simulate the national blockchain pilot programme on real EVM chains.")
+app.command()(registry_cmds.seed)
+app.command()(simulate.exchange)
+app.command()(simulate.run)
+app.add_typer(simulate.scenarios_app, name="scenarios")
+app.command()(simulate.sweep)
+app.command()(simulate.compare)
+app.command("gas-snapshot")(tools.gas_snapshot)
+app.command()(tools.bench)
+app.add_typer(registry_cmds.node_app, name="node")
+app.add_typer(registry_cmds.registry_app, name="registry")
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"pilotsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """Simulate the national blockchain pilot programme on real EVM chains."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    # `kill` ends pilotsim like Ctrl-C does: cleanup runs, so the Anvil nodes it started stop with it
+    sys.exit(128 + signum)
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
+    app(prog_name="pilotsim")

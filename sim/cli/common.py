@@ -1,0 +1,47 @@
+"""What every `pilotsim` command shares: the consoles, the progress bar, the common options."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichProgress
+
+from registry.progress import Progress
+
+out = Console()
+err = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrapped
+
+
+class VerifierChoice(StrEnum):
+    committee = "committee"
+    checkpoint = "checkpoint"
+
+
+class TopologyChoice(StrEnum):
+    mesh = "mesh"
+    hub = "hub"
+
+
+RpcUrl = Annotated[str | None, typer.Option("--rpc-url", help="JSON-RPC URL of a node (http://… or an IPC path).")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
+RpcFlag = Annotated[bool, typer.Option("--rpc", help="One Anvil node per chain instead of in-process eth-tester.")]
+
+
+@contextmanager
+def progress_bar(disable: bool = False) -> Iterator[Progress]:
+    """A progress bar on stderr while the block runs, fed by the `Progress` it yields."""
+    with RichProgress(TextColumn("{task.description:<18}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                      TimeElapsedColumn(), console=err, transient=True, disable=disable) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def report(label: str, done: float, total: float) -> None:
+            bar.update(task, description=label, total=total, completed=done)
+
+        yield report
+

@@ -1,0 +1,53 @@
+"""The state file that lets `pilotsim node up` and later commands share one Anvil node."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from registry.evm.anvil import pid_alive
+
+
+def home() -> Path:
+    return Path(os.environ.get("PILOTSIM_HOME", Path.home() / ".pilotsim"))
+
+
+class NodeRecord(BaseModel):
+    pid: int
+    url: str
+    chain_id: int
+    log_file: str
+
+
+class State(BaseModel):
+    node: NodeRecord | None = None
+    registries: dict[str, str] = {}  # RPC URL → address of the registry last seeded there
+
+    @property
+    def running_node(self) -> NodeRecord | None:
+        return self.node if self.node is not None and pid_alive(self.node.pid) else None
+
+
+def state_path() -> Path:
+    return home() / "state.json"
+
+
+def load_state() -> State:
+    path = state_path()
+    try:
+        return State.model_validate_json(path.read_text())
+    except FileNotFoundError:
+        return State()
+    except (ValidationError, ValueError):
+        return State()  # a damaged state file only forgets what it knew
+
+
+def save_state(state: State) -> None:
+    path = state_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state.model_dump(), indent=2) + "\n")
+    tmp.replace(path)  # atomic: a crash never leaves half a state file

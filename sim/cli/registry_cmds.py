@@ -1,0 +1,251 @@
+"""`pilotsim seed`, `pilotsim registry …` and `pilotsim node …`: the registry on a chain, and a local
+Anvil node kept running between commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich import box
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from registry import (
+    AnvilNode,
+    Chain,
+    EntityStatus,
+    EthTesterChain,
+    NotFound,
+    PilotsimError,
+    PilotStatus,
+    Registry,
+    RpcChain,
+    load_seed_data,
+)
+from registry.defaults import GENESIS_TIMESTAMP
+from registry.evm.anvil import stop_pid
+from registry.models import Entity, Pilot, Sector, Zone, parse_status
+from registry.seeds import slug
+
+from .common import JsonFlag, RpcUrl, out, progress_bar
+from .nodestate import NodeRecord, home, load_state, save_state
+
+node_app = typer.Typer(no_args_is_help=True, help="A local Anvil node kept running between commands.")
+registry_app = typer.Typer(no_args_is_help=True, help="Query a registry deployed on a node.")
+
+
+def seed(
+    rpc_url: RpcUrl = None,
+    entities: Annotated[Path | None, typer.Option("--entities", help="CSV of entities to load instead of the "
+                                                  "bundled list (columns: name, sectors, province, zone, "
+                                                  "provenance, source).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Deploy the registry and register every zone, sector, entity and pilot, approved and active."""
+    data = load_seed_data(entities)  # refuse bad data before touching any chain
+    chain: Chain = RpcChain(rpc_url) if rpc_url else EthTesterChain(genesis_timestamp=GENESIS_TIMESTAMP)
+    with progress_bar(disable=as_json) as progress:
+        registry = Registry.deploy(chain)
+        result = registry.seed(data, progress=progress)
+    if rpc_url:
+        state = load_state()
+        state.registries[rpc_url] = registry.address
+        save_state(state)
+    summary = {
+        "chain_id": result.chain_id, "registry": result.registry, "backend": "rpc" if rpc_url else "eth-tester",
+        "zones": result.zones, "sectors": result.sectors, "entities": result.entities, "pilots": result.pilots,
+        "active_pilots": result.active_pilots, "gas_used": result.gas_used, "transactions": result.transactions,
+        "blocks": result.blocks, "wall_s": result.wall_s, "entities_source": data.entities_source,
+    }
+    if as_json:
+        print(json.dumps(summary))
+        return
+    out.print(_zone_sector_table(registry))
+    out.print(f"registry {result.registry} on chain {result.chain_id}: {result.zones} zones, "
+              f"{result.sectors} sectors, {result.entities} entities, {result.pilots} pilots "
+              f"({result.active_pilots} active); {result.transactions} transactions in {result.blocks} "
+              f"blocks, {result.gas_used:,} gas, {result.wall_s:.2f} s")
+
+
+def _zone_sector_table(registry: Registry) -> Group:
+    sectors = registry.sectors()
+    pilots = registry.pilots(status=PilotStatus.ACTIVE)
+    counts: dict[tuple[int, int], int] = {}
+    for pilot in pilots:
+        counts[pilot.zone_id, pilot.sector_id] = counts.get((pilot.zone_id, pilot.sector_id), 0) + 1
+    table = Table(title="Active pilots by zone (rows) and sector (columns)", box=box.SIMPLE_HEAD, padding=(0, 0),
+                  collapse_padding=True, pad_edge=False)
+    table.add_column("zone", no_wrap=True)
+    for sector in sectors:
+        table.add_column(str(sector.id), justify="right", no_wrap=True, min_width=2)
+    table.add_column(" total", justify="right", style="bold")
+    for zone in registry.zones():
+        row = [counts.get((zone.id, s.id), 0) for s in sectors]
+        table.add_row(zone.name, *[str(n) if n else "·" for n in row], str(sum(row)))
+    legend = Text("sectors: " + " · ".join(f"{s.id} {s.name}" for s in sectors), style="dim")
+    return Group(table, legend)
+
+
+# ---------------------------------------------------------------------------------------- node
+
+
+@node_app.command("up")
+def node_up(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).", min=0, max=65535)] = 8545,
+    chain_id: Annotated[int, typer.Option("--chain-id", help="Chain id of the node.", min=1)] = 31337,
+) -> None:
+    """Start Anvil on 127.0.0.1 in the background; its PID and URL go to the state file."""
+    state = load_state()
+    running = state.running_node
+    if running:
+        out.print(f"anvil is already running at {running.url} (pid {running.pid})")
+        return
+    log_file = home() / "anvil.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    node = AnvilNode.start(chain_id=chain_id, port=port or None, detach=True, log_file=log_file)
+    state.node = NodeRecord(pid=node.pid, url=node.url, chain_id=chain_id, log_file=str(log_file))
+    state.registries.pop(node.url, None)  # a fresh node holds no registry
+    save_state(state)
+    out.print(f"anvil running at {node.url} (pid {node.pid}, chain id {chain_id})")
+
+
+@node_app.command("down")
+def node_down() -> None:
+    """Stop the Anvil started by `pilotsim node up`."""
+    state = load_state()
+    if state.node is None or not state.running_node:
+        out.print("no node is running")
+        state.node = None
+        save_state(state)
+        return
+    stop_pid(state.node.pid)
+    state.registries.pop(state.node.url, None)
+    out.print(f"stopped anvil at {state.node.url} (pid {state.node.pid})")
+    state.node = None
+    save_state(state)
+
+
+@node_app.command("status")
+def node_status(as_json: JsonFlag = False) -> None:
+    """Say whether the node is running, where, and which registry it holds."""
+    state = load_state()
+    node = state.running_node
+    info: dict[str, Any] = {"running": node is not None}
+    if node:
+        info.update(url=node.url, pid=node.pid, chain_id=node.chain_id, registry=state.registries.get(node.url))
+    if as_json:
+        print(json.dumps(info))
+    elif node:
+        registry = info["registry"] or "none yet (pilotsim seed --rpc-url " + node.url + ")"
+        out.print(f"anvil running at {node.url} (pid {node.pid}, chain id {node.chain_id}); registry: {registry}")
+    else:
+        out.print("no node is running (start one with: pilotsim node up)")
+
+
+# ------------------------------------------------------------------------------------ registry
+
+ZoneOpt = Annotated[str | None, typer.Option("--zone", help="Zone name or code, e.g. Chengdu.")]
+SectorOpt = Annotated[str | None, typer.Option("--sector", help="Sector name or code, e.g. healthcare.")]
+StatusOpt = Annotated[str | None, typer.Option("--status", help="Status name, e.g. active.")]
+AddressOpt = Annotated[str | None, typer.Option("--address", help="Registry address (default: the one "
+                                                "`pilotsim seed --rpc-url` recorded for that URL).")]
+
+
+def _attach(rpc_url: str | None, address: str | None) -> Registry:
+    state = load_state()
+    if rpc_url is None:
+        node = state.running_node
+        if node is None:
+            raise PilotsimError("no --rpc-url given and no node is running (start one with: pilotsim node up)")
+        rpc_url = node.url
+    address = address or state.registries.get(rpc_url)
+    if address is None:
+        raise PilotsimError(f"no registry recorded for {rpc_url}: run `pilotsim seed --rpc-url {rpc_url}` "
+                            "or pass --address")
+    return Registry.at(RpcChain(rpc_url), address)
+
+
+def _zone_filter(registry: Registry, name: str | None) -> int:
+    if name is None:
+        return 0
+    zones = registry.zones()
+    codes = {slug(z.code): slug(z.name) for z in load_seed_data().zones}
+    wanted = codes.get(slug(name), slug(name))
+    for zone in zones:
+        if slug(zone.name) == wanted or slug(zone.name).startswith(wanted):
+            return zone.id
+    raise NotFound("zone", name, [z.name for z in zones])
+
+
+def _sector_filter(registry: Registry, name: str | None) -> int:
+    if name is None:
+        return 0
+    sectors = registry.sectors()
+    codes = {slug(s.code): slug(s.name) for s in load_seed_data().sectors}
+    wanted = codes.get(slug(name), slug(name))
+    for sector in sectors:
+        if slug(sector.name) == wanted:
+            return sector.id
+    raise NotFound("sector", name, [s.name for s in sectors] + [s.code for s in load_seed_data().sectors])
+
+
+def _status_filter(enum: type[EntityStatus] | type[PilotStatus], name: str | None) -> int:
+    if name is None:
+        return 0
+    try:
+        return int(parse_status(enum, name))
+    except (KeyError, ValueError):
+        known = [m.name.lower() for m in enum if m.value]
+        raise NotFound("status", name, known) from None
+
+
+def _emit(rows: list[Zone] | list[Sector] | list[Entity] | list[Pilot], as_json: bool, title: str,
+          columns: list[str]) -> None:
+    if as_json:
+        print(json.dumps([r.model_dump(mode="json") for r in rows]))
+        return
+    table = Table(title=f"{title} ({len(rows)})")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        values = row.model_dump()
+        table.add_row(*[_cell(values[c]) for c in columns])
+    out.print(table)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, EntityStatus | PilotStatus):
+        return value.name.lower()
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+@registry_app.command("zones")
+def registry_zones(rpc_url: RpcUrl = None, address: AddressOpt = None, as_json: JsonFlag = False) -> None:
+    """The pilot zones and their authorities."""
+    registry = _attach(rpc_url, address)
+    _emit(registry.zones(), as_json, "Zones", ["id", "name", "province", "authority"])
+
+
+@registry_app.command("entities")
+def registry_entities(rpc_url: RpcUrl = None, address: AddressOpt = None, zone: ZoneOpt = None,
+                      sector: SectorOpt = None, status: StatusOpt = None, as_json: JsonFlag = False) -> None:
+    """Entities, filtered by zone, sector and status."""
+    registry = _attach(rpc_url, address)
+    rows = registry.entities(_zone_filter(registry, zone), _sector_filter(registry, sector),
+                             EntityStatus(_status_filter(EntityStatus, status)))
+    _emit(rows, as_json, "Entities", ["id", "name", "zone_id", "sectors", "status", "province"])
+
+
+@registry_app.command("pilots")
+def registry_pilots(rpc_url: RpcUrl = None, address: AddressOpt = None, zone: ZoneOpt = None,
+                    sector: SectorOpt = None, status: StatusOpt = None, as_json: JsonFlag = False) -> None:
+    """Pilots, filtered by zone, sector and status."""
+    registry = _attach(rpc_url, address)
+    rows = registry.pilots(_zone_filter(registry, zone), _sector_filter(registry, sector),
+                           PilotStatus(_status_filter(PilotStatus, status)))
+    _emit(rows, as_json, "Pilots", ["id", "title", "entity_id", "zone_id", "sector_id", "status"])

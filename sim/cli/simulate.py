@@ -1,0 +1,164 @@
+"""`pilotsim run`, `scenarios`, `sweep`, `compare` and `exchange`: the simulator and the bridge."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from registry import PilotsimError, load_seed_data
+
+from ..bridge.exchange import round_trip
+from ..bridge.provision import build_network
+from ..bridge.topology import NetworkConfig
+from ..engine import scenario as scenarios
+from ..results.outputs import summary_rows
+from ..results.report import load_report
+from ..results.runner import compare as differences
+from ..results.runner import default_out, parse_sets, run_scenario
+from ..results.runner import sweep as run_sweep
+from .common import JsonFlag, RpcFlag, TopologyChoice, VerifierChoice, err, out, progress_bar
+
+scenarios_app = typer.Typer(invoke_without_command=True, help="The built-in scenarios.")
+
+
+def run(
+    scenario: Annotated[str, typer.Argument(help="Built-in scenario name or a TOML file.")] = "baseline",
+    seed: Annotated[int | None, typer.Option(help="Seed instead of the scenario's.", min=0)] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default: a new one under runs/).")]
+    = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="key=value to change a setting (dotted keys, "
+                                                   "e.g. workload.rate_per_s=5); repeatable.")] = None,
+    rpc: RpcFlag = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar, no summary.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Run a scenario: workload and faults on the simulated clock; writes report.json, messages.csv,
+    report.md and report.html."""
+    chosen = scenarios.load(scenario)
+    overrides = {key: values[0] if len(values) == 1 else values for key, values in parse_sets(set_ or []).items()}
+    if seed is not None:
+        overrides["seed"] = seed
+    if overrides:
+        chosen = chosen.with_overrides(overrides)
+    target = out_dir or default_out(chosen)
+    if target.exists() and any(target.iterdir()):
+        raise PilotsimError(f"{target}: exists and is not empty; choose another --out")
+    with progress_bar(disable=quiet or as_json) as progress:
+        report = run_scenario(chosen, target, backend="anvil" if rpc else "eth-tester", progress=progress)
+    if as_json:
+        print(json.dumps(report.model_dump(mode="json")))
+    elif not quiet:
+        table = Table(title=f"{chosen.name} → {target}", show_header=False)
+        for key, value in summary_rows(report):
+            table.add_row(key, str(value))
+        out.print(table)
+    broken = report.invariants.broken
+    if broken and not as_json and not quiet:
+        err.print(f"[yellow]findings:[/yellow] broken invariants: {', '.join(broken)} (see report.md)")
+
+
+@scenarios_app.callback()
+def scenarios_list(ctx: typer.Context) -> None:
+    """List the built-in scenarios with a line each."""
+    if ctx.invoked_subcommand is not None:
+        return
+    table = Table(show_header=False, box=None)
+    names = scenarios.builtin_names()
+    table.add_column("scenario", style="bold", no_wrap=True, min_width=max(map(len, names)))
+    table.add_column("description", no_wrap=True, overflow="ellipsis")
+    for name in names:
+        table.add_row(name, scenarios.load(name).description)
+    out.print(table)
+
+
+@scenarios_app.command("show")
+def scenarios_show(name: Annotated[str, typer.Argument(help="A built-in scenario name.")]) -> None:
+    """Print a built-in scenario's TOML."""
+    scenarios.load(name)  # unknown names get suggestions
+    print((scenarios.SCENARIOS_DIR / f"{name}.toml").read_text(), end="")
+
+
+def sweep(
+    scenario: Annotated[str, typer.Argument(help="Built-in scenario name or a TOML file.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the runs and runs.csv.")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="key=v1,v2 (dotted keys, e.g. "
+                                                   "workload.rate_per_s=1,2); repeat for a grid.")] = None,
+    replicates: Annotated[int, typer.Option(help="Seeds per combination (seed, seed+1, …).", min=1)] = 1,
+    jobs: Annotated[int, typer.Option(help="Runs in parallel (processes).", min=1)] = 1,
+    rpc: RpcFlag = False,
+) -> None:
+    """Run a grid of scenario variants over processes; one tidy row per run in runs.csv."""
+    base = scenarios.load(scenario)
+    grid = parse_sets(set_ or [])
+    with progress_bar() as progress:
+        table = run_sweep(base, grid, replicates, jobs, out_dir, backend="anvil" if rpc else "eth-tester",
+                          on_done=lambda done, total: progress("runs", done, total))
+    runs = table.read_text().count("\n") - 1
+    out.print(f"{runs} runs → {table}")
+
+
+def compare(
+    a: Annotated[Path, typer.Argument(help="A run folder or its report.json.")],
+    b: Annotated[Path, typer.Argument(help="Another run folder or report.json.")],
+    include_wall: Annotated[bool, typer.Option("--wall", help="Also compare wall time and versions.")] = False,
+) -> None:
+    """Print what differs between two reports."""
+    rows = [r for r in differences(load_report(a), load_report(b))
+            if include_wall or not r[0].startswith(("wall.", "versions."))]
+    if not rows:
+        out.print("the reports agree" + ("" if include_wall else " (wall time and versions aside)"))
+        return
+    table = Table(title=f"{len(rows)} differences")
+    for column in ("key", str(a), str(b), "change"):
+        table.add_column(column)
+    for key, left, right in rows:
+        change = ""
+        if isinstance(left, int | float) and isinstance(right, int | float) and not isinstance(left, bool):
+            change = f"{right - left:+.4g}" + (f" ({right / left:.2f}x)" if left else "")
+        table.add_row(key, str(left), str(right), change)
+    out.print(table)
+
+
+def exchange(
+    requester: Annotated[str, typer.Option("--requester", help="Entity that asks, e.g. 'Beijing healthcare pilot 05'.")
+                         ],
+    provider: Annotated[str, typer.Option("--provider", help="Entity of another zone that holds the data.")],
+    sector: Annotated[str, typer.Option("--sector", help="Sector of the dataset, e.g. healthcare.")],
+    verifier: Annotated[VerifierChoice, typer.Option(help="How lanes verify messages.")] = VerifierChoice.checkpoint,
+    topology: Annotated[TopologyChoice, typer.Option(help="mesh: zones talk directly; hub: through the hub chain.")]
+    = TopologyChoice.mesh,
+    rpc: RpcFlag = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Build a fresh network of the 15 zone chains and the hub, and run one data request round trip."""
+    data = load_seed_data()
+    homes = [data.entity(data.entity_id(name)).zone for name in (requester, provider)]
+    data.sector_id(sector)  # unknown names fail here, before the network is built
+    if homes[0] == homes[1]:
+        raise PilotsimError(f"{requester!r} and {provider!r} are both in zone {homes[0]}: "
+                            "a data exchange crosses zones")
+    config = NetworkConfig(topology=topology.value, verifier=verifier.value)
+    with progress_bar(disable=as_json) as progress:
+        network = build_network(config, backend="anvil" if rpc else "eth-tester", data=data, progress=progress)
+    with network:
+        result = round_trip(network, requester, provider, sector)
+    if as_json:
+        print(json.dumps(result.as_dict() | {"topology": topology.value, "verifier": verifier.value,
+                                             "backend": "anvil" if rpc else "eth-tester"}))
+    else:
+        table = Table(title=f"{result.requester} → {result.provider}: {result.sector} data "
+                            f"({topology.value}, {verifier.value})")
+        for column in ("step", "chain", "block", "gas", "detail"):
+            table.add_column(column, justify="right" if column in ("block", "gas") else "left")
+        for step in result.steps:
+            table.add_row(step.step, f"{step.chain} ({step.chain_id})", str(step.block), f"{step.gas:,}", step.detail)
+        out.print(table)
+    if result.status != "answered":
+        reason = f": {result.reason}" if result.reason else ""
+        raise PilotsimError(f"request {result.status} by {result.provider}'s chain{reason}")
+    if not as_json:
+        out.print(f"answered: {result.answer_hash} ({result.answer_size} bytes) recorded on the requester's chain")

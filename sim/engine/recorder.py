@@ -1,0 +1,215 @@
+"""What a run leaves behind: a record per message (phase by phase), per refused send, per attack, and
+the `RunRecords` the engine hands to the metrics.
+
+The recorder hears what relayers see (it is their `Listener`) and what the workload sends. A message
+it is done with goes to a spool on disk, so memory holds what is in flight, not the run's history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, Field
+
+from ..bridge.messages import TERMINAL, Outcome, SentRecord
+from ..bridge.relayer import Processing
+from ..bridge.topology import Network, NetworkConfig
+from .driver import GasRecord
+from .scenario import Scenario
+from .spool import Spool
+from .watcher import InvariantReport
+
+
+@dataclass(slots=True)  # one per message: kept small for long runs
+class MessageRecord:
+    """One data message of the workload, phase by phase (simulated seconds from the start)."""
+
+    message_id: bytes
+    kind: str  # request | response
+    src_zone: str
+    dst_zone: str
+    src_chain: int
+    dst_chain: int
+    sector: str
+    submitted_s: float
+    included_s: float
+    picked_s: float | None = None
+    delivered_s: float | None = None
+    executed_s: float | None = None
+    acked_s: float | None = None
+    outcome: str = "pending"
+    hops: int = 0
+    gas_send: int = 0
+    gas_deliver: int = 0
+    gas_ack: int = 0
+    payload_bytes: int = 0
+    request_id: bytes = b""  # a response's request
+    index: int = 0  # creation order: the order of messages.csv
+
+    @property
+    def latency_s(self) -> float | None:
+        """Submitted → processed at its destination."""
+        return None if self.delivered_s is None else self.delivered_s - self.submitted_s
+
+    @property
+    def finished(self) -> bool:
+        """Nothing more will happen to it: processed, acknowledged, and a delivered request answered."""
+        return self.acked_s is not None and self.delivered_s is not None and \
+            (self.kind == "response" or self.outcome != "delivered" or self.executed_s is not None)
+
+
+@dataclass(frozen=True)
+class SourceRefusal:
+    """A workload transaction the source chain refused (rate limit, inactive entity, …)."""
+
+    kind: str
+    zone: str
+    reason: str
+    time_s: float
+
+
+class Attack(BaseModel):
+    """What an attack transaction did, as the chains recorded it. Forgeries name the zones
+    (`source`, `target`, `messages`, `keys`, `threshold`); admin calls their `target` contract and
+    `function`."""
+
+    kind: str
+    source: str | None = Field(None, exclude_if=lambda v: v is None)
+    target: str
+    function: str | None = Field(None, exclude_if=lambda v: v is None)
+    messages: int | None = Field(None, exclude_if=lambda v: v is None)
+    keys: int | None = Field(None, exclude_if=lambda v: v is None)
+    threshold: int | None = Field(None, exclude_if=lambda v: v is None)
+    message_ids: list[str] = Field(default_factory=list)
+    time_s: float = 0.0
+    status: bool = False
+    gas_used: int = 0
+    processed: int = 0
+    refused: int = 0
+    reason: str = ""
+    outcomes: list[list[str]] = Field(default_factory=list)  # per message, where it ended (watcher)
+
+
+@dataclass(frozen=True)
+class NetworkSummary:
+    """What the report says of the network, kept after its chains are closed."""
+
+    config: NetworkConfig
+    zone_names: list[str]
+    entities: int
+    sectors: int
+    chain_names: dict[int, str]  # chain id → name, hub first
+
+    @classmethod
+    def of(cls, network: Network) -> NetworkSummary:
+        return cls(network.config, [z.name for z in network.zones], len(network.data.entities),
+                   len(network.data.sectors), {c: n.name for c, n in sorted(network.nodes.items())})
+
+
+@dataclass
+class RunRecords:
+    """Everything a run recorded, for the metrics: the engine's output."""
+
+    scenario: Scenario
+    network: NetworkSummary
+    messages: list[MessageRecord]  # in creation order
+    refusals: list[SourceRefusal]
+    gas: list[GasRecord]
+    invariants: InvariantReport
+    attacks: list[Attack]
+    fault_starts: list[float]  # when each fault began (jitter drawn)
+    blocks: dict[int, int]  # chain id → blocks mined during the run
+    relayer_restarts: int
+    delivery_transactions: int
+    sim_seconds: float
+    wall_run_s: float
+    rss_mb: list[tuple[float, float]] = field(default_factory=list)  # (simulated s, resident MB) samples
+
+
+class Recorder:
+    """Keeps a `MessageRecord` per workload message up to date from the relayers' reports."""
+
+    def __init__(self, epoch: int, now: Callable[[], float],
+                 on_request_delivered: Callable[[MessageRecord], None]) -> None:
+        self.epoch, self.now = epoch, now
+        self.on_request_delivered = on_request_delivered
+        self.in_flight: dict[bytes, MessageRecord] = {}
+        self.finished: Spool[MessageRecord] = Spool()
+        self.gas: Spool[GasRecord] = Spool()
+        self.refusals: list[SourceRefusal] = []
+        self.early_pickups: dict[bytes, float] = {}  # picked before the workload took in its receipt
+        self.created = 0
+
+    # -- what the workload tells -------------------------------------------------------------------
+
+    def sent(self, message_id: bytes, kind: str, route: tuple[str, str, int, int], sector: str, submitted_s: float,
+             included_s: float, gas_send: int, payload_bytes: int, request_id: bytes = b"") -> MessageRecord:
+        """A message the workload sent, now in flight; `route` is (source zone, destination zone,
+        source chain, destination chain)."""
+        self.created += 1
+        record = MessageRecord(message_id, kind, *route, sector, submitted_s, included_s,
+                               picked_s=self.early_pickups.pop(message_id, None), gas_send=gas_send,
+                               payload_bytes=payload_bytes, request_id=request_id, index=self.created)
+        self.in_flight[message_id] = record
+        return record
+
+    def executed(self, request: MessageRecord, time_s: float) -> None:
+        """The provider answered `request` at `time_s`."""
+        request.executed_s = time_s
+        self._finish_if_done(request)
+
+    def refused(self, kind: str, zone: str, reason: str, time_s: float) -> None:
+        self.refusals.append(SourceRefusal(kind, zone, reason, time_s))
+
+    # -- what relayers tell (the bridge's Listener) ------------------------------------------------
+
+    def picked(self, record: SentRecord) -> None:
+        message = self.in_flight.get(record.message_id)
+        if message is None:
+            # a relayer may read the block before the workload takes in its receipt; acks have no
+            # record to wait for, and keeping their times would grow memory with every batch
+            if not record.message.is_ack and record.chain_id == record.message.src_chain:
+                self.early_pickups.setdefault(record.message_id, self.now())
+        elif message.picked_s is None:
+            message.picked_s = self.now()
+
+    def processed(self, processing: Processing) -> None:
+        message = self.in_flight.get(processing.message_id)
+        if message is None:
+            return
+        message.hops += 1
+        message.gas_deliver += processing.gas_share
+        if processing.chain_id == message.dst_chain and processing.outcome in TERMINAL:
+            message.delivered_s = float(processing.timestamp - self.epoch)
+            message.outcome = processing.outcome.label
+            if message.kind == "response":
+                message.executed_s = message.delivered_s
+            elif processing.outcome is Outcome.DELIVERED:
+                self.on_request_delivered(message)
+            self._finish_if_done(message)
+
+    def acknowledged(self, processing: Processing) -> None:
+        message = self.in_flight.get(processing.message_id)
+        if message is not None and message.acked_s is None:
+            message.acked_s = float(processing.timestamp - self.epoch)
+            message.gas_ack += processing.gas_share
+            self._finish_if_done(message)
+
+    def _finish_if_done(self, message: MessageRecord) -> None:
+        if message.finished and self.in_flight.get(message.message_id) is message:
+            del self.in_flight[message.message_id]
+            self.finished.add(message)
+
+    # -- the end -------------------------------------------------------------------------------------
+
+    def all_acknowledged(self) -> bool:
+        return all(m.acked_s is not None for m in self.in_flight.values())
+
+    def messages(self) -> list[MessageRecord]:
+        """Every message of the run, in creation order (the spool read back)."""
+        return sorted([*self.finished, *self.in_flight.values()], key=lambda m: m.index)
+
+    def close(self) -> None:
+        self.finished.close()
+        self.gas.close()

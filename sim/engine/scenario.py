@@ -1,0 +1,261 @@
+"""Scenarios: TOML files validated by pydantic. One error is one line naming the field path.
+
+Each fault kind is its own model with the fields it needs, so a fault missing one is refused when
+the scenario loads, not halfway through a run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from registry.errors import NotFound, PilotsimError, first_error
+from registry.paths import SEEDS_DIR
+
+from ..bridge.topology import NetworkConfig
+
+SCENARIOS_DIR = SEEDS_DIR / "scenarios"
+
+
+class ScenarioError(PilotsimError, ValueError):
+    """A scenario file that cannot be read or does not validate."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Seconds = Annotated[float, Field(ge=0)]
+ChainName = Annotated[str, Field(min_length=1, description="zone name or 'hub'")]
+
+
+class Chains(_Model):
+    block_interval_s: int = Field(2, ge=1, le=60, description="seconds between blocks, every chain")
+    hub_block_interval_s: int | None = Field(None, ge=1, le=60)
+
+
+class Relayers(_Model):
+    count: int = Field(1, ge=1, le=16)
+    poll_interval_s: float = Field(1.0, gt=0, le=600)
+    batch_size: int = Field(64, ge=1, le=256)
+    ack_wait_s: float = Field(0.0, ge=0, le=3600, description=(
+        "hold a lane's acknowledgements up to this long while no data travels with them, so they share a delivery"))
+
+
+class Workload(_Model):
+    rate_per_s: float = Field(1.0, gt=0, le=1000, description="new data requests per second, all zones")
+    zones: list[str] | Literal["all"] = "all"
+    zone_weights: dict[str, float] = Field(default_factory=dict, description="relative traffic of requester zones")
+    sectors: list[str] | Literal["all"] = "all"
+    payload_bytes: tuple[int, int] = (256, 4096)
+    ttl_s: int = Field(600, ge=1, le=30 * 86400)
+    respond_after_s: tuple[float, float] = (1.0, 5.0)
+    respect_policy: bool = Field(True, description="only pairs the sector policy allows")
+
+    @model_validator(mode="after")
+    def _ranges(self) -> Workload:
+        for name in ("payload_bytes", "respond_after_s"):
+            low, high = getattr(self, name)
+            if low < 0 or high < low:
+                raise ValueError(f"{name} must be [low, high] with 0 <= low <= high")
+        return self
+
+
+# -- faults ---------------------------------------------------------------------------------------
+
+
+class _Fault(_Model):
+    kind: str
+    at_s: Seconds = 0.0
+    jitter_s: Seconds = Field(0.0, description="starts at a moment drawn from [at_s, at_s + jitter_s] (seeded)")
+
+
+class _Lasting(_Fault):
+    duration_s: Seconds = 0.0
+
+
+class RelayerOutage(_Lasting):
+    """The relayer is killed, then restarted from chain state after `duration_s`."""
+
+    kind: Literal["relayer-outage"]
+    relayer: int = Field(0, ge=0, description="which relayer (0-based)")
+
+
+class RelayerDuplicate(_Lasting):
+    """The relayer submits every delivery twice for `duration_s`."""
+
+    kind: Literal["relayer-duplicate"]
+    relayer: int = Field(0, ge=0, description="which relayer (0-based)")
+
+
+class RelayerReorder(_Lasting):
+    """The relayer delivers every batch in reverse order for `duration_s`."""
+
+    kind: Literal["relayer-reorder"]
+    relayer: int = Field(0, ge=0, description="which relayer (0-based)")
+
+
+class ChainHalt(_Lasting):
+    """The chain produces no blocks for `duration_s`."""
+
+    kind: Literal["chain-halt"]
+    chain: ChainName
+
+
+class RateLimit(_Lasting):
+    """Every zone-to-zone lane gets a token bucket for `duration_s` (0: for good)."""
+
+    kind: Literal["rate-limit"]
+    capacity: int = Field(1, ge=1, description="bucket size, messages")
+    refill_per_s: float = Field(0.1, ge=0, description="messages per second")
+
+
+class KeysCompromised(_Fault):
+    """`keys` of `source`'s committee are stolen and sign forged messages into `chain` (Ronin)."""
+
+    kind: Literal["keys-compromised"]
+    chain: ChainName = Field(description="the chain the forgeries are delivered to")
+    source: ChainName = Field(description="whose committee keys are stolen / whose messages are forged")
+    keys: int = Field(ge=1, le=64, description="how many of the source's committee keys")
+    forged: int = Field(1, ge=1, le=10_000, description="forged messages attempted")
+
+
+class _Forgery(_Fault):
+    chain: ChainName = Field(description="the chain attacked")
+    source: ChainName = Field(description="the chain the messages claim to come from")
+    forged: int = Field(1, ge=1, le=10_000, description="messages attempted")
+
+
+class VerifierBypass(_Forgery):
+    """Wormhole: `chain`'s gateway skips verification of unsigned messages; forgeries are sent."""
+
+    kind: Literal["verifier-bypass"]
+
+
+class ZeroRoot(_Forgery):
+    """Nomad: `chain`'s gateway trusts the zero checkpoint root; forgeries are sent."""
+
+    kind: Literal["zero-root"]
+
+
+class AdminCall(_Forgery):
+    """Poly Network: messages from `source` aimed at `chain`'s gateway and committee admin functions."""
+
+    kind: Literal["admin-call"]
+
+
+Fault = Annotated[RelayerOutage | RelayerDuplicate | RelayerReorder | ChainHalt | RateLimit | KeysCompromised
+                  | VerifierBypass | ZeroRoot | AdminCall, Field(discriminator="kind")]
+FAULT_KINDS = ["relayer-outage", "relayer-duplicate", "relayer-reorder", "chain-halt", "rate-limit",
+               "keys-compromised", "verifier-bypass", "zero-root", "admin-call"]
+
+
+# -- the scenario ---------------------------------------------------------------------------------
+
+
+class Scenario(_Model):
+    name: str = Field(min_length=1)
+    description: str = ""
+    seed: int = Field(0, ge=0, lt=2**63)
+    duration_s: float = Field(300, gt=0, le=7 * 86400, description="how long the workload runs")
+    drain_s: float = Field(600, ge=0, le=7 * 86400, description="time after the workload for messages to settle")
+    network: NetworkConfig = NetworkConfig()
+    chains: Chains = Chains()
+    relayers: Relayers = Relayers()
+    workload: Workload = Workload()
+    faults: list[Fault] = Field(default_factory=list)
+
+    @property
+    def settings_hash(self) -> str:
+        """sha256 of the settings, seed excluded: runs of one scenario with other seeds share it."""
+        settings = self.model_dump(mode="json", exclude={"seed"})
+        return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+
+    def network_config(self) -> NetworkConfig:
+        """The network to build: the scenario's, with the flawed gateways its faults attack."""
+        flawed = {f.chain: f.kind for f in self.faults if isinstance(f, VerifierBypass | ZeroRoot)}
+        if not flawed:
+            return self.network
+        return self.network.model_copy(update={"vulnerable": self.network.vulnerable | flawed})
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
+        """A copy with dotted keys set (`workload.rate_per_s=2`); validated like a file."""
+        data = self.model_dump(mode="json")
+        for key, value in overrides.items():
+            target = data
+            parts = key.split(".")
+            for part in parts[:-1]:
+                if not isinstance(target.get(part), dict):
+                    raise ScenarioError(f"--set {key}: no such setting {part!r}")
+                target = target[part]
+            if parts[-1] not in target:
+                raise ScenarioError(f"--set {key}: no such setting {parts[-1]!r}")
+            target[parts[-1]] = value
+        return validate(data, f"--set {', '.join(overrides)}")
+
+
+def validate(data: dict[str, Any], where: str) -> Scenario:
+    """`data` as a `Scenario`, or one `ScenarioError` line: `where: field.path: what is wrong`."""
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        path, message = _fault_error(exc) or first_error(exc, "(top level)", skip=FAULT_KINDS)
+        raise ScenarioError(f"{where}: {path}: {message}") from None
+    for path, message in _cross_field_errors(scenario):
+        raise ScenarioError(f"{where}: {path}: {message}")
+    return scenario
+
+
+def _cross_field_errors(scenario: Scenario) -> list[tuple[str, str]]:
+    """Rules between fields, each named at the field that breaks it."""
+    errors = []
+    network = scenario.network
+    if network.threshold > network.committee_size:
+        errors.append(("network.threshold", f"{network.threshold} exceeds network.committee_size "
+                                            f"({network.committee_size})"))
+    count = scenario.relayers.count
+    for i, fault in enumerate(scenario.faults):
+        relayer = getattr(fault, "relayer", 0)
+        if relayer >= count:
+            errors.append((f"faults.{i}.relayer", f"relayer {relayer} does not exist: relayers.count is {count} "
+                                                  f"(relayers 0 to {count - 1})"))
+    return errors
+
+
+def _fault_error(exc: ValidationError) -> tuple[str, str] | None:
+    """A fault without a kind, or of an unknown one, named at its `kind` field."""
+    error = exc.errors()[0]
+    path = ".".join(str(p) for p in error["loc"]) + ".kind"
+    if error["type"] == "union_tag_not_found":
+        return path, "Field required"
+    if error["type"] == "union_tag_invalid":
+        tag = error.get("ctx", {}).get("tag")
+        return path, str(NotFound("fault kind", str(tag), FAULT_KINDS)) + f" (one of {', '.join(FAULT_KINDS)})"
+    return None
+
+
+def builtin_names() -> list[str]:
+    return sorted(p.stem for p in SCENARIOS_DIR.glob("*.toml"))
+
+
+def load(name_or_path: str) -> Scenario:
+    """A built-in scenario by name, or a TOML file by path."""
+    path = Path(name_or_path)
+    if not path.suffix and not path.exists():
+        path = SCENARIOS_DIR / f"{name_or_path}.toml"
+        if not path.exists():
+            raise NotFound("scenario", name_or_path, builtin_names())
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML ({exc})") from None
+    return validate(data, str(path))

@@ -1,0 +1,218 @@
+"""The discrete-event simulation: one SimPy clock drives every chain's blocks, the relayers,
+the workload, the faults and the watcher, on a network already built.
+
+Chains read time only from their blocks, and every block carries the simulation clock (the
+block timestamp of simulated second `t` is `epoch + t`). One root seed spawns a random stream per
+process, so a scenario and a seed on the same network always give the same run.
+
+    records = Simulation(scenario, network).run()     # network: sim.bridge.provision.build_network
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import simpy
+
+from registry import Contract, Tx
+from registry.progress import Progress, no_progress
+
+from ..bridge.relayer import Lane, Planned, Relayer
+from ..bridge.topology import Network
+from .driver import ChainDriver
+from .faults import inject
+from .recorder import Attack, NetworkSummary, Recorder, RunRecords
+from .scenario import Scenario
+from .watcher import Watcher
+from .workload import Workload
+
+Process = Generator[simpy.Event, Any, None]
+
+
+@dataclass
+class RelayerSlot:
+    """One relayer position: the running relayer (replaced when restarted) and its faults."""
+
+    index: int
+    lanes: list[Lane]
+    relayer: Relayer
+    down: bool = False
+    duplicate: bool = False
+    reorder: bool = False
+    restarts: int = 0
+    retired_deliveries: int = 0  # delivery transactions of the relayers it replaced
+    inflight: set[Lane] = field(default_factory=set)
+
+
+class Simulation:
+    """Runs a scenario's workload and faults on `network` (which must be built from
+    `scenario.network_config()`); the network is left open, in the state the run left it."""
+
+    def __init__(self, scenario: Scenario, network: Network, *, progress: Progress = no_progress) -> None:
+        self.scenario, self.network, self.progress = scenario, network, progress
+        streams = np.random.SeedSequence(scenario.seed).spawn(4)
+        self.rng_workload = np.random.default_rng(streams[0])
+        self.rng_faults = np.random.default_rng(streams[1])
+        self.env = simpy.Environment()
+        self.epoch = max(n.chain.block().timestamp for n in network.nodes.values()) + 1
+        self.recorder = Recorder(self.epoch, lambda: float(self.env.now),
+                                 on_request_delivered=lambda request: self.workload.answer(request))
+        contracts: dict[str, Contract] = {c.address: c for n in network.nodes.values() for c in n.contracts()}
+        chains = scenario.chains
+        self.drivers = {
+            c: ChainDriver(self.env, node, (chains.hub_block_interval_s or chains.block_interval_s) if node.is_hub
+                           else chains.block_interval_s, self.epoch, contracts, self.recorder.gas.add)
+            for c, node in network.nodes.items()
+        }
+        self.watcher = Watcher(network, {c: n.chain.block_number() + 1 for c, n in network.nodes.items()})
+        self.workload = Workload(self.env, network, scenario.workload, scenario.duration_s, self.drivers,
+                                 self.recorder, self.rng_workload)
+        lanes, count = network.lanes(), scenario.relayers.count
+        self.slots = [RelayerSlot(i, lanes[i::count], self._new_relayer(i, lanes[i::count])) for i in range(count)]
+        self.attacks: list[Attack] = []
+        self.rss_mb: list[tuple[float, float]] = []
+
+    # -- the run --------------------------------------------------------------------------------------
+
+    def run(self) -> RunRecords:
+        scenario, env = self.scenario, self.env
+        for slot in self.slots:
+            env.process(self._relay(slot))
+        env.process(self.workload.arrivals())
+        env.process(self._watch())
+        fault_starts = [fault.at_s + float(self.rng_faults.uniform(0, fault.jitter_s)) if fault.jitter_s
+                        else fault.at_s for fault in scenario.faults]
+        for fault, start in zip(scenario.faults, fault_starts, strict=True):
+            env.process(self._fault_at(start, inject(self, fault)))
+        end = scenario.duration_s + scenario.drain_s
+        wall = time.perf_counter()
+        step = max(1.0, end / 200)
+        while env.now < end:
+            env.run(until=min(end, env.now + step))
+            self.progress("simulating", env.now, end)
+            if env.now >= scenario.duration_s and self._settled():
+                break
+        self.watcher.scan()
+        for attack in self.attacks:  # where each attack message ended, as the chains recorded it
+            attack.outcomes = [[o.label for o in self.watcher.outcomes_of(bytes.fromhex(i[2:]))]
+                               for i in attack.message_ids]
+        messages, gas = self.recorder.messages(), list(self.recorder.gas)
+        self.recorder.close()
+        return RunRecords(
+            scenario=scenario, network=NetworkSummary.of(self.network), messages=messages,
+            refusals=self.recorder.refusals, gas=gas, invariants=self.watcher.invariants(), attacks=self.attacks,
+            fault_starts=fault_starts, blocks={c: d.blocks for c, d in self.drivers.items()},
+            relayer_restarts=sum(s.restarts for s in self.slots),
+            delivery_transactions=sum(s.relayer.delivery_count + s.retired_deliveries for s in self.slots),
+            sim_seconds=float(env.now), wall_run_s=time.perf_counter() - wall, rss_mb=self.rss_mb,
+        )
+
+    def _settled(self) -> bool:
+        """After the workload: nothing waits in a mempool and every message is acknowledged."""
+        if any(d.pending for d in self.drivers.values()) or any(s.inflight for s in self.slots):
+            return False
+        return self.recorder.all_acknowledged() and all(not s.relayer.pending() for s in self.slots if not s.down)
+
+    def held_per_message(self) -> dict[str, int]:
+        """Sizes of what the run keeps per message beyond its records (all should stay bounded)."""
+        return {"early_pickups": len(self.recorder.early_pickups),
+                "pending_answers": len(self.workload.pending_answers),
+                "relayer_history": sum(len(s.relayer.sent) + len(s.relayer.deliveries) + len(s.relayer.processed)
+                                       + len(s.relayer.acknowledged) for s in self.slots),
+                "relayer_queues": sum(s.relayer.pending() for s in self.slots),
+                "observed_blocks": max(s.relayer.observed_blocks for s in self.slots)}
+
+    # -- relayers -----------------------------------------------------------------------------------
+
+    def _new_relayer(self, index: int, lanes: list[Lane]) -> Relayer:
+        return Relayer(self.network, batch_size=self.scenario.relayers.batch_size, account_index=index,
+                       lanes=set(lanes), listener=self.recorder, history=False,
+                       ack_wait_s=self.scenario.relayers.ack_wait_s)
+
+    def _relay(self, slot: RelayerSlot) -> Process:
+        env = self.env
+        interval = self.scenario.relayers.poll_interval_s
+        while True:
+            yield env.timeout(interval)
+            if slot.down:
+                continue
+            relayer = slot.relayer
+            relayer.scan()
+            planned = relayer.plan(busy=slot.inflight, now=self.epoch + int(env.now))
+            if slot.reorder:
+                planned = [Planned(p.lane, p.batch[::-1], relayer.delivery_tx(p.lane, p.batch[::-1]))
+                           for p in planned]
+            by_destination: dict[int, list[Planned]] = {}
+            for p in planned:
+                by_destination.setdefault(p.lane[1], []).append(p)
+            for dst, group in by_destination.items():
+                copies = 2 if slot.duplicate else 1
+                event = self.drivers[dst].submit([p.tx for p in group for _ in range(copies)])
+                slot.inflight.update(p.lane for p in group)
+                env.process(self._settle(slot, relayer, group, copies, event))
+
+    def _settle(self, slot: RelayerSlot, relayer: Relayer, group: list[Planned], copies: int,
+                event: simpy.Event) -> Process:
+        receipts = yield event
+        relayer.settle(group, receipts[::copies])
+        for extra in range(1, copies):  # duplicates: refused by the hop, their gas spent all the same
+            relayer.settle(group, receipts[extra::copies])
+        if slot.relayer is relayer:
+            slot.inflight.difference_update(p.lane for p in group)
+
+    # -- watcher --------------------------------------------------------------------------------------
+
+    def _watch(self) -> Process:
+        interval = max(10.0, self.scenario.relayers.poll_interval_s * 10)
+        while True:
+            yield self.env.timeout(interval)
+            self.watcher.scan()
+            self.rss_mb.append((float(self.env.now), _resident_mb()))
+
+    # -- faults: the FaultTarget a fault acts on ------------------------------------------------------
+
+    def _fault_at(self, start_s: float, fault: Process) -> Process:
+        yield self.env.timeout(start_s)
+        yield from fault
+
+    def relayer_down(self, index: int) -> None:
+        self.slots[index].down = True
+
+    def restart_relayer(self, index: int) -> None:
+        """Killed, then started again: a fresh relayer that knows only what the chains say."""
+        slot = self.slots[index]
+        slot.retired_deliveries += slot.relayer.delivery_count
+        slot.relayer = self._new_relayer(slot.index, slot.lanes)
+        slot.inflight.clear()
+        slot.restarts += 1
+        slot.down = False
+
+    def relayer_misbehaves(self, index: int, *, duplicate: bool = False, reorder: bool = False) -> None:
+        self.slots[index].duplicate, self.slots[index].reorder = duplicate, reorder
+
+    def halt_chain(self, chain_id: int, halted: bool) -> None:
+        self.drivers[chain_id].halted = halted
+
+    def submit(self, chain_id: int, txs: list[Tx]) -> simpy.Event:
+        return self.drivers[chain_id].submit(txs)
+
+    def breach_threshold(self) -> None:
+        self.watcher.threshold_breached = True
+
+    def record_attack(self, attack: Attack) -> None:
+        self.watcher.keep_outcomes(bytes.fromhex(i[2:]) for i in attack.message_ids)
+        self.attacks.append(attack)
+
+
+def _resident_mb() -> float:
+    """This process's resident memory now (Linux /proc; 0 where it is not available)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            pages = int(statm.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return round(pages * 4096 / 2**20, 1)

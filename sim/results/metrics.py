@@ -1,0 +1,173 @@
+"""From a run's records to its report: outcomes, latency, throughput, gas, invariants."""
+
+from __future__ import annotations
+
+import platform
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from importlib.metadata import PackageNotFoundError, version
+
+import numpy as np
+
+from registry.evm.artifacts import load_artifact
+
+from ..engine.recorder import MessageRecord, RunRecords
+from .report import (
+    FaultEntry,
+    Gas,
+    GasRow,
+    Invariants,
+    Latency,
+    Messages,
+    NetworkInfo,
+    PairLatency,
+    Percentiles,
+    Relayers,
+    Report,
+    ScenarioInfo,
+    Throughput,
+    ThroughputPoint,
+)
+
+PHASES = ("source_inclusion", "relay_pickup", "delivery", "execution", "acknowledgement")
+OUTCOMES = ("delivered", "failed", "timed_out", "rejected")
+KINDS = ("request", "response")
+
+
+def _round(value: float) -> float:
+    return round(float(value), 3)
+
+
+def percentiles(values: Sequence[float]) -> Percentiles:
+    if not values:
+        return Percentiles(count=0, p50=None, p95=None, p99=None, mean=None, max=None)
+    array = np.asarray(values, dtype=float)
+    p50, p95, p99 = np.percentile(array, [50, 95, 99])
+    return Percentiles(count=len(values), p50=_round(p50), p95=_round(p95), p99=_round(p99),
+                       mean=_round(array.mean()), max=_round(array.max()))
+
+
+def gas_row(contract: str, function: str, values: Sequence[int]) -> GasRow:
+    """Foundry's columns over the gas of every call of one function (median: mean of the middle two)."""
+    return GasRow(contract=contract, function=function, min=min(values), avg=int(round(sum(values) / len(values))),
+                  median=int(statistics.median(values)), max=max(values), calls=len(values))
+
+
+def phases(m: MessageRecord) -> dict[str, float | None]:
+    def span(a: float | None, b: float | None) -> float | None:
+        return None if a is None or b is None else b - a
+
+    return {
+        "source_inclusion": span(m.submitted_s, m.included_s),
+        "relay_pickup": span(m.included_s, m.picked_s),
+        "delivery": span(m.picked_s, m.delivered_s),
+        "execution": span(m.delivered_s, m.executed_s),
+        "acknowledgement": span(m.delivered_s, m.acked_s),
+    }
+
+
+def build_report(records: RunRecords) -> Report:
+    """Everything in report.json that the scenario and seed determine (no wall time, no versions)."""
+    scenario, network, messages = records.scenario, records.network, records.messages
+    counts = Counter(m.outcome for m in messages)
+    config = network.config
+    return Report(
+        scenario=ScenarioInfo(name=scenario.name, seed=scenario.seed, settings_hash=scenario.settings_hash,
+                              description=scenario.description),
+        network=NetworkInfo(zones=len(network.zone_names), entities=network.entities, sectors=network.sectors,
+                            chains=len(network.chain_names), topology=config.topology, verifier=config.verifier,
+                            committee=f"{config.threshold}-of-{config.committee_size}",
+                            block_interval_s=scenario.chains.block_interval_s, relayers=scenario.relayers.count,
+                            zone_names=network.zone_names),
+        messages=Messages(
+            sent=len(messages), **{o: counts.get(o, 0) for o in OUTCOMES},
+            pending=sum(m.delivered_s is None for m in messages),
+            acknowledged=sum(m.acked_s is not None for m in messages),
+            refused_at_source=len(records.refusals),
+            refused_at_source_by_reason=dict(sorted(Counter(r.reason for r in records.refusals).items())),
+            by_kind={k: dict(sorted(Counter(m.outcome for m in messages if m.kind == k).items())) for k in KINDS},
+        ),
+        latency_s=_latency(messages),
+        throughput=_throughput(messages, scenario.duration_s, records.sim_seconds),
+        gas=_gas(records, len(messages)),
+        invariants=Invariants(held=records.invariants.held, violations=records.invariants.violations,
+                              violation_count=records.invariants.violation_count),
+        faults=[FaultEntry(fault=f, started_s=round(start, 3))
+                for f, start in zip(scenario.faults, records.fault_starts, strict=True)],
+        attacks=records.attacks,
+        relayers=Relayers(count=scenario.relayers.count, restarts=records.relayer_restarts,
+                          delivery_transactions=records.delivery_transactions),
+        blocks={network.chain_names[c]: n for c, n in sorted(records.blocks.items())},
+        sim_seconds=_round(records.sim_seconds),
+    )
+
+
+def _latency(messages: list[MessageRecord]) -> Latency:
+    delivered = [m for m in messages if m.outcome == "delivered"]
+    by_pair: dict[str, list[float]] = defaultdict(list)
+    by_sector: dict[str, list[float]] = defaultdict(list)
+    for m in delivered:
+        by_pair[f"{m.src_zone}->{m.dst_zone}"].append(m.latency_s or 0.0)
+        by_sector[m.sector].append(m.latency_s or 0.0)
+    answered = [m for m in messages if m.kind == "response" and m.outcome == "delivered"]
+    requests = {m.message_id: m for m in messages if m.kind == "request"}
+    round_trips = [r.delivered_s - requests[r.request_id].submitted_s for r in answered
+                   if r.delivered_s is not None and r.request_id in requests]
+    overall = percentiles([v for m in delivered if (v := m.latency_s) is not None])
+    return Latency(
+        p50=overall.p50, p95=overall.p95, p99=overall.p99, mean=overall.mean, max=overall.max,
+        by_phase={name: percentiles([v for m in delivered if (v := phases(m)[name]) is not None]) for name in PHASES},
+        round_trip=percentiles(round_trips),
+        by_zone_pair={k: PairLatency(count=len(v), p50=_round(np.median(v))) for k, v in sorted(by_pair.items())},
+        by_sector={k: percentiles(v) for k, v in sorted(by_sector.items())},
+        cdf={kind: sorted(v for m in messages if m.kind == kind and (v := m.latency_s) is not None) for kind in KINDS},
+    )
+
+
+def _throughput(messages: list[MessageRecord], duration: float, sim_seconds: float) -> Throughput:
+    bucket = max(1, round(sim_seconds / 60))
+    edges = np.arange(0.0, sim_seconds + bucket, bucket)
+    sent = np.histogram([m.submitted_s for m in messages], bins=edges)[0]
+    done = np.histogram([m.delivered_s for m in messages if m.delivered_s is not None], bins=edges)[0]
+    delivered = sum(m.outcome == "delivered" for m in messages)
+    return Throughput(
+        sent_per_s=_round(len(messages) / duration),
+        delivered_per_s=_round(delivered / max(sim_seconds, 1e-9)),
+        bucket_s=bucket,
+        timeline=[ThroughputPoint(t=_round(edges[i]), sent=int(sent[i]), processed=int(done[i]))
+                  for i in range(len(edges) - 1)],
+    )
+
+
+def _gas(records: RunRecords, messages: int) -> Gas:
+    table: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for record in records.gas:
+        table[(record.contract, record.function)].append(record.gas_used)
+    total = sum(r.gas_used for r in records.gas)
+    rows = [gas_row(contract, function, values) for (contract, function), values in sorted(table.items())]
+    return Gas(total=total, per_message=int(round(total / messages)) if messages else None, by_function=rows)
+
+
+def versions(backend: str) -> dict[str, str]:
+    def of(package: str) -> str:
+        try:
+            return version(package)
+        except PackageNotFoundError:
+            return "?"
+
+    found = {name: of(name) for name in ("pilotsim", "web3", "py-evm", "eth-tester", "simpy", "numpy")}
+    found["python"] = platform.python_version()
+    found["solc"] = load_artifact("Gateway").compiler_version
+    found["backend"] = backend
+    return found
+
+
+def flatten(report: dict[str, object], prefix: str = "") -> Iterable[tuple[str, object]]:
+    """(dotted key, value) for every scalar of a report's JSON, for tidy tables and comparisons."""
+    for key, value in report.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from flatten(value, path + ".")
+        elif not isinstance(value, list):
+            yield path, value

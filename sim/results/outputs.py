@@ -1,0 +1,210 @@
+"""A run's outputs: report.json, messages.csv, report.md and a self-contained report.html.
+
+Everything is written into a temporary folder beside the target and renamed into place at the
+end, so an output folder holds a complete report or nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..engine.recorder import MessageRecord
+from .report import Report
+
+CSV_COLUMNS = ["message_id", "kind", "src_zone", "dst_zone", "src_chain", "dst_chain", "sector", "outcome",
+               "submitted_s", "included_s", "picked_s", "delivered_s", "executed_s", "acked_s", "latency_s", "hops",
+               "payload_bytes", "gas_send", "gas_deliver", "gas_ack", "request_id"]
+
+
+def write_outputs(out: Path, report: Report, messages: Iterable[MessageRecord]) -> None:
+    """The four outputs of a run: the report in three forms, and its messages one per row."""
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    staging.chmod(0o755)
+    try:
+        (staging / "report.json").write_text(report_json(report))
+        _write_csv(staging / "messages.csv", messages)
+        plots = _plots(report)
+        (staging / "report.md").write_text(_markdown(report))
+        (staging / "report.html").write_text(_html(report, plots))
+        if out.exists():
+            if any(out.iterdir()):
+                shutil.rmtree(out)
+            else:
+                out.rmdir()
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def report_json(report: Report) -> str:
+    """report.json's text."""
+    return json.dumps(report.model_dump(mode="json"), indent=2) + "\n"
+
+
+def _write_csv(path: Path, messages: Iterable[MessageRecord]) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        for m in messages:
+            row = asdict(m)
+            row["message_id"] = "0x" + m.message_id.hex()
+            row["request_id"] = "0x" + m.request_id.hex() if m.request_id else ""
+            value = m.latency_s
+            row["latency_s"] = "" if value is None else round(value, 3)
+            writer.writerow({k: ("" if row.get(k) is None else row[k]) for k in CSV_COLUMNS})
+
+
+# ------------------------------------------------------------------------------------------- plots
+
+
+def _png(figure: Any) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def _plots(report: Report) -> dict[str, str]:
+    # matplotlib loads here, not at start-up: half a second every `pilotsim` command would pay.
+    # Figures made directly (not through pyplot) need no backend and leave no global state behind.
+    from matplotlib.figure import Figure
+
+    plots = {}
+    figure = Figure(figsize=(6.4, 3.6))
+    axis = figure.subplots()
+    for kind, values in report.latency_s.cdf.items():
+        if values:
+            axis.plot(values, np.arange(1, len(values) + 1) / len(values), label=f"{kind}s ({len(values)})")
+    axis.set_xlabel("latency, submitted → processed at destination (s)")
+    axis.set_ylabel("fraction of messages")
+    axis.set_title("Latency CDF")
+    axis.grid(alpha=0.3)
+    axis.legend(loc="lower right")
+    plots["latency"] = _png(figure)
+
+    timeline = report.throughput.timeline
+    figure = Figure(figsize=(6.4, 3.6))
+    axis = figure.subplots()
+    if timeline:
+        t = [p.t for p in timeline]
+        width = report.throughput.bucket_s
+        axis.bar(t, [p.sent / width for p in timeline], width=width, alpha=0.5, align="edge", label="sent")
+        axis.step(t, [p.processed / width for p in timeline], where="post", label="processed", color="C3")
+    axis.set_xlabel("simulated time (s)")
+    axis.set_ylabel("messages per second")
+    axis.set_title("Throughput over time")
+    axis.grid(alpha=0.3)
+    axis.legend()
+    plots["throughput"] = _png(figure)
+
+    zones = report.network.zone_names
+    index = {z: i for i, z in enumerate(zones)}
+    grid = np.zeros((len(zones), len(zones)))
+    for pair, latency in report.latency_s.by_zone_pair.items():
+        src, dst = pair.split("->")
+        grid[index[src], index[dst]] = latency.count
+    figure = Figure(figsize=(6.4, 5.6))
+    axis = figure.subplots()
+    image = axis.imshow(grid, cmap="viridis")
+    axis.set_xticks(range(len(zones)), zones, rotation=60, ha="right", fontsize=7)
+    axis.set_yticks(range(len(zones)), zones, fontsize=7)
+    axis.set_xlabel("destination zone")
+    axis.set_ylabel("source zone")
+    axis.set_title("Delivered messages by zone pair")
+    figure.colorbar(image, ax=axis, shrink=0.8)
+    plots["zones"] = _png(figure)
+    return plots
+
+
+# ------------------------------------------------------------------------------------------ text
+
+
+def summary_rows(report: Report) -> list[tuple[str, str]]:
+    """The headline of a run, as (what, figures) rows: the terminal summary and the top of the reports."""
+    m, lat, net, gas = report.messages, report.latency_s, report.network, report.gas
+    wall = report.wall
+    return [
+        ("scenario", f"{report.scenario.name} (seed {report.scenario.seed})"),
+        ("network", f"{net.chains} chains, {net.topology}, {net.verifier} {net.committee}"),
+        ("messages", f"{m.sent} sent: {m.delivered} delivered, {m.failed} failed, {m.timed_out} timed out, "
+                     f"{m.rejected} rejected, {m.pending} pending; {m.acknowledged} acknowledged; "
+                     f"{m.refused_at_source} refused at source"),
+        ("latency", f"p50 {lat.p50} s, p95 {lat.p95} s, p99 {lat.p99} s (round trip p50 {lat.round_trip.p50} s)"),
+        ("throughput", f"{report.throughput.delivered_per_s} delivered per simulated second"),
+        ("gas", f"{gas.per_message:,} per message (amortised), {gas.total:,} in all" if gas.per_message else "n/a"),
+        ("invariants", ", ".join(f"{k} {'✓' if ok else '✗'}" for k, ok in report.invariants.held.items())),
+        ("time", f"{report.sim_seconds} simulated s in {wall.run_s if wall else '?'} wall s "
+                 f"(+ {wall.setup_s if wall else '?'} s setup)"),
+    ]
+
+
+def _markdown(report: Report) -> str:
+    lines = [f"# pilotsim run: {report.scenario.name}", "", report.scenario.description, "", "| | |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in summary_rows(report)]
+    lines += ["", "## Latency by phase (s)", "", "| phase | p50 | p95 | p99 | count |", "|---|---:|---:|---:|---:|"]
+    for phase, p in report.latency_s.by_phase.items():
+        lines.append(f"| {phase} | {p.p50} | {p.p95} | {p.p99} | {p.count} |")
+    lines += ["", "## Gas by contract function", "", "| contract | function | min | avg | median | max | calls |",
+              "|---|---|---:|---:|---:|---:|---:|"]
+    for row in report.gas.by_function:
+        lines.append(f"| {row.contract} | {row.function} | {row.min:,} | {row.avg:,} | {row.median:,} | "
+                     f"{row.max:,} | {row.calls} |")
+    invariants = report.invariants
+    lines += ["", f"## Invariant violations ({invariants.violation_count})", ""]
+    lines += [f"- {v.invariant}: {v.message_id} — {v.detail}" for v in invariants.violations[:50]] or ["none"]
+    if report.attacks:
+        lines += ["", "## Attacks", ""] + [f"- {json.dumps(a.model_dump(mode='json'))}" for a in report.attacks]
+    return "\n".join(lines) + "\n"
+
+
+def _html(report: Report, plots: dict[str, str]) -> str:
+    def table(headers: list[str], rows: list[list[Any]]) -> str:
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    summary = table(["", ""], [[k, v] for k, v in summary_rows(report)])
+    phases = table(["phase", "p50", "p95", "p99", "count"],
+                   [[k, p.p50, p.p95, p.p99, p.count] for k, p in report.latency_s.by_phase.items()])
+    gas = table(["contract", "function", "min", "avg", "median", "max", "calls"],
+                [[r.contract, r.function, f"{r.min:,}", f"{r.avg:,}", f"{r.median:,}", f"{r.max:,}", r.calls]
+                 for r in report.gas.by_function])
+    invariants = report.invariants
+    violations = table(["invariant", "message", "detail"],
+                       [[v.invariant, v.message_id, v.detail] for v in invariants.violations[:200]])
+    images = "".join(f'<figure><img alt="{name}" src="data:image/png;base64,{data}"></figure>'
+                     for name, data in plots.items())
+    title = html.escape(f"pilotsim run: {report.scenario.name}")
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; color: #222; padding: 0 1rem; }}
+table {{ border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem; }}
+td, th {{ border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: left; }}
+th {{ background: #f3f3f3; }}
+.plots {{ display: flex; flex-wrap: wrap; gap: 1rem; }}
+figure {{ margin: 0; }} img {{ max-width: 100%; }}
+</style></head><body>
+<h1>{title}</h1><p>{html.escape(report.scenario.description)}</p>
+{summary}
+<h2>Plots</h2><div class="plots">{images}</div>
+<h2>Latency by phase (s)</h2>{phases}
+<h2>Gas by contract function</h2>{gas}
+<h2>Invariant violations ({invariants.violation_count})</h2>{violations}
+</body></html>
+"""

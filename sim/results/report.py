@@ -1,0 +1,213 @@
+"""The report of a run, as a pydantic model from end to end: what report.json holds, field by field.
+
+`sim.results.metrics.build_report` makes one from a run's records; outputs, the CLI, sweeps and
+comparisons read it. `Report.model_dump_json()` is report.json; `load_report` reads one back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer, model_validator
+
+from registry.errors import PilotsimError
+
+from ..engine.recorder import Attack
+from ..engine.scenario import Fault
+from ..engine.watcher import INVARIANTS, Violation
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ScenarioInfo(_Part):
+    name: str
+    seed: int
+    settings_hash: str  # sha256 of the settings, seed excluded
+    description: str
+
+
+class NetworkInfo(_Part):
+    zones: int
+    entities: int
+    sectors: int
+    chains: int
+    topology: str
+    verifier: str
+    committee: str  # "threshold-of-size"
+    block_interval_s: int
+    relayers: int
+    # for the plots, not in report.json: the zones, in chain order
+    zone_names: list[str] = Field(default_factory=list, exclude=True)
+
+
+class Messages(_Part):
+    sent: int
+    delivered: int
+    failed: int
+    timed_out: int
+    rejected: int
+    pending: int
+    acknowledged: int
+    refused_at_source: int
+    refused_at_source_by_reason: dict[str, int]
+    by_kind: dict[str, dict[str, int]]  # request | response → outcome → count
+
+
+class Percentiles(_Part):
+    count: int
+    p50: float | None
+    p95: float | None
+    p99: float | None
+    mean: float | None
+    max: float | None
+
+
+class PairLatency(_Part):
+    count: int
+    p50: float
+
+
+class Latency(_Part):
+    """Seconds from submission to processing at the destination, over delivered messages."""
+
+    p50: float | None
+    p95: float | None
+    p99: float | None
+    mean: float | None
+    max: float | None
+    by_phase: dict[str, Percentiles]
+    round_trip: Percentiles
+    by_zone_pair: dict[str, PairLatency]  # "Beijing->Chengdu"
+    by_sector: dict[str, Percentiles]
+    # for the plots, not in report.json: a CDF of latency per message kind (sorted latencies)
+    cdf: dict[str, list[float]] = Field(default_factory=dict, exclude=True)
+
+
+class ThroughputPoint(_Part):
+    t: float
+    sent: int
+    processed: int
+
+
+class Throughput(_Part):
+    sent_per_s: float
+    delivered_per_s: float
+    bucket_s: int
+    timeline: list[ThroughputPoint]
+
+
+class GasRow(_Part):
+    """Foundry's gas report columns, for one contract function."""
+
+    contract: str
+    function: str
+    min: int
+    avg: int
+    median: int
+    max: int
+    calls: int
+
+
+class Gas(_Part):
+    total: int
+    per_message: int | None
+    by_function: list[GasRow]
+
+
+class Invariants(_Part):
+    """Which invariants held (report.json shows them as flat flags beside the violations)."""
+
+    held: dict[str, bool]
+    violations: list[Violation]
+    violation_count: int
+
+    @property
+    def broken(self) -> list[str]:
+        return [name for name, ok in self.held.items() if not ok]
+
+    @model_serializer
+    def _flat(self) -> dict[str, Any]:
+        return {**self.held, "violations": [vars(v) for v in self.violations],
+                "violation_count": self.violation_count}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_flat(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "held" not in data:
+            return {"held": {k: data[k] for k in INVARIANTS if k in data},
+                    "violations": data.get("violations", []), "violation_count": data.get("violation_count", 0)}
+        return data
+
+
+class FaultEntry(_Part):
+    """A fault of the scenario and the moment it started (jitter drawn)."""
+
+    fault: Fault
+    started_s: float
+
+    @model_serializer
+    def _flat(self) -> dict[str, Any]:
+        return {**self.fault.model_dump(mode="json"), "started_s": self.started_s}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_flat(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "fault" not in data:
+            fault = {k: v for k, v in data.items() if k != "started_s"}
+            return {"fault": fault, "started_s": data.get("started_s", 0.0)}
+        return data
+
+
+class Relayers(_Part):
+    count: int
+    restarts: int
+    delivery_transactions: int
+
+
+class Wall(_Part):
+    """Everything that depends on the machine the run was on."""
+
+    setup_s: float
+    run_s: float
+    total_s: float
+    delivered_per_wall_s: float | None
+    sim_speedup: float | None
+    peak_rss_mb: float
+    rss_mb_timeline: list[tuple[float, float]]  # (simulated s, resident MB)
+
+
+class Report(_Part):
+    """report.json. The same scenario and seed give the same report, `versions` and `wall` aside."""
+
+    scenario: ScenarioInfo
+    network: NetworkInfo
+    messages: Messages
+    latency_s: Latency
+    throughput: Throughput
+    gas: Gas
+    invariants: Invariants
+    faults: list[FaultEntry]
+    attacks: list[Attack]
+    relayers: Relayers
+    blocks: dict[str, int]  # chain name → blocks mined during the run
+    sim_seconds: float
+    versions: dict[str, str] | None = Field(None, exclude_if=lambda v: v is None)
+    wall: Wall | None = Field(None, exclude_if=lambda v: v is None)
+
+    def without_machine(self) -> dict[str, Any]:
+        """report.json's content without what depends on the machine (`versions`, `wall`)."""
+        return self.model_dump(mode="json", exclude={"versions", "wall"})
+
+
+def load_report(path: Path) -> Report:
+    """A report.json, or a run folder holding one."""
+    target = path / "report.json" if path.is_dir() else path
+    try:
+        return Report.model_validate_json(target.read_text())
+    except FileNotFoundError:
+        raise PilotsimError(f"{target}: no such report") from None
+    except (ValidationError, ValueError, OSError) as exc:
+        raise PilotsimError(f"{target}: not a report ({str(exc).splitlines()[0]})") from None

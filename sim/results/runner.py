@@ -1,0 +1,140 @@
+"""Run a scenario end to end and write its report; sweeps over processes; comparing reports.
+
+A run is a straight line of typed stages:
+scenario → provision (Network) → engine (RunRecords) → metrics (Report) → outputs → the caller.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import resource
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from registry.progress import Progress, no_progress
+
+from ..bridge.provision import build_network
+from ..bridge.topology import Backend, Network
+from ..engine.scenario import Scenario, ScenarioError
+from ..engine.simulation import Simulation
+from .metrics import build_report, flatten, versions
+from .outputs import write_outputs
+from .report import Report, Wall
+
+RUNS_DIR = Path("runs")
+SWEEP_COLUMNS = ["messages.sent", "messages.delivered", "messages.failed", "messages.timed_out", "messages.rejected",
+                 "messages.pending", "messages.acknowledged", "messages.refused_at_source", "latency_s.p50",
+                 "latency_s.p95", "latency_s.p99", "latency_s.round_trip.p50", "throughput.delivered_per_s",
+                 "gas.per_message", "invariants.exactly_once", "invariants.all_terminal",
+                 "invariants.no_forged_accepted", "invariants.no_unmatched_delivery", "invariants.violation_count",
+                 "wall.run_s"]
+
+
+def default_out(scenario: Scenario) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return RUNS_DIR / f"{scenario.name}-seed{scenario.seed}-{stamp}"
+
+
+@contextmanager
+def _network_for(scenario: Scenario, backend: Backend, progress: Progress,
+                 network: Network | None) -> Iterator[Network]:
+    """A fresh network for the scenario, closed afterwards; or `network`, reverted to its state afterwards."""
+    if network is None:
+        with build_network(scenario.network_config(), backend=backend, progress=progress) as built:
+            yield built
+        return
+    if network.config != scenario.network_config():
+        raise ScenarioError(f"{scenario.name}: the network given was built for other network settings")
+    with network.anchor():
+        yield network
+
+
+def run_scenario(scenario: Scenario, out: Path, *, backend: Backend = "eth-tester", progress: Progress = no_progress,
+                 network: Network | None = None) -> Report:
+    """Run `scenario` and write its outputs into `out`. With `network` (built from
+    `scenario.network_config()`), run on it and leave it as it was, instead of building one."""
+    started = time.perf_counter()
+    with _network_for(scenario, backend, progress, network) as net:
+        setup_s = time.perf_counter() - started
+        records = Simulation(scenario, net, progress=progress).run()
+    report = build_report(records)
+    total = time.perf_counter() - started
+    wall_run = records.wall_run_s
+    report = report.model_copy(update={"versions": versions(backend), "wall": Wall(
+        setup_s=round(setup_s, 3), run_s=round(wall_run, 3), total_s=round(total, 3),
+        delivered_per_wall_s=round(report.messages.delivered / wall_run, 3) if wall_run else None,
+        sim_speedup=round(records.sim_seconds / wall_run, 2) if wall_run else None,
+        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        rss_mb_timeline=[(round(t, 1), mb) for t, mb in records.rss_mb],
+    )})
+    write_outputs(out, report, records.messages)
+    return report
+
+
+def parse_sets(sets: list[str]) -> dict[str, list[Any]]:
+    """`key=v1,v2` options → {key: [v1, v2]}, values read as JSON where they parse (2, true, "x")."""
+    grid: dict[str, list[Any]] = {}
+    for item in sets:
+        if "=" not in item:
+            raise ScenarioError(f"--set {item!r}: expected key=value[,value…]")
+        key, raw = item.split("=", 1)
+        values = []
+        for text in raw.split(","):
+            try:
+                values.append(json.loads(text))
+            except json.JSONDecodeError:
+                values.append(text)
+        grid[key.strip()] = values
+    return grid
+
+
+def _sweep_one(args: tuple[dict[str, Any], dict[str, Any], Path, Backend]) -> dict[str, Any]:
+    scenario_data, overrides, out, backend = args
+    scenario = Scenario.model_validate(scenario_data).with_overrides(overrides)
+    row = dict(flatten(run_scenario(scenario, out, backend=backend).model_dump(mode="json")))
+    return {"overrides": overrides, "seed": scenario.seed, "out": str(out),
+            "metrics": {k: row.get(k) for k in SWEEP_COLUMNS}}
+
+
+def sweep(scenario: Scenario, grid: dict[str, list[Any]], replicates: int, jobs: int, out: Path,
+          backend: Backend = "eth-tester", on_done: Callable[[int, int], None] | None = None) -> Path:
+    """Every combination of `grid` × `replicates` seeds, `jobs` at a time; one tidy row per run."""
+    combos = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())] or [{}]
+    runs = []
+    for combo in combos:
+        for replicate in range(replicates):
+            overrides = combo | {"seed": scenario.seed + replicate}
+            scenario.with_overrides(overrides)  # every combination validates before anything runs
+            runs.append(overrides)
+    out.mkdir(parents=True, exist_ok=True)
+    tasks = [(scenario.model_dump(mode="json"), o, out / f"run-{i:03d}", backend) for i, o in enumerate(runs)]
+    rows: list[dict[str, Any]] = [{} for _ in tasks]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(_sweep_one, task): i for i, task in enumerate(tasks)}
+        for done, future in enumerate(as_completed(futures), start=1):
+            rows[futures[future]] = future.result()
+            if on_done:
+                on_done(done, len(tasks))
+    table = out / "runs.csv"
+    keys = list(grid)
+    with table.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["run", *keys, "seed", *SWEEP_COLUMNS, "out"])
+        for i, row in enumerate(rows):
+            writer.writerow([i, *[row["overrides"].get(k) for k in keys], row["seed"],
+                             *[row["metrics"][c] for c in SWEEP_COLUMNS], row["out"]])
+    return table
+
+
+def compare(a: Report, b: Report) -> list[tuple[str, Any, Any]]:
+    """(key, value in A, value in B) for every scalar that differs."""
+    left = dict(flatten(a.model_dump(mode="json")))
+    right = dict(flatten(b.model_dump(mode="json")))
+    return [(k, left.get(k), right.get(k)) for k in sorted(set(left) | set(right)) if left.get(k) != right.get(k)]

@@ -1,0 +1,1 @@
+"""Tools that measure the project itself: `pilotsim bench` and its scripts, and the gas snapshot."""

@@ -1,0 +1,166 @@
+"""`pilotsim bench`: the simulator's own speed, cost and scale, measured side by side on this machine.
+
+Figures (see the README for the targets):
+- seed_speedup: seeding the registry vs a naive one-transaction-per-item web3 loop (bench/seed_bench.py).
+- msgs_per_s: delivered cross-chain messages per wall second of the simulation (baseline, eth-tester),
+  raw_tx_per_s: bare py-evm (no web3, no eth-tester) applying the baseline's signed send
+  transactions (DataExchange.request) 100 to a block, and msg_to_raw_ratio between them.
+- scaling_10x: wall time of a run with ten times the messages of another, divided by it;
+  peak_rss_mb of the larger run.
+- anvil_msgs_per_s and anvil_ratio: the baseline on one Anvil node per chain.
+- gas_per_delivered_message: by verifier and batch size (bench/gas_bench.py).
+Each run of the simulator is its own process, so memory figures are its own.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from eth_utils import keccak
+
+from registry import Chain, PilotsimError, Tx
+from registry.evm.base import sign
+from registry.progress import Progress, no_progress
+from registry.seeds import load_seed_data
+
+from ..bridge.provision import build_network
+from ..engine.scenario import load
+from ..engine.workload import REQUEST_GAS, WorkloadPairs
+from . import gas_bench, seed_bench
+
+
+def raw_send_rate(transactions: int = 1_000, per_block: int = 100) -> float:
+    """The baseline's own send transactions, applied by bare py-evm: signed DataExchange.request
+    transactions drawn as the baseline's workload draws them (same entities, sectors, policy,
+    contracts and registry state), `per_block` to a block on each requester's chain, through
+    py-evm's `MiningChain.mine_all` alone (no web3, no eth-tester, no simulator).
+
+    Responses, the baseline's other send, need their request delivered first, so they are not
+    replayed; they run the same path (registry mirror check, `Gateway.send`) with a few
+    percent fewer EVM steps.
+    """
+    scenario = load("baseline")
+    with build_network(scenario.network_config()) as network:
+        rng = np.random.default_rng(scenario.seed)
+        pairs = WorkloadPairs(network, scenario.workload)
+        roles = network.registry.roles
+        by_chain: dict[int, list[Tx]] = {}
+        for _ in range(transactions):
+            requester, provider, sector = pairs.draw(rng)
+            home, away = network.home(requester), network.home(provider)
+            by_chain.setdefault(home.chain_id, []).append(home.data_exchange.tx(
+                "request", requester, provider, away.chain_id, sector, keccak(rng.bytes(32)),
+                scenario.workload.ttl_s, by=roles.entity(requester), gas=REQUEST_GAS))
+        bare = {chain_id: _BareChain(network.nodes[chain_id].chain) for chain_id in by_chain}
+        started = time.perf_counter()
+        for chain_id, txs in by_chain.items():
+            for first in range(0, len(txs), per_block):
+                if not all(bare[chain_id].mine(txs[first:first + per_block])):
+                    raise PilotsimError(f"a DataExchange.request failed on bare chain {chain_id}")
+        return transactions / (time.perf_counter() - started)
+
+
+class _BareChain:
+    """The py-evm `MiningChain` under an in-process chain, driven directly: sign, `mine_all`."""
+
+    def __init__(self, chain: Chain) -> None:
+        self.chain_id = chain.chain_id
+        self.evm: Any = chain.backend.chain  # type: ignore[attr-defined]
+        self.nonces: dict[str, int] = {}
+        self.lookup = chain.nonce
+
+    def mine(self, txs: list[Tx]) -> list[bool]:
+        evm = self.evm
+        evm.header = evm.header.copy(timestamp=evm.header.timestamp + 1)
+        signed = []
+        for tx in txs:
+            sender = tx.sender.address
+            nonce = self.nonces[sender] if sender in self.nonces else self.lookup(sender)
+            signed.append(sign(tx, self.chain_id, nonce, evm.header.base_fee_per_gas))
+            self.nonces[sender] = nonce + 1
+        _, _, computations = evm.mine_all(signed, mix_hash=keccak(evm.header.block_number.to_bytes(8, "big")))
+        return [not c.is_error for c in computations]
+
+
+def _run(scenario: str, sets: dict[str, Any], rpc: bool = False) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder:
+        args = [sys.executable, "-m", "sim.cli", "run", scenario, "--quiet", "--json", "--out", str(Path(folder) / "o")]
+        for key, value in sets.items():
+            args += ["--set", f"{key}={json.dumps(value)}"]
+        if rpc:
+            args.append("--rpc")
+        done = subprocess.run(args, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise PilotsimError(f"bench: pilotsim {' '.join(args[3:])}: {done.stderr.strip()}")
+        return json.loads(done.stdout)
+
+
+STEPS = ["seed speedup", "baseline on eth-tester", "bare py-evm", "scaling", "baseline on Anvil",
+         "gas per delivered message"]
+
+
+def measure(quick: bool = False, progress: Progress = no_progress) -> dict[str, Any]:
+    def step(label: str) -> None:
+        progress(label, STEPS.index(label), len(STEPS))
+
+    results: dict[str, Any] = {}
+    step("seed speedup")
+    data = load_seed_data()
+    if quick:
+        data = data.first_entities(40)
+    fast, naive = seed_bench.pilotsim_seed(data), seed_bench.naive_seed(data)
+    results["seed_speedup"] = round(naive["wall_s"] / fast["wall_s"], 1)
+
+    step("baseline on eth-tester")
+    duration = 60 if quick else 300
+    base = _run("baseline", {"duration_s": duration})
+    results["msgs_per_s"] = base["wall"]["delivered_per_wall_s"]
+    step("bare py-evm")
+    results["raw_tx_per_s"] = round(raw_send_rate(500 if quick else 2_000), 1)
+    results["msg_to_raw_ratio"] = round(results["msgs_per_s"] / results["raw_tx_per_s"], 3)
+    # why the ratio is what it is: transactions each delivered message costs (its send, its share of
+    # delivery and acknowledgement transactions), few batches filling at the baseline's load
+    calls = sum(row["calls"] for row in base["gas"]["by_function"])
+    results["txs_per_message"] = round(calls / max(1, base["messages"]["delivered"]), 2)
+
+    step("scaling")
+    small, large = (100, 1_000) if quick else (1_000, 10_000)
+    rate = 5.0  # requests per second; each makes a request and a response message
+    runs = {}
+    for messages in (small, large):
+        runs[messages] = _run("baseline", {"workload.rate_per_s": rate, "duration_s": messages / (2 * rate),
+                                           "drain_s": 600})
+    results["scaling_messages"] = [runs[small]["messages"]["sent"], runs[large]["messages"]["sent"]]
+    results["scaling_10x"] = round(runs[large]["wall"]["run_s"] / runs[small]["wall"]["run_s"], 2)
+    results["peak_rss_mb"] = runs[large]["wall"]["peak_rss_mb"]
+    # the same machinery under 5x the baseline's load, where relayer batches fill
+    results["loaded_msgs_per_s"] = runs[large]["wall"]["delivered_per_wall_s"]
+    results["loaded_to_raw_ratio"] = round(results["loaded_msgs_per_s"] / results["raw_tx_per_s"], 3)
+
+    step("baseline on Anvil")
+    anvil = _run("baseline", {"duration_s": duration}, rpc=True)
+    results["anvil_msgs_per_s"] = anvil["wall"]["delivered_per_wall_s"]
+    results["anvil_ratio"] = round(results["anvil_msgs_per_s"] / results["msgs_per_s"], 2)
+
+    step("gas per delivered message")
+    results["gas_per_delivered_message"] = [
+        {k: row[k] for k in ("verifier", "batch", "deliver")}
+        for row in (gas_bench.measure(v, n, "request") for v in ("committee", "checkpoint") for n in (1, 16, 64))]
+    results["targets"] = {
+        "seed_speedup>=10": results["seed_speedup"] >= 10,
+        "msg_to_raw_ratio>=0.5": results["msg_to_raw_ratio"] >= 0.5,
+        "scaling_10x<=11": results["scaling_10x"] <= 11,
+        "peak_rss_mb<=1024": results["peak_rss_mb"] <= 1024,
+        "checkpoint_64<=60000": next(r["deliver"] for r in results["gas_per_delivered_message"]
+                                     if r["verifier"] == "checkpoint" and r["batch"] == 64) <= 60_000,
+    }
+    results["quick"] = quick
+    load("baseline")  # the scenario the figures come from, validated
+    return results

@@ -1,0 +1,132 @@
+"""A gas snapshot, like `forge snapshot`: every contract function's gas in a fixed run, committed to
+`.gas-snapshot`, and a check that fails when any figure moves until the snapshot is updated on purpose.
+
+The fixed run: a short simulation (mixed committee and checkpoint lanes, a policy refusal among the
+requests) on chains that record every transaction, from deployment and registry seeding through
+mirror syncs, deliveries and acknowledgements; then the registry's and the gateway's remaining
+functions once each.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from registry import EthTesterChain, Receipt, Tx
+from registry.defaults import SPARE_INDEX
+from registry.evm.artifacts import artifact_names, load_artifact
+from registry.paths import ROOT
+
+from ..bridge.provision import build_network
+from ..bridge.topology import Network
+from ..engine.scenario import Scenario
+from ..engine.simulation import Simulation
+from ..results.metrics import gas_row
+
+SNAPSHOT = ROOT / ".gas-snapshot"
+SCENARIO = Scenario.model_validate({
+    "name": "gas-snapshot", "seed": 11, "duration_s": 30, "drain_s": 300,
+    "network": {"lane_verifiers": {"hub:beijing": "committee", "hub:chengdu": "committee"}},
+    "workload": {"rate_per_s": 2.0, "respect_policy": False, "ttl_s": 600},
+})
+
+
+class RecordingChain(EthTesterChain):
+    """An eth-tester chain that keeps (transaction, receipt) of everything it mines."""
+
+    def __init__(self, chain_id: int, genesis_timestamp: int) -> None:
+        super().__init__(chain_id, genesis_timestamp=genesis_timestamp)
+        self.mined: list[tuple[Tx, Receipt]] = []
+
+    def send(self, txs: Sequence[Tx]) -> list[Receipt]:
+        receipts = super().send(txs)
+        self.mined.extend(zip(txs, receipts, strict=True))
+        return receipts
+
+
+def collect() -> dict[str, list[int]]:
+    """`Contract.function` → the gas of every successful call in the fixed run."""
+    chains: list[RecordingChain] = []
+
+    def factory(chain_id: int, genesis: int) -> RecordingChain:
+        chains.append(RecordingChain(chain_id, genesis))
+        return chains[-1]
+
+    with build_network(SCENARIO.network_config(), chain_factory=factory) as network:
+        Simulation(SCENARIO, network).run()
+        _exercise_the_rest(network)
+    by_code = {load_artifact(n).bytecode[:64]: n for n in artifact_names()}
+    names: dict[str, str] = {}
+    gas: dict[str, list[int]] = defaultdict(list)
+    for chain in chains:
+        for tx, receipt in chain.mined:
+            if not receipt.status:
+                continue
+            if tx.to is None:
+                name = next((n for code, n in by_code.items() if tx.data.startswith(code)), "?")
+                if receipt.contract_address:
+                    names[receipt.contract_address] = name
+                gas[f"{name}.deploy"].append(receipt.gas_used)
+                continue
+            contract = names.get(tx.to, "?")
+            function = load_artifact(contract).abi.function_name(tx.data[:4]) if contract != "?" \
+                else "0x" + tx.data[:4].hex()
+            gas[f"{contract}.{function}"].append(receipt.gas_used)
+    return dict(sorted(gas.items()))
+
+
+def _exercise_the_rest(network: Network) -> None:
+    """The functions the simulation does not reach, each once, by the actor allowed to call it."""
+    registry = network.registry
+    roles = registry.roles
+    entity = registry.entities(zone_id=1)[0]
+    authority = roles.authority(entity.zone_id)
+    me = roles.entity(entity.id)
+    pilot = registry.propose_pilot(entity.sectors[0], "Snapshot pilot", by=me)
+    registry.approve_pilots([pilot], by=authority)
+    registry.activate_pilots([pilot], by=me)
+    registry.suspend_pilot(pilot, by=roles.regulator)
+    registry.reinstate_pilot(pilot, by=authority)
+    registry.complete_pilot(pilot, by=me)
+    registry.suspend_entity(entity.id, by=roles.regulator)
+    registry.reinstate_entity(entity.id, by=authority)
+    spare = registry.chain.accounts[SPARE_INDEX].address
+    registry.add_regulator(spare)
+    registry.remove_regulator(spare)
+    registry.appoint_authority(entity.zone_id, authority.address)
+    beijing = network.node("Beijing")
+    admin = beijing.chain.accounts[0]
+    gateway = beijing.gateway
+    other = network.node("Chengdu").chain_id
+    gateway.transact("setRateLimit", other, 100, 1000, by=admin, gas=200_000)
+    gateway.transact("send", other, beijing.chain.accounts[9].address, b"snapshot", 600, 0, by=admin, gas=300_000)
+    gateway.transact("setPaused", other, True, by=admin, gas=100_000)
+    gateway.transact("setPaused", other, False, by=admin, gas=100_000)
+    gateway.transact("setHandlerGasLimit", 200_000, by=admin, gas=100_000)
+    keys = network.committees[other]
+    beijing.committee.transact("rotate", other, keys.members, keys.threshold, by=admin, gas=500_000)
+
+
+def render(gas: dict[str, list[int]]) -> str:
+    lines = []
+    for key, values in gas.items():
+        contract, function = key.split(".", 1)
+        row = gas_row(contract, function, values)
+        lines.append(f"{key} (calls: {row.calls}, min: {row.min}, avg: {row.avg}, median: {row.median}, "
+                     f"max: {row.max})")
+    return "\n".join(lines) + "\n"
+
+
+def diff(old: str, new: str) -> list[str]:
+    """Human lines for every entry that changed, appeared or vanished."""
+    def parse(text: str) -> dict[str, str]:
+        return {line.split(" (", 1)[0]: line for line in text.splitlines() if line.strip()}
+
+    before, after = parse(old), parse(new)
+    changes = []
+    for key in sorted(set(before) | set(after)):
+        if before.get(key) != after.get(key):
+            changes.append(f"{key}: {before.get(key, 'absent').split(' ', 1)[-1]} → "
+                           f"{after.get(key, 'absent').split(' ', 1)[-1]}")
+    return changes
+

@@ -1,0 +1,45 @@
+"""Helpers for the simulation tests: a short steady scenario, and running scenarios on the shared
+networks of `conftest.Networks` (each run inside a snapshot, so runs cannot leak into each other)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from conftest import Networks
+
+from sim.engine import scenario as scenarios
+from sim.engine.scenario import Scenario
+from sim.engine.watcher import INVARIANTS
+from sim.results.report import Report
+from sim.results.runner import run_scenario
+
+SHORT = """
+name = "short"
+description = "A short steady run for tests"
+seed = 5
+duration_s = 40
+drain_s = 300
+
+[workload]
+rate_per_s = 1.0
+ttl_s = 600
+"""
+
+
+def short_scenario() -> Scenario:
+    return Scenario.model_validate(tomllib.loads(SHORT))
+
+
+def shortened(name: str, duration_s: float) -> Scenario:
+    """A built-in scenario with its workload cut to `duration_s` (its faults keep their times)."""
+    return scenarios.load(name).with_overrides({"duration_s": duration_s})
+
+
+def run_on(networks: Networks, scenario: Scenario, out: Path) -> Report:
+    """Run `scenario` on the shared network of its settings; outputs into `out`."""
+    return run_scenario(scenario, out, network=networks.get(scenario.network_config()))
+
+
+def all_hold(report: Report) -> bool:
+    return all(report.invariants.held[name] for name in INVARIANTS)

@@ -1,0 +1,137 @@
+"""The house rules of the code: one layer per folder, every import pointing down, no cycles (imports
+inside functions included), small modules, and pytest only where the test plugin needs it."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from registry.paths import ROOT
+
+PACKAGES = ("registry", "sim")
+MAX_LINES = 350
+# Lower layers first; a module may import its own layer and those below, never above.
+LAYERS = [
+    ("registry.defaults", "registry.errors", "registry.paths", "registry.progress", "sim"),
+    ("registry.evm",),
+    ("registry.models", "registry.seeds", "registry.client"),
+    ("registry", "registry.pytest_plugin"),
+    ("sim.bridge",),
+    ("sim.engine",),
+    ("sim.results",),
+    ("sim.tools",),
+    ("sim.cli",),
+]
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for package in PACKAGES for p in (ROOT / package).rglob("*.py")}
+
+
+def layer(module: str) -> int:
+    """The index of the most specific entry of LAYERS that names `module` or a package above it."""
+    best, rank = -1, -1
+    for index, names in enumerate(LAYERS):
+        for name in names:
+            if (module == name or module.startswith(name + ".")) and len(name) > best:
+                best, rank = len(name), index
+    assert rank >= 0, f"{module} is in no layer of LAYERS"
+    return rank
+
+
+def imports(module: str) -> set[str]:
+    """The project modules `module` imports, anywhere in it (inside functions too)."""
+    path = MODULES[module]
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            for alias in node.names:
+                found.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base)
+    return {name for name in found if name in MODULES} - {module}
+
+
+GRAPH = {module: imports(module) for module in MODULES}
+
+
+def test_every_import_points_down_or_sideways() -> None:
+    upward = [f"{a} -> {b}" for a, targets in GRAPH.items() for b in targets if layer(b) > layer(a)]
+    assert not upward, upward
+
+
+def test_the_registry_imports_nothing_of_the_simulator() -> None:
+    assert not [f"{a} -> {b}" for a, targets in GRAPH.items() if a.startswith("registry")
+                for b in targets if b.startswith("sim")]
+
+
+def test_no_import_cycles() -> None:
+    """Tarjan's strongly connected components: any with more than one module is a cycle."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in GRAPH[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in GRAPH:
+        if module not in index:
+            visit(module)
+    assert not cycles, cycles
+
+
+def test_modules_are_small_and_sim_is_made_of_packages() -> None:
+    long = {name: n for name, path in MODULES.items() if (n := len(path.read_text().splitlines())) > MAX_LINES}
+    assert not long, long
+    assert sorted(p.name for p in (ROOT / "sim").glob("*.py")) == ["__init__.py"]
+
+
+def test_only_the_test_plugin_imports_test_tools() -> None:
+    offenders = []
+    for module, path in MODULES.items():
+        tree = ast.parse(path.read_text())
+        names = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)
+                 for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")])}
+        if names & {"pytest", "hypothesis", "_pytest"} and module != "registry.pytest_plugin":
+            offenders.append(module)
+    assert not offenders, offenders
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert not [d for d in dependencies if d.startswith(("pytest", "hypothesis"))]
+
+
+@pytest.mark.parametrize("module", ["sim.cli", "sim.cli.app", "sim.results.runner", "registry"])
+def test_importing_the_program_does_not_load_pytest(module: str) -> None:
+    check = f"import {module}, sys; assert 'pytest' not in sys.modules, 'pytest was imported'"
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert done.returncode == 0, done.stderr

@@ -1,0 +1,78 @@
+"""The relayer and the watcher: restart-safe exactly-once delivery, acknowledgements that wait for
+data to ride with, and a watcher that forgets what is done but still catches a second processing."""
+
+from __future__ import annotations
+
+import pytest
+from bridge_kit import BRIDGE_ZONES, send
+
+from registry import Contract
+from sim.bridge.messages import Outcome
+from sim.bridge.relayer import Relayer, RelayerCrash
+from sim.bridge.topology import Network
+from sim.engine.watcher import Watcher
+
+
+def test_relayer_killed_mid_batch_and_restarted_delivers_exactly_once(net: Network, apps: dict[str, Contract]) -> None:
+    ids = [send(net, apps, src, dst, f"{src}{i}".encode())
+           for i in range(6) for src, dst in (("Beijing", "Chengdu"), ("Chengdu", "Guiyang"), ("Guiyang", "Beijing"))]
+    first = Relayer(net, batch_size=4, max_transactions=2)
+    with pytest.raises(RelayerCrash):
+        first.run_until_idle()
+    assert 0 < sum(d.processed for d in first.deliveries) < len(ids)
+    second = Relayer(net, batch_size=4, max_transactions=5)  # dies again, later
+    with pytest.raises(RelayerCrash):
+        second.run_until_idle()
+    third = Relayer(net, batch_size=4)
+    third.run_until_idle()
+    for message_id in ids:
+        handled = sum(apps[name].view("timesHandled", message_id) for name in BRIDGE_ZONES)
+        assert handled == 1, message_id.hex()
+    senders = {name: apps[name] for name in BRIDGE_ZONES}
+    assert all(any(a.view("outcomes", i) == Outcome.DELIVERED for a in senders.values()) for i in ids)
+    processed = [p for r in (first, second, third) for ps in r.processed.values() for p in ps
+                 if p.outcome is Outcome.DELIVERED and p.message_id in ids]
+    assert len(processed) == len(ids)
+
+
+def _round(net: Network, relayer: Relayer, now: int) -> list[tuple[tuple[int, int], int]]:
+    """One relayer round at chain time `now`: the (lane, batch size) of each delivery made."""
+    relayer.scan()
+    planned = relayer.plan(now=now)
+    for p in planned:
+        relayer.settle([p], net.nodes[p.lane[1]].chain.send([p.tx]))
+    return [(p.lane, len(p.batch)) for p in planned]
+
+
+def test_acknowledgements_wait_for_data_to_ride_with_then_go_alone(net: Network, apps: dict[str, Contract]) -> None:
+    beijing, guiyang = net.node("Beijing").chain_id, net.node("Guiyang").chain_id
+    relayer = Relayer(net, ack_wait_s=30)
+    request = send(net, apps, "Guiyang", "Beijing", b"question")
+    assert _round(net, relayer, now=0) == [((guiyang, beijing), 1)]  # data never waits
+    ack_sent = net.node("Beijing").chain.block().timestamp
+    assert _round(net, relayer, now=ack_sent + 5) == [] and relayer.pending() == 1  # the lone ack waits
+    answer = send(net, apps, "Beijing", "Guiyang", b"answer")
+    assert _round(net, relayer, now=ack_sent + 6) == [((beijing, guiyang), 2)]  # ack and data, one delivery
+    assert apps["Guiyang"].view("outcomes", request) == Outcome.DELIVERED
+    assert apps["Guiyang"].view("timesHandled", answer) == 1
+    second_ack = net.node("Guiyang").chain.block().timestamp
+    assert _round(net, relayer, now=second_ack + 29) == []
+    assert _round(net, relayer, now=second_ack + 30) == [((guiyang, beijing), 1)]  # waited long enough
+    assert apps["Beijing"].view("outcomes", answer) == Outcome.DELIVERED and relayer.pending() == 0
+
+
+def test_watcher_forgets_what_is_done_but_not_that_it_was_processed(net: Network,
+                                                                   apps: dict[str, Contract]) -> None:
+    watcher = Watcher(net, {c: n.chain.block_number() + 1 for c, n in net.nodes.items()})
+    in_flight = send(net, apps, "Beijing", "Guiyang", b"in flight")
+    watcher.scan()
+    assert in_flight in watcher.sent  # sent, not yet processed: kept
+    Relayer(net).run_until_idle()
+    watcher.scan()
+    assert in_flight not in watcher.sent and in_flight not in watcher.outcomes  # done: forgotten
+    assert watcher.invariants().violation_count == 0
+    watcher.rewind(net.node("Guiyang").chain_id, 0)  # its Processed event, read a second time
+    watcher.scan()
+    found = watcher.invariants()
+    assert found.held["exactly_once"] is False and found.broken == ["exactly_once"]
+    assert [v.message_id for v in found.violations] == ["0x" + in_flight.hex()]

@@ -1,0 +1,121 @@
+"""`pilotsim run` and its outputs: the four files, reproducibility (also across shared and fresh
+networks), acknowledgement waiting, comparing reports, and the HTML report in a real browser."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import Networks
+from sim_kit import SHORT, all_hold, run_on, short_scenario
+from typer.testing import CliRunner
+
+from sim.cli.app import app
+from sim.engine.watcher import INVARIANTS
+from sim.results.report import Report, load_report
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PILOTSIM_HOME", str(tmp_path / "home"))
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_run_with_no_arguments_writes_the_four_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, stdout, stderr = run("run")
+    assert code == 0, stderr
+    [folder] = list((tmp_path / "runs").iterdir())
+    assert sorted(p.name for p in folder.iterdir()) == ["messages.csv", "report.html", "report.json", "report.md"]
+    report = json.loads((folder / "report.json").read_text())
+    assert report["scenario"]["name"] == "baseline"
+    assert report["messages"]["sent"] > 0 and report["messages"]["pending"] == 0
+    assert all(report["invariants"][k] for k in INVARIANTS), report["invariants"]["violations"][:3]
+    assert report["network"] == report["network"] | {"zones": 15, "entities": 164, "sectors": 16, "chains": 16,
+                                                      "topology": "mesh", "verifier": "checkpoint"}
+    for phase in ("source_inclusion", "relay_pickup", "delivery", "execution", "acknowledgement"):
+        assert report["latency_s"]["by_phase"][phase]["count"] > 0
+    assert report["latency_s"]["p50"] <= report["latency_s"]["p95"] <= report["latency_s"]["p99"]
+    assert {"contract": "Gateway", "function": "deliverCheckpoint"}.items() <= next(
+        r for r in report["gas"]["by_function"] if r["function"] == "deliverCheckpoint").items()
+    assert report["wall"]["total_s"] > 0 and report["versions"]["backend"] == "eth-tester"
+    with (folder / "messages.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == report["messages"]["sent"]
+    assert {r["outcome"] for r in rows} == {"delivered"} and all(float(r["latency_s"]) > 0 for r in rows)
+    assert "Active" not in stdout and "baseline" in stdout  # the summary table
+    assert load_report(folder).without_machine() == {k: v for k, v in report.items() if k not in ("wall", "versions")}
+
+
+def test_same_seed_same_report_on_a_fresh_or_a_shared_network(networks: Networks, tmp_path: Path) -> None:
+    """The CLI builds its own network; the others run on a shared one inside snapshots. All agree."""
+    path = tmp_path / "short.toml"
+    path.write_text(SHORT)
+    code, stdout, stderr = run("run", str(path), "--json", "--out", str(tmp_path / "fresh"))
+    assert code == 0, stderr
+    fresh = Report.model_validate_json(stdout)
+    shared = run_on(networks, short_scenario(), tmp_path / "shared")
+    again = run_on(networks, short_scenario(), tmp_path / "again")
+    other = run_on(networks, short_scenario().with_overrides({"seed": 6}), tmp_path / "other")
+    assert fresh.without_machine() == shared.without_machine() == again.without_machine()
+    assert (tmp_path / "fresh" / "messages.csv").read_text() == (tmp_path / "shared" / "messages.csv").read_text()
+    assert other.without_machine() != fresh.without_machine()
+    assert other.scenario.settings_hash == fresh.scenario.settings_hash and other.scenario.seed == 6
+
+
+def test_waiting_acknowledgements_save_deliveries_and_gas(networks: Networks, tmp_path: Path) -> None:
+    now = run_on(networks, short_scenario(), tmp_path / "a")
+    waited = run_on(networks, short_scenario().with_overrides({"relayers.ack_wait_s": 10}), tmp_path / "b")
+    assert waited.messages.acknowledged == waited.messages.sent == now.messages.sent
+    assert all_hold(waited)
+    assert waited.relayers.delivery_transactions < 0.9 * now.relayers.delivery_transactions
+    assert waited.gas.per_message is not None and now.gas.per_message is not None
+    assert waited.gas.per_message < now.gas.per_message
+    acknowledgement = "acknowledgement"
+    assert waited.latency_s.by_phase[acknowledgement].p50 > now.latency_s.by_phase[acknowledgement].p50  # type: ignore[operator]
+
+
+def test_compare_reports(networks: Networks, tmp_path: Path) -> None:
+    run_on(networks, short_scenario(), tmp_path / "a")
+    run_on(networks, short_scenario().with_overrides({"seed": 9}), tmp_path / "b")
+    code, stdout, _ = run("compare", str(tmp_path / "a"), str(tmp_path / "a" / "report.json"))
+    assert code == 0 and "the reports agree" in stdout
+    code, stdout, _ = run("compare", str(tmp_path / "a"), str(tmp_path / "b"))
+    assert code == 0 and "scenario.seed" in stdout and "differences" in stdout
+    code, _, stderr = run("compare", str(tmp_path / "a"), str(tmp_path / "missing"))
+    assert code == 1 and "no such report" in stderr
+    (tmp_path / "bad.json").write_text(json.dumps({"scenario": {"name": "x"}}))
+    code, _, stderr = run("compare", str(tmp_path / "a"), str(tmp_path / "bad.json"))
+    assert code == 1 and "not a report" in stderr
+
+
+def test_html_report_shows_its_plots_in_headless_chromium(networks: Networks, tmp_path: Path) -> None:
+    import matplotlib.image as mpimg
+    import numpy as np
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert browser, "headless Chromium is needed (Debian package chromium; .ci/run installs it)"
+    run_on(networks, short_scenario(), tmp_path / "run")
+    shot = tmp_path / "shot.png"
+    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--no-first-run",
+                    f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,1800", f"--screenshot={shot}",
+                    (tmp_path / "run" / "report.html").as_uri()], check=True, capture_output=True, timeout=120)
+    pixels = mpimg.imread(shot)[..., :3]
+    assert pixels.shape[0] >= 1000 and pixels.shape[1] >= 1000
+    not_white = (pixels < 0.95).any(axis=2).mean()
+    colours = len(np.unique((pixels * 255).astype(np.uint8).reshape(-1, 3), axis=0))
+    assert not_white > 0.05, f"page looks blank ({not_white:.1%} non-white)"
+    assert colours > 200, f"too few colours for plots ({colours})"
+    html = (tmp_path / "run" / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 3 and "http" not in html.replace("http-equiv", "")

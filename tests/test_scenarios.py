@@ -1,0 +1,133 @@
+"""Scenarios: every built-in fault scenario's findings (workloads shortened, faults as written), the
+other built-ins, and scenario files that are refused in one line before anything runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import Networks
+from sim_kit import all_hold, run_on, shortened
+from typer.testing import CliRunner
+
+from sim.cli.app import app
+from sim.engine import scenario as scenarios
+from sim.engine.watcher import INVARIANTS
+from sim.results.runner import run_scenario
+
+runner = CliRunner()
+ALL_TRUE = dict.fromkeys(INVARIANTS, True)
+
+# scenario → (workload seconds in the test, the invariants it must end with)
+EXPECTED = {
+    "relayer-outage": (100, ALL_TRUE),
+    "chain-halt": (90, ALL_TRUE),
+    "keys-below-threshold": (70, ALL_TRUE),
+    "keys-at-threshold": (70, {"exactly_once": True, "no_forged_accepted": True, "no_unmatched_delivery": False}),
+    "verifier-bypass": (70, {"exactly_once": True, "no_forged_accepted": False, "no_unmatched_delivery": False}),
+    "zero-root": (70, {"exactly_once": True, "no_forged_accepted": False, "no_unmatched_delivery": False}),
+    "admin-call": (70, ALL_TRUE),
+    "rate-limit-storm": (45, ALL_TRUE),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fault_scenarios_produce_their_findings(name: str, networks: Networks, tmp_path: Path) -> None:
+    duration, invariants = EXPECTED[name]
+    report = run_on(networks, shortened(name, duration), tmp_path / name)
+    for key, value in invariants.items():
+        assert report.invariants.held[key] is value, (key, report.invariants.violations[:5])
+    messages, attacks = report.messages, report.attacks
+    assert messages.sent > 0
+    if name == "relayer-outage":
+        assert report.relayers.restarts == 1 and messages.pending == 0
+        assert messages.delivered == messages.sent  # nothing lost, nothing duplicated (exactly_once)
+        assert report.latency_s.max is not None and report.latency_s.max > 60  # messages that waited out the outage
+    elif name == "chain-halt":
+        assert messages.timed_out > 0 and messages.pending == 0
+        assert messages.timed_out + messages.delivered == messages.sent
+    elif name == "keys-below-threshold":
+        assert [(a.status, a.reason) for a in attacks] == [(False, "TooFewSignatures")]
+    elif name in ("keys-at-threshold", "verifier-bypass", "zero-root"):
+        forged = set(attacks[0].message_ids)
+        assert attacks[0].status and attacks[0].processed == len(forged) == 5
+        flagged = {v.message_id for v in report.invariants.violations if v.invariant == "no_unmatched_delivery"}
+        assert flagged == forged
+    elif name == "admin-call":
+        assert [a.outcomes for a in attacks] == [[["rejected"]]] * 4
+        assert [a.function for a in attacks] == ["setPaused", "setGovernor"] * 2
+    elif name == "rate-limit-storm":
+        assert messages.refused_at_source > 0 and messages.pending == 0
+        assert set(messages.refused_at_source_by_reason) == {"RateLimited"}
+    faults = scenarios.load(name).faults
+    assert [entry.fault for entry in report.faults] == faults
+    assert [entry.started_s for entry in report.faults] == [f.at_s for f in faults]  # no jitter in these
+
+
+@pytest.mark.parametrize(("name", "duration"), [("hub", 40), ("peak-load", 20)])
+def test_hub_and_peak_load_keep_every_invariant(name: str, duration: int, networks: Networks,
+                                                tmp_path: Path) -> None:
+    report = run_on(networks, shortened(name, duration), tmp_path / "out")
+    assert all_hold(report)
+    assert report.messages.delivered == report.messages.sent > 0
+    assert report.network.topology == ("hub" if name == "hub" else "mesh")
+
+
+@pytest.mark.parametrize(("body", "fragment"), [
+    ("name = 'x'\n[workload]\nrate_per_s = -1\n", "workload.rate_per_s: Input should be greater than 0"),
+    ("name = 'x'\n[workload]\nrate = 1\n", "workload.rate: Extra inputs are not permitted"),
+    ("name = 'x'\n[[faults]]\nkind = 'meteor'\n", "faults.0.kind: unknown fault kind 'meteor'"),
+    ("name = 'x'\n[[faults]]\nat_s = 3\n", "faults.0.kind: Field required"),
+    ("name = 'x'\n[[faults]]\nkind = 'chain-halt'\nduration_s = 5\n", "faults.0.chain: Field required"),
+    ("name = 'x'\n[[faults]]\nkind = 'keys-compromised'\nchain = 'Chengdu'\nkeys = 3\n",
+     "faults.0.source: Field required"),
+    ("name = 'x'\n[[faults]]\nkind = 'admin-call'\nchain = 'Chengdu'\nsource = 'Beijing'\nkeys = 2\n",
+     "faults.0.keys: Extra inputs are not permitted"),
+    ("name = 'x'\n[[faults]]\nkind = 'zero-root'\nchain = 'Chengdu'\nsource = 'Beijing'\nforged = 0\n",
+     "faults.0.forged: Input should be greater than or equal to 1"),
+    ("name = 'x'\n[[faults]]\nkind = 'relayer-outage'\nrelayer = 5\n",
+     "faults.0.relayer: relayer 5 does not exist: relayers.count is 1"),
+    ("name = 'x'\n[network]\ncommittee_size = 3\nthreshold = 4\n",
+     "network.threshold: 4 exceeds network.committee_size"),
+    ("name = 'x'\nduration_s = 'long'\n", "duration_s: Input should be a valid number"),
+    ("name = 'x'\n[network\n", "not valid TOML"),
+    ("name = 'x'\n[workload]\npayload_bytes = [10, 1]\n", "workload: payload_bytes must be [low, high]"),
+])
+def test_malformed_scenario_is_one_line_and_writes_nothing(body: str, fragment: str, tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(body)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(path), "--out", str(out)])
+    assert result.exit_code == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and fragment in lines[0] and str(path) in lines[0], result.stderr
+    assert not out.exists()
+
+
+def test_unknown_scenario_and_bad_flags(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run", "basline", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1 and "did you mean 'baseline'" in result.stderr
+    assert runner.invoke(app, ["run", "--seed", "-3"]).exit_code == 2
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "keep.txt").write_text("mine")
+    result = runner.invoke(app, ["run", "baseline", "--out", str(tmp_path / "full")])
+    assert result.exit_code == 1 and "not empty" in result.stderr
+    assert (tmp_path / "full" / "keep.txt").read_text() == "mine"
+
+
+def test_scenarios_list_and_show() -> None:
+    result = runner.invoke(app, ["scenarios"])
+    assert result.exit_code == 0
+    for name in ["baseline", "hub", "peak-load", "relayer-outage", "chain-halt", "keys-below-threshold",
+                 "keys-at-threshold", "verifier-bypass", "zero-root", "admin-call", "rate-limit-storm", "soak"]:
+        assert name in result.stdout
+    result = runner.invoke(app, ["scenarios", "show", "zero-root"])
+    assert result.exit_code == 0 and 'kind = "zero-root"' in result.stdout
+    result = runner.invoke(app, ["scenarios", "show", "zero-rot"])
+    assert result.exit_code == 1 and "did you mean 'zero-root'" in result.stderr
+
+
+def test_a_network_built_for_other_settings_is_refused(networks: Networks, tmp_path: Path) -> None:
+    hub = shortened("hub", 10)
+    with pytest.raises(scenarios.ScenarioError, match="built for other network settings"):
+        run_scenario(hub, tmp_path / "out", network=networks.get(scenarios.load("baseline").network_config()))
