@@ -221,22 +221,39 @@ class Registry(Contract):
     def sectors(self) -> list[Sector]:
         return [Sector.model_validate(s) for s in self.view("listSectors")]
 
+    def entity_statuses(self) -> list[EntityStatus]:
+        """Every entity's status, in id order (entity 1 first), in one call."""
+        return [EntityStatus(s) for s in self.view("entityStatuses")]
+
+    def pilot_statuses(self) -> list[PilotStatus]:
+        """Every pilot's status, in id order (pilot 1 first), in one call."""
+        return [PilotStatus(s) for s in self.view("pilotStatuses")]
+
     def is_active_in(self, entity_id: int, sector_id: int) -> bool:
         return bool(self.view("isActiveIn", entity_id, sector_id))
 
     def entities(self, zone_id: int = 0, sector_id: int = 0, status: EntityStatus = EntityStatus.NONE,
                  page_size: int = PAGE) -> list[Entity]:
         """Every entity matching the filters (0 / NONE: any), fetched page by page."""
-        return [Entity.from_chain(raw) for raw in self._paged("listEntities", zone_id, sector_id, status, page_size)]
+        total = self.entity_count()
+        return [Entity.from_chain(raw) for raw in self._paged("listEntities", total, zone_id, sector_id, status,
+                                                               page_size)]
 
     def pilots(self, zone_id: int = 0, sector_id: int = 0, status: PilotStatus = PilotStatus.NONE,
                page_size: int = PAGE) -> list[Pilot]:
-        return [Pilot.from_chain(raw) for raw in self._paged("listPilots", zone_id, sector_id, status, page_size)]
+        total = self.pilot_count()
+        return [Pilot.from_chain(raw) for raw in self._paged("listPilots", total, zone_id, sector_id, status,
+                                                              page_size)]
 
-    def _paged(self, function: str, zone_id: int, sector_id: int, status: int, page_size: int) -> Iterator[Any]:
+    def _paged(self, function: str, total: int, zone_id: int, sector_id: int, status: int,
+               page_size: int) -> Iterator[Any]:
+        """Pages of `function` over ids 1..`total`. Each asks for no more rows than ids are left: the
+        contract allocates the whole page in memory first, and a 100-row page for 6 rows costs 15 times
+        the EVM work."""
         cursor = 1
-        while True:
-            result = self.view(function, zone_id, sector_id, int(status), cursor, page_size)
+        while total:
+            limit = max(1, min(page_size, total - cursor + 1))
+            result = self.view(function, zone_id, sector_id, int(status), cursor, limit)
             yield from result["page"]
             cursor = result["next"]
             if cursor == 0:

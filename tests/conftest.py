@@ -2,11 +2,13 @@
 
 Building a network (16 chains, contracts, seeded registry, synced mirrors) takes seconds; tests share
 one per configuration and isolate themselves with snapshots (`Network.anchor`), as titanoboa's
-tests do with `anchor()`.
+tests do with `anchor()`. Built networks go to one cache for the session (the xdist workers and the
+processes tests start share it), so each configuration is built once.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -14,8 +16,19 @@ from bridge_kit import BRIDGE_ZONES
 
 from registry import AnvilNode, Chain, Contract, EthTesterChain, RpcChain, SeedData, load_seed_data
 from registry.defaults import GENESIS_TIMESTAMP
+from sim.bridge.cache import NetworkCache
 from sim.bridge.provision import build_network
 from sim.bridge.topology import Network, NetworkConfig
+
+
+@pytest.fixture(scope="session", autouse=True)
+def network_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NetworkCache]:
+    """The session's cache of built networks (PILOTSIM_CACHE, for the CLI and the processes tests start)."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "pilotsim-cache"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PILOTSIM_CACHE", str(folder))
+        yield NetworkCache.default()
 
 
 @pytest.fixture(scope="session")
@@ -51,15 +64,17 @@ def seed_data() -> SeedData:
 
 
 class Networks:
-    """Full eth-tester networks, one per `NetworkConfig`, built on first use and kept for the session."""
+    """Full eth-tester networks, one per `NetworkConfig`, made (built, or loaded from the cache) on
+    first use and kept for the session."""
 
-    def __init__(self) -> None:
+    def __init__(self, cache: NetworkCache) -> None:
+        self.cache = cache
         self._built: dict[str, Network] = {}
 
     def get(self, config: NetworkConfig) -> Network:
         key = config.model_dump_json()
         if key not in self._built:
-            self._built[key] = build_network(config)
+            self._built[key] = build_network(config, cache=self.cache)
         return self._built[key]
 
     def close(self) -> None:
@@ -68,21 +83,21 @@ class Networks:
 
 
 @pytest.fixture(scope="session")
-def networks() -> Iterator[Networks]:
+def networks(network_cache: NetworkCache) -> Iterator[Networks]:
     """Built networks to run scenarios on: `networks.get(scenario.network_config())`. Callers isolate
     with `network.anchor()` (`run_scenario(..., network=…)` does)."""
-    pool = Networks()
+    pool = Networks(network_cache)
     yield pool
     pool.close()
 
 
 @pytest.fixture(scope="session")
-def bridge_network() -> Iterator[Network]:
+def bridge_network(network_cache: NetworkCache) -> Iterator[Network]:
     """A small real network for protocol tests: hub, Beijing, Chengdu and Guiyang, deployed and wired
     as in production. Beijing↔Chengdu is a committee lane (each message signed), every other lane a
     checkpoint lane (a signed Merkle root per batch)."""
     config = NetworkConfig(lane_verifiers={"beijing:chengdu": "committee"})
-    with build_network(config, data=load_seed_data().only_zones(BRIDGE_ZONES)) as network:
+    with build_network(config, data=load_seed_data().only_zones(BRIDGE_ZONES), cache=network_cache) as network:
         yield network
 
 

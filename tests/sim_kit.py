@@ -18,7 +18,7 @@ SHORT = """
 name = "short"
 description = "A short steady run for tests"
 seed = 5
-duration_s = 40
+duration_s = 25
 drain_s = 300
 
 [workload]

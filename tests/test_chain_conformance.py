@@ -172,7 +172,7 @@ def test_same_genesis_gives_the_same_chain() -> None:
         chain = EthTesterChain(genesis_timestamp=1_700_000_000, accounts=5)
         probe = deploy_probe(chain)
         chain.transact(Tx(chain.accounts[1], probe, PROBE.abi.function("store").encode([9]), 100_000))
-        return probe, chain.backend.chain.get_canonical_head().hash
+        return probe, chain.evm.get_canonical_head().hash
 
     assert build() == build()
 

@@ -44,6 +44,14 @@ def test_filters_agree_with_the_seed_data(registry: Registry, seed_data: SeedDat
     assert [p.sector_id for p in both] == [healthcare] and both[0].zone_id == chengdu
 
 
+def test_statuses_in_one_call_agree_with_the_records(registry: Registry) -> None:
+    registry.suspend_entity(3, by=registry.roles.regulator)
+    assert registry.entity_statuses() == [e.status for e in registry.entities()]
+    assert registry.entity_statuses()[2] is EntityStatus.SUSPENDED
+    assert registry.pilot_statuses() == [p.status for p in registry.pilots()]
+    assert len(registry.pilot_statuses()) == registry.pilot_count()
+
+
 def test_paging_returns_the_same_rows_as_one_page(registry: Registry) -> None:
     assert registry.entities(page_size=7) == registry.entities(page_size=500)
     assert registry.pilots(zone_id=3, page_size=1) == registry.pilots(zone_id=3)
@@ -99,6 +107,6 @@ def test_seeding_is_reproducible(seed_data: SeedData) -> None:
     def head() -> bytes:
         chain = EthTesterChain(genesis_timestamp=1_643_414_400)
         Registry.deploy(chain).seed(seed_data)
-        return bytes(chain.backend.chain.get_canonical_head().hash)
+        return bytes(chain.evm.get_canonical_head().hash)
 
     assert head() == head()

@@ -279,9 +279,8 @@ class RegistryMachine(RuleBasedStateMachine):
     @invariant()
     def state_matches(self) -> None:
         r, m = self.registry, self.model
-        assert r.entity_count() == len(m.entities) and r.pilot_count() == len(m.pilots)
-        assert [int(e.status) for e in r.entities()] == [e["status"] for e in m.entities]
-        assert [int(p.status) for p in r.pilots()] == [p["status"] for p in m.pilots]
+        assert r.entity_statuses() == [e["status"] for e in m.entities]  # their number too
+        assert r.pilot_statuses() == [p["status"] for p in m.pilots]
 
 
 SETTINGS = settings(max_examples=20, stateful_step_count=40, deadline=None,

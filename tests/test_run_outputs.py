@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from sim.cli.app import app
 from sim.engine.watcher import INVARIANTS
 from sim.results.report import Report, load_report
+from sim.results.runner import run_scenario
 
 runner = CliRunner()
 
@@ -57,20 +58,27 @@ def test_run_with_no_arguments_writes_the_four_outputs(tmp_path: Path, monkeypat
     assert load_report(folder).without_machine() == {k: v for k, v in report.items() if k not in ("wall", "versions")}
 
 
-def test_same_seed_same_report_on_a_fresh_or_a_shared_network(networks: Networks, tmp_path: Path) -> None:
-    """The CLI builds its own network; the others run on a shared one inside snapshots. All agree."""
+def test_same_seed_same_report_built_cached_or_shared(networks: Networks, tmp_path: Path) -> None:
+    """One scenario and seed, one report: on a network built from scratch (--no-cache), on one loaded
+    from the cache of built networks, and twice on a shared one inside snapshots."""
     path = tmp_path / "short.toml"
     path.write_text(SHORT)
-    code, stdout, stderr = run("run", str(path), "--json", "--out", str(tmp_path / "fresh"))
-    assert code == 0, stderr
-    fresh = Report.model_validate_json(stdout)
-    shared = run_on(networks, short_scenario(), tmp_path / "shared")
-    again = run_on(networks, short_scenario(), tmp_path / "again")
+    shared = networks.get(short_scenario().network_config())  # built or loaded, and in the cache either way
+    reports = {}
+    for name, flags in (("built", ["--no-cache"]), ("cached", [])):
+        code, stdout, stderr = run("run", str(path), "--json", "--out", str(tmp_path / name), *flags)
+        assert code == 0, stderr
+        reports[name] = Report.model_validate_json(stdout)
+    assert reports["built"].wall is not None and not reports["built"].wall.network_from_cache
+    assert reports["cached"].wall is not None and reports["cached"].wall.network_from_cache
+    reports["shared"] = run_scenario(short_scenario(), tmp_path / "shared", network=shared)
+    reports["again"] = run_scenario(short_scenario(), tmp_path / "again", network=shared)
+    first = reports["built"].without_machine()
+    assert all(r.without_machine() == first for r in reports.values())
+    assert len({(tmp_path / name / "messages.csv").read_text() for name in reports}) == 1
     other = run_on(networks, short_scenario().with_overrides({"seed": 6}), tmp_path / "other")
-    assert fresh.without_machine() == shared.without_machine() == again.without_machine()
-    assert (tmp_path / "fresh" / "messages.csv").read_text() == (tmp_path / "shared" / "messages.csv").read_text()
-    assert other.without_machine() != fresh.without_machine()
-    assert other.scenario.settings_hash == fresh.scenario.settings_hash and other.scenario.seed == 6
+    assert other.without_machine() != first
+    assert other.scenario.settings_hash == reports["built"].scenario.settings_hash and other.scenario.seed == 6
 
 
 def test_waiting_acknowledgements_save_deliveries_and_gas(networks: Networks, tmp_path: Path) -> None:

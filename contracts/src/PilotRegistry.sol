@@ -302,6 +302,19 @@ contract PilotRegistry {
         return _pilots.length;
     }
 
+    /// @notice Every entity's status in id order (index 0 is entity 1): the whole registry's state of
+    /// approval in one call, to compare with a model or a mirror without reading every record.
+    function entityStatuses() external view returns (EntityStatus[] memory statuses) {
+        statuses = new EntityStatus[](_entities.length);
+        for (uint256 i; i < statuses.length; ++i) statuses[i] = _entities[i].status;
+    }
+
+    /// @notice Every pilot's status in id order (index 0 is pilot 1).
+    function pilotStatuses() external view returns (PilotStatus[] memory statuses) {
+        statuses = new PilotStatus[](_pilots.length);
+        for (uint256 i; i < statuses.length; ++i) statuses[i] = _pilots[i].status;
+    }
+
     function getZone(uint8 zoneId) external view returns (Zone memory) {
         return _zone(zoneId);
     }

@@ -3,7 +3,8 @@
 `build_network` starts the chains (in-process eth-tester, one Anvil per chain, or nodes given by URL),
 deploys on each a Committee, a Gateway and the apps (RegistryMirror and DataExchange on zone chains;
 PilotRegistry and RegistryBroadcaster on the hub), configures lanes for the topology and the committees
-each chain trusts, seeds the registry and syncs every mirror from it across chains.
+each chain trusts, seeds the registry and syncs every mirror from it across chains. Given a
+`NetworkCache`, in-process networks are loaded from it when it has them, and kept in it when built.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from eth_typing import Address
 from eth_utils import to_checksum_address
 
 from registry import AnvilNode, Chain, ChainError, Contract, EthTesterChain, Registry, RpcChain, SeedData, Tx
-from registry.defaults import ADMIN_INDEX
 from registry.errors import ConfigError
 from registry.evm.artifacts import load_artifact
 from registry.progress import Progress, no_progress
 from registry.seeds import load_seed_data, slug
 
+from .cache import NetworkCache
 from .committee import CommitteeKeys
 from .gateway import GatewayClient
 from .relayer import Relayer
@@ -37,13 +38,14 @@ ChainFactory = Callable[[int, int], Chain]  # (chain id, genesis timestamp) → 
 
 def build_network(config: NetworkConfig | None = None, *, backend: Backend = "eth-tester",
                   urls: list[str] | None = None, data: SeedData | None = None, progress: Progress = no_progress,
-                  sync: bool = True, chain_factory: ChainFactory | None = None) -> Network:
+                  sync: bool = True, chain_factory: ChainFactory | None = None,
+                  cache: NetworkCache | None = None) -> Network:
     """Start, deploy, configure, seed and sync a whole network (see the module docstring).
 
     `urls`: nodes of your own instead (any backend setting is then ignored), one per chain, whose
     chain ids are 1000 for the hub and 1000 + n for the n-th zone of the seed data.
     `chain_factory(chain_id, genesis_timestamp)`: in-process chains of your own making (e.g. ones
-    that record every transaction).
+    that record every transaction). `cache`: where in-process eth-tester networks are kept.
     """
     config = config or NetworkConfig()
     if config.threshold > config.committee_size:
@@ -52,6 +54,8 @@ def build_network(config: NetworkConfig | None = None, *, backend: Backend = "et
     ids = [HUB_CHAIN_ID] + [zone_chain_id(i + 1) for i in range(len(data.zones))]
     committees = {c: CommitteeKeys(c, config.committee_size, config.threshold) for c in ids}
     network = Network(config, data, {}, committees)  # checks the names in the settings before any chain starts
+    if cache is not None and backend == "eth-tester" and urls is None and chain_factory is None:
+        return _cached(network, cache, sync, progress)
     progress("starting chains", 0, len(ids))
     if chain_factory is not None:
         chains = {c: chain_factory(c, config.genesis_timestamp) for c in ids}
@@ -74,6 +78,25 @@ def build_network(config: NetworkConfig | None = None, *, backend: Backend = "et
     except BaseException:
         network.close()
         raise
+    return network
+
+
+def _cached(network: Network, cache: NetworkCache, sync: bool, progress: Progress) -> Network:
+    """The network from `cache`, or built and put there."""
+    key = cache.key(network.config, network.data, sync)
+    with cache.building(key):
+        images = cache.load(key)
+        if images is None or set(images) != set(network.committees):  # none, or not of these chains
+            built = build_network(network.config, data=network.data, progress=progress, sync=sync)
+            cache.save(key, {c: node.chain.image() for c, node in built.nodes.items()
+                             if isinstance(node.chain, EthTesterChain)})
+            return built
+    progress("loading the network", 0, len(images))
+    for chain_id in network.committees:
+        chain = EthTesterChain(chain_id, genesis_timestamp=network.config.genesis_timestamp)
+        chain.load_image(images[chain_id])
+        network.nodes[chain_id], _ = _layout(network, chain_id, chain, first_nonce=0)
+    network.from_cache = True
     return network
 
 
@@ -128,12 +151,20 @@ def _start_chains(ids: list[int], backend: Backend, genesis: int) -> tuple[dict[
 
 
 def _deploy(network: Network, chain_id: int, chain: Chain) -> ChainNode:
-    """Deploy this chain's contracts in one block; addresses are known in advance from the nonce."""
-    admin = chain.accounts[ADMIN_INDEX]
-    nonce = chain.nonce(admin.address)
+    """Deploy this chain's contracts in one block."""
+    node, txs = _layout(network, chain_id, chain, chain.nonce(network.admin_of(chain).address))
+    for receipt in chain.send(txs):
+        receipt.raise_for_status()
+    return node
+
+
+def _layout(network: Network, chain_id: int, chain: Chain, first_nonce: int) -> tuple[ChainNode, list[Tx]]:
+    """The chain's node (its contracts where they land when the admin deploys them from `first_nonce`
+    on: addresses follow from the nonce) and the transactions that deploy them."""
+    admin = network.admin_of(chain)
 
     def address(offset: int) -> str:
-        return to_checksum_address(generate_contract_address(Address(admin.address_bytes), nonce + offset))
+        return to_checksum_address(generate_contract_address(Address(admin.address_bytes), first_nonce + offset))
 
     def init(name: str, *args: object) -> Tx:
         artifact = load_artifact(name)
@@ -153,8 +184,6 @@ def _deploy(network: Network, chain_id: int, chain: Chain) -> ChainNode:
         assert network.hub.broadcaster is not None  # the hub is deployed first
         txs += [init("RegistryMirror", gateway, HUB_CHAIN_ID, network.hub.broadcaster.address),
                 init("DataExchange", gateway, address(2), chain_id - HUB_CHAIN_ID, admin.address)]
-    for receipt in chain.send(txs):
-        receipt.raise_for_status()
     node = ChainNode(
         name=name,
         chain_id=chain_id, zone_id=0 if is_hub else chain_id - HUB_CHAIN_ID, chain=chain,
@@ -166,7 +195,7 @@ def _deploy(network: Network, chain_id: int, chain: Chain) -> ChainNode:
     else:
         node.mirror = Contract(chain, address(2), "RegistryMirror")
         node.exchange = Contract(chain, address(3), "DataExchange")
-    return node
+    return node, txs
 
 
 def _configure(network: Network, node: ChainNode) -> None:

@@ -90,6 +90,7 @@ class Network:
     nodes: dict[int, ChainNode]  # chain id → node, filled in as the chains are deployed
     committees: dict[int, CommitteeKeys]  # chain id → the validators that sign what leaves it
     anvils: list[AnvilNode] = field(default_factory=list)
+    from_cache: bool = False  # loaded from a NetworkCache rather than built
     _lane_modes: dict[frozenset[int], int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -134,7 +135,12 @@ class Network:
         return entity_id, self.home(entity_id)
 
     def admin(self, chain_id: int) -> Account:
-        return self.nodes[chain_id].chain.accounts[ADMIN_INDEX]
+        return self.admin_of(self.nodes[chain_id].chain)
+
+    @staticmethod
+    def admin_of(chain: Chain) -> Account:
+        """The account that deploys and governs the project's contracts on `chain`."""
+        return chain.accounts[ADMIN_INDEX]
 
     def relayer_account(self, chain_id: int, index: int = 0) -> Account:
         return self.nodes[chain_id].chain.accounts[RELAYER_INDEX - index]

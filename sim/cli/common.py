@@ -14,6 +14,8 @@ from rich.progress import Progress as RichProgress
 
 from registry.progress import Progress
 
+from ..bridge.cache import NetworkCache
+
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrapped
 
@@ -31,6 +33,12 @@ class TopologyChoice(StrEnum):
 RpcUrl = Annotated[str | None, typer.Option("--rpc-url", help="JSON-RPC URL of a node (http://… or an IPC path).")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
 RpcFlag = Annotated[bool, typer.Option("--rpc", help="One Anvil node per chain instead of in-process eth-tester.")]
+NoCacheFlag = Annotated[bool, typer.Option("--no-cache", help="Build the network even if a built one is cached.")]
+
+
+def network_cache(no_cache: bool) -> NetworkCache | None:
+    """Where built in-process networks are kept (PILOTSIM_CACHE), unless the user asked for none."""
+    return None if no_cache else NetworkCache.default()
 
 
 @contextmanager

@@ -20,7 +20,17 @@ from ..results.report import load_report
 from ..results.runner import compare as differences
 from ..results.runner import default_out, parse_sets, run_scenario
 from ..results.runner import sweep as run_sweep
-from .common import JsonFlag, RpcFlag, TopologyChoice, VerifierChoice, err, out, progress_bar
+from .common import (
+    JsonFlag,
+    NoCacheFlag,
+    RpcFlag,
+    TopologyChoice,
+    VerifierChoice,
+    err,
+    network_cache,
+    out,
+    progress_bar,
+)
 
 scenarios_app = typer.Typer(invoke_without_command=True, help="The built-in scenarios.")
 
@@ -33,6 +43,7 @@ def run(
     set_: Annotated[list[str] | None, typer.Option("--set", help="key=value to change a setting (dotted keys, "
                                                    "e.g. workload.rate_per_s=5); repeatable.")] = None,
     rpc: RpcFlag = False,
+    no_cache: NoCacheFlag = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar, no summary.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
@@ -48,7 +59,8 @@ def run(
     if target.exists() and any(target.iterdir()):
         raise PilotsimError(f"{target}: exists and is not empty; choose another --out")
     with progress_bar(disable=quiet or as_json) as progress:
-        report = run_scenario(chosen, target, backend="anvil" if rpc else "eth-tester", progress=progress)
+        report = run_scenario(chosen, target, backend="anvil" if rpc else "eth-tester", progress=progress,
+                              cache=network_cache(no_cache))
     if as_json:
         print(json.dumps(report.model_dump(mode="json")))
     elif not quiet:
@@ -90,13 +102,14 @@ def sweep(
     replicates: Annotated[int, typer.Option(help="Seeds per combination (seed, seed+1, …).", min=1)] = 1,
     jobs: Annotated[int, typer.Option(help="Runs in parallel (processes).", min=1)] = 1,
     rpc: RpcFlag = False,
+    no_cache: NoCacheFlag = False,
 ) -> None:
     """Run a grid of scenario variants over processes; one tidy row per run in runs.csv."""
     base = scenarios.load(scenario)
     grid = parse_sets(set_ or [])
     with progress_bar() as progress:
         table = run_sweep(base, grid, replicates, jobs, out_dir, backend="anvil" if rpc else "eth-tester",
-                          on_done=lambda done, total: progress("runs", done, total))
+                          on_done=lambda done, total: progress("runs", done, total), cache=network_cache(no_cache))
     runs = table.read_text().count("\n") - 1
     out.print(f"{runs} runs → {table}")
 
@@ -132,6 +145,7 @@ def exchange(
     topology: Annotated[TopologyChoice, typer.Option(help="mesh: zones talk directly; hub: through the hub chain.")]
     = TopologyChoice.mesh,
     rpc: RpcFlag = False,
+    no_cache: NoCacheFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Build a fresh network of the 15 zone chains and the hub, and run one data request round trip."""
@@ -143,7 +157,8 @@ def exchange(
                             "a data exchange crosses zones")
     config = NetworkConfig(topology=topology.value, verifier=verifier.value)
     with progress_bar(disable=as_json) as progress:
-        network = build_network(config, backend="anvil" if rpc else "eth-tester", data=data, progress=progress)
+        network = build_network(config, backend="anvil" if rpc else "eth-tester", data=data, progress=progress,
+                                cache=network_cache(no_cache))
     with network:
         result = round_trip(network, requester, provider, sector)
     if as_json:

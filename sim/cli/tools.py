@@ -42,7 +42,8 @@ def gas_snapshot(
 
 def bench(
     as_json: JsonFlag = False,
-    quick: Annotated[bool, typer.Option("--quick", help="Smaller runs: minutes instead of half an hour.")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="Every figure from small runs, in a minute or two: a smoke "
+                                        "test, not a measure.")] = False,
 ) -> None:
     """Measure the simulator itself: seeding speed-up, messages per second against bare py-evm,
     scaling and memory, Anvil against eth-tester, gas per delivered message."""

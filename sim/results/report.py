@@ -171,6 +171,7 @@ class Wall(_Part):
     """Everything that depends on the machine the run was on."""
 
     setup_s: float
+    network_from_cache: bool  # the network was loaded from the cache of built networks, not built
     run_s: float
     total_s: float
     delivered_per_wall_s: float | None

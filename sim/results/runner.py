@@ -20,6 +20,7 @@ from typing import Any
 
 from registry.progress import Progress, no_progress
 
+from ..bridge.cache import NetworkCache
 from ..bridge.provision import build_network
 from ..bridge.topology import Backend, Network
 from ..engine.scenario import Scenario, ScenarioError
@@ -43,11 +44,12 @@ def default_out(scenario: Scenario) -> Path:
 
 
 @contextmanager
-def _network_for(scenario: Scenario, backend: Backend, progress: Progress,
-                 network: Network | None) -> Iterator[Network]:
-    """A fresh network for the scenario, closed afterwards; or `network`, reverted to its state afterwards."""
+def _network_for(scenario: Scenario, backend: Backend, progress: Progress, network: Network | None,
+                 cache: NetworkCache | None) -> Iterator[Network]:
+    """A network for the scenario (built, or loaded from `cache`), closed afterwards; or `network`,
+    reverted to its state afterwards."""
     if network is None:
-        with build_network(scenario.network_config(), backend=backend, progress=progress) as built:
+        with build_network(scenario.network_config(), backend=backend, progress=progress, cache=cache) as built:
             yield built
         return
     if network.config != scenario.network_config():
@@ -57,18 +59,19 @@ def _network_for(scenario: Scenario, backend: Backend, progress: Progress,
 
 
 def run_scenario(scenario: Scenario, out: Path, *, backend: Backend = "eth-tester", progress: Progress = no_progress,
-                 network: Network | None = None) -> Report:
+                 network: Network | None = None, cache: NetworkCache | None = None) -> Report:
     """Run `scenario` and write its outputs into `out`. With `network` (built from
-    `scenario.network_config()`), run on it and leave it as it was, instead of building one."""
+    `scenario.network_config()`), run on it and leave it as it was, instead of building one; with
+    `cache`, an in-process network is loaded from it when it holds one."""
     started = time.perf_counter()
-    with _network_for(scenario, backend, progress, network) as net:
-        setup_s = time.perf_counter() - started
+    with _network_for(scenario, backend, progress, network, cache) as net:
+        setup_s, from_cache = time.perf_counter() - started, net.from_cache
         records = Simulation(scenario, net, progress=progress).run()
     report = build_report(records)
     total = time.perf_counter() - started
     wall_run = records.wall_run_s
     report = report.model_copy(update={"versions": versions(backend), "wall": Wall(
-        setup_s=round(setup_s, 3), run_s=round(wall_run, 3), total_s=round(total, 3),
+        setup_s=round(setup_s, 3), network_from_cache=from_cache, run_s=round(wall_run, 3), total_s=round(total, 3),
         delivered_per_wall_s=round(report.messages.delivered / wall_run, 3) if wall_run else None,
         sim_speedup=round(records.sim_seconds / wall_run, 2) if wall_run else None,
         peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -95,16 +98,17 @@ def parse_sets(sets: list[str]) -> dict[str, list[Any]]:
     return grid
 
 
-def _sweep_one(args: tuple[dict[str, Any], dict[str, Any], Path, Backend]) -> dict[str, Any]:
-    scenario_data, overrides, out, backend = args
+def _sweep_one(args: tuple[dict[str, Any], dict[str, Any], Path, Backend, NetworkCache | None]) -> dict[str, Any]:
+    scenario_data, overrides, out, backend, cache = args
     scenario = Scenario.model_validate(scenario_data).with_overrides(overrides)
-    row = dict(flatten(run_scenario(scenario, out, backend=backend).model_dump(mode="json")))
+    row = dict(flatten(run_scenario(scenario, out, backend=backend, cache=cache).model_dump(mode="json")))
     return {"overrides": overrides, "seed": scenario.seed, "out": str(out),
             "metrics": {k: row.get(k) for k in SWEEP_COLUMNS}}
 
 
 def sweep(scenario: Scenario, grid: dict[str, list[Any]], replicates: int, jobs: int, out: Path,
-          backend: Backend = "eth-tester", on_done: Callable[[int, int], None] | None = None) -> Path:
+          backend: Backend = "eth-tester", on_done: Callable[[int, int], None] | None = None,
+          cache: NetworkCache | None = None) -> Path:
     """Every combination of `grid` × `replicates` seeds, `jobs` at a time; one tidy row per run."""
     combos = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())] or [{}]
     runs = []
@@ -114,7 +118,7 @@ def sweep(scenario: Scenario, grid: dict[str, list[Any]], replicates: int, jobs:
             scenario.with_overrides(overrides)  # every combination validates before anything runs
             runs.append(overrides)
     out.mkdir(parents=True, exist_ok=True)
-    tasks = [(scenario.model_dump(mode="json"), o, out / f"run-{i:03d}", backend) for i, o in enumerate(runs)]
+    tasks = [(scenario.model_dump(mode="json"), o, out / f"run-{i:03d}", backend, cache) for i, o in enumerate(runs)]
     rows: list[dict[str, Any]] = [{} for _ in tasks]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(_sweep_one, task): i for i, task in enumerate(tasks)}

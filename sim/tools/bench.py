@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from registry.evm.base import sign
 from registry.progress import Progress, no_progress
 from registry.seeds import load_seed_data
 
+from ..bridge.cache import NetworkCache
 from ..bridge.provision import build_network
 from ..engine.scenario import load
 from ..engine.workload import REQUEST_GAS, WorkloadPairs
@@ -47,7 +49,7 @@ def raw_send_rate(transactions: int = 1_000, per_block: int = 100) -> float:
     percent fewer EVM steps.
     """
     scenario = load("baseline")
-    with build_network(scenario.network_config()) as network:
+    with build_network(scenario.network_config(), cache=NetworkCache.default()) as network:
         rng = np.random.default_rng(scenario.seed)
         pairs = WorkloadPairs(network, scenario.workload)
         roles = network.registry.roles
@@ -72,7 +74,7 @@ class _BareChain:
 
     def __init__(self, chain: Chain) -> None:
         self.chain_id = chain.chain_id
-        self.evm: Any = chain.backend.chain  # type: ignore[attr-defined]
+        self.evm: Any = chain.evm  # type: ignore[attr-defined]
         self.nonces: dict[str, int] = {}
         self.lookup = chain.nonce
 
@@ -106,24 +108,38 @@ STEPS = ["seed speedup", "baseline on eth-tester", "bare py-evm", "scaling", "ba
          "gas per delivered message"]
 
 
+@dataclass(frozen=True)
+class Sizes:
+    """How much each figure is measured over."""
+
+    seed_entities: int | None  # None: all of them
+    baseline_s: float  # workload seconds of the baseline runs
+    raw_transactions: int
+    scaling_messages: tuple[int, int]  # the smaller run and the ten times larger one
+
+
+FULL = Sizes(None, 300, 2_000, (1_000, 10_000))
+QUICK = Sizes(10, 15, 100, (40, 400))  # every figure, in about a minute: a smoke test, not a measure
+
+
 def measure(quick: bool = False, progress: Progress = no_progress) -> dict[str, Any]:
     def step(label: str) -> None:
         progress(label, STEPS.index(label), len(STEPS))
 
+    sizes = QUICK if quick else FULL
     results: dict[str, Any] = {}
     step("seed speedup")
     data = load_seed_data()
-    if quick:
-        data = data.first_entities(40)
+    if sizes.seed_entities is not None:
+        data = data.first_entities(sizes.seed_entities)
     fast, naive = seed_bench.pilotsim_seed(data), seed_bench.naive_seed(data)
     results["seed_speedup"] = round(naive["wall_s"] / fast["wall_s"], 1)
 
     step("baseline on eth-tester")
-    duration = 60 if quick else 300
-    base = _run("baseline", {"duration_s": duration})
+    base = _run("baseline", {"duration_s": sizes.baseline_s})
     results["msgs_per_s"] = base["wall"]["delivered_per_wall_s"]
     step("bare py-evm")
-    results["raw_tx_per_s"] = round(raw_send_rate(500 if quick else 2_000), 1)
+    results["raw_tx_per_s"] = round(raw_send_rate(sizes.raw_transactions), 1)
     results["msg_to_raw_ratio"] = round(results["msgs_per_s"] / results["raw_tx_per_s"], 3)
     # why the ratio is what it is: transactions each delivered message costs (its send, its share of
     # delivery and acknowledgement transactions), few batches filling at the baseline's load
@@ -131,7 +147,7 @@ def measure(quick: bool = False, progress: Progress = no_progress) -> dict[str, 
     results["txs_per_message"] = round(calls / max(1, base["messages"]["delivered"]), 2)
 
     step("scaling")
-    small, large = (100, 1_000) if quick else (1_000, 10_000)
+    small, large = sizes.scaling_messages
     rate = 5.0  # requests per second; each makes a request and a response message
     runs = {}
     for messages in (small, large):
@@ -145,7 +161,7 @@ def measure(quick: bool = False, progress: Progress = no_progress) -> dict[str, 
     results["loaded_to_raw_ratio"] = round(results["loaded_msgs_per_s"] / results["raw_tx_per_s"], 3)
 
     step("baseline on Anvil")
-    anvil = _run("baseline", {"duration_s": duration}, rpc=True)
+    anvil = _run("baseline", {"duration_s": sizes.baseline_s}, rpc=True)
     results["anvil_msgs_per_s"] = anvil["wall"]["delivered_per_wall_s"]
     results["anvil_ratio"] = round(results["anvil_msgs_per_s"] / results["msgs_per_s"], 2)
 

@@ -23,6 +23,7 @@ from eth_utils import keccak
 from registry import Contract
 from registry.seeds import load_seed_data
 
+from ..bridge.cache import NetworkCache
 from ..bridge.provision import build_network
 from ..bridge.relayer import Relayer
 from ..bridge.topology import NetworkConfig
@@ -33,7 +34,8 @@ TARGET = 60_000  # checkpoint at batch 64, per delivered message, handler includ
 
 def measure(verifier: str, size: int, recipient: str) -> dict[str, Any]:
     config = NetworkConfig(verifier=verifier, committee_size=4, threshold=3)
-    with build_network(config, data=load_seed_data().only_zones(["Beijing", "Chengdu"])) as net:
+    data = load_seed_data().only_zones(["Beijing", "Chengdu"])
+    with build_network(config, data=data, cache=NetworkCache.default()) as net:
         beijing, chengdu = net.node("Beijing"), net.node("Chengdu")
         relayer = Relayer(net, batch_size=size)
         relayer.run_until_idle()  # nothing pending before measuring
