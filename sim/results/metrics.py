@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import platform
+import resource
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
@@ -28,6 +30,7 @@ from .report import (
     ScenarioInfo,
     Throughput,
     ThroughputPoint,
+    Wall,
 )
 
 PHASES = ("source_inclusion", "relay_pickup", "delivery", "execution", "acknowledgement")
@@ -67,11 +70,23 @@ def phases(m: MessageRecord) -> dict[str, float | None]:
     }
 
 
-def build_report(records: RunRecords) -> Report:
-    """Everything in report.json that the scenario and seed determine (no wall time, no versions)."""
+@dataclass(frozen=True)
+class Machine:
+    """How the run went on this machine: what the report's `versions` and `wall` are made of."""
+
+    backend: str
+    setup_s: float  # building or loading the network
+    network_from_cache: bool
+    total_s: float  # setup and run
+
+
+def build_report(records: RunRecords, machine: Machine | None = None) -> Report:
+    """The report of a run. Without `machine`, only what the scenario and seed determine (no wall
+    time, no versions)."""
     scenario, network, messages = records.scenario, records.network, records.messages
     counts = Counter(m.outcome for m in messages)
     config = network.config
+    delivered = counts.get("delivered", 0)
     return Report(
         scenario=ScenarioInfo(name=scenario.name, seed=scenario.seed, settings_hash=scenario.settings_hash,
                               description=scenario.description),
@@ -100,6 +115,20 @@ def build_report(records: RunRecords) -> Report:
                           delivery_transactions=records.delivery_transactions),
         blocks={network.chain_names[c]: n for c, n in sorted(records.blocks.items())},
         sim_seconds=_round(records.sim_seconds),
+        versions=versions(machine.backend) if machine else None,
+        wall=_wall(records, machine, delivered) if machine else None,
+    )
+
+
+def _wall(records: RunRecords, machine: Machine, delivered: int) -> Wall:
+    run = records.wall_run_s
+    return Wall(
+        setup_s=round(machine.setup_s, 3), network_from_cache=machine.network_from_cache, run_s=round(run, 3),
+        total_s=round(machine.total_s, 3),
+        delivered_per_wall_s=round(delivered / run, 3) if run else None,
+        sim_speedup=round(records.sim_seconds / run, 2) if run else None,
+        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        rss_mb_timeline=[(round(t, 1), mb) for t, mb in records.rss_mb],
     )
 
 

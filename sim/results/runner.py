@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import itertools
 import json
-import resource
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -25,9 +24,9 @@ from ..bridge.provision import build_network
 from ..bridge.topology import Backend, Network
 from ..engine.scenario import Scenario, ScenarioError
 from ..engine.simulation import Simulation
-from .metrics import build_report, flatten, versions
+from .metrics import Machine, build_report, flatten
 from .outputs import write_outputs
-from .report import Report, Wall
+from .report import Report
 
 RUNS_DIR = Path("runs")
 SWEEP_COLUMNS = ["messages.sent", "messages.delivered", "messages.failed", "messages.timed_out", "messages.rejected",
@@ -67,16 +66,8 @@ def run_scenario(scenario: Scenario, out: Path, *, backend: Backend = "eth-teste
     with _network_for(scenario, backend, progress, network, cache) as net:
         setup_s, from_cache = time.perf_counter() - started, net.from_cache
         records = Simulation(scenario, net, progress=progress).run()
-    report = build_report(records)
-    total = time.perf_counter() - started
-    wall_run = records.wall_run_s
-    report = report.model_copy(update={"versions": versions(backend), "wall": Wall(
-        setup_s=round(setup_s, 3), network_from_cache=from_cache, run_s=round(wall_run, 3), total_s=round(total, 3),
-        delivered_per_wall_s=round(report.messages.delivered / wall_run, 3) if wall_run else None,
-        sim_speedup=round(records.sim_seconds / wall_run, 2) if wall_run else None,
-        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        rss_mb_timeline=[(round(t, 1), mb) for t, mb in records.rss_mb],
-    )})
+    machine = Machine(backend, setup_s, from_cache, time.perf_counter() - started)
+    report = build_report(records, machine)
     write_outputs(out, report, records.messages)
     return report
 
