@@ -12,6 +12,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_serializer, model_validator
 
 from ..bridge.messages import KIND_DATA, TERMINAL, Outcome
 from ..bridge.topology import Network
@@ -33,9 +36,11 @@ class Violation:
     detail: str
 
 
-@dataclass(frozen=True)
-class InvariantReport:
-    """Which invariants held, and the violations found (the first MAX_VIOLATIONS_KEPT of them)."""
+class InvariantReport(BaseModel):
+    """Which invariants held, and the violations found (the first MAX_VIOLATIONS_KEPT of them).
+    In JSON the flags stand flat beside the violations: `{"exactly_once": true, …, "violations": […]}`."""
+
+    model_config = ConfigDict(frozen=True)
 
     held: dict[str, bool]
     violations: list[Violation]
@@ -44,6 +49,19 @@ class InvariantReport:
     @property
     def broken(self) -> list[str]:
         return [name for name, ok in self.held.items() if not ok]
+
+    @model_serializer
+    def _flat(self) -> dict[str, Any]:
+        return {**self.held, "violations": [vars(v) for v in self.violations],
+                "violation_count": self.violation_count}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_flat(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "held" not in data:
+            return {"held": {k: data[k] for k in INVARIANTS if k in data},
+                    "violations": data.get("violations", []), "violation_count": data.get("violation_count", 0)}
+        return data
 
 
 @dataclass
@@ -145,8 +163,8 @@ class Watcher:
                 violations.append(Violation("no_forged_accepted", "0x" + message_id.hex(),
                                             f"accepted on chain {chain_id} while the committees were sound"))
         broken = {v.invariant for v in violations}
-        return InvariantReport({name: name not in broken for name in INVARIANTS}, violations[:MAX_VIOLATIONS_KEPT],
-                               len(violations))
+        return InvariantReport(held={name: name not in broken for name in INVARIANTS},
+                               violations=violations[:MAX_VIOLATIONS_KEPT], violation_count=len(violations))
 
 
 def _prefix(message_id: bytes) -> int:

@@ -19,7 +19,6 @@ from .report import (
     FaultEntry,
     Gas,
     GasRow,
-    Invariants,
     Latency,
     Messages,
     NetworkInfo,
@@ -106,8 +105,7 @@ def build_report(records: RunRecords, machine: Machine | None = None) -> Report:
         latency_s=_latency(messages),
         throughput=_throughput(messages, scenario.duration_s, records.sim_seconds),
         gas=_gas(records, len(messages)),
-        invariants=Invariants(held=records.invariants.held, violations=records.invariants.violations,
-                              violation_count=records.invariants.violation_count),
+        invariants=records.invariants,
         faults=[FaultEntry(fault=f, started_s=round(start, 3))
                 for f, start in zip(scenario.faults, records.fault_starts, strict=True)],
         attacks=records.attacks,

@@ -15,7 +15,7 @@ from registry.errors import PilotsimError
 
 from ..engine.recorder import Attack
 from ..engine.scenario import Fault
-from ..engine.watcher import INVARIANTS, Violation
+from ..engine.watcher import InvariantReport
 
 
 class _Part(BaseModel):
@@ -117,31 +117,6 @@ class Gas(_Part):
     by_function: list[GasRow]
 
 
-class Invariants(_Part):
-    """Which invariants held (report.json shows them as flat flags beside the violations)."""
-
-    held: dict[str, bool]
-    violations: list[Violation]
-    violation_count: int
-
-    @property
-    def broken(self) -> list[str]:
-        return [name for name, ok in self.held.items() if not ok]
-
-    @model_serializer
-    def _flat(self) -> dict[str, Any]:
-        return {**self.held, "violations": [vars(v) for v in self.violations],
-                "violation_count": self.violation_count}
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_flat(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "held" not in data:
-            return {"held": {k: data[k] for k in INVARIANTS if k in data},
-                    "violations": data.get("violations", []), "violation_count": data.get("violation_count", 0)}
-        return data
-
-
 class FaultEntry(_Part):
     """A fault of the scenario and the moment it started (jitter drawn)."""
 
@@ -189,7 +164,7 @@ class Report(_Part):
     latency_s: Latency
     throughput: Throughput
     gas: Gas
-    invariants: Invariants
+    invariants: InvariantReport
     faults: list[FaultEntry]
     attacks: list[Attack]
     relayers: Relayers
