@@ -2,6 +2,8 @@
 // Compile every contract in src/ with the pinned solc (JS API, standard JSON) and write
 // artifacts/<Contract>.json. `--check` recompiles into memory and fails if any committed
 // artifact differs (bytecode byte for byte, ABI, source hashes). `--out DIR` writes elsewhere.
+// Imports of libraries (`@openzeppelin/contracts/...`) are read from node_modules, where npm put
+// the version pinned in package.json; each artifact records the versions it was built with.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -10,6 +12,8 @@ const solc = require("solc");
 
 const HERE = __dirname;
 const SRC = path.join(HERE, "src");
+const NODE_MODULES = path.join(HERE, "node_modules");
+const LIBRARIES = ["@openzeppelin/contracts"];
 const SETTINGS = {
   evmVersion: "prague", // py-evm stops at Prague
   optimizer: { enabled: true, runs: 200 },
@@ -23,6 +27,24 @@ function sha256(text) {
   return crypto.createHash("sha256").update(text).digest("hex");
 }
 
+// Solidity's import callback: library files from node_modules, nothing else from outside src/.
+function findImports(importPath) {
+  if (!LIBRARIES.some((lib) => importPath.startsWith(lib + "/"))) return { error: `not found: ${importPath}` };
+  try {
+    return { contents: fs.readFileSync(path.join(NODE_MODULES, importPath), "utf8") };
+  } catch (e) {
+    return { error: `${importPath}: ${e.message} (run: npm ci --prefix contracts)` };
+  }
+}
+
+function libraryVersions() {
+  const versions = {};
+  for (const lib of LIBRARIES) {
+    versions[lib] = JSON.parse(fs.readFileSync(path.join(NODE_MODULES, lib, "package.json"), "utf8")).version;
+  }
+  return versions;
+}
+
 function compile() {
   const files = fs.readdirSync(SRC).filter((f) => f.endsWith(".sol")).sort();
   const sources = {};
@@ -33,12 +55,14 @@ function compile() {
     hashes[f] = sha256(content);
   }
   const input = { language: "Solidity", sources, settings: SETTINGS };
-  const output = JSON.parse(solc.compile(JSON.stringify(input)));
+  const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImports }));
+  const libraries = libraryVersions();
   const errors = (output.errors || []).filter((e) => e.severity === "error");
   for (const e of output.errors || []) process.stderr.write(e.formattedMessage + "\n");
   if (errors.length) process.exit(1);
   const artifacts = {};
   for (const [file, contracts] of Object.entries(output.contracts)) {
+    if (!(file in sources)) continue; // a library's file
     for (const [name, c] of Object.entries(contracts)) {
       // one artifact per file: the contract named like it (Gateway.sol -> Gateway); files of shared
       // types and libraries (Messaging.sol) have none
@@ -54,6 +78,7 @@ function compile() {
         compiler: { name: "solc", version: solc.version() },
         settings: { evmVersion: SETTINGS.evmVersion, optimizer: SETTINGS.optimizer, viaIR: SETTINGS.viaIR },
         sources: hashes,
+        libraries,
       };
     }
   }
@@ -76,7 +101,8 @@ function main() {
         continue;
       }
       const committed = JSON.parse(fs.readFileSync(file, "utf8"));
-      for (const key of ["bytecode", "deployedBytecode", "immutableReferences", "abi", "sources", "compiler", "settings"]) {
+      for (const key of ["bytecode", "deployedBytecode", "immutableReferences", "abi", "sources", "compiler", "settings",
+                         "libraries"]) {
         if (JSON.stringify(committed[key]) !== JSON.stringify(a[key])) {
           console.error(`artifacts/${name}.json: ${key} differs from a fresh compile (run: npm run compile)`);
           bad++;

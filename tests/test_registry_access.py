@@ -150,7 +150,7 @@ def test_only_the_own_zone_authority_approves_entities(registry: Registry) -> No
 
 def test_a_batch_approval_is_all_or_nothing(registry: Registry) -> None:
     own, other = entity_in(registry, 5), entity_in(registry, 6)
-    registry.suspend_entity(own, by=registry.roles.regulator)
+    registry.suspend_entity(own, by=registry.roles.authority(5))
     registry.reinstate_entity(own, by=registry.roles.authority(5))
     fresh, _ = fresh_entity(registry, zone_id=5)
     refused(lambda: registry.approve_entities([fresh, other], by=registry.roles.authority(5)), "NotZoneAuthority")
@@ -249,9 +249,32 @@ def test_pilot_suspension_and_reinstatement(registry: Registry) -> None:
     refused(lambda: registry.suspend_pilot(pilot.id, by=registry.roles.authority(2)), "InvalidPilotTransition")
     refused(lambda: registry.complete_pilot(pilot.id, by=registry.roles.authority(2)), "InvalidPilotTransition",
             **{"from": int(PilotStatus.SUSPENDED)})
+    # a regulator's suspension: the zone authority cannot lift it, a regulator can
+    refused(lambda: registry.reinstate_pilot(pilot.id, by=registry.roles.authority(2)), "HeldByRegulator",
+            id=pilot.id)
+    refused(lambda: registry.reinstate_pilot(pilot.id, by=stranger(registry)), "HeldByRegulator")
+    registry.reinstate_pilot(pilot.id, by=registry.roles.regulator)
+    assert registry.pilot(pilot.id).status is PilotStatus.ACTIVE
+    # the authority's suspension: the authority lifts it, a regulator cannot
+    registry.suspend_pilot(pilot.id, by=registry.roles.authority(2))
     refused(lambda: registry.reinstate_pilot(pilot.id, by=registry.roles.regulator), "NotZoneAuthority")
     registry.reinstate_pilot(pilot.id, by=registry.roles.authority(2))
     assert registry.pilot(pilot.id).status is PilotStatus.ACTIVE
+
+
+def test_only_a_regulator_lifts_a_regulators_suspension_of_an_entity(registry: Registry) -> None:
+    entity = registry.entities(zone_id=4)[0]
+    authority, regulator = registry.roles.authority(4), registry.roles.regulator
+    registry.suspend_entity(entity.id, by=regulator)
+    assert registry.view("entityHeldByRegulator", entity.id) is True
+    refused(lambda: registry.reinstate_entity(entity.id, by=authority), "HeldByRegulator", id=entity.id)
+    registry.reinstate_entity(entity.id, by=regulator)
+    assert registry.entity(entity.id).status is EntityStatus.ACTIVE
+    assert registry.view("entityHeldByRegulator", entity.id) is False
+    registry.suspend_entity(entity.id, by=authority)
+    refused(lambda: registry.reinstate_entity(entity.id, by=regulator), "NotZoneAuthority")
+    registry.reinstate_entity(entity.id, by=authority)
+    assert registry.entity(entity.id).status is EntityStatus.ACTIVE
 
 
 def test_an_approved_pilot_can_be_suspended_by_its_authority(registry: Registry) -> None:
@@ -276,6 +299,18 @@ def test_a_suspended_entity_blocks_its_pilots(registry: Registry) -> None:
     mine = next(p for p in active if p.entity_id == 1)
     registry.suspend_pilot(mine.id, by=authority)
     refused(lambda: registry.reinstate_pilot(mine.id, by=authority), "EntityNotActive", entityId=1)
+
+
+def test_a_suspended_entity_cannot_complete_its_pilots(registry: Registry) -> None:
+    """Completion is final: done while suspended, it would put the pilot beyond the regulator's reach."""
+    pilot = registry.pilots(status=PilotStatus.ACTIVE)[0]
+    me, authority = registry.roles.entity(pilot.entity_id), registry.roles.authority(pilot.zone_id)
+    registry.suspend_entity(pilot.entity_id, by=registry.roles.regulator)
+    for who in (me, authority):
+        refused(lambda who=who: registry.complete_pilot(pilot.id, by=who), "EntityNotActive",
+                entityId=pilot.entity_id)
+    registry.suspend_pilot(pilot.id, by=registry.roles.regulator)  # still within the regulator's reach
+    assert registry.pilot(pilot.id).status is PilotStatus.SUSPENDED
 
 
 # ------------------------------------------------------------------------- every error is covered

@@ -164,17 +164,23 @@ class RegistryMachine(RuleBasedStateMachine):
         self.expect(lambda: self.registry.suspend_entity(entity_id, by=who), error)
         if error is None and e is not None:
             e["status"] = SUSPENDED
+            e["held"] = not self.is_authority(who, e["zone"])  # a regulator's suspension
 
     @rule(actor=ACTORS, index=st.integers(0, 20), hint=st.integers(0, 20))
     def reinstate_entity(self, actor: str, index: int, hint: int) -> None:
         entity_id, who = self._entity(index), self.actor(actor, hint)
         e = self._modelled(entity_id)
-        error = ("UnknownEntity" if e is None else
-                 "NotZoneAuthority" if not self.is_authority(who, e["zone"]) else
-                 "InvalidEntityTransition" if e["status"] != SUSPENDED else None)
+        error = ("UnknownEntity" if e is None else self._reinstater_error(who, e["zone"], e.get("held", False)) or
+                 ("InvalidEntityTransition" if e["status"] != SUSPENDED else None))
         self.expect(lambda: self.registry.reinstate_entity(entity_id, by=who), error)
         if error is None and e is not None:
-            e["status"] = ACTIVE
+            e["status"], e["held"] = ACTIVE, False
+
+    def _reinstater_error(self, who: Account, zone: int, held: bool) -> str | None:
+        """What a regulator suspended only a regulator lifts; otherwise the zone authority does."""
+        if held:
+            return None if who.address in self.model.regulators else "HeldByRegulator"
+        return None if self.is_authority(who, zone) else "NotZoneAuthority"
 
     @rule(actor=st.sampled_from(["entity"] * 4 + ["stranger", "authority1", "admin"]),
           sector=st.integers(0, SECTORS + 1), hint=st.integers(0, 20), empty=st.sampled_from([False] * 5 + [True]))
@@ -226,12 +232,13 @@ class RegistryMachine(RuleBasedStateMachine):
                      "InvalidPilotTransition" if p["status"] not in (P_ACTIVE, APPROVED) else None)
             new = P_SUSPENDED
         elif step == "reinstate":
-            error = ("NotZoneAuthority" if not self.is_authority(who, p["zone"]) else
-                     "EntityNotActive" if not self._entity_active(p) else
-                     "InvalidPilotTransition" if p["status"] != P_SUSPENDED else None)
+            error = (self._reinstater_error(who, p["zone"], p.get("held", False)) or
+                     ("EntityNotActive" if not self._entity_active(p) else
+                      "InvalidPilotTransition" if p["status"] != P_SUSPENDED else None))
             new = P_ACTIVE
         else:
             error = ("NotEntityOrAuthority" if not (self._is_entity(who, p) or self.is_authority(who, p["zone"])) else
+                     "EntityNotActive" if not self._entity_active(p) else
                      "InvalidPilotTransition" if p["status"] != P_ACTIVE else None)
             new = COMPLETED
         calls = {"approve": lambda: self.registry.approve_pilots([pilot_id], by=who),
@@ -242,6 +249,8 @@ class RegistryMachine(RuleBasedStateMachine):
         self.expect(calls[step], error)
         if error is None and p is not None:
             p["status"] = new
+            if step in ("suspend", "reinstate"):  # held: a regulator's suspension, until lifted
+                p["held"] = step == "suspend" and not self.is_authority(who, p["zone"])
 
     @precondition(lambda self: self.model.pilots)
     @rule(index=st.integers(0, 20), by_entity=st.booleans(), suspend=st.booleans())
@@ -252,7 +261,8 @@ class RegistryMachine(RuleBasedStateMachine):
         entity = "entity" if by_entity else f"authority{p['zone']}"
         step = {PROPOSED: ("approve", f"authority{p['zone']}"), APPROVED: ("activate", entity),
                 P_ACTIVE: ("suspend", "regulator") if suspend else ("complete", entity),
-                P_SUSPENDED: ("reinstate", f"authority{p['zone']}"), COMPLETED: ("complete", entity)}[p["status"]]
+                P_SUSPENDED: ("reinstate", "regulator" if p.get("held") else f"authority{p['zone']}"),
+                COMPLETED: ("complete", entity)}[p["status"]]
         hint = next(i for i, e in enumerate(self.model.entities, start=0) if i + 1 == p["entity"])
         self.pilot_step(step[1], pilot_id - 1, hint, step[0])
 

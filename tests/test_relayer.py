@@ -7,8 +7,9 @@ import pytest
 from bridge_kit import BRIDGE_ZONES, send
 
 from registry import Contract
+from sim.bridge.deliveries import RelayerCrash
 from sim.bridge.messages import Outcome
-from sim.bridge.relayer import Relayer, RelayerCrash
+from sim.bridge.relayer import Relayer
 from sim.bridge.topology import Network
 from sim.engine.watcher import Watcher
 

@@ -55,7 +55,7 @@ def test_fault_scenarios_produce_their_findings(name: str, networks: Networks, t
         assert flagged == forged
     elif name == "admin-call":
         assert [a.outcomes for a in attacks] == [[["rejected"]]] * 4
-        assert [a.function for a in attacks] == ["setPaused", "setGovernor"] * 2
+        assert [a.function for a in attacks] == ["setPaused", "transferOwnership"] * 2
     elif name == "rate-limit-storm":
         assert messages.refused_at_source > 0 and messages.pending == 0
         assert set(messages.refused_at_source_by_reason) == {"RateLimited"}

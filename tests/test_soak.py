@@ -7,8 +7,8 @@ import tomllib
 import pytest
 from sim_kit import all_hold
 
+from sim.bridge.attestation import OBSERVED_BLOCKS
 from sim.bridge.provision import build_network
-from sim.bridge.relayer import OBSERVED_BLOCKS
 from sim.engine.scenario import Scenario
 from sim.engine.simulation import Simulation
 from sim.results.metrics import build_report

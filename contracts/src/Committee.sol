@@ -1,20 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
+import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+
 /// @title Committee
 /// @notice The validator committees this chain trusts, one per remote (hop) chain, and the m-of-n
 ///         ECDSA check of their signatures. A signature covers a domain (verifier version, mode,
 ///         source chain and gateway, this chain and its calling gateway, committee epoch) and a
 ///         subject (a message in committee mode, a Merkle root in checkpoint mode).
 ///         Signatures: 65 bytes each (r, s, v), ordered by strictly increasing signer address,
-///         low-s only. Governance rotates a committee; the epoch changes, so old signatures and
-///         old members are refused afterwards.
-contract Committee {
+///         low-s only (OpenZeppelin's ECDSA.tryRecover). Governance (the owner, two-step ownership)
+///         rotates a committee; the epoch changes, so old signatures and old members are refused.
+contract Committee is Ownable2Step {
     uint8 public constant VERSION = 1;
     uint8 public constant MODE_COMMITTEE = 1;
     uint8 public constant MODE_CHECKPOINT = 2;
     bytes32 public constant DOMAIN_TAG = keccak256("pilotsim.committee");
-    uint256 private constant HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
 
     struct CommitteeSet {
         uint32 epoch;
@@ -22,7 +24,6 @@ contract Committee {
         uint8 size;
     }
 
-    error NotGovernor(address caller);
     error BadThreshold(uint256 threshold, uint256 size);
     error MembersNotSorted(address member);
     error UnknownCommittee(uint64 chain);
@@ -34,25 +35,14 @@ contract Committee {
     error DuplicateOrUnsortedSigner(address signer);
 
     event CommitteeRotated(uint64 indexed chain, uint32 epoch, uint8 threshold, address[] members);
-    event GovernorChanged(address indexed previous, address indexed governor);
 
-    address public governor;
     mapping(uint64 chain => CommitteeSet) public committees;
     mapping(uint64 chain => mapping(address member => uint32 epoch)) public memberEpoch;
 
-    constructor(address governor_) {
-        governor = governor_;
-    }
-
-    function setGovernor(address governor_) external {
-        if (msg.sender != governor) revert NotGovernor(msg.sender);
-        emit GovernorChanged(governor, governor_);
-        governor = governor_;
-    }
+    constructor(address governor_) Ownable(governor_) {}
 
     /// @notice Replace the committee trusted for `chain` (members sorted ascending, no duplicates).
-    function rotate(uint64 chain, address[] calldata members, uint8 threshold) public {
-        if (msg.sender != governor) revert NotGovernor(msg.sender);
+    function rotate(uint64 chain, address[] calldata members, uint8 threshold) public onlyOwner {
         if (threshold == 0 || threshold > members.length || members.length > type(uint8).max) {
             revert BadThreshold(threshold, members.length);
         }
@@ -154,6 +144,7 @@ contract Committee {
         return (bytes4(0), 0);
     }
 
+    /// @dev Signature `i` of the concatenation, through OpenZeppelin's malleability-checked recovery.
     function _recover(bytes32 hash, bytes calldata signatures, uint256 i)
         private
         pure
@@ -168,7 +159,8 @@ contract Committee {
             s := calldataload(add(p, 32))
             v := byte(0, calldataload(add(p, 64)))
         }
-        if (uint256(s) > HALF_N || (v != 27 && v != 28)) return (address(0), true);
-        signer = ecrecover(hash, v, r, s);
+        ECDSA.RecoverError failure;
+        (signer, failure,) = ECDSA.tryRecover(hash, v, r, s);
+        return (signer, failure == ECDSA.RecoverError.InvalidSignatureS);
     }
 }

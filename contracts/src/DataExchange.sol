@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
+import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {Gateway} from "./Gateway.sol";
 import {IMessageRecipient, Outcome} from "./Messaging.sol";
 import {RegistryMirror} from "./RegistryMirror.sol";
@@ -11,7 +12,7 @@ import {RegistryMirror} from "./RegistryMirror.sol";
 ///         deadline); the provider's chain checks its registry mirror and the sector policy
 ///         (which requester sectors may receive which data sectors); the provider answers with a
 ///         hash commitment and a size, which travels back. The data itself stays off-chain.
-contract DataExchange is IMessageRecipient {
+contract DataExchange is IMessageRecipient, Ownable2Step {
     uint8 private constant ACTIVE = 2; // PilotRegistry.EntityStatus.Active, as mirrored
     uint8 private constant REQUEST = 1;
     uint8 private constant RESPONSE = 2;
@@ -35,7 +36,6 @@ contract DataExchange is IMessageRecipient {
         uint64 answerSize;
     }
 
-    error NotAdmin(address caller);
     error NotGateway(address caller);
     error NotEntityAccount(address caller, uint32 entityId);
     error EntityNotActive(uint32 entityId);
@@ -61,7 +61,6 @@ contract DataExchange is IMessageRecipient {
     Gateway public immutable gateway;
     RegistryMirror public immutable mirror;
     uint8 public immutable zoneId;
-    address public immutable admin;
     mapping(uint64 chain => address) public peers;
     mapping(uint8 requesterSector => uint32 dataSectorMask) public policy;
     mapping(uint8 dataSector => uint32 requesterSectorMask) public allowedRequesters; // the same policy, inverted
@@ -69,19 +68,13 @@ contract DataExchange is IMessageRecipient {
     mapping(bytes32 id => Request) public requests; // on the requester's chain
     mapping(bytes32 id => bytes32) public incoming; // on the provider's chain: hash of the pending request
 
-    constructor(Gateway gateway_, RegistryMirror mirror_, uint8 zoneId_, address admin_) {
+    constructor(Gateway gateway_, RegistryMirror mirror_, uint8 zoneId_, address admin_) Ownable(admin_) {
         gateway = gateway_;
         mirror = mirror_;
         zoneId = zoneId_;
-        admin = admin_;
     }
 
-    modifier onlyAdmin() {
-        if (msg.sender != admin) revert NotAdmin(msg.sender);
-        _;
-    }
-
-    function setPeer(uint64 chain, address peer) public onlyAdmin {
+    function setPeer(uint64 chain, address peer) public onlyOwner {
         peers[chain] = peer;
         emit PeerSet(chain, peer);
     }
@@ -91,7 +84,7 @@ contract DataExchange is IMessageRecipient {
     }
 
     /// @notice Entities of `requesterSector` may receive data of the sectors in `dataSectorMask`.
-    function setPolicy(uint8 requesterSector, uint32 dataSectorMask) public onlyAdmin {
+    function setPolicy(uint8 requesterSector, uint32 dataSectorMask) public onlyOwner {
         uint32 previous = policy[requesterSector];
         uint32 bit = uint32(1) << (requesterSector - 1);
         for (uint8 s = 1; s <= 32; ++s) {
@@ -128,20 +121,26 @@ contract DataExchange is IMessageRecipient {
 
     // ------------------------------------------------------------------------ provider side
 
-    /// @notice The provider commits to its answer: the hash of the dataset and its size.
+    /// @notice The provider commits to its answer: the hash of the dataset and its size. A provider
+    ///         suspended meanwhile (as its chain's mirror says) cannot answer.
     function respond(bytes32 requestId, uint64 requesterChain, uint32 requester, uint32 provider, uint8 sector,
         bytes32 queryHash, bytes32 answerHash, uint64 size, uint64 ttl) external returns (bytes32 responseId)
     {
         if (incoming[requestId] != _requestHash(requesterChain, requester, provider, sector, queryHash)) {
             revert UnknownRequest(requestId);
         }
-        (address account,,,,) = mirror.records(provider);
-        if (account != msg.sender) revert NotEntityAccount(msg.sender, provider);
+        _requireActiveCaller(provider);
         delete incoming[requestId]; // one answer per request
         responseId = gateway.send(
             requesterChain, peers[requesterChain], abi.encode(RESPONSE, requestId, answerHash, size), ttl, 0
         );
         emit ResponseSent(requestId, responseId, answerHash, size);
+    }
+
+    function _requireActiveCaller(uint32 entityId) private view {
+        (address account,, uint8 status,,) = mirror.records(entityId);
+        if (account != msg.sender) revert NotEntityAccount(msg.sender, entityId);
+        if (status != ACTIVE) revert EntityNotActive(entityId);
     }
 
     // ------------------------------------------------------------------------ gateway callbacks

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
+import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {AckEntry, IMessageRecipient, Message, MessageLib, Outcome} from "./Messaging.sol";
 import {Committee} from "./Committee.sol";
 
@@ -13,13 +16,25 @@ import {Committee} from "./Committee.sol";
 ///         over many signed once (checkpoint mode). Every message ends DELIVERED, FAILED,
 ///         TIMED_OUT or REJECTED, recorded on the destination and sent back to the origin in an
 ///         acknowledgement. A routing gateway (the hub) forwards messages meant for other chains.
-contract Gateway {
+///
+///         Origin authentication: a chain's committee vouches only for what that chain emitted. A
+///         message is accepted from a hop only if the hop is its origin, or the hop is the router the
+///         origin's lane goes through; a router accepts (and forwards) only what came from its
+///         origin directly. No keys of one chain's committee can make another chain's origin stick.
+///         Nothing can wedge a lane: payloads are capped at the source (the same cap on every
+///         gateway, so a message at the cap is deliverable at every hop), handlers and outcome
+///         callbacks run under gas caps, and acknowledgements carry at most MAX_ACK_ENTRIES entries.
+///         Ownership (two-step), reentrancy guard and Merkle proofs are OpenZeppelin's.
+contract Gateway is Ownable2Step, ReentrancyGuardTransient {
     using MessageLib for Message;
 
     uint8 public constant MODE_COMMITTEE = 1;
     uint8 public constant MODE_CHECKPOINT = 2;
     uint64 public constant MAX_TTL = 30 days;
     uint32 public constant MAX_GAS_LIMIT = 10_000_000;
+    uint32 public constant MAX_PAYLOAD_LIMIT = 32 * 1024; // the largest payload cap governance may set
+    uint256 public constant OUTCOME_GAS = 50_000; // what each sender's handleOutcome callback gets
+    uint256 public constant MAX_ACK_ENTRIES = 64; // outcomes per acknowledgement message
     uint256 private constant MILLI = 1000;
 
     struct Lane {
@@ -51,17 +66,18 @@ contract Gateway {
         bytes32[] proof;
     }
 
-    error NotAdmin(address caller);
     error UnknownLane(uint64 chain);
     error LanePaused(uint64 chain);
     error RateLimited(uint64 chain, uint256 availableMilli);
     error BadTtl(uint64 ttl);
-    error BadGasLimit(uint32 gasLimit);
+    error BadGasLimit(uint256 gasLimit);
+    error PayloadTooLarge(uint256 size, uint256 max);
+    error BadPayloadCap(uint256 max);
     error WrongVerifierMode(uint64 hop, uint8 mode);
     error InsufficientGas(uint256 left, uint256 needed);
-    error Reentrancy();
     // reasons a delivered message is refused (in `Refused` events)
     error WrongDestination(uint64 dstChain);
+    error WrongOrigin(uint64 srcChain, uint64 hop);
     error OutOfOrder(uint64 hopSequence, uint64 expected);
     error AlreadyProcessed(bytes32 id);
     error NotInCheckpoint(bytes32 id);
@@ -77,8 +93,8 @@ contract Gateway {
     uint64 public immutable chainId;
     bool public immutable isRouter;
     Committee public immutable committee;
-    address public admin;
-    uint256 public handlerGasLimit;
+    uint256 public handlerGasLimit; // a message's handler gas when its sender gives none
+    uint256 public immutable maxPayload; // bytes; the same on every gateway of a network (set when deployed)
 
     mapping(uint64 chain => Lane) public lanes;
     mapping(uint64 chain => Bucket) public buckets;
@@ -86,31 +102,20 @@ contract Gateway {
     mapping(uint64 dstChain => mapping(uint256 word => uint256)) private _outbound;
     mapping(uint64 srcChain => mapping(uint256 word => uint256)) private _inbound;
 
-    bool private transient _entered;
-
-    constructor(address admin_, Committee committee_, bool isRouter_, uint256 handlerGasLimit_) {
+    constructor(address admin_, Committee committee_, bool isRouter_, uint256 handlerGasLimit_, uint256 maxPayload_)
+        Ownable(admin_)
+    {
         chainId = uint64(block.chainid);
-        admin = admin_;
         committee = committee_;
         isRouter = isRouter_;
         handlerGasLimit = handlerGasLimit_;
-    }
-
-    modifier onlyAdmin() {
-        if (msg.sender != admin) revert NotAdmin(msg.sender);
-        _;
-    }
-
-    modifier nonReentrant() {
-        if (_entered) revert Reentrancy();
-        _entered = true;
-        _;
-        _entered = false;
+        if (maxPayload_ == 0 || maxPayload_ > MAX_PAYLOAD_LIMIT) revert BadPayloadCap(maxPayload_);
+        maxPayload = maxPayload_;
     }
 
     // ------------------------------------------------------------------------ governance
 
-    function setLane(uint64 chain, uint64 via, uint8 mode, address remoteGateway) public onlyAdmin {
+    function setLane(uint64 chain, uint64 via, uint8 mode, address remoteGateway) public onlyOwner {
         Lane storage lane = lanes[chain];
         lane.via = via;
         lane.mode = mode;
@@ -127,20 +132,21 @@ contract Gateway {
         for (uint256 i; i < chains.length; ++i) setLane(chains[i], vias[i], modes[i], remoteGateways[i]);
     }
 
-    function setPaused(uint64 chain, bool paused) external onlyAdmin {
+    function setPaused(uint64 chain, bool paused) external onlyOwner {
         lanes[chain].paused = paused;
         emit LanePauseSet(chain, paused);
     }
 
     /// @notice Token bucket on messages sent toward `chain`: `capacity` messages, refilled at
     ///         `refillPerSecond` thousandths of a message per second. Capacity 0 lifts the limit.
-    function setRateLimit(uint64 chain, uint64 capacity, uint64 refillPerSecond) external onlyAdmin {
+    function setRateLimit(uint64 chain, uint64 capacity, uint64 refillPerSecond) external onlyOwner {
         uint64 size = capacity * uint64(MILLI);
         buckets[chain] = Bucket(size, size, refillPerSecond, uint64(block.timestamp));
         emit RateLimitSet(chain, capacity, refillPerSecond);
     }
 
-    function setHandlerGasLimit(uint256 limit) external onlyAdmin {
+    function setHandlerGasLimit(uint256 limit) external onlyOwner {
+        if (limit > MAX_GAS_LIMIT) revert BadGasLimit(limit);
         handlerGasLimit = limit;
     }
 
@@ -157,7 +163,8 @@ contract Gateway {
         if (lane.paused) revert LanePaused(dstChain);
         if (ttl == 0 || ttl > MAX_TTL) revert BadTtl(ttl);
         if (gasLimit > MAX_GAS_LIMIT) revert BadGasLimit(gasLimit);
-        _consume(dstChain);
+        if (payload.length > maxPayload) revert PayloadTooLarge(payload.length, maxPayload);
+        if (!_take(dstChain)) revert RateLimited(dstChain, _available(buckets[dstChain]));
         uint64 sequence = ++lane.outSequence;
         Message memory m = Message(
             MessageLib.VERSION, MessageLib.KIND_DATA, chainId, dstChain, sequence, uint64(block.timestamp) + ttl,
@@ -177,7 +184,7 @@ contract Gateway {
         for (uint256 i; i < items.length; ++i) {
             SignedDelivery calldata item = items[i];
             bytes32 id = item.message.id();
-            bytes4 reason = _precheck(item.message, item.hopSequence, next, id);
+            bytes4 reason = _precheck(item.message, hop, item.hopSequence, next);
             if (reason == bytes4(0)) {
                 bytes32 signedSubject = MessageLib.subject(id, item.hopSequence);
                 reason = _checkSigned(hop, lane.remoteGateway, signedSubject, item.signatures);
@@ -205,7 +212,7 @@ contract Gateway {
         for (uint256 i; i < items.length; ++i) {
             ProvenDelivery calldata item = items[i];
             bytes32 id = item.message.id();
-            bytes4 reason = _precheck(item.message, item.hopSequence, next, id);
+            bytes4 reason = _precheck(item.message, hop, item.hopSequence, next);
             if (reason == bytes4(0) && !_inCheckpoint(MessageLib.subject(id, item.hopSequence), item.proof, root)) {
                 reason = NotInCheckpoint.selector;
             }
@@ -240,7 +247,13 @@ contract Gateway {
     }
 
     function _inCheckpoint(bytes32 leaf, bytes32[] calldata proof, bytes32 root) internal view virtual returns (bool) {
-        return _root(leaf, proof) == root;
+        return MerkleProof.processProofCalldata(proof, leaf) == root; // sorted pairs, as the relayer builds
+    }
+
+    /// @dev Origin authentication: the hop emitted it as its origin, or the hop is the router the
+    ///      origin's lane goes through (and that router checked the origin when the message came in).
+    function _originOk(Message calldata m, uint64 hop) internal view virtual returns (bool) {
+        return m.srcChain == hop || lanes[m.srcChain].via == hop;
     }
 
     function _inboundLane(uint64 hop, uint8 mode) private view returns (Lane storage lane, uint64 next) {
@@ -251,34 +264,39 @@ contract Gateway {
         next = lane.hopNext == 0 ? 1 : lane.hopNext;
     }
 
-    /// @dev Checks that need no signature: destination, hop order, replay.
-    function _precheck(Message calldata m, uint64 hopSequence, uint64 next, bytes32 id) private view returns (bytes4) {
+    /// @dev Checks that need no signature: destination, hop order, origin, replay.
+    function _precheck(Message calldata m, uint64 hop, uint64 hopSequence, uint64 next) private view returns (bytes4) {
         if (m.dstChain != chainId && !(isRouter && lanes[m.dstChain].via != 0)) return WrongDestination.selector;
         if (hopSequence < next) return AlreadyProcessed.selector;
         if (hopSequence > next) return OutOfOrder.selector;
+        if (!_originOk(m, hop)) return WrongOrigin.selector;
         if (m.dstChain == chainId && _nibble(_inbound[m.srcChain], m.sequence) != Outcome.NONE) {
             return AlreadyProcessed.selector;
         }
-        id; // the id is in the Refused event the caller emits
         return bytes4(0);
     }
 
     function _process(Message calldata m, bytes32 id, AckBuffer memory acks) private {
         uint8 outcome;
+        bool data = m.kind == MessageLib.KIND_DATA;
         if (block.timestamp > m.deadline) {
-            outcome = Outcome.TIMED_OUT;
+            outcome = Outcome.TIMED_OUT; // here or at the hub: the origin's outcome either way
         } else if (m.dstChain != chainId) {
-            _forward(m, id);
-            emit Processed(id, m.srcChain, m.sequence, Outcome.FORWARDED);
-            return;
-        } else if (m.kind == MessageLib.KIND_ACK) {
+            outcome = _forward(m, id);
+            if (outcome == Outcome.FORWARDED) {
+                emit Processed(id, m.srcChain, m.sequence, Outcome.FORWARDED);
+                return;
+            }
+        } else if (!data) {
             outcome = _acknowledge(m);
+        } else if (lanes[m.srcChain].paused) {
+            outcome = Outcome.REJECTED; // data from an origin this chain paused, routed through the hub
         } else {
             outcome = _dispatch(m, id);
         }
         if (m.dstChain == chainId) _setNibble(_inbound[m.srcChain], m.sequence, outcome);
         emit Processed(id, m.srcChain, m.sequence, outcome);
-        if (m.kind == MessageLib.KIND_DATA) _addAck(acks, m.srcChain, AckEntry(id, m.sequence, m.sender, outcome));
+        if (data) _addAck(acks, m.srcChain, AckEntry(id, m.dstChain, m.sequence, m.sender, outcome));
     }
 
     /// @dev Call the recipient under the gas cap; a revert or a refusal does not sink the batch.
@@ -302,34 +320,45 @@ contract Gateway {
         return accepted == 1 ? Outcome.DELIVERED : Outcome.REJECTED;
     }
 
-    /// @dev An acknowledgement from a destination: record each outcome, tell each sender.
+    /// @dev An acknowledgement: record each outcome on the lane of the message's destination, tell
+    ///      each sender. A chain reports on the messages sent to it; a router also on the messages it
+    ///      could not pass on (timed out or refused at the hub); an entry beyond that is ignored.
     function _acknowledge(Message calldata m) private returns (uint8) {
         if (m.recipient != address(this) || m.sender != lanes[m.srcChain].remoteGateway) return Outcome.REJECTED;
         AckEntry[] memory entries = abi.decode(m.payload, (AckEntry[]));
-        mapping(uint256 => uint256) storage outbound = _outbound[m.srcChain];
         for (uint256 i; i < entries.length; ++i) {
             AckEntry memory e = entries[i];
+            if (e.dstChain != m.srcChain && lanes[e.dstChain].via != m.srcChain) continue;
+            if (e.outcome < Outcome.DELIVERED || e.outcome > Outcome.REJECTED) continue; // terminal ones only
+            mapping(uint256 => uint256) storage outbound = _outbound[e.dstChain];
             if (_nibble(outbound, e.sequence) != Outcome.PENDING) continue;
             _setNibble(outbound, e.sequence, e.outcome);
-            emit Acknowledged(e.id, m.srcChain, e.sequence, e.outcome);
+            emit Acknowledged(e.id, e.dstChain, e.sequence, e.outcome);
             _notify(e.sender, e.id, e.outcome);
         }
         return Outcome.DELIVERED;
     }
 
+    /// @dev Tell a sender how its message ended, with a fixed gas budget: however the sender behaves,
+    ///      an acknowledgement of MAX_ACK_ENTRIES entries fits in a block.
     function _notify(address sender, bytes32 id, uint8 outcome) private {
         if (sender.code.length == 0) return;
-        uint256 cap = handlerGasLimit;
-        if (gasleft() < cap + cap / 63 + 10_000) revert InsufficientGas(gasleft(), cap + cap / 63 + 10_000);
+        uint256 needed = OUTCOME_GAS + OUTCOME_GAS / 63 + 10_000;
+        if (gasleft() < needed) revert InsufficientGas(gasleft(), needed);
         bytes memory data = abi.encodeCall(IMessageRecipient.handleOutcome, (id, outcome));
+        uint256 budget = OUTCOME_GAS;
         assembly {
-            pop(call(cap, sender, 0, add(data, 32), mload(data), 0, 0))
+            pop(call(budget, sender, 0, add(data, 32), mload(data), 0, 0))
         }
     }
 
-    function _forward(Message calldata m, bytes32 id) private {
+    /// @dev A router passes a message on, unless its outbound lane refuses data now (paused, or out
+    ///      of rate): then it ends REJECTED here and its origin is told. Acknowledgements always pass.
+    function _forward(Message calldata m, bytes32 id) private returns (uint8) {
         Lane storage lane = lanes[m.dstChain];
+        if (m.kind == MessageLib.KIND_DATA && (lane.paused || !_take(m.dstChain))) return Outcome.REJECTED;
         _emitSent(id, lane.via, m);
+        return Outcome.FORWARDED;
     }
 
     function _emitSent(bytes32 id, uint64 hop, Message memory m) private {
@@ -355,7 +384,7 @@ contract Gateway {
         ++acks.count;
     }
 
-    /// @dev One acknowledgement message per origin chain for the whole batch.
+    /// @dev Acknowledgements per origin chain for the whole batch, MAX_ACK_ENTRIES entries each at most.
     function _sendAcks(AckBuffer memory acks) private {
         for (uint256 i; i < acks.count; ++i) {
             uint64 origin = acks.origins[i];
@@ -374,24 +403,43 @@ contract Gateway {
             }
             Lane storage lane = lanes[origin];
             if (lane.via == 0) continue; // no way back: the outcome stays on record here
-            Message memory ack = Message(
-                MessageLib.VERSION, MessageLib.KIND_ACK, chainId, origin, ++lane.outSequence, type(uint64).max, 0,
-                address(this), lane.remoteGateway, abi.encode(group)
-            );
-            _emitSent(ack.idMemory(), lane.via, ack);
+            for (uint256 start; start < n; start += MAX_ACK_ENTRIES) {
+                _sendAck(lane, origin, group, start, start + MAX_ACK_ENTRIES < n ? start + MAX_ACK_ENTRIES : n);
+            }
         }
+    }
+
+    function _sendAck(Lane storage lane, uint64 origin, AckEntry[] memory group, uint256 start, uint256 end)
+        private
+    {
+        AckEntry[] memory chunk = group;
+        if (start != 0 || end != group.length) {
+            chunk = new AckEntry[](end - start);
+            for (uint256 k; k < chunk.length; ++k) chunk[k] = group[start + k];
+        }
+        Message memory ack = Message(
+            MessageLib.VERSION, MessageLib.KIND_ACK, chainId, origin, ++lane.outSequence, type(uint64).max, 0,
+            address(this), lane.remoteGateway, abi.encode(chunk)
+        );
+        _emitSent(ack.idMemory(), lane.via, ack);
     }
 
     // ------------------------------------------------------------------------ rate limit
 
-    function _consume(uint64 chain) private {
+    /// @dev Take one message's token from the bucket toward `chain`; false when there is none.
+    function _take(uint64 chain) private returns (bool) {
         Bucket storage b = buckets[chain];
-        if (b.capacity == 0) return;
-        uint256 tokens = b.tokens + (block.timestamp - b.updatedAt) * b.refillPerSecond;
-        if (tokens > b.capacity) tokens = b.capacity;
-        if (tokens < MILLI) revert RateLimited(chain, tokens);
+        if (b.capacity == 0) return true;
+        uint256 tokens = _available(b);
+        if (tokens < MILLI) return false;
         b.tokens = uint64(tokens - MILLI);
         b.updatedAt = uint64(block.timestamp);
+        return true;
+    }
+
+    function _available(Bucket storage b) private view returns (uint256 milli) {
+        milli = b.tokens + (block.timestamp - b.updatedAt) * b.refillPerSecond;
+        if (milli > b.capacity) milli = b.capacity;
     }
 
     // ------------------------------------------------------------------------ views
@@ -437,20 +485,10 @@ contract Gateway {
 
     function availableTokens(uint64 chain) external view returns (uint256 milli) {
         Bucket storage b = buckets[chain];
-        if (b.capacity == 0) return type(uint256).max;
-        milli = b.tokens + (block.timestamp - b.updatedAt) * b.refillPerSecond;
-        if (milli > b.capacity) milli = b.capacity;
+        return b.capacity == 0 ? type(uint256).max : _available(b);
     }
 
     // ------------------------------------------------------------------------ internals
-
-    function _root(bytes32 leaf, bytes32[] calldata proof) private pure returns (bytes32 node) {
-        node = leaf;
-        for (uint256 i; i < proof.length; ++i) {
-            bytes32 sibling = proof[i];
-            node = node < sibling ? keccak256(abi.encode(node, sibling)) : keccak256(abi.encode(sibling, node));
-        }
-    }
 
     function _nibble(mapping(uint256 => uint256) storage words, uint64 sequence) private view returns (uint8) {
         return uint8((words[sequence >> 6] >> ((sequence & 63) * 4)) & 0xF);

@@ -15,9 +15,11 @@ struct Message {
     bytes payload;
 }
 
-/// @notice The processing record a destination sends back for one message of its origin.
+/// @notice The processing record sent back to a message's origin: where the message was headed
+///         (`dstChain`, whose lane its `sequence` numbers) and how it ended.
 struct AckEntry {
     bytes32 id;
+    uint64 dstChain;
     uint64 sequence;
     address sender;
     uint8 outcome;
@@ -29,8 +31,8 @@ library Outcome {
     uint8 internal constant PENDING = 1; // sent, outcome not yet known at the source
     uint8 internal constant DELIVERED = 2;
     uint8 internal constant FAILED = 3; // the recipient reverted or ran out of its gas cap
-    uint8 internal constant TIMED_OUT = 4; // reached its destination after its deadline: never delivered
-    uint8 internal constant REJECTED = 5; // refused by the gateway or by the recipient
+    uint8 internal constant TIMED_OUT = 4; // reached its destination (or the hub) after its deadline
+    uint8 internal constant REJECTED = 5; // refused by the gateway, the hub or the recipient
     uint8 internal constant FORWARDED = 6; // passed on by a routing hub
 }
 
@@ -70,6 +72,7 @@ interface IMessageRecipient {
         external
         returns (bool accepted);
 
-    /// @notice The source gateway reports the outcome of a message this contract sent.
+    /// @notice The source gateway reports the outcome of a message this contract sent (with at
+    ///         most `Gateway.OUTCOME_GAS` gas: keep it short).
     function handleOutcome(bytes32 id, uint8 outcome) external;
 }

@@ -7,7 +7,8 @@ pragma solidity ^0.8.28;
 /// @dev Roles: the national admin registers zones, sectors and entities, appoints one authority
 ///      per zone and any number of regulators. A zone authority approves, suspends and reinstates
 ///      the entities and pilots of its own zone only. An entity proposes pilots in its sectors.
-///      A regulator can suspend any entity or pilot.
+///      A regulator can suspend any entity or pilot; what a regulator suspended only a regulator
+///      reinstates. Only an active entity's pilots move on (approved, started, completed).
 contract PilotRegistry {
     // ---------------------------------------------------------------- types
 
@@ -96,6 +97,7 @@ contract PilotRegistry {
     error EntityNotActive(uint32 entityId);
     error InvalidEntityTransition(uint32 entityId, EntityStatus from, EntityStatus to);
     error InvalidPilotTransition(uint32 pilotId, PilotStatus from, PilotStatus to);
+    error HeldByRegulator(uint32 id);
 
     // ---------------------------------------------------------------- events
 
@@ -123,6 +125,9 @@ contract PilotRegistry {
 
     mapping(address => bool) public isRegulator;
     mapping(address => uint32) public entityOf; // account => entityId (0: none)
+    // suspended by a regulator (not by the zone authority): only a regulator lifts it
+    mapping(uint32 entityId => bool) public entityHeldByRegulator;
+    mapping(uint32 pilotId => bool) public pilotHeldByRegulator;
 
     constructor() {
         admin = msg.sender;
@@ -223,12 +228,15 @@ contract PilotRegistry {
         if (e.status != EntityStatus.Active && e.status != EntityStatus.Pending) {
             revert InvalidEntityTransition(entityId, e.status, EntityStatus.Suspended);
         }
+        if (_byRegulator(e.zoneId)) entityHeldByRegulator[entityId] = true;
         _setEntityStatus(e, e.status, EntityStatus.Suspended);
     }
 
+    /// @notice By the zone authority, or by a regulator when a regulator suspended it.
     function reinstateEntity(uint32 entityId) external {
         Entity storage e = _entity(entityId);
-        _requireAuthority(e.zoneId);
+        _requireReinstater(e.zoneId, entityId, entityHeldByRegulator[entityId]);
+        delete entityHeldByRegulator[entityId];
         _setEntityStatus(e, EntityStatus.Suspended, EntityStatus.Active);
     }
 
@@ -268,19 +276,24 @@ contract PilotRegistry {
         if (p.status != PilotStatus.Active && p.status != PilotStatus.Approved) {
             revert InvalidPilotTransition(pilotId, p.status, PilotStatus.Suspended);
         }
+        if (_byRegulator(p.zoneId)) pilotHeldByRegulator[pilotId] = true;
         _setPilotStatus(p, p.status, PilotStatus.Suspended);
     }
 
+    /// @notice By the zone authority, or by a regulator when a regulator suspended it.
     function reinstatePilot(uint32 pilotId) external {
         Pilot storage p = _pilot(pilotId);
-        _requireAuthority(p.zoneId);
+        _requireReinstater(p.zoneId, pilotId, pilotHeldByRegulator[pilotId]);
         _requireEntityActive(p.entityId);
+        delete pilotHeldByRegulator[pilotId];
         _setPilotStatus(p, PilotStatus.Suspended, PilotStatus.Active);
     }
 
+    /// @notice Completion is final: a suspended entity cannot put its pilots beyond a suspension.
     function completePilot(uint32 pilotId) external {
         Pilot storage p = _pilot(pilotId);
         _requireEntityOrAuthority(p);
+        _requireEntityActive(p.entityId);
         _setPilotStatus(p, PilotStatus.Active, PilotStatus.Completed);
     }
 
@@ -419,6 +432,16 @@ contract PilotRegistry {
         if (msg.sender != _zones[zoneId - 1].authority && !isRegulator[msg.sender]) {
             revert NotAuthorityOrRegulator(msg.sender, zoneId);
         }
+    }
+
+    /// @dev A suspension is the regulator's when the caller is a regulator and not the zone's authority.
+    function _byRegulator(uint8 zoneId) private view returns (bool) {
+        return msg.sender != _zones[zoneId - 1].authority;
+    }
+
+    function _requireReinstater(uint8 zoneId, uint32 id, bool heldByRegulator) private view {
+        if (!heldByRegulator) return _requireAuthority(zoneId);
+        if (!isRegulator[msg.sender]) revert HeldByRegulator(id);
     }
 
     function _requireEntityOrAuthority(Pilot storage p) private view {

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
+import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {Gateway} from "./Gateway.sol";
 import {IMessageRecipient} from "./Messaging.sol";
 import {PilotRegistry} from "./PilotRegistry.sol";
 
 /// @title RegistryBroadcaster
 /// @notice On the hub: reads entities from the PilotRegistry and sends them to the
-///         RegistryMirror of each zone chain, with an increasing version.
-contract RegistryBroadcaster is IMessageRecipient {
-    error NotAdmin(address caller);
+///         RegistryMirror of each zone chain, with an increasing version. Only its owner (the hub's
+///         governance) syncs: a stranger could otherwise drain a rate-limited hub lane and delay the
+///         sync of a suspension.
+contract RegistryBroadcaster is IMessageRecipient, Ownable2Step {
     error UnknownMirror(uint64 chain);
 
     event MirrorSet(uint64 indexed chain, address mirror);
@@ -18,27 +20,23 @@ contract RegistryBroadcaster is IMessageRecipient {
 
     PilotRegistry public immutable registry;
     Gateway public immutable gateway;
-    address public immutable admin;
     uint32 public version;
     mapping(uint64 chain => address) public mirrors;
 
-    constructor(PilotRegistry registry_, Gateway gateway_, address admin_) {
+    constructor(PilotRegistry registry_, Gateway gateway_, address admin_) Ownable(admin_) {
         registry = registry_;
         gateway = gateway_;
-        admin = admin_;
     }
 
-    function setMirror(uint64 chain, address mirror) external {
-        if (msg.sender != admin) revert NotAdmin(msg.sender);
+    function setMirror(uint64 chain, address mirror) external onlyOwner {
         mirrors[chain] = mirror;
         emit MirrorSet(chain, mirror);
     }
 
-    /// @notice Send the current record of `entityIds` to the mirrors of `chains`. Anyone may call:
-    ///         it only copies what the registry says.
     uint32 public constant GAS_PER_ENTITY = 30_000;
 
-    function sync(uint32[] calldata entityIds, uint64[] calldata chains, uint64 ttl) external {
+    /// @notice Send the current record of `entityIds` to the mirrors of `chains`.
+    function sync(uint32[] calldata entityIds, uint64[] calldata chains, uint64 ttl) external onlyOwner {
         uint256[] memory updates = new uint256[](entityIds.length);
         for (uint256 i; i < entityIds.length; ++i) {
             PilotRegistry.Entity memory e = registry.getEntity(entityIds[i]);

@@ -5,7 +5,8 @@ import {Gateway} from "./Gateway.sol";
 import {IMessageRecipient} from "./Messaging.sol";
 
 /// @notice A recipient for protocol tests: it accepts, refuses, reverts, re-enters its gateway or
-///         burns gas, as configured, and counts what it handled.
+///         burns gas (on delivery, and on being told an outcome), as configured, and counts what it
+///         handled. `flood` sends many messages at once, as a hostile sender would.
 contract TestRecipient is IMessageRecipient {
     uint8 public constant ACCEPT = 0;
     uint8 public constant REFUSE = 1;
@@ -36,6 +37,15 @@ contract TestRecipient is IMessageRecipient {
         return gateway.send(dstChain, recipient, payload, ttl, 0);
     }
 
+    /// @notice `count` messages to `recipient`, each with `gasLimit` gas for its handler.
+    function flood(uint64 dstChain, address recipient, uint32 gasLimit, uint256 count) external {
+        for (uint256 i; i < count; ++i) {
+            // Gateway.send sends a cross-chain message, not ether
+            // solhint-disable-next-line multiple-sends
+            gateway.send(dstChain, recipient, abi.encode(i), 3600, gasLimit);
+        }
+    }
+
     function handleMessage(uint64 srcChain, address sender, bytes32 id, bytes calldata payload)
         external
         returns (bool)
@@ -56,6 +66,10 @@ contract TestRecipient is IMessageRecipient {
     }
 
     function handleOutcome(bytes32 id, uint8 outcome) external {
+        if (behaviour == BURN) {
+            uint256 x;
+            while (gasleft() > 1000) x = uint256(keccak256(abi.encode(x)));
+        }
         outcomes[id] = outcome;
         emit OutcomeSeen(id, outcome);
     }

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {Committee} from "./Committee.sol";
 import {Gateway} from "./Gateway.sol";
+import {Message} from "./Messaging.sol";
 
 /// @title VulnerableGateway
 /// @notice FOR FAULT SCENARIOS ONLY. The Gateway with one historical verification flaw put back,
@@ -11,16 +12,28 @@ import {Gateway} from "./Gateway.sol";
 ///           skips the committee check, as Wormhole's spoofed sysvar account skipped its guardians'.
 ///         - ZERO_ROOT (Nomad, Aug 2022): the zero root is trusted, as Nomad's upgrade marked
 ///           0x00 confirmed; with it neither signatures nor inclusion proofs are checked.
+///         - ORIGIN_UNCHECKED: a message's origin is not matched against the hop that delivered it,
+///           so one chain's committee can vouch for messages of any other.
 contract VulnerableGateway is Gateway {
     uint8 public constant VERIFIER_BYPASS = 1;
     uint8 public constant ZERO_ROOT = 2;
+    uint8 public constant ORIGIN_UNCHECKED = 3;
 
     uint8 public immutable flaw;
 
-    constructor(address admin_, Committee committee_, bool isRouter_, uint256 handlerGasLimit_, uint8 flaw_)
-        Gateway(admin_, committee_, isRouter_, handlerGasLimit_)
-    {
+    constructor(
+        address admin_,
+        Committee committee_,
+        bool isRouter_,
+        uint256 handlerGasLimit_,
+        uint256 maxPayload_,
+        uint8 flaw_
+    ) Gateway(admin_, committee_, isRouter_, handlerGasLimit_, maxPayload_) {
         flaw = flaw_;
+    }
+
+    function _originOk(Message calldata m, uint64 hop) internal view override returns (bool) {
+        return flaw == ORIGIN_UNCHECKED || super._originOk(m, hop);
     }
 
     function _checkSigned(uint64 hop, address remoteGateway, bytes32 subject, bytes calldata signatures)

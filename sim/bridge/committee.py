@@ -80,3 +80,4 @@ class CommitteeKeys:
 
     def rotated(self, size: int | None = None, threshold: int | None = None) -> CommitteeKeys:
         return CommitteeKeys(self.chain_id, size or self.size, threshold or self.threshold, self.epoch + 1)
+

@@ -10,10 +10,6 @@ from registry.evm.abi import DecodedEvent
 
 from .messages import Message, Outcome, SentRecord
 
-# Gas of one delivered message besides its handler: calldata, id, checks, events, its ack entry.
-DELIVERY_OVERHEAD = 60_000
-ACK_NOTIFY_OVERHEAD = 30_000
-
 
 class GatewayClient(Contract):
     """The Gateway of one chain."""
@@ -61,17 +57,6 @@ class GatewayClient(Contract):
                            items: Sequence[tuple[Message, int, list[bytes]]], by: Account, gas: int) -> Tx:
         rows = [(m.as_tuple(), hop_sequence, proof) for m, hop_sequence, proof in items]
         return self.tx("deliverCheckpoint", hop, root, signatures, rows, by=by, gas=gas)
-
-
-def delivery_gas(message: Message, handler_gas: int) -> int:
-    """Gas to reserve for delivering `message`: its handler cap (or, for an ack, one outcome
-    callback per entry) plus the gateway's own work."""
-    calldata = 16 * len(message.payload)
-    if message.is_ack:
-        entries = max(1, (len(message.payload) - 64) // 128)
-        return DELIVERY_OVERHEAD + calldata + entries * (handler_gas + handler_gas // 63 + 10_000 + ACK_NOTIFY_OVERHEAD)
-    cap = message.gas_limit
-    return DELIVERY_OVERHEAD + calldata + cap + cap // 63 + 10_000
 
 
 def event_args(events: Sequence[DecodedEvent], name: str) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ from .topology import HUB_CHAIN_ID, HUB_NAME, Backend, ChainNode, Network, Netwo
 
 CONFIG_GAS = 3_000_000
 DEPLOY_GAS = 6_000_000
-FLAWS = {"verifier-bypass": 1, "zero-root": 2}  # VulnerableGateway.flaw
+FLAWS = {"verifier-bypass": 1, "zero-root": 2, "origin-unchecked": 3}  # VulnerableGateway.flaw
 SYNC_CHUNK = 64  # entities per mirror-sync message: its handler must fit its gas limit
 
 ChainFactory = Callable[[int, int], Chain]  # (chain id, genesis timestamp) → a chain
@@ -175,8 +175,8 @@ def _layout(network: Network, chain_id: int, chain: Chain, first_nonce: int) -> 
     router = is_hub and network.config.topology == "hub"
     name = HUB_NAME if is_hub else network.data.zones[chain_id - HUB_CHAIN_ID - 1].name
     flaw = next((FLAWS[f] for n, f in network.config.vulnerable.items() if slug(n) == slug(name)), 0)
-    gateway_init = (init("VulnerableGateway", admin.address, committee, router, network.config.handler_gas, flaw)
-                    if flaw else init("Gateway", admin.address, committee, router, network.config.handler_gas))
+    settings = (admin.address, committee, router, network.config.handler_gas, network.config.max_payload_bytes)
+    gateway_init = init("VulnerableGateway", *settings, flaw) if flaw else init("Gateway", *settings)
     txs = [init("Committee", admin.address), gateway_init]
     if is_hub:
         txs += [init("PilotRegistry"), init("RegistryBroadcaster", address(2), gateway, admin.address)]

@@ -6,86 +6,46 @@ hop expects. It keeps no state of its own that matters: where to resume comes fr
 (each gateway's hop counters, and a binary search for the block where a hop sequence was sent), so
 a relayer killed at any point and started again delivers everything exactly once.
 
+Relayers share lanes: each has its own (`lanes`) and, given `takeover_after_s`, delivers any other
+lane whose oldest message has waited that long (the contracts make deliveries exactly-once, so two
+relayers on one lane waste gas, never correctness). A delivery that runs out of gas is tried again
+with half the batch and more gas; a message that fails alone at the block's gas limit waits for its
+deadline and is then delivered as timed out: no lane is blocked by one message for good.
+
 `poll()` does a whole round at once (scan, plan, send, settle). A simulation drives the same steps
 one by one: `scan()`, `plan()`, its own block production, then `settle()` with the receipts.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
-from registry import PilotsimError, Receipt, Tx
+from registry import Receipt, Tx
 from registry.evm.artifacts import decode_revert
-from registry.progress import Progress
+from registry.progress import Progress, no_progress
 
-from .gateway import delivery_gas, event_args
+from .attestation import CommitteeView
+from .deliveries import (
+    Delivery,
+    Lane,
+    Listener,
+    Planned,
+    Processing,
+    RelayerCrash,
+    RelayerStuck,
+    Retry,
+    by_destination,
+)
+from .gas import batch_bound, transaction_bound
+from .gateway import event_args
 from .merkle import MerkleTree
 from .messages import MODE_CHECKPOINT, Outcome, SentRecord, subject
 from .topology import Network
 
-BATCH_BASE_GAS = 150_000
-OBSERVED_BLOCKS = 4_096  # blocks whose Sent events the committee keeps in view (older ones are re-read)
-Lane = tuple[int, int]  # (chain that emitted, next hop)
-
-
-class RelayerCrash(PilotsimError):
-    """Raised on purpose to simulate a relayer killed mid-run (see `max_transactions`)."""
-
-
-class ForgeryRefused(PilotsimError):
-    """The committee refused to sign a message it cannot see on its source chain."""
-
-
-class RelayerStuck(PilotsimError):
-    """Rounds of deliveries went on and on without the relayer ever running out of work."""
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One delivery transaction: a batch from `src` handed to the next hop `dst`."""
-
-    src: int
-    dst: int
-    mode: int
-    size: int
-    processed: int
-    refused: int
-    gas_used: int
-    block_number: int
-    timestamp: int
-    status: bool
-
-
-@dataclass(frozen=True)
-class Processing:
-    """Where and how one message was processed on a hop."""
-
-    message_id: bytes
-    chain_id: int
-    outcome: Outcome
-    block_number: int
-    timestamp: int
-    gas_share: int  # the delivery transaction's gas divided by the messages it carried
-
-
-@dataclass(frozen=True)
-class Planned:
-    """A delivery transaction built and signed, not yet mined."""
-
-    lane: Lane
-    batch: list[SentRecord]
-    tx: Tx
-
-
-class Listener(Protocol):
-    """Who wants to know, as it happens (a simulation's metrics)."""
-
-    def picked(self, record: SentRecord) -> None: ...
-    def processed(self, processing: Processing) -> None: ...
-    def acknowledged(self, processing: Processing) -> None: ...
+OUT_OF_GAS = {"Revert", "InsufficientGas"}  # a failed delivery's reasons that more gas or fewer messages cure
 
 
 @dataclass
@@ -94,7 +54,8 @@ class Relayer:
     batch_size: int = 64
     account_index: int = 0
     max_transactions: int | None = None  # crash after this many delivery transactions (tests, faults)
-    lanes: Collection[Lane] | None = None  # the lanes this relayer serves (None: all)
+    lanes: Collection[Lane] | None = None  # the lanes this relayer serves first (None: all)
+    takeover_after_s: float | None = None  # deliver other lanes whose oldest message waited this long
     listener: Listener | None = None
     history: bool = True  # keep `deliveries`, `processed`, `acknowledged`, `sent` (a long simulation
     # has a listener instead, and memory that must not grow with every message)
@@ -105,18 +66,26 @@ class Relayer:
     acknowledged: dict[bytes, Processing] = field(default_factory=dict)
     sent: dict[bytes, SentRecord] = field(default_factory=dict)  # first sighting of each message id
     delivery_count: int = 0
+    takeovers: int = 0  # deliveries on lanes not this relayer's own
 
     _scanned: dict[int, int] = field(default_factory=dict)
     _queue: dict[Lane, dict[int, SentRecord]] = field(default_factory=lambda: defaultdict(dict))
     _next: dict[Lane, int] = field(default_factory=dict)
+    _retry: dict[Lane, Retry] = field(default_factory=dict)
     _started: bool = False
     _transactions: int = 0
-    _observed: dict[tuple[int, int], set[tuple[bytes, int, int]]] = field(default_factory=dict)
+    _view: CommitteeView = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._view = CommitteeView(self.network)
 
     # -- position from chain state ---------------------------------------------------------------
 
-    def serves(self, lane: Lane) -> bool:
+    def owns(self, lane: Lane) -> bool:
         return self.lanes is None or lane in self.lanes
+
+    def serves(self, lane: Lane) -> bool:
+        return self.owns(lane) or self.takeover_after_s is not None
 
     def start(self) -> None:
         """Find, for every lane, the next hop sequence its hop expects and the block it was sent in."""
@@ -153,12 +122,8 @@ class Relayer:
     def poll(self) -> int:
         """Read new blocks everywhere, then deliver every batch that is ready. Returns messages handed over."""
         self.scan()
-        planned = self.plan()
-        by_destination: dict[int, list[Planned]] = defaultdict(list)
-        for p in planned:
-            by_destination[p.lane[1]].append(p)
         handed = 0
-        for dst, group in by_destination.items():
+        for dst, group in by_destination(self.plan()).items():
             if self.max_transactions is not None and self._transactions + len(group) > self.max_transactions:
                 group = group[: max(0, self.max_transactions - self._transactions)]
                 if group:
@@ -167,7 +132,7 @@ class Relayer:
             handed += self.settle(group, self.network.nodes[dst].chain.send([p.tx for p in group]))
         return handed
 
-    def run_until_idle(self, max_rounds: int = 10_000, progress: Progress | None = None,
+    def run_until_idle(self, max_rounds: int = 10_000, progress: Progress = no_progress,
                        label: str = "relaying") -> int:
         """Poll until a round delivers nothing: everything is through, or what is left cannot move
         now (a paused lane, a halted chain); `pending()` tells which."""
@@ -175,19 +140,18 @@ class Relayer:
         for _ in range(max_rounds):
             handed = self.poll()
             total += handed
-            if progress:
-                progress(label, total, total + self.pending())
+            progress(label, total, total + self.pending())
             if handed == 0:
                 return total
         raise RelayerStuck(f"relayer still busy after {max_rounds} rounds")
 
     def pending(self) -> int:
-        return sum(len(q) for q in self._queue.values())
+        return sum(len(q) for lane, q in self._queue.items() if self.owns(lane))
 
     @property
     def observed_blocks(self) -> int:
         """Source blocks whose Sent events the committee holds in view (at most OBSERVED_BLOCKS)."""
-        return len(self._observed)
+        return len(self._view.blocks)
 
     # -- the steps ----------------------------------------------------------------------------------
 
@@ -209,9 +173,10 @@ class Relayer:
                     self.sent.setdefault(record.message_id, record)
                 if record.hop_sequence >= self._next.get(lane, 1):
                     self._queue[lane][record.hop_sequence] = record
-                    picked.append(record)
-                    if self.listener:
-                        self.listener.picked(record)
+                    if self.owns(lane):
+                        picked.append(record)
+                        if self.listener:
+                            self.listener.picked(record)
             self._scanned[chain_id] = head
         return picked
 
@@ -220,16 +185,57 @@ class Relayer:
 
         Given the chains' time `now`, a batch of acknowledgements alone waits until its oldest was
         sent `ack_wait_s` ago or the batch is full: data on its lane meanwhile takes it along, one
-        delivery (and one committee check) instead of two.
+        delivery (and one committee check) instead of two. Another relayer's lane is taken over when
+        its oldest message has waited `takeover_after_s` (and the lane's hop has not moved on).
         """
         planned = []
+        stalled = []
         for lane, queue in self._queue.items():
-            if lane in busy:
+            if lane in busy or not queue:
                 continue
-            batch = self._ready(lane, queue)
-            if batch and not self._holds_acks(batch, now):
-                planned.append(Planned(lane, batch, self.delivery_tx(lane, batch)))
+            if not self.owns(lane):
+                if self._stalled(queue, now):
+                    stalled.append(lane)
+                continue
+            planned += self._plan_lane(lane, now, takeover=False)
+        for lane in self._still_behind(stalled, now):
+            planned += self._plan_lane(lane, now, takeover=True)
         return planned
+
+    def _plan_lane(self, lane: Lane, now: int | None, takeover: bool) -> list[Planned]:
+        batch = self._ready(lane, self._queue[lane], now)
+        if not batch or self._holds_acks(batch, now):
+            return []
+        retry = self._retry.get(lane)
+        return [Planned(lane, batch, self.delivery_tx(lane, batch, retry.gas_factor if retry else 1.0), takeover)]
+
+    def _stalled(self, queue: dict[int, SentRecord], now: int | None) -> bool:
+        if now is None or self.takeover_after_s is None:
+            return False
+        oldest = queue[min(queue)]
+        wait = self.takeover_after_s + (self.ack_wait_s if oldest.message.is_ack else 0.0)
+        return now - oldest.timestamp >= wait
+
+    def _still_behind(self, lanes: list[Lane], now: int | None) -> list[Lane]:
+        """Of other relayers' stalled lanes, those whose hop still waits (read from the chains, one
+        call per destination); what the hop has taken meanwhile leaves the queue."""
+        by_hop: dict[int, list[int]] = defaultdict(list)
+        for src, dst in lanes:
+            by_hop[dst].append(src)
+        behind = []
+        for dst, sources in by_hop.items():
+            state = self.network.nodes[dst].gateway.hop_state(sources)
+            for src in sources:
+                self._advance((src, dst), state[src][1])
+                if self._queue[(src, dst)] and self._stalled(self._queue[(src, dst)], now):
+                    behind.append((src, dst))
+        return behind
+
+    def _advance(self, lane: Lane, next_sequence: int) -> None:
+        self._next[lane] = max(self._next.get(lane, 1), next_sequence)
+        queue = self._queue[lane]
+        for sequence in [s for s in queue if s < self._next[lane]]:
+            del queue[sequence]
 
     def _holds_acks(self, batch: Sequence[SentRecord], now: int | None) -> bool:
         return (now is not None and self.ack_wait_s > 0 and len(batch) < self.batch_size
@@ -243,57 +249,48 @@ class Relayer:
             handed += self._record(p, receipt)
         return handed
 
-    def _ready(self, lane: Lane, queue: dict[int, SentRecord]) -> list[SentRecord]:
-        """The contiguous run from the next expected hop sequence, within batch size and block gas."""
+    def _ready(self, lane: Lane, queue: dict[int, SentRecord], now: int | None) -> list[SentRecord]:
+        """The contiguous run from the next expected hop sequence, within batch size and block gas
+        (and, after a delivery ran out of gas, the smaller batch it is retried with)."""
         chain = self.network.nodes[lane[1]].chain
-        handler_gas = self.network.config.handler_gas
+        retry = self._retry.get(lane)
+        if retry and retry.stuck_until is not None:
+            clock = now if now is not None else chain.block().timestamp
+            if clock < retry.stuck_until:
+                return []  # after its deadline it goes through as timed out, whatever it carries
+        limit = min(self.batch_size, retry.batch_limit if retry else self.batch_size)
         next_sequence = self._next.get(lane, 1)
         batch: list[SentRecord] = []
-        gas = BATCH_BASE_GAS
-        while next_sequence in queue and len(batch) < self.batch_size:
+        while next_sequence in queue and len(batch) < limit:
             record = queue[next_sequence]
-            need = delivery_gas(record.message, handler_gas)
-            if batch and gas + need > chain.block_gas_limit:
+            if batch and batch_bound([r.message for r in batch] + [record.message]) > chain.block_gas_limit:
                 break
             batch.append(record)
-            gas += need
             next_sequence += 1
         return batch
 
     # -- signing ------------------------------------------------------------------------------------
 
-    def delivery_tx(self, lane: Lane, batch: Sequence[SentRecord]) -> Tx:
-        """The signed delivery of `batch` (in the order given) over `lane`, from this relayer's account."""
+    def delivery_tx(self, lane: Lane, batch: Sequence[SentRecord], gas_factor: float = 1.0) -> Tx:
+        """The signed delivery of `batch` (in the order given) over `lane`, from this relayer's account,
+        with the gas `sim.bridge.gas` bounds it to (times `gas_factor`, within the block)."""
         src, dst = lane
         net = self.network
         target = net.nodes[dst]
         keys, domain = net.committees[src], net.domain(src, dst)
-        self.attest(batch)
-        gas = min(target.chain.block_gas_limit,
-                  BATCH_BASE_GAS + sum(delivery_gas(r.message, net.config.handler_gas) for r in batch))
+        self._view.attest(batch)
         relayer = net.relayer_account(dst, self.account_index)
         if domain.mode == MODE_CHECKPOINT:
             tree = MerkleTree([subject(r.message_id, r.hop_sequence) for r in batch])
             items = [(r.message, r.hop_sequence, tree.proof(i)) for i, r in enumerate(batch)]
-            return target.gateway.deliver_checkpoint(src, tree.root, keys.attest(domain, tree.root), items,
-                                                     by=relayer, gas=gas)
-        signed = [(r.message, r.hop_sequence, keys.attest(domain, subject(r.message_id, r.hop_sequence)))
-                  for r in batch]
-        return target.gateway.deliver_signed(src, signed, by=relayer, gas=gas)
-
-    def attest(self, batch: Sequence[SentRecord]) -> None:
-        """What honest validators do before signing: find each message in their own view of the
-        source chain (the Sent event in that block)."""
-        for record in batch:
-            key = (record.chain_id, record.block_number)
-            if key not in self._observed:
-                gateway = self.network.nodes[record.chain_id].gateway
-                self._observed[key] = {(r.message_id, r.hop, r.hop_sequence)
-                                       for r in gateway.sent_records(record.block_number, record.block_number)}
-                if len(self._observed) > OBSERVED_BLOCKS:
-                    del self._observed[next(iter(self._observed))]  # the oldest block in view
-            if (record.message_id, record.hop, record.hop_sequence) not in self._observed[key]:
-                raise ForgeryRefused(f"message 0x{record.message_id.hex()} is not on chain {record.chain_id}")
+            tx = target.gateway.deliver_checkpoint(src, tree.root, keys.attest(domain, tree.root), items, by=relayer,
+                                                   gas=0)
+        else:
+            signed = [(r.message, r.hop_sequence, keys.attest(domain, subject(r.message_id, r.hop_sequence)))
+                      for r in batch]
+            tx = target.gateway.deliver_signed(src, signed, by=relayer, gas=0)
+        gas = int(transaction_bound(tx.data, [r.message for r in batch]) * gas_factor)
+        return dataclasses.replace(tx, gas=min(target.chain.block_gas_limit, gas))
 
     # -- receipts -----------------------------------------------------------------------------------
 
@@ -303,12 +300,16 @@ class Relayer:
         processed = event_args(events, "Processed")
         refused = event_args(events, "Refused")
         delivery = Delivery(src, dst, self.network.mode(src, dst), len(planned.batch), len(processed), len(refused),
-                            receipt.gas_used, receipt.block_number, receipt.timestamp, receipt.status)
+                            receipt.gas_used, receipt.block_number, receipt.timestamp, receipt.status,
+                            planned.takeover)
         self.delivery_count += 1
+        self.takeovers += planned.takeover
         if self.history:
             self.deliveries.append(delivery)
         if not receipt.status:
+            self._failed(planned, receipt)
             return 0
+        self._retry.pop(planned.lane, None)
         share = receipt.gas_used // max(1, len(planned.batch))
         for args in processed:
             processing = Processing(args["id"], dst, Outcome(args["outcome"]), receipt.block_number,
@@ -330,8 +331,19 @@ class Relayer:
             # the hop is further than we thought (another relayer, or someone else's messages took
             # those hop sequences): what it expects next is on chain
             lane_next = max(lane_next, self.network.nodes[dst].gateway.hop_state([src])[src][1])
-        self._next[planned.lane] = lane_next
-        queue = self._queue[planned.lane]
-        for sequence in [s for s in queue if s < lane_next]:
-            del queue[sequence]
+        self._advance(planned.lane, lane_next)
         return len(planned.batch)
+
+    def _failed(self, planned: Planned, receipt: Receipt) -> None:
+        """A delivery that ran out of gas is retried with half the batch and half as much gas again;
+        one message failing alone with the whole block's gas waits for its deadline. Other failures
+        (a paused lane) are retried as they were, when the chain lets them through."""
+        if decode_revert(receipt.revert_data or b"").name not in OUT_OF_GAS:
+            return
+        retry = self._retry.setdefault(planned.lane, Retry(batch_limit=len(planned.batch)))
+        retry.batch_limit = max(1, len(planned.batch) // 2)
+        retry.gas_factor *= 1.5
+        block_limit = self.network.nodes[planned.lane[1]].chain.block_gas_limit
+        if len(planned.batch) == 1 and planned.tx.gas >= block_limit:
+            retry.stuck_until = planned.batch[0].message.deadline + 1
+

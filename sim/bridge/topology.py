@@ -46,7 +46,10 @@ class NetworkConfig(BaseModel):
     committee_size: int = Field(4, ge=1, le=64)
     threshold: int = Field(3, ge=1, le=64)
     handler_gas: int = Field(200_000, ge=21_000, le=10_000_000)
-    vulnerable: dict[str, Literal["verifier-bypass", "zero-root"]] = Field(
+    max_payload_bytes: int = Field(16_384, ge=1, le=32_768, description=(
+        "largest message payload a gateway accepts (the same on every gateway, so a message at the cap is "
+        "deliverable at every hop)"))
+    vulnerable: dict[str, Literal["verifier-bypass", "zero-root", "origin-unchecked"]] = Field(
         default_factory=dict, description="FAULT SCENARIOS ONLY: chain name → historical flaw of its gateway")
     genesis_timestamp: int = GENESIS_TIMESTAMP
     sync_ttl: int = Field(86_400, ge=1)

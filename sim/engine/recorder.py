@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
+from ..bridge.deliveries import Processing
 from ..bridge.messages import TERMINAL, Outcome, SentRecord
-from ..bridge.relayer import Processing
 from ..bridge.topology import Network, NetworkConfig
 from .driver import GasRecord
 from .scenario import Scenario
@@ -72,7 +72,7 @@ class SourceRefusal:
 class Attack(BaseModel):
     """What an attack transaction did, as the chains recorded it. Forgeries name the zones
     (`source`, `target`, `messages`, `keys`, `threshold`); admin calls their `target` contract and
-    `function`."""
+    `function`; sends through a gateway their `function` and, oversized ones, `payload_bytes`."""
 
     kind: str
     source: str | None = Field(None, exclude_if=lambda v: v is None)
@@ -81,6 +81,7 @@ class Attack(BaseModel):
     messages: int | None = Field(None, exclude_if=lambda v: v is None)
     keys: int | None = Field(None, exclude_if=lambda v: v is None)
     threshold: int | None = Field(None, exclude_if=lambda v: v is None)
+    payload_bytes: int | None = Field(None, exclude_if=lambda v: v is None)
     message_ids: list[str] = Field(default_factory=list)
     time_s: float = 0.0
     status: bool = False
@@ -107,6 +108,16 @@ class NetworkSummary:
                    len(network.data.sectors), {c: n.name for c, n in sorted(network.nodes.items())})
 
 
+@dataclass(frozen=True)
+class RelayerRecord:
+    """What one relayer position did over the run (its restarts included)."""
+
+    index: int
+    deliveries: int  # delivery transactions
+    takeovers: int  # of them, on lanes of another relayer's that had stalled
+    restarts: int
+
+
 @dataclass
 class RunRecords:
     """Everything a run recorded, for the metrics: the engine's output."""
@@ -120,8 +131,7 @@ class RunRecords:
     attacks: list[Attack]
     fault_starts: list[float]  # when each fault began (jitter drawn)
     blocks: dict[int, int]  # chain id → blocks mined during the run
-    relayer_restarts: int
-    delivery_transactions: int
+    relayers: list[RelayerRecord]
     sim_seconds: float
     wall_run_s: float
     rss_mb: list[tuple[float, float]] = field(default_factory=list)  # (simulated s, resident MB) samples
@@ -180,7 +190,7 @@ class Recorder:
             return
         message.hops += 1
         message.gas_deliver += processing.gas_share
-        if processing.chain_id == message.dst_chain and processing.outcome in TERMINAL:
+        if processing.outcome in TERMINAL:  # at its destination, or ended by the hub (timed out, refused)
             message.delivered_s = float(processing.timestamp - self.epoch)
             message.outcome = processing.outcome.label
             if message.kind == "response":

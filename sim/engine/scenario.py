@@ -10,7 +10,7 @@ import hashlib
 import json
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -45,6 +45,14 @@ class Relayers(_Model):
     batch_size: int = Field(64, ge=1, le=256)
     ack_wait_s: float = Field(0.0, ge=0, le=3600, description=(
         "hold a lane's acknowledgements up to this long while no data travels with them, so they share a delivery"))
+    takeover_after_s: float | None = Field(None, gt=0, le=3600, description=(
+        "a relayer delivers another's lane whose oldest message waited this long (default: three polls and a "
+        "block)"))
+
+
+class WatcherSettings(_Model):
+    lane_stall_s: float = Field(180.0, gt=0, le=86_400, description=(
+        "lanes_live: how long a lane with messages waiting may go without progress while it could move"))
 
 
 class Workload(_Model):
@@ -149,10 +157,40 @@ class AdminCall(_Forgery):
     kind: Literal["admin-call"]
 
 
+class OriginSpoof(_Fault):
+    """`source`'s committee keys (at its threshold unless `keys` says) vouch for messages of other
+    origins into `chain`: a hub registry broadcast into its mirror, and a data request claiming a
+    third zone. `unchecked_gateway`: the gateway receiving them skips the origin check (the flaw)."""
+
+    kind: Literal["origin-spoof"]
+    chain: ChainName = Field(description="the chain attacked")
+    source: ChainName = Field(description="whose committee keys are stolen")
+    keys: int | None = Field(None, ge=1, le=64, description="how many keys (default: the threshold)")
+    unchecked_gateway: bool = Field(False, description="FLAWED VARIANT: the receiving gateway skips the origin check")
+
+
+class OversizedPayload(_Fault):
+    """Sends from `source` to `chain` with a payload at the gateways' cap, and one a byte above it."""
+
+    kind: Literal["oversized-payload"]
+    chain: ChainName = Field(description="the destination")
+    source: ChainName = Field(description="the chain sent from")
+
+
+class AckBomb(_Fault):
+    """A contract on `source` floods `chain` with `messages` messages whose handlers get 1 gas, and
+    burns all the gas its outcome callback is given, for each of their acknowledgements."""
+
+    kind: Literal["ack-bomb"]
+    chain: ChainName = Field(description="the destination")
+    source: ChainName = Field(description="the chain of the flooding contract")
+    messages: int = Field(64, ge=1, le=256, description="messages in the flood")
+
+
 Fault = Annotated[RelayerOutage | RelayerDuplicate | RelayerReorder | ChainHalt | RateLimit | KeysCompromised
-                  | VerifierBypass | ZeroRoot | AdminCall, Field(discriminator="kind")]
-FAULT_KINDS = ["relayer-outage", "relayer-duplicate", "relayer-reorder", "chain-halt", "rate-limit",
-               "keys-compromised", "verifier-bypass", "zero-root", "admin-call"]
+                  | VerifierBypass | ZeroRoot | AdminCall | OriginSpoof | OversizedPayload | AckBomb,
+                  Field(discriminator="kind")]
+FAULT_KINDS = [get_args(t.model_fields["kind"].annotation)[0] for t in get_args(get_args(Fault)[0])]
 
 
 # -- the scenario ---------------------------------------------------------------------------------
@@ -168,7 +206,15 @@ class Scenario(_Model):
     chains: Chains = Chains()
     relayers: Relayers = Relayers()
     workload: Workload = Workload()
+    watcher: WatcherSettings = WatcherSettings()
     faults: list[Fault] = Field(default_factory=list)
+
+    def takeover_after_s(self) -> float:
+        """When a relayer takes over another's stalled lane."""
+        relayers = self.relayers
+        if relayers.takeover_after_s is not None:
+            return relayers.takeover_after_s
+        return 3 * relayers.poll_interval_s + self.chains.block_interval_s
 
     @property
     def settings_hash(self) -> str:
@@ -178,7 +224,10 @@ class Scenario(_Model):
 
     def network_config(self) -> NetworkConfig:
         """The network to build: the scenario's, with the flawed gateways its faults attack."""
-        flawed = {f.chain: f.kind for f in self.faults if isinstance(f, VerifierBypass | ZeroRoot)}
+        flawed: dict[str, Any] = {f.chain: f.kind for f in self.faults if isinstance(f, VerifierBypass | ZeroRoot)}
+        for fault in self.faults:
+            if isinstance(fault, OriginSpoof) and fault.unchecked_gateway:  # the gateway the forgeries reach
+                flawed["hub" if self.network.topology == "hub" else fault.chain] = "origin-unchecked"
         if not flawed:
             return self.network
         return self.network.model_copy(update={"vulnerable": self.network.vulnerable | flawed})
@@ -218,6 +267,10 @@ def _cross_field_errors(scenario: Scenario) -> list[tuple[str, str]]:
     if network.threshold > network.committee_size:
         errors.append(("network.threshold", f"{network.threshold} exceeds network.committee_size "
                                             f"({network.committee_size})"))
+    if scenario.watcher.lane_stall_s <= scenario.relayers.ack_wait_s + scenario.takeover_after_s():
+        errors.append(("watcher.lane_stall_s", f"{scenario.watcher.lane_stall_s} s is no longer than "
+                                               "relayers.ack_wait_s plus the takeover time: held acknowledgements "
+                                               "would count as stalls"))
     count = scenario.relayers.count
     for i, fault in enumerate(scenario.faults):
         relayer = getattr(fault, "relayer", 0)

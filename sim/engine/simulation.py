@@ -21,11 +21,12 @@ import simpy
 from registry import Contract, Tx
 from registry.progress import Progress, no_progress
 
-from ..bridge.relayer import Lane, Planned, Relayer
+from ..bridge.deliveries import Lane, Planned, by_destination
+from ..bridge.relayer import Relayer
 from ..bridge.topology import Network
 from .driver import ChainDriver
 from .faults import inject
-from .recorder import Attack, NetworkSummary, Recorder, RunRecords
+from .recorder import Attack, NetworkSummary, Recorder, RelayerRecord, RunRecords
 from .scenario import Scenario
 from .watcher import Watcher
 from .workload import Workload
@@ -45,6 +46,7 @@ class RelayerSlot:
     reorder: bool = False
     restarts: int = 0
     retired_deliveries: int = 0  # delivery transactions of the relayers it replaced
+    retired_takeovers: int = 0
     inflight: set[Lane] = field(default_factory=set)
 
 
@@ -68,7 +70,8 @@ class Simulation:
                            else chains.block_interval_s, self.epoch, contracts, self.recorder.gas.add)
             for c, node in network.nodes.items()
         }
-        self.watcher = Watcher(network, {c: n.chain.block_number() + 1 for c, n in network.nodes.items()})
+        self.watcher = Watcher(network, {c: n.chain.block_number() + 1 for c, n in network.nodes.items()},
+                               lane_stall_s=scenario.watcher.lane_stall_s)
         self.workload = Workload(self.env, network, scenario.workload, scenario.duration_s, self.drivers,
                                  self.recorder, self.rng_workload)
         lanes, count = network.lanes(), scenario.relayers.count
@@ -96,7 +99,7 @@ class Simulation:
             self.progress("simulating", env.now, end)
             if env.now >= scenario.duration_s and self._settled():
                 break
-        self.watcher.scan()
+        self._scan()
         for attack in self.attacks:  # where each attack message ended, as the chains recorded it
             attack.outcomes = [[o.label for o in self.watcher.outcomes_of(bytes.fromhex(i[2:]))]
                                for i in attack.message_ids]
@@ -106,8 +109,8 @@ class Simulation:
             scenario=scenario, network=NetworkSummary.of(self.network), messages=messages,
             refusals=self.recorder.refusals, gas=gas, invariants=self.watcher.invariants(), attacks=self.attacks,
             fault_starts=fault_starts, blocks={c: d.blocks for c, d in self.drivers.items()},
-            relayer_restarts=sum(s.restarts for s in self.slots),
-            delivery_transactions=sum(s.relayer.delivery_count + s.retired_deliveries for s in self.slots),
+            relayers=[RelayerRecord(s.index, s.relayer.delivery_count + s.retired_deliveries,
+                                    s.relayer.takeovers + s.retired_takeovers, s.restarts) for s in self.slots],
             sim_seconds=float(env.now), wall_run_s=time.perf_counter() - wall, rss_mb=self.rss_mb,
         )
 
@@ -129,9 +132,10 @@ class Simulation:
     # -- relayers -----------------------------------------------------------------------------------
 
     def _new_relayer(self, index: int, lanes: list[Lane]) -> Relayer:
-        return Relayer(self.network, batch_size=self.scenario.relayers.batch_size, account_index=index,
-                       lanes=set(lanes), listener=self.recorder, history=False,
-                       ack_wait_s=self.scenario.relayers.ack_wait_s)
+        settings = self.scenario.relayers
+        return Relayer(self.network, batch_size=settings.batch_size, account_index=index, lanes=set(lanes),
+                       takeover_after_s=self.scenario.takeover_after_s() if settings.count > 1 else None,
+                       listener=self.recorder, history=False, ack_wait_s=settings.ack_wait_s)
 
     def _relay(self, slot: RelayerSlot) -> Process:
         env = self.env
@@ -146,10 +150,7 @@ class Simulation:
             if slot.reorder:
                 planned = [Planned(p.lane, p.batch[::-1], relayer.delivery_tx(p.lane, p.batch[::-1]))
                            for p in planned]
-            by_destination: dict[int, list[Planned]] = {}
-            for p in planned:
-                by_destination.setdefault(p.lane[1], []).append(p)
-            for dst, group in by_destination.items():
+            for dst, group in by_destination(planned).items():
                 copies = 2 if slot.duplicate else 1
                 event = self.drivers[dst].submit([p.tx for p in group for _ in range(copies)])
                 slot.inflight.update(p.lane for p in group)
@@ -170,8 +171,12 @@ class Simulation:
         interval = max(10.0, self.scenario.relayers.poll_interval_s * 10)
         while True:
             yield self.env.timeout(interval)
-            self.watcher.scan()
+            self._scan()
             self.rss_mb.append((float(self.env.now), _resident_mb()))
+
+    def _scan(self) -> None:
+        halted = {c for c, driver in self.drivers.items() if driver.halted}
+        self.watcher.scan(float(self.env.now), halted, relayers_up=any(not s.down for s in self.slots))
 
     # -- faults: the FaultTarget a fault acts on ------------------------------------------------------
 
@@ -186,6 +191,7 @@ class Simulation:
         """Killed, then started again: a fresh relayer that knows only what the chains say."""
         slot = self.slots[index]
         slot.retired_deliveries += slot.relayer.delivery_count
+        slot.retired_takeovers += slot.relayer.takeovers
         slot.relayer = self._new_relayer(slot.index, slot.lanes)
         slot.inflight.clear()
         slot.restarts += 1

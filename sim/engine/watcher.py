@@ -1,16 +1,18 @@
-"""The watcher: compares every destination's deliveries with the sources' sends, from chain logs alone.
+"""The watcher: compares every hop's processing with the sends, from chain logs alone.
 
 It trusts no relayer and no metrics: it reads each gateway's `Sent`, `Processed` and `Acknowledged`
-events, block range by block range, and checks the four invariants of a run. A message it is done
-with (processed at its destination and, if data, acknowledged to its origin) is checked then and
-kept only as an 8-byte prefix of its id, to catch a later second processing: a long run's memory
-holds what is in flight, not its history.
+events, block range by block range, and checks the invariants of a run. A `Sent` is an origin's own
+emission when the chain is the message's origin and did not forward it (a forward comes with a
+`Processed` FORWARDED of the same id); every processing is traced to a `Sent` toward that chain (the
+hop) and to its origin's own send (the origin it names). A message it is done with (terminal and, if
+data, acknowledged to its origin) is checked then and kept only as an 8-byte prefix of its id, to
+catch a later second processing: a long run's memory holds what is in flight, not its history.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +26,10 @@ INVARIANTS = {
     "exactly_once": "no message processed twice",
     "all_terminal": "every sent message ended delivered, failed, timed out or rejected, and its source was told",
     "no_forged_accepted": "no delivery without a matching send while fewer than threshold keys are compromised",
-    "no_unmatched_delivery": "no delivery without a matching send, at all",
+    "no_unmatched_delivery": "no processing without a send toward that chain, at all",
+    "authentic_origin": "every processed message was sent by the chain it names as its origin",
+    "lanes_live": "no lane with messages waiting goes without progress longer than the bound, while its chains "
+                  "produce blocks and a relayer is up",
 }
 MAX_VIOLATIONS_KEPT = 1000
 
@@ -68,20 +73,29 @@ class InvariantReport(BaseModel):
 class Watcher:
     network: Network
     first_block: dict[int, int]  # where to start reading each chain (the simulation's first block)
+    lane_stall_s: float | None = None  # lanes_live's bound (None: not checked)
     threshold_breached: bool = False  # set by a fault: as many keys stolen as the threshold needs
 
-    sent: dict[bytes, tuple[int, int, int]] = field(default_factory=dict)  # id → (origin, destination, kind)
+    sent: dict[bytes, tuple[int, int, int]] = field(default_factory=dict)  # origin sends: id → (origin, dst, kind)
+    hops: dict[bytes, dict[int, int]] = field(default_factory=dict)  # id → {hop it was sent toward: emitter}
     outcomes: dict[bytes, list[tuple[int, Outcome]]] = field(default_factory=lambda: defaultdict(list))
     acknowledged: dict[bytes, Outcome] = field(default_factory=dict)
     unmatched: dict[bytes, tuple[int, bool]] = field(default_factory=dict)  # id → (chain, while trusted)
+    unauthentic: dict[bytes, tuple[int, int]] = field(default_factory=dict)  # id → (chain, origin it names)
     keep: set[bytes] = field(default_factory=set)  # ids whose outcomes are asked for later (attacks)
     settled: set[int] = field(default_factory=set)  # id prefixes of messages done with
-    found: list[Violation] = field(default_factory=list)  # violations of messages done with
+    found: list[Violation] = field(default_factory=list)  # violations of messages and lanes done with
+    waiting: dict[tuple[int, int], dict[bytes, float]] = field(default_factory=lambda: defaultdict(dict))
+    _progress: dict[tuple[int, int], float] = field(default_factory=dict)  # lane → last processing or excuse
+    _stalled: set[tuple[int, int]] = field(default_factory=set)  # lanes flagged, until they move again
     _scanned: dict[int, int] = field(default_factory=dict)
 
-    def scan(self) -> None:
-        """Read every chain up to its head and match what was processed against what was sent."""
-        new_processed: list[tuple[bytes, int]] = []
+    def scan(self, now: float | None = None, halted: Collection[int] = (), relayers_up: bool = True) -> None:
+        """Read every chain up to its head and match what was processed against what was sent. With
+        the simulated time `now`, also check that lanes move (excused: a lane of a `halted` chain, or
+        every lane while no relayer is up)."""
+        clock = now or 0.0
+        new_processed: list[tuple[bytes, int, int]] = []
         touched: set[bytes] = set()
         for chain_id, node in self.network.nodes.items():
             head = node.chain.block_number()
@@ -89,34 +103,66 @@ class Watcher:
             if first > head:
                 continue
             gateway = node.gateway
-            for log in node.chain.logs(gateway.address, first, head):
-                event = gateway.abi.decode_event(log.address, log.topics, log.data)
-                if event is None:
-                    continue
+            events = [e for log in node.chain.logs(gateway.address, first, head)
+                      if (e := gateway.abi.decode_event(log.address, log.topics, log.data)) is not None]
+            forwarded = {e["id"] for e in events if e.name == "Processed" and e["outcome"] == Outcome.FORWARDED}
+            for event in events:
                 if event.name == "Sent":
-                    message = event["message"]
-                    if message["srcChain"] == chain_id:  # the origin's emission, not a forward
-                        self.sent[event["id"]] = (chain_id, message["dstChain"], message["kind"])
+                    message, message_id, hop = event["message"], event["id"], event["hop"]
+                    self.hops.setdefault(message_id, {})[hop] = chain_id
+                    self.waiting[(chain_id, hop)].setdefault(message_id, clock)
+                    if message["srcChain"] == chain_id and message_id not in forwarded:
+                        self.sent[message_id] = (chain_id, message["dstChain"], message["kind"])
                 elif event.name == "Processed":
                     self.outcomes[event["id"]].append((chain_id, Outcome(event["outcome"])))
-                    new_processed.append((event["id"], chain_id))
+                    new_processed.append((event["id"], chain_id, event["srcChain"]))
                 elif event.name == "Acknowledged":
                     self.acknowledged[event["id"]] = Outcome(event["outcome"])
                     touched.add(event["id"])
             self._scanned[chain_id] = head
-        for message_id, chain_id in new_processed:
-            if _prefix(message_id) in self.settled:
-                self.found.append(Violation("exactly_once", "0x" + message_id.hex(),
-                                            f"processed again on chain {chain_id} after it was done"))
-            elif message_id not in self.sent and message_id not in self.unmatched:
-                # accepted while fewer than threshold keys were compromised: the verifier failed
-                self.unmatched[message_id] = (chain_id, not self.threshold_breached)
+        for message_id, chain_id, origin in new_processed:
+            self._check_processing(message_id, chain_id, origin, clock)
             touched.add(message_id)
         for message_id in touched:
             self._settle(message_id)
+        if now is not None and self.lane_stall_s is not None:
+            self._check_lanes(now, set(halted), relayers_up)
+
+    def _check_processing(self, message_id: bytes, chain_id: int, origin: int, now: float) -> None:
+        if _prefix(message_id) in self.settled:
+            self.found.append(Violation("exactly_once", "0x" + message_id.hex(),
+                                        f"processed again on chain {chain_id} after it was done"))
+            return
+        emitter = self.hops.get(message_id, {}).get(chain_id)
+        if emitter is None:
+            # no Sent toward this chain; while fewer than threshold keys are compromised, the verifier failed
+            self.unmatched.setdefault(message_id, (chain_id, not self.threshold_breached))
+        else:
+            lane = (emitter, chain_id)
+            self.waiting[lane].pop(message_id, None)
+            self._progress[lane] = now
+            self._stalled.discard(lane)
+        sent = self.sent.get(message_id)
+        if sent is None or sent[0] != origin:
+            self.unauthentic.setdefault(message_id, (chain_id, origin))
+
+    def _check_lanes(self, now: float, halted: set[int], relayers_up: bool) -> None:
+        for lane, waiting in self.waiting.items():
+            if not waiting or lane in self._stalled:
+                continue
+            if not relayers_up or lane[0] in halted or lane[1] in halted:
+                self._progress[lane] = now  # excused: the clock starts again when it can move
+                continue
+            since = max(min(waiting.values()), self._progress.get(lane, 0.0))
+            if now - since > self.lane_stall_s:  # type: ignore[operator]
+                oldest = min(waiting, key=waiting.__getitem__)
+                self.found.append(Violation("lanes_live", "0x" + oldest.hex(),
+                                            f"lane {lane[0]}→{lane[1]}: {len(waiting)} waiting, no progress for "
+                                            f"{now - since:.0f} s"))
+                self._stalled.add(lane)
 
     def rewind(self, chain_id: int, block: int) -> None:
-        """Read `chain_id` again from `block` on at the next scan (as after a restart or a reorg)."""
+        """Read `chain_id` again from `block` on at the next scan (a node serving its events twice)."""
         self._scanned[chain_id] = max(block, self.first_block[chain_id]) - 1
 
     def keep_outcomes(self, message_ids: Iterable[bytes]) -> None:
@@ -127,17 +173,20 @@ class Watcher:
         return [o for _, o in self.outcomes.get(message_id, [])]
 
     def _settle(self, message_id: bytes) -> None:
-        """Check a message that is done and forget all but its id prefix; one in flight stays."""
+        """Check a message that is done and forget all but its id prefix; one in flight stays. Done:
+        terminal where it ended (its destination, or the hub that timed it out or refused it) and,
+        if data, acknowledged to its origin."""
         if message_id not in self.sent or message_id in self.keep:
             return
-        _, destination, kind = self.sent[message_id]
+        kind = self.sent[message_id][2]
         seen = self.outcomes.get(message_id, [])
-        if not any(c == destination and o in TERMINAL for c, o in seen):
+        if not any(o in TERMINAL for _, o in seen):
             return
         if kind == KIND_DATA and message_id not in self.acknowledged:
             return
         self.found.extend(_processed_twice(message_id, seen))
         del self.sent[message_id]
+        self.hops.pop(message_id, None)
         self.outcomes.pop(message_id, None)
         self.acknowledged.pop(message_id, None)
         self.settled.add(_prefix(message_id))
@@ -149,19 +198,23 @@ class Watcher:
         for message_id, (origin, destination, kind) in self.sent.items():
             if kind != KIND_DATA:
                 continue
-            ends = [o for c, o in self.outcomes.get(message_id, []) if c == destination and o in TERMINAL]
+            ends = [(c, o) for c, o in self.outcomes.get(message_id, []) if o in TERMINAL]
             if not ends:
                 violations.append(Violation("all_terminal", "0x" + message_id.hex(),
                                             f"no outcome on chain {destination} (sent from {origin})"))
             elif message_id not in self.acknowledged:
                 violations.append(Violation("all_terminal", "0x" + message_id.hex(),
-                                            f"{ends[0].label} on chain {destination}, never acknowledged to {origin}"))
+                                            f"{ends[0][1].label} on chain {ends[0][0]}, never acknowledged to "
+                                            f"{origin}"))
         for message_id, (chain_id, trusted) in self.unmatched.items():
             violations.append(Violation("no_unmatched_delivery", "0x" + message_id.hex(),
-                                        f"processed on chain {chain_id} without a matching send"))
+                                        f"processed on chain {chain_id} without a send toward it"))
             if trusted:
                 violations.append(Violation("no_forged_accepted", "0x" + message_id.hex(),
                                             f"accepted on chain {chain_id} while the committees were sound"))
+        for message_id, (chain_id, origin) in self.unauthentic.items():
+            violations.append(Violation("authentic_origin", "0x" + message_id.hex(),
+                                        f"processed on chain {chain_id} as from chain {origin}, which never sent it"))
         broken = {v.invariant for v in violations}
         return InvariantReport(held={name: name not in broken for name in INVARIANTS},
                                violations=violations[:MAX_VIOLATIONS_KEPT], violation_count=len(violations))

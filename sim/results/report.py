@@ -136,10 +136,18 @@ class FaultEntry(_Part):
         return data
 
 
+class RelayerStats(_Part):
+    index: int
+    deliveries: int
+    takeovers: int  # deliveries on another relayer's lanes, taken over when they stalled
+    restarts: int
+
+
 class Relayers(_Part):
     count: int
     restarts: int
     delivery_transactions: int
+    per_relayer: list[RelayerStats]
 
 
 class Wall(_Part):

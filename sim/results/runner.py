@@ -24,6 +24,7 @@ from ..bridge.provision import build_network
 from ..bridge.topology import Backend, Network
 from ..engine.scenario import Scenario, ScenarioError
 from ..engine.simulation import Simulation
+from ..engine.watcher import INVARIANTS
 from .metrics import Machine, build_report, flatten
 from .outputs import write_outputs
 from .report import Report
@@ -32,8 +33,7 @@ RUNS_DIR = Path("runs")
 SWEEP_COLUMNS = ["messages.sent", "messages.delivered", "messages.failed", "messages.timed_out", "messages.rejected",
                  "messages.pending", "messages.acknowledged", "messages.refused_at_source", "latency_s.p50",
                  "latency_s.p95", "latency_s.p99", "latency_s.round_trip.p50", "throughput.delivered_per_s",
-                 "gas.per_message", "invariants.exactly_once", "invariants.all_terminal",
-                 "invariants.no_forged_accepted", "invariants.no_unmatched_delivery", "invariants.violation_count",
+                 "gas.per_message", *(f"invariants.{name}" for name in INVARIANTS), "invariants.violation_count",
                  "wall.run_s"]
 
 

@@ -86,10 +86,10 @@ def _exercise_the_rest(network: Network) -> None:
     registry.approve_pilots([pilot], by=authority)
     registry.activate_pilots([pilot], by=me)
     registry.suspend_pilot(pilot, by=roles.regulator)
-    registry.reinstate_pilot(pilot, by=authority)
+    registry.reinstate_pilot(pilot, by=roles.regulator)  # what a regulator suspends, a regulator lifts
     registry.complete_pilot(pilot, by=me)
     registry.suspend_entity(entity.id, by=roles.regulator)
-    registry.reinstate_entity(entity.id, by=authority)
+    registry.reinstate_entity(entity.id, by=roles.regulator)
     spare = registry.chain.accounts[SPARE_INDEX].address
     registry.add_regulator(spare)
     registry.remove_regulator(spare)

@@ -1,0 +1,91 @@
+"""What a relayer hands over and learns: planned deliveries, the records of mined ones, who listens,
+and the relayer's errors."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from registry import PilotsimError, Tx
+
+from .messages import Outcome, SentRecord
+
+Lane = tuple[int, int]  # (chain that emitted, next hop)
+
+
+class RelayerCrash(PilotsimError):
+    """Raised on purpose to simulate a relayer killed mid-run (see `Relayer.max_transactions`)."""
+
+
+class ForgeryRefused(PilotsimError):
+    """The committee refused to sign a message it cannot see on its source chain."""
+
+
+class RelayerStuck(PilotsimError):
+    """Rounds of deliveries went on and on without the relayer ever running out of work."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One delivery transaction: a batch from `src` handed to the next hop `dst`."""
+
+    src: int
+    dst: int
+    mode: int
+    size: int
+    processed: int
+    refused: int
+    gas_used: int
+    block_number: int
+    timestamp: int
+    status: bool
+    takeover: bool = False  # a lane of another relayer's, taken over because it stalled
+
+
+@dataclass(frozen=True)
+class Processing:
+    """Where and how one message was processed on a hop."""
+
+    message_id: bytes
+    chain_id: int
+    outcome: Outcome
+    block_number: int
+    timestamp: int
+    gas_share: int  # the delivery transaction's gas divided by the messages it carried
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A delivery transaction built and signed, not yet mined."""
+
+    lane: Lane
+    batch: list[SentRecord]
+    tx: Tx
+    takeover: bool = False
+
+
+@dataclass
+class Retry:
+    """A lane whose last delivery ran out of gas: smaller batches, more gas, until one goes through."""
+
+    batch_limit: int
+    gas_factor: float = 1.0
+    stuck_until: int | None = None  # one message fails even alone at the block's gas: wait for its deadline
+
+
+class Listener(Protocol):
+    """Who wants to know, as it happens (a simulation's recorder)."""
+
+    def picked(self, record: SentRecord) -> None: ...
+    def processed(self, processing: Processing) -> None: ...
+    def acknowledged(self, processing: Processing) -> None: ...
+
+
+def by_destination(planned: Sequence[Planned]) -> dict[int, list[Planned]]:
+    """Planned deliveries grouped by the chain that mines them, in order."""
+    groups: dict[int, list[Planned]] = defaultdict(list)
+    for p in planned:
+        groups[p.lane[1]].append(p)
+    return groups

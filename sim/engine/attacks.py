@@ -1,0 +1,187 @@
+"""Attacks: what the fault scenarios do as an adversary would, through the real contracts, from an
+account no role uses; each recorded as an `Attack` with what the chains made of it.
+
+Forgeries deliver messages no one sent, signed with stolen committee keys (or none, against a flawed
+gateway); the rest send through the gateways like anyone may: calls aimed at privileged contracts,
+payloads at and above the cap, floods of messages whose outcome callbacks burn their gas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+from eth_abi import encode
+from eth_utils import keccak
+
+from registry import Tx, derive_account
+from registry.defaults import ATTACKER_INDEX
+from registry.evm.artifacts import decode_revert, load_artifact
+
+from ..bridge.gateway import GatewayClient
+from ..bridge.merkle import MerkleTree
+from ..bridge.messages import KIND_DATA, MODE_CHECKPOINT, VERSION, Message, subject
+from ..bridge.topology import HUB_CHAIN_ID, ChainNode, Network
+from .recorder import Attack
+from .scenario import AckBomb, AdminCall, KeysCompromised, OriginSpoof, OversizedPayload, VerifierBypass, ZeroRoot
+from .target import FaultProcess, FaultTarget
+
+ATTACKER = derive_account(ATTACKER_INDEX)
+ATTACK_GAS = 8_000_000
+BURN = 4  # TestRecipient.BURN: burns all the gas it is given
+
+
+def forge(target: FaultTarget, fault: KeysCompromised | VerifierBypass | ZeroRoot) -> FaultProcess:
+    """Forged messages from `source` to `chain`, signed with compromised keys (keys-compromised),
+    or with none at all against a flawed gateway (verifier-bypass, zero-root)."""
+    net = target.network
+    source, victim = net.node(fault.source), net.node(fault.chain)
+    keys = net.committees[source.chain_id]
+    stolen = keys.keys[: fault.keys] if isinstance(fault, KeysCompromised) else []
+    forged = _requests(net, source, victim, fault.forged, int(target.env.now) + target.epoch)
+    zero_root = isinstance(fault, ZeroRoot)
+    yield from _deliver_forged(target, fault.kind, source, victim, forged, len(stolen), zero_root=zero_root)
+
+
+def origin_spoof(target: FaultTarget, fault: OriginSpoof) -> FaultProcess:
+    """`source`'s stolen keys vouch for two messages of other origins into `chain`: the hub's
+    RegistryBroadcaster handing entity 1's record to the attacker at the highest version (so no later
+    sync could undo it), and a data request claiming a third zone as its origin."""
+    net = target.network
+    source, victim = net.node(fault.source), net.node(fault.chain)
+    now = int(target.env.now) + target.epoch
+    assert net.hub.broadcaster is not None and victim.mirror is not None
+    word = victim.mirror.view("pack", 1, ATTACKER.address, victim.zone_id, 2, 1)  # entity 1, active, sector 1
+    broadcast = Message(VERSION, KIND_DATA, HUB_CHAIN_ID, victim.chain_id, 10**12, now + 3_600, 1_000_000,
+                        net.hub.broadcaster.address, victim.mirror.address,
+                        encode(["uint32", "uint256[]"], [2**32 - 1, [word]]))
+    third = next(z for z in net.zones if z.chain_id not in (source.chain_id, victim.chain_id))
+    claimed = _requests(net, third, victim, 1, now)
+    keys = fault.keys or net.committees[source.chain_id].threshold
+    yield from _deliver_forged(target, fault.kind, source, victim, [broadcast, *claimed], keys)
+
+
+def _deliver_forged(target: FaultTarget, kind: str, source: ChainNode, victim: ChainNode, forged: list[Message],
+                    stolen_keys: int, zero_root: bool = False) -> FaultProcess:
+    """Hand `forged` to the next hop from `source` toward `victim`, in the hop order it expects,
+    signed with `stolen_keys` of `source`'s committee (none: unsigned; `zero_root`: the zero root)."""
+    net = target.network
+    hop = net.via(source.chain_id, victim.chain_id)
+    receiver = net.nodes[hop]
+    keys = net.committees[source.chain_id]
+    stolen = keys.keys[:stolen_keys]
+    if len(stolen) >= keys.threshold:
+        target.breach_threshold()
+    first = receiver.gateway.hop_state([source.chain_id])[source.chain_id][1]
+    sequences = list(range(first, first + len(forged)))
+    domain = net.domain(source.chain_id, hop)
+    if domain.mode == MODE_CHECKPOINT:
+        if zero_root:
+            proofs: list[list[bytes]] = [[] for _ in forged]
+            root, signatures = b"\x00" * 32, b""
+        else:
+            tree = MerkleTree([subject(m.id, s) for m, s in zip(forged, sequences, strict=True)])
+            root, signatures = tree.root, keys.attest(domain, tree.root, stolen) if stolen else b""
+            proofs = [tree.proof(i) for i in range(len(forged))]
+        items = list(zip(forged, sequences, proofs, strict=True))
+        tx = receiver.gateway.deliver_checkpoint(source.chain_id, root, signatures, items, by=ATTACKER, gas=ATTACK_GAS)
+    else:
+        signed = [(m, s, keys.attest(domain, subject(m.id, s), stolen) if stolen else b"")
+                  for m, s in zip(forged, sequences, strict=True)]
+        tx = receiver.gateway.deliver_signed(source.chain_id, signed, by=ATTACKER, gas=ATTACK_GAS)
+    attack = Attack(kind=kind, source=source.name, target=victim.name, messages=len(forged), keys=len(stolen),
+                    threshold=keys.threshold, message_ids=["0x" + m.id.hex() for m in forged])
+    yield from _attack(target, hop, tx, attack, receiver.gateway)
+
+
+def admin_call(target: FaultTarget, fault: AdminCall) -> FaultProcess:
+    """Poly Network: a cross-chain message whose target is the destination's own privileged
+    contracts, calling their admin functions. Sent through the real gateway, by anyone."""
+    net = target.network
+    source, victim = net.node(fault.source), net.node(fault.chain)
+    calls = [
+        (victim.gateway.address, "setPaused", victim.gateway.abi.function("setPaused").encode([source.chain_id, True])),
+        (victim.committee.address, "transferOwnership",
+         victim.committee.abi.function("transferOwnership").encode([ATTACKER.address])),
+    ]
+    for i in range(fault.forged):
+        recipient, function, calldata = calls[i % len(calls)]
+        tx = source.gateway.tx("send", victim.chain_id, recipient, calldata, 3600, 0, by=ATTACKER, gas=300_000)
+        yield from _attack(target, source.chain_id, tx, Attack(kind=fault.kind, target=recipient, function=function),
+                           source.gateway)
+
+
+def oversized_payload(target: FaultTarget, fault: OversizedPayload) -> FaultProcess:
+    """A send at the payload cap (delivered like any other) and one a byte above it (refused at the
+    source), to a recipient that takes anything."""
+    net = target.network
+    source, victim = net.node(fault.source), net.node(fault.chain)
+    recipient = yield from _deploy_recipient(target, victim)
+    cap = net.config.max_payload_bytes
+    for size in (cap, cap + 1):
+        payload = b"\xff" * size  # every byte non-zero: calldata at its dearest
+        tx = source.gateway.tx("send", victim.chain_id, recipient, payload, 3600, 0, by=ATTACKER,
+                               gas=1_000_000 + 60 * size)
+        attack = Attack(kind=fault.kind, source=source.name, target=victim.name, function="send", messages=1,
+                        payload_bytes=size)
+        yield from _attack(target, source.chain_id, tx, attack, source.gateway)
+
+
+def ack_bomb(target: FaultTarget, fault: AckBomb) -> FaultProcess:
+    """A contract floods a lane with messages of handler gas 1 (each fails at the destination), and
+    burns all the gas its outcome callback gets when their acknowledgement comes back."""
+    net = target.network
+    source, victim = net.node(fault.source), net.node(fault.chain)
+    bomber = yield from _deploy_recipient(target, source)
+    sink = yield from _deploy_recipient(target, victim)
+    contract = load_artifact("TestRecipient").abi
+    yield target.submit(source.chain_id, [Tx(ATTACKER, bomber, contract.function("setBehaviour").encode([BURN]),
+                                             100_000)])
+    flood = contract.function("flood").encode([victim.chain_id, sink, 1, fault.messages])
+    tx = Tx(ATTACKER, bomber, flood, min(source.chain.block_gas_limit, 300_000 + 150_000 * fault.messages))
+    attack = Attack(kind=fault.kind, source=source.name, target=victim.name, function="flood",
+                    messages=fault.messages)
+    yield from _attack(target, source.chain_id, tx, attack, source.gateway)
+
+
+def _deploy_recipient(target: FaultTarget, node: ChainNode) -> Generator[simpy.Event, Any, str]:
+    """Deploy a TestRecipient (accepts any message) on `node`'s chain; its address."""
+    artifact = load_artifact("TestRecipient")
+    init = artifact.bytecode + artifact.abi.encode_constructor([node.gateway.address])
+    [receipt] = yield target.submit(node.chain_id, [Tx(ATTACKER, None, init, 2_000_000)])
+    address = receipt.raise_for_status().contract_address
+    assert address is not None
+    return address
+
+
+def _attack(target: FaultTarget, chain_id: int, tx: Tx, attack: Attack, gateway: GatewayClient) -> FaultProcess:
+    """Submit an attack transaction and record what the chain made of it."""
+    [receipt] = yield target.submit(chain_id, [tx])
+    events = gateway.events(receipt) if receipt.status else []
+    sent = [e["id"] for e in events if e.name == "Sent"]
+    if sent and not attack.message_ids:  # a send: its messages are the attack
+        attack.message_ids = ["0x" + i.hex() for i in sent]
+    attack.time_s = float(target.env.now)
+    attack.status = receipt.status
+    attack.gas_used = receipt.gas_used
+    attack.processed = sum(e.name == "Processed" for e in events)
+    attack.refused = sum(e.name == "Refused" for e in events)
+    attack.reason = "" if receipt.status else decode_revert(receipt.revert_data or b"").name
+    target.record_attack(attack)
+
+
+def _requests(net: Network, origin: ChainNode, victim: ChainNode, count: int, now: int) -> list[Message]:
+    """Data requests that no one sent: from an entity of `origin`'s zone to a provider of `victim`'s,
+    as `origin`'s DataExchange would address them."""
+    data = net.data
+    requester = next(i for i, e in enumerate(data.entities, 1) if e.zone == data.zones[origin.zone_id - 1].code)
+    provider = next(i for i, e in enumerate(data.entities, 1) if e.zone == data.zones[victim.zone_id - 1].code)
+    sector = data.sector_id(data.entity(provider).sectors[0])
+    messages = []
+    for i in range(count):
+        payload = encode(["uint8", "uint32", "uint32", "uint8", "bytes32"],
+                         [1, requester, provider, sector, keccak(b"forged" + i.to_bytes(4, "big"))])
+        messages.append(Message(VERSION, KIND_DATA, origin.chain_id, victim.chain_id, 10**12 + i, now + 3_600,
+                                200_000, origin.data_exchange.address, victim.data_exchange.address, payload))
+    return messages
