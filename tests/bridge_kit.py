@@ -22,7 +22,7 @@ def send(net: Network, apps: dict[str, Contract], src: str, dst: str, payload: b
     """`src`'s TestRecipient sends `payload` to `dst`'s; the message id."""
     app = apps[src]
     sent = app.transact("send", net.node(dst).chain_id, apps[dst].address, payload, ttl, by=app.chain.accounts[5],
-                        gas=500_000)
+                        gas=500_000 + 60 * len(payload))
     return next(e for e in net.node(src).gateway.events(sent.receipt) if e.name == "Sent")["id"]
 
 

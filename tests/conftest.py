@@ -113,3 +113,23 @@ def apps(net: Network) -> dict[str, Contract]:
     """A TestRecipient on each zone chain of `net`, to send from and deliver to."""
     return {z.name: Contract.create(z.chain, "TestRecipient", z.gateway.address, by=z.chain.accounts[0])
             for z in net.zones}
+
+
+@pytest.fixture(scope="session")
+def hub_bridge_network(network_cache: NetworkCache) -> Iterator[Network]:
+    """`bridge_network`'s zones in hub topology: every message between zones goes through the hub."""
+    config = NetworkConfig(topology="hub")
+    with build_network(config, data=load_seed_data().only_zones(BRIDGE_ZONES), cache=network_cache) as network:
+        yield network
+
+
+@pytest.fixture
+def hub_net(hub_bridge_network: Network) -> Iterator[Network]:
+    with hub_bridge_network.anchor():
+        yield hub_bridge_network
+
+
+@pytest.fixture
+def hub_apps(hub_net: Network) -> dict[str, Contract]:
+    return {z.name: Contract.create(z.chain, "TestRecipient", z.gateway.address, by=z.chain.accounts[0])
+            for z in hub_net.zones}

@@ -17,6 +17,7 @@ from registry import AnvilNode
 from registry.evm.anvil import pid_alive
 from registry.paths import ARTIFACTS_DIR
 from sim.cli.app import app
+from sim.cli.nodestate import NodeRecord, State, save_state
 
 runner = CliRunner()
 
@@ -195,3 +196,18 @@ def test_killed_run_stops_its_anvil_nodes(tmp_path: Path) -> None:
     assert process.wait(timeout=60) == 128 + signal.SIGTERM
     assert b"Traceback" not in process.stderr.read()  # type: ignore[union-attr]
     assert not [pid for pid in children if pid_alive(pid)], "Anvil nodes outlived the run"
+
+
+def test_node_down_stops_only_the_node_it_started(private_home: Path) -> None:
+    """A state file whose pid now belongs to another process (the node died, the pid was reused):
+    `node down` leaves that process alone and says so."""
+    other = subprocess.Popen(["sleep", "60"])
+    try:
+        save_state(State(node=NodeRecord(pid=other.pid, url="http://127.0.0.1:1", chain_id=31337, log_file="x",
+                                         command="anvil --host 127.0.0.1 --port 1")))
+        assert json.loads(run("node", "status", "--json")[1]) == {"running": False}
+        assert_one_line_error(*run("node", "down"), "pid now belongs to another process")
+        assert pid_alive(other.pid)
+    finally:
+        other.kill()
+        other.wait()

@@ -1,6 +1,6 @@
 """Property: a gateway fed random batches mixing valid, forged, replayed, reordered, duplicated,
-tampered and late messages delivers only the valid ones, each exactly once, times out the late
-ones, and refuses every other item with the reason a plain model predicts."""
+tampered, late, origin-spoofed and oversized messages delivers only the valid ones, each exactly
+once, times out the late ones, and refuses every other item with the reason a plain model predicts."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def sign(net: Network, record_message: Message, hop_sequence: int, keys: Committ
     return keys.attest(lane, subject(record_message.id, hop_sequence))
 
 
-ITEM = st.tuples(st.sampled_from(["valid", "forged", "tampered"]), st.integers(0, 7))
+ITEM = st.tuples(st.sampled_from(["valid", "forged", "tampered", "spoofed", "oversized"]), st.integers(0, 7))
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -70,6 +70,13 @@ def test_random_batches(world: tuple[Network, Contract, Contract], sends: list[b
             elif kind == "tampered":
                 signatures = sign(net, message, sequence, keys)
                 message = dataclasses.replace(message, payload=message.payload + b"!")
+            elif kind == "spoofed":  # Beijing's own keys, vouching for a message claiming the hub's origin
+                message = dataclasses.replace(message, src_chain=net.hub.chain_id, sequence=2 * 10**9 + index)
+                signatures = sign(net, message, sequence, keys)
+            elif kind == "oversized":  # properly signed, above the cap no gateway sends
+                message = dataclasses.replace(message, sequence=3 * 10**9 + index,
+                                              payload=b"\xff" * (net.config.max_payload_bytes + 1))
+                signatures = sign(net, message, sequence, keys)
             else:
                 signatures = sign(net, message, sequence, keys)
             items.append((message, sequence, signatures))
@@ -78,6 +85,10 @@ def test_random_batches(world: tuple[Network, Contract, Contract], sends: list[b
                 expected.append({"AlreadyProcessed"})
             elif sequence > next_sequence:
                 expected.append({"OutOfOrder"})
+            elif kind == "spoofed":
+                expected.append({"WrongOrigin"})
+            elif kind == "oversized":
+                expected.append({"PayloadTooLarge"})
             elif kind != "valid":
                 expected.append(SIGNATURE_FAILURES)
             else:

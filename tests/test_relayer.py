@@ -77,3 +77,24 @@ def test_watcher_forgets_what_is_done_but_not_that_it_was_processed(net: Network
     found = watcher.invariants()
     assert found.held["exactly_once"] is False and found.broken == ["exactly_once"]
     assert [v.message_id for v in found.violations] == ["0x" + in_flight.hex()]
+
+
+def test_watcher_flags_a_lane_that_does_not_move_while_it_could(net: Network, apps: dict[str, Contract]) -> None:
+    """lanes_live: messages waiting, no relayer delivering them, chains up: flagged after the bound;
+    with every relayer down, or a chain of the lane halted, the wait is excused."""
+    first = {c: n.chain.block_number() + 1 for c, n in net.nodes.items()}
+    stuck = send(net, apps, "Beijing", "Guiyang", b"nobody carries me")
+    beijing, guiyang = net.node("Beijing").chain_id, net.node("Guiyang").chain_id
+
+    def watched(**conditions: object) -> Watcher:
+        watcher = Watcher(net, first, lane_stall_s=30)
+        watcher.scan(now=0)
+        watcher.scan(now=40, **conditions)  # type: ignore[arg-type]
+        return watcher
+
+    assert watched(relayers_up=False).invariants().held["lanes_live"] is True
+    assert watched(halted={guiyang}).invariants().held["lanes_live"] is True
+    found = watched().invariants()
+    assert found.held["lanes_live"] is False
+    [stall] = [v for v in found.violations if v.invariant == "lanes_live"]
+    assert stall.message_id == "0x" + stuck.hex() and f"lane {beijing}→{guiyang}" in stall.detail

@@ -23,11 +23,19 @@ EXPECTED = {
     "relayer-outage": (80, ALL_TRUE),
     "chain-halt": (70, ALL_TRUE),
     "keys-below-threshold": (70, ALL_TRUE),
-    "keys-at-threshold": (70, {"exactly_once": True, "no_forged_accepted": True, "no_unmatched_delivery": False}),
-    "verifier-bypass": (70, {"exactly_once": True, "no_forged_accepted": False, "no_unmatched_delivery": False}),
-    "zero-root": (70, {"exactly_once": True, "no_forged_accepted": False, "no_unmatched_delivery": False}),
+    "keys-at-threshold": (70, {"exactly_once": True, "no_forged_accepted": True, "no_unmatched_delivery": False,
+                               "authentic_origin": False}),
+    "verifier-bypass": (70, {"exactly_once": True, "no_forged_accepted": False, "no_unmatched_delivery": False,
+                             "authentic_origin": False}),
+    "zero-root": (70, {"exactly_once": True, "no_forged_accepted": False, "no_unmatched_delivery": False,
+                       "authentic_origin": False}),
     "admin-call": (70, ALL_TRUE),
     "rate-limit-storm": (30, ALL_TRUE),
+    "origin-spoof": (70, ALL_TRUE),
+    "oversized-payload": (40, ALL_TRUE),
+    "ack-bomb": (40, ALL_TRUE),
+    "hub-halt": (100, ALL_TRUE),
+    "relayer-failover": (60, ALL_TRUE),
 }
 
 
@@ -59,9 +67,42 @@ def test_fault_scenarios_produce_their_findings(name: str, networks: Networks, t
     elif name == "rate-limit-storm":
         assert messages.refused_at_source > 0 and messages.pending == 0
         assert set(messages.refused_at_source_by_reason) == {"RateLimited"}
+    elif name == "origin-spoof":  # a hub broadcast and another zone's request, vouched for by Beijing's keys
+        assert [(a.status, a.processed, a.refused, a.outcomes) for a in attacks] == [(True, 0, 2, [[], []])]
+    elif name == "oversized-payload":
+        at_cap, above = attacks
+        assert at_cap.payload_bytes == scenarios.load(name).network.max_payload_bytes
+        assert at_cap.outcomes == [["delivered"]]
+        assert (above.status, above.reason, above.message_ids) == (False, "PayloadTooLarge", [])
+    elif name == "ack-bomb":
+        assert attacks[0].outcomes == [["failed"]] * 64 and messages.pending == 0
+    elif name == "hub-halt":  # what timed out at the hub is acknowledged on its origin's own lane
+        assert messages.pending == 0 and messages.timed_out > 0
+        assert messages.timed_out + messages.delivered == messages.sent
+    elif name == "relayer-failover":
+        assert messages.delivered == messages.sent and messages.pending == 0
+        down, survivor = report.relayers.per_relayer
+        assert survivor.takeovers > 0 and down.deliveries < survivor.deliveries
     faults = scenarios.load(name).faults
     assert [entry.fault for entry in report.faults] == faults
     assert [entry.started_s for entry in report.faults] == [f.at_s for f in faults]  # no jitter in these
+
+
+@pytest.mark.parametrize("topology", ["mesh", "hub"])
+def test_the_flawed_gateway_lets_spoofed_origins_in_and_the_watcher_flags_them(topology: str, networks: Networks,
+                                                                             tmp_path: Path) -> None:
+    """origin-spoof with the origin check switched off on the gateway the forgeries reach (Chengdu's,
+    or the hub's in hub topology): accepted, and `authentic_origin` says so."""
+    base = shortened("origin-spoof", 70)
+    [fault] = base.faults
+    scenario = base.model_copy(update={"faults": [fault.model_copy(update={"unchecked_gateway": True})],
+                                       "network": base.network.model_copy(update={"topology": topology})})
+    report = run_on(networks, scenario, tmp_path / "out")
+    assert report.attacks[0].processed == 2
+    held = report.invariants.held
+    assert (held["authentic_origin"], held["no_unmatched_delivery"], held["no_forged_accepted"]) == (False, False, True)
+    flagged = {v.message_id for v in report.invariants.violations if v.invariant == "authentic_origin"}
+    assert set(report.attacks[0].message_ids) <= flagged
 
 
 @pytest.mark.parametrize(("name", "duration"), [("hub", 40), ("peak-load", 8)])

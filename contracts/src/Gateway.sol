@@ -270,6 +270,7 @@ contract Gateway is Ownable2Step, ReentrancyGuardTransient {
         if (hopSequence < next) return AlreadyProcessed.selector;
         if (hopSequence > next) return OutOfOrder.selector;
         if (!_originOk(m, hop)) return WrongOrigin.selector;
+        if (m.payload.length > maxPayload) return PayloadTooLarge.selector; // only a forgery could be larger
         if (m.dstChain == chainId && _nibble(_inbound[m.srcChain], m.sequence) != Outcome.NONE) {
             return AlreadyProcessed.selector;
         }

@@ -148,6 +148,20 @@ class AnvilNode:
         self.stop()
 
 
+def command_of(pid: int) -> str | None:
+    """The command line process `pid` runs (None: no such process)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        pass
+    try:  # where there is no /proc (macOS)
+        done = subprocess.run(["ps", "-o", "command=", "-p", str(pid)], capture_output=True, text=True, timeout=5,
+                              check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
+
+
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

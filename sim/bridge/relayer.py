@@ -141,8 +141,8 @@ class Relayer:
             handed = self.poll()
             total += handed
             progress(label, total, total + self.pending())
-            if handed == 0:
-                return total
+            if handed == 0 and not any(r.stuck_until is None for r in self._retry.values()):
+                return total  # (a delivery that ran out of gas is tried again first)
         raise RelayerStuck(f"relayer still busy after {max_rounds} rounds")
 
     def pending(self) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from registry.evm.anvil import pid_alive
+from registry.evm.anvil import command_of, pid_alive
 
 
 def home() -> Path:
@@ -20,6 +20,11 @@ class NodeRecord(BaseModel):
     url: str
     chain_id: int
     log_file: str
+    command: str = ""  # the process's command line when started: the pid is ours only while it matches
+
+    def is_ours(self) -> bool:
+        """The recorded process still runs the Anvil `node up` started (a reused pid does not)."""
+        return pid_alive(self.pid) and bool(self.command) and command_of(self.pid) == self.command
 
 
 class State(BaseModel):
@@ -28,7 +33,7 @@ class State(BaseModel):
 
     @property
     def running_node(self) -> NodeRecord | None:
-        return self.node if self.node is not None and pid_alive(self.node.pid) else None
+        return self.node if self.node is not None and self.node.is_ours() else None
 
 
 def state_path() -> Path:

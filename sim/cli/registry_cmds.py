@@ -26,7 +26,7 @@ from registry import (
     load_seed_data,
 )
 from registry.defaults import GENESIS_TIMESTAMP
-from registry.evm.anvil import stop_pid
+from registry.evm.anvil import command_of, pid_alive, stop_pid
 from registry.models import Entity, Pilot, Sector, Zone, parse_status
 from registry.seeds import slug
 
@@ -106,7 +106,8 @@ def node_up(
     log_file = home() / "anvil.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     node = AnvilNode.start(chain_id=chain_id, port=port or None, detach=True, log_file=log_file)
-    state.node = NodeRecord(pid=node.pid, url=node.url, chain_id=chain_id, log_file=str(log_file))
+    state.node = NodeRecord(pid=node.pid, url=node.url, chain_id=chain_id, log_file=str(log_file),
+                            command=command_of(node.pid) or "")
     state.registries.pop(node.url, None)  # a fresh node holds no registry
     save_state(state)
     out.print(f"anvil running at {node.url} (pid {node.pid}, chain id {chain_id})")
@@ -114,12 +115,17 @@ def node_up(
 
 @node_app.command("down")
 def node_down() -> None:
-    """Stop the Anvil started by `pilotsim node up`."""
+    """Stop the Anvil started by `pilotsim node up` (and nothing else: a process that took its pid is
+    left alone)."""
     state = load_state()
     if state.node is None or not state.running_node:
-        out.print("no node is running")
+        stale = state.node is not None and pid_alive(state.node.pid)
         state.node = None
         save_state(state)
+        if stale:
+            raise PilotsimError("the node pilotsim started is gone; its pid now belongs to another process, "
+                                "left running")
+        out.print("no node is running")
         return
     stop_pid(state.node.pid)
     state.registries.pop(state.node.url, None)
