@@ -49,6 +49,9 @@ class ContractRevert(ChainError):
         self.tx_hash = tx_hash
         super().__init__(self.describe())
 
+    def __reduce__(self) -> tuple[Any, ...]:  # so it crosses process pools (sweeps) intact
+        return type(self), (self.name, self.args_by_name, self.data, self.tx_hash)
+
     def describe(self) -> str:
         if self.name == "Error":
             return f"reverted: {self.args_by_name.get('message', '')}"
@@ -84,6 +87,10 @@ class NotFound(PilotsimError, LookupError):
         self.suggestions = [next(k for k in unique if k.lower() == m) for m in matches]
         hint = f"; did you mean {' or '.join(repr(s) for s in self.suggestions)}?" if self.suggestions else ""
         super().__init__(f"unknown {kind} {name!r}{hint}")
+        self._known = unique
+
+    def __reduce__(self) -> tuple[Any, ...]:  # so it crosses process pools (sweeps) intact
+        return type(self), (self.kind, self.name, self._known)
 
 
 def first_error(exc: Any, whole: str, skip: Iterable[str] = ()) -> tuple[str, str]:

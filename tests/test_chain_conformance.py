@@ -160,6 +160,22 @@ def test_logs_in_a_bounded_range(any_chain: Chain) -> None:
     assert any_chain.logs(probe, first + 1, last - 1) == []
 
 
+def test_logs_follow_the_branch_a_revert_returns_to() -> None:
+    """eth-tester keeps every branch, so a snapshot of an abandoned one can be gone back to: the logs
+    of its blocks must be its own, not those of the branch mined at the same heights meanwhile."""
+    chain = EthTesterChain()
+    probe = deploy_probe(chain)
+    fork = chain.snapshot()
+    number = chain.transact(tx(chain, probe, "store", 1)).block_number
+    branch_a = chain.snapshot()
+    chain.revert(fork)
+    chain.send([tx(chain, probe, "store", 2), tx(chain, probe, "store", 3)])
+    assert len(chain.logs(probe, number, number)) == 2
+    chain.revert(branch_a)
+    [log] = chain.logs(probe, number, number)
+    assert PROBE.abi.decode_event(log.address, log.topics, log.data).args["value"] == 1  # type: ignore[union-attr]
+
+
 def test_a_transaction_the_chain_cannot_take_is_rejected(any_chain: Chain) -> None:
     probe = deploy_probe(any_chain)
     with pytest.raises(TransactionRejected):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from registry import (
     Category,
     ChainError,
+    ContractRevert,
     EntityStatus,
     EthTesterChain,
     NotFound,
@@ -75,6 +78,18 @@ def test_snapshot_context_manager_undoes_changes(registry: Registry) -> None:
 def test_unknown_entity_name_suggests(registry: Registry) -> None:
     with pytest.raises(NotFound, match=r"did you mean 'Haier'"):
         registry.find_entity("Haeir")
+
+
+def test_refusals_cross_process_boundaries_intact(registry: Registry) -> None:
+    """Sweeps run in worker processes: their errors come back pickled, and must say the same."""
+    with pytest.raises(NotFound) as unknown:
+        registry.find_entity("Haeir")
+    with pytest.raises(ContractRevert) as refusal:
+        registry.suspend_pilot(1, by=registry.roles.entity(1))
+    for error in (unknown.value, refusal.value):
+        copy = pickle.loads(pickle.dumps(error))
+        assert (type(copy), str(copy)) == (type(error), str(error))
+    assert pickle.loads(pickle.dumps(refusal.value)).args_by_name == refusal.value.args_by_name
 
 
 def test_attach_checks_the_code(registry: Registry, chain: Chain) -> None:

@@ -14,6 +14,7 @@ from conftest import Networks
 from sim_kit import SHORT, all_hold, run_on, short_scenario
 from typer.testing import CliRunner
 
+from registry import PilotsimError
 from sim.cli.app import app
 from sim.engine.watcher import INVARIANTS
 from sim.results.report import Report, load_report
@@ -79,6 +80,22 @@ def test_same_seed_same_report_built_cached_or_shared(networks: Networks, tmp_pa
     other = run_on(networks, short_scenario().with_overrides({"seed": 6}), tmp_path / "other")
     assert other.without_machine() != first
     assert other.scenario.settings_hash == reports["built"].scenario.settings_hash and other.scenario.seed == 6
+
+
+def test_a_run_replaces_only_an_earlier_runs_outputs(networks: Networks, tmp_path: Path) -> None:
+    """From Python, a run into a folder of an earlier run replaces it; a folder holding anything else
+    is refused before the run starts, and left as it was."""
+    out = tmp_path / "out"
+    run_on(networks, short_scenario(), out)
+    (out / "report.md").write_text("stale")
+    run_on(networks, short_scenario(), out)
+    assert (out / "report.md").read_text() != "stale"
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    with pytest.raises(PilotsimError, match=r"mine: holds other files \(notes.txt"):
+        run_scenario(short_scenario(), mine, network=networks.get(short_scenario().network_config()))
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
 
 
 def test_waiting_acknowledgements_save_deliveries_and_gas(networks: Networks, tmp_path: Path) -> None:

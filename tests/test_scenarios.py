@@ -105,6 +105,18 @@ def test_the_flawed_gateway_lets_spoofed_origins_in_and_the_watcher_flags_them(t
     assert set(report.attacks[0].message_ids) <= flagged
 
 
+def test_oversized_payload_through_the_hub(networks: Networks, tmp_path: Path) -> None:
+    """At the cap, a message crosses both hops (zone → hub → zone); a byte above, the source refuses it."""
+    base = shortened("oversized-payload", 40)
+    report = run_on(networks, base.model_copy(update={"network": base.network.model_copy(update={"topology": "hub"})}),
+                    tmp_path / "out")
+    assert all_hold(report) and report.messages.pending == 0
+    at_cap, above = report.attacks
+    assert at_cap.payload_bytes == base.network.max_payload_bytes
+    assert at_cap.outcomes == [["forwarded", "delivered"]]  # both hops
+    assert (above.status, above.reason) == (False, "PayloadTooLarge")
+
+
 @pytest.mark.parametrize(("name", "duration"), [("hub", 40), ("peak-load", 8)])
 def test_hub_and_peak_load_keep_every_invariant(name: str, duration: int, networks: Networks,
                                                 tmp_path: Path) -> None:
@@ -156,16 +168,24 @@ def test_unknown_scenario_and_bad_flags(tmp_path: Path) -> None:
     assert (tmp_path / "full" / "keep.txt").read_text() == "mine"
 
 
-def test_scenarios_list_and_show() -> None:
+def test_scenarios_list_and_show(tmp_path: Path) -> None:
     result = runner.invoke(app, ["scenarios"])
     assert result.exit_code == 0
     for name in ["baseline", "hub", "peak-load", "relayer-outage", "chain-halt", "keys-below-threshold",
-                 "keys-at-threshold", "verifier-bypass", "zero-root", "admin-call", "rate-limit-storm", "soak"]:
+                 "keys-at-threshold", "verifier-bypass", "zero-root", "admin-call", "rate-limit-storm", "soak",
+                 "origin-spoof", "oversized-payload", "ack-bomb", "hub-halt", "relayer-failover"]:
         assert name in result.stdout
     result = runner.invoke(app, ["scenarios", "show", "zero-root"])
     assert result.exit_code == 0 and 'kind = "zero-root"' in result.stdout
     result = runner.invoke(app, ["scenarios", "show", "zero-rot"])
     assert result.exit_code == 1 and "did you mean 'zero-root'" in result.stderr
+    mine = tmp_path / "mine.toml"
+    mine.write_text("name = 'mine'\n[workload]\nrate_per_s = 2\n")
+    result = runner.invoke(app, ["scenarios", "show", str(mine)])
+    assert (result.exit_code, result.stdout) == (0, mine.read_text())
+    mine.write_text("name = 'mine'\n[workload]\nrate_per_s = 0\n")
+    result = runner.invoke(app, ["scenarios", "show", str(mine)])
+    assert result.exit_code == 1 and "workload.rate_per_s: Input should be greater than 0" in result.stderr
 
 
 def test_a_network_built_for_other_settings_is_refused(networks: Networks, tmp_path: Path) -> None:

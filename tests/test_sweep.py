@@ -9,6 +9,8 @@ from sim_kit import SHORT
 from typer.testing import CliRunner
 
 from sim.cli.app import app
+from sim.engine.scenario import load
+from sim.results.runner import sweep_runs
 
 runner = CliRunner()
 
@@ -30,3 +32,11 @@ def test_sweep_writes_one_tidy_row_per_run(tmp_path: Path) -> None:
     assert all((Path(r["out"]) / "report.json").exists() for r in rows)
     result = runner.invoke(app, ["sweep", str(short), "--set", "workload.nope=1", "--out", str(tmp_path / "bad")])
     assert result.exit_code == 1 and "no such setting 'nope'" in result.stderr
+
+
+def test_replicates_count_up_from_the_seeds_the_grid_sets() -> None:
+    baseline = load("baseline")
+    seeds = [run["seed"] for run in sweep_runs(baseline, {"seed": [10, 20]}, replicates=2)]
+    assert seeds == [10, 11, 20, 21]
+    runs = sweep_runs(baseline, {"workload.rate_per_s": [0.5]}, replicates=3)
+    assert [run["seed"] for run in runs] == [baseline.seed, baseline.seed + 1, baseline.seed + 2]

@@ -9,6 +9,9 @@ pragma solidity ^0.8.28;
 ///      the entities and pilots of its own zone only. An entity proposes pilots in its sectors.
 ///      A regulator can suspend any entity or pilot; what a regulator suspended only a regulator
 ///      reinstates. Only an active entity's pilots move on (approved, started, completed).
+///      The role checks are this contract's own, not OpenZeppelin's AccessControl: a zone
+///      authority's power is scoped to one zone, which global roles express only as one role per
+///      zone plus a lookup; each check is a few lines, tried by the stateful test's random actors.
 contract PilotRegistry {
     // ---------------------------------------------------------------- types
 

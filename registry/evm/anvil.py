@@ -127,9 +127,6 @@ class AnvilNode:
         self.stop()
         raise ChainConnectionError(f"anvil did not answer at {self.url} within {timeout_s:.0f} s")
 
-    def alive(self) -> bool:
-        return pid_alive(self.pid)
-
     def stop(self) -> None:
         stop_pid(self.pid)
         if self.process is not None:

@@ -240,8 +240,9 @@ class EthTesterChain(Chain):
         header = chain.get_block_header_by_hash(snapshot_id)
         chain.chaindb._set_as_canonical_chain_head(chain.chaindb.db, header, GENESIS_PARENT_HASH)
         chain.header = chain.create_header_from_parent(header)
+        if header.hash != self._head.hash:
+            self._recent_logs = {}  # the logs kept by block number may be another branch's now
         self._head = header
-        self._recent_logs = {n: logs for n, logs in self._recent_logs.items() if n <= header.block_number}
         self._next_timestamp = None
         self._forget_nonces()
 

@@ -20,6 +20,7 @@ from .messages import Outcome
 from .relayer import Relayer
 from .topology import ChainNode, Network
 
+REQUEST_GAS = 400_000  # DataExchange.request and .respond, explicit as every gas limit here
 REQUEST_STATUS = {1: "sent", 2: "accepted", 3: "answered", 4: "refused", 5: "failed", 6: "timed_out"}
 
 
@@ -80,7 +81,7 @@ def round_trip(network: Network, requester: str, provider: str, sector: str, *, 
     query_hash = keccak(text=query)
 
     sent = home.data_exchange.transact("request", requester_id, provider_id, away.chain_id, sector_id, query_hash, ttl,
-                                  by=roles.entity(requester_id), gas=400_000)
+                                  by=roles.entity(requester_id), gas=REQUEST_GAS)
     request_id = next(e for e in sent.events if e.name == "RequestSent")["id"]
     result = RoundTrip(requester_name, provider_name, sector_name, "0x" + request_id.hex(), "sent")
     result.steps.append(_step("sent", home, sent.receipt, sent.gas_used,
@@ -101,7 +102,7 @@ def round_trip(network: Network, requester: str, provider: str, sector: str, *, 
     details = next(e for e in _events(away, final.block_number) if e.name == "RequestReceived")
     answered = away.data_exchange.transact(
         "respond", request_id, details["requesterChain"], requester_id, provider_id, sector_id, query_hash,
-        answer_hash, len(data), ttl, by=roles.entity(provider_id), gas=400_000)
+        answer_hash, len(data), ttl, by=roles.entity(provider_id), gas=REQUEST_GAS)
     response_id = next(e for e in answered.events if e.name == "ResponseSent")["responseId"]
     result.response_id = "0x" + response_id.hex()
     result.steps.append(_step("responded", away, answered.receipt, answered.gas_used,

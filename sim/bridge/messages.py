@@ -13,7 +13,6 @@ from eth_utils import keccak, to_canonical_address
 VERSION = 1
 KIND_DATA = 0
 KIND_ACK = 1
-NO_DEADLINE = 2**64 - 1
 
 # How a lane verifies what crosses it (Committee.sol): signatures per message, or one signed
 # Merkle root per batch with an inclusion proof per message.

@@ -88,10 +88,10 @@ def scenarios_list(ctx: typer.Context) -> None:
 
 
 @scenarios_app.command("show")
-def scenarios_show(name: Annotated[str, typer.Argument(help="A built-in scenario name.")]) -> None:
-    """Print a built-in scenario's TOML."""
-    scenarios.load(name)  # unknown names get suggestions
-    print((scenarios.SCENARIOS_DIR / f"{name}.toml").read_text(), end="")
+def scenarios_show(name: Annotated[str, typer.Argument(help="A built-in scenario name or a TOML file.")]) -> None:
+    """Print a scenario's TOML, once it has been checked."""
+    scenarios.load(name)  # unknown names get suggestions, mistakes their field path
+    print(scenarios.scenario_path(name).read_text(encoding="utf-8"), end="")
 
 
 def sweep(

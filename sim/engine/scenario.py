@@ -296,13 +296,19 @@ def builtin_names() -> list[str]:
     return sorted(p.stem for p in SCENARIOS_DIR.glob("*.toml"))
 
 
-def load(name_or_path: str) -> Scenario:
-    """A built-in scenario by name, or a TOML file by path."""
+def scenario_path(name_or_path: str) -> Path:
+    """The file of a built-in scenario by name, or the path given."""
     path = Path(name_or_path)
     if not path.suffix and not path.exists():
         path = SCENARIOS_DIR / f"{name_or_path}.toml"
         if not path.exists():
             raise NotFound("scenario", name_or_path, builtin_names())
+    return path
+
+
+def load(name_or_path: str) -> Scenario:
+    """A built-in scenario by name, or a TOML file by path."""
+    path = scenario_path(name_or_path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

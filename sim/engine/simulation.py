@@ -56,7 +56,7 @@ class Simulation:
 
     def __init__(self, scenario: Scenario, network: Network, *, progress: Progress = no_progress) -> None:
         self.scenario, self.network, self.progress = scenario, network, progress
-        streams = np.random.SeedSequence(scenario.seed).spawn(4)
+        streams = np.random.SeedSequence(scenario.seed).spawn(2)
         self.rng_workload = np.random.default_rng(streams[0])
         self.rng_faults = np.random.default_rng(streams[1])
         self.env = simpy.Environment()

@@ -15,12 +15,12 @@ from registry.errors import ConfigError
 from registry.evm.artifacts import decode_revert
 from registry.seeds import slug
 
+from ..bridge.exchange import REQUEST_GAS
 from ..bridge.topology import Network
 from .driver import ChainDriver
 from .recorder import MessageRecord, Recorder
 from .scenario import Workload as WorkloadSettings
 
-REQUEST_GAS = 400_000  # DataExchange.request and .respond, explicit as every gas limit here
 REQUEST_PAYLOAD_BYTES = 160  # a request message's payload: ids, sector, query hash
 
 

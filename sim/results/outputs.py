@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from registry import PilotsimError
+
 from ..engine.recorder import MessageRecord
 from .report import Report
 
@@ -29,9 +31,23 @@ CSV_COLUMNS = ["message_id", "kind", "src_zone", "dst_zone", "src_chain", "dst_c
                "payload_bytes", "gas_send", "gas_deliver", "gas_ack", "request_id"]
 
 
+OUTPUT_FILES = frozenset({"report.json", "messages.csv", "report.md", "report.html"})
+
+
+def check_output_folder(out: Path) -> None:
+    """Refuse a folder that holds anything but an earlier run's outputs: writing replaces it whole."""
+    if out.exists() and not out.is_dir():
+        raise PilotsimError(f"{out}: is not a folder; choose another output folder")
+    others = sorted(p.name for p in out.iterdir() if p.name not in OUTPUT_FILES) if out.is_dir() else []
+    if others:
+        raise PilotsimError(f"{out}: holds other files ({', '.join(others[:3])}…); choose another output folder")
+
+
 def write_outputs(out: Path, report: Report, messages: Iterable[MessageRecord]) -> None:
-    """The four outputs of a run: the report in three forms, and its messages one per row."""
+    """The four outputs of a run: the report in three forms, and its messages one per row. `out`
+    may hold an earlier run's outputs (they are replaced), nothing else."""
     out = out.resolve()
+    check_output_folder(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     staging.chmod(0o755)

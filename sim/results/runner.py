@@ -26,7 +26,7 @@ from ..engine.scenario import Scenario, ScenarioError
 from ..engine.simulation import Simulation
 from ..engine.watcher import INVARIANTS
 from .metrics import Machine, build_report, flatten
-from .outputs import write_outputs
+from .outputs import check_output_folder, write_outputs
 from .report import Report
 
 RUNS_DIR = Path("runs")
@@ -62,6 +62,7 @@ def run_scenario(scenario: Scenario, out: Path, *, backend: Backend = "eth-teste
     """Run `scenario` and write its outputs into `out`. With `network` (built from
     `scenario.network_config()`), run on it and leave it as it was, instead of building one; with
     `cache`, an in-process network is loaded from it when it holds one."""
+    check_output_folder(out)  # before the run, not after it
     started = time.perf_counter()
     with _network_for(scenario, backend, progress, network, cache) as net:
         setup_s, from_cache = time.perf_counter() - started, net.from_cache
@@ -97,17 +98,24 @@ def _sweep_one(args: tuple[dict[str, Any], dict[str, Any], Path, Backend, Networ
             "metrics": {k: row.get(k) for k in SWEEP_COLUMNS}}
 
 
-def sweep(scenario: Scenario, grid: dict[str, list[Any]], replicates: int, jobs: int, out: Path,
-          backend: Backend = "eth-tester", on_done: Callable[[int, int], None] | None = None,
-          cache: NetworkCache | None = None) -> Path:
-    """Every combination of `grid` × `replicates` seeds, `jobs` at a time; one tidy row per run."""
+def sweep_runs(scenario: Scenario, grid: dict[str, list[Any]], replicates: int) -> list[dict[str, Any]]:
+    """The overrides of each run of a sweep, every one validated before anything runs. Replicates
+    count up from the combination's seed: the grid's when it sets `seed`, else the scenario's."""
     combos = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())] or [{}]
     runs = []
     for combo in combos:
         for replicate in range(replicates):
-            overrides = combo | {"seed": scenario.seed + replicate}
-            scenario.with_overrides(overrides)  # every combination validates before anything runs
+            overrides = combo | {"seed": int(combo.get("seed", scenario.seed)) + replicate}
+            scenario.with_overrides(overrides)
             runs.append(overrides)
+    return runs
+
+
+def sweep(scenario: Scenario, grid: dict[str, list[Any]], replicates: int, jobs: int, out: Path,
+          backend: Backend = "eth-tester", on_done: Callable[[int, int], None] | None = None,
+          cache: NetworkCache | None = None) -> Path:
+    """Every combination of `grid` × `replicates` seeds, `jobs` at a time; one tidy row per run."""
+    runs = sweep_runs(scenario, grid, replicates)
     out.mkdir(parents=True, exist_ok=True)
     tasks = [(scenario.model_dump(mode="json"), o, out / f"run-{i:03d}", backend, cache) for i, o in enumerate(runs)]
     rows: list[dict[str, Any]] = [{} for _ in tasks]
@@ -118,7 +126,7 @@ def sweep(scenario: Scenario, grid: dict[str, list[Any]], replicates: int, jobs:
             if on_done:
                 on_done(done, len(tasks))
     table = out / "runs.csv"
-    keys = list(grid)
+    keys = [k for k in grid if k != "seed"]  # the seed has its own column
     with table.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["run", *keys, "seed", *SWEEP_COLUMNS, "out"])

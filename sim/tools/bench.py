@@ -32,9 +32,10 @@ from registry.progress import Progress, no_progress
 from registry.seeds import load_seed_data
 
 from ..bridge.cache import NetworkCache
+from ..bridge.exchange import REQUEST_GAS
 from ..bridge.provision import build_network
 from ..engine.scenario import load
-from ..engine.workload import REQUEST_GAS, WorkloadPairs
+from ..engine.workload import WorkloadPairs
 from . import gas_bench, seed_bench
 
 
@@ -178,5 +179,4 @@ def measure(quick: bool = False, progress: Progress = no_progress) -> dict[str, 
                                      if r["verifier"] == "checkpoint" and r["batch"] == 64) <= 60_000,
     }
     results["quick"] = quick
-    load("baseline")  # the scenario the figures come from, validated
     return results

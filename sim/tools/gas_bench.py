@@ -24,6 +24,7 @@ from registry import Contract
 from registry.seeds import load_seed_data
 
 from ..bridge.cache import NetworkCache
+from ..bridge.exchange import REQUEST_GAS
 from ..bridge.provision import build_network
 from ..bridge.relayer import Relayer
 from ..bridge.topology import NetworkConfig
@@ -53,7 +54,7 @@ def measure(verifier: str, size: int, recipient: str) -> dict[str, Any]:
             roles = net.registry.roles
             txs = [beijing.data_exchange.tx("request", requester, provider, chengdu.chain_id, 12,
                                             keccak(i.to_bytes(4, "big")), 3600, by=roles.entity(requester),
-                                            gas=400_000)
+                                            gas=REQUEST_GAS)
                    for i in range(size)]
         send_receipts = beijing.chain.send(txs)
         assert all(r.status for r in send_receipts)
