@@ -1,11 +1,17 @@
 """The cache of built networks: a loaded network is the network a build makes; any change to what
-determines it is a new entry; a damaged entry is built again."""
+determines it is a new entry; a damaged entry is built again; the cache never fails a run and keeps
+only its newest entries."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import pytest
+
 from registry import load_seed_data
+from registry.evm.tester import ChainImage
+from sim.bridge import cache as network_cache
 from sim.bridge.cache import NetworkCache
 from sim.bridge.provision import build_network
 from sim.bridge.topology import Network, NetworkConfig
@@ -52,8 +58,36 @@ def test_a_damaged_entry_is_built_again(tmp_path: Path) -> None:
     cache = NetworkCache(tmp_path)
     build_network(data=DATA, cache=cache).close()
     [entry] = list(tmp_path.glob("*.net"))
-    entry.write_bytes(entry.read_bytes()[:1000])  # cut short, as by a full disk
+    whole = entry.read_bytes()
+    entry.write_bytes(whole[:1000])  # cut short, as by a full disk
+    assert cache.load(entry.stem) is None
+    flipped = bytearray(whole)
+    flipped[len(whole) // 2] ^= 1  # one bit of some account's state: it would still decode
+    entry.write_bytes(bytes(flipped))
     assert cache.load(entry.stem) is None
     with build_network(data=DATA, cache=cache) as again:
         assert not again.from_cache and again.registry.entity_count() == len(DATA.entities)
     assert cache.load(entry.stem) is not None  # and kept whole this time
+
+
+def image(tag: int) -> dict[int, ChainImage]:
+    return {1000: ChainImage({bytes([tag]): b"state"}, bytes(32))}
+
+
+def test_a_cache_that_cannot_be_written_is_no_cache(tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would go")
+    cache = NetworkCache(blocked)
+    cache.save("entry", image(1))  # no error: the run goes on without the cache
+    assert cache.load("entry") is None
+
+
+def test_the_newest_entries_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(network_cache, "KEEP", 3)
+    cache = NetworkCache(tmp_path)
+    for tag in range(3):
+        cache.save(f"entry{tag}", image(tag))
+        os.utime(tmp_path / f"entry{tag}.net", (1_000 + tag, 1_000 + tag))  # saved in this order, long ago
+    assert cache.load("entry0") == image(0)  # loading counts as use: entry0 is now the newest of the three
+    cache.save("entry3", image(3))
+    assert sorted(p.stem for p in tmp_path.glob("*.net")) == ["entry0", "entry2", "entry3"]

@@ -4,12 +4,16 @@ deploying, configuring, seeding and syncing again (about 9 s for 16 chains).
 
 A build is deterministic, so a loaded network is the very network a build would make: the key covers
 the network settings, the seed data, the compiled contracts and the code that builds and runs the
-chains (every module of `registry` and `sim.bridge`), and the EVM version. Change any of them and the
-key changes. Entries are plain bytes (no pickle: loading one runs no code), written whole or not at all.
+chains (every module of `registry` and `sim.bridge`), and the py-evm and eth-tester versions. Change
+any of them and the key changes. Entries are plain bytes (no pickle: loading one runs no code), written
+whole or not at all, with their sha256: a damaged entry is built again. The cache is a convenience
+only: a cache that cannot be written (full disk, read-only folder) leaves runs as they were, and it
+keeps the newest `KEEP` entries.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -27,7 +31,8 @@ from registry.paths import ARTIFACTS_DIR, ROOT, cache_dir
 
 from .topology import NetworkConfig
 
-FORMAT = 1  # bump when what an entry holds changes
+FORMAT = 2  # bump when what an entry holds changes
+KEEP = 12  # entries kept; older ones (other settings, older code) are removed when one is saved
 _HEADER = struct.Struct(">Q32sQ")  # chain id, head block hash, number of database entries
 _LENGTHS = struct.Struct(">II")  # key and value length of one entry
 
@@ -35,7 +40,7 @@ _LENGTHS = struct.Struct(">II")  # key and value length of one entry
 @cache
 def _code_fingerprint() -> str:
     """sha256 over the code and contracts a built network depends on."""
-    digest = hashlib.sha256(f"{FORMAT} py-evm {version('py-evm')}".encode())
+    digest = hashlib.sha256(f"{FORMAT} py-evm {version('py-evm')} eth-tester {version('eth-tester')}".encode())
     files = sorted([*(ROOT / "registry").rglob("*.py"), *(ROOT / "sim" / "bridge").rglob("*.py"),
                     *ARTIFACTS_DIR.glob("*.json")])
     for path in files:
@@ -73,22 +78,43 @@ class NetworkCache:
 
     def load(self, key: str) -> dict[int, ChainImage] | None:
         """The images of entry `key`, or None when there is none (or it cannot be read)."""
+        path = self.directory / f"{key}.net"
         try:
-            raw = (self.directory / f"{key}.net").read_bytes()
-            return _decode(raw)
-        except (OSError, struct.error, ValueError):
-            return None  # absent or damaged: build instead
+            raw = path.read_bytes()
+        except OSError:
+            return None  # absent or unreadable: build instead
+        body, checksum = raw[:-32], raw[-32:]
+        if len(raw) < 32 or hashlib.sha256(body).digest() != checksum:
+            return None  # damaged: build instead
+        try:
+            images = _decode(body)
+        except (struct.error, ValueError):
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # recently used: the last to be pruned
+        return images
 
     def save(self, key: str, images: dict[int, ChainImage]) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        handle, staging = tempfile.mkstemp(dir=self.directory, prefix=f".{key}.")
+        """Keep `images` as entry `key`, if the folder takes it; then drop the oldest entries."""
+        body = _encode(images)
+        staging: Path | None = None
         try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(dir=self.directory, prefix=f".{key}.")
+            staging = Path(name)
             with os.fdopen(handle, "wb") as out:
-                out.write(_encode(images))
+                out.write(body + hashlib.sha256(body).digest())
             os.replace(staging, self.directory / f"{key}.net")  # whole or not at all
-        except BaseException:
-            Path(staging).unlink(missing_ok=True)
-            raise
+            self._prune()
+        except OSError:
+            if staging is not None:
+                staging.unlink(missing_ok=True)  # a cache that cannot be written is no cache, not an error
+
+    def _prune(self) -> None:
+        entries = sorted(self.directory.glob("*.net"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[KEEP:]:
+            old.unlink(missing_ok=True)
+            (self.directory / f".{old.stem}.lock").unlink(missing_ok=True)
 
 
 def _encode(images: dict[int, ChainImage]) -> bytes:
