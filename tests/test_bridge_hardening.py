@@ -12,6 +12,7 @@ from eth_abi import encode
 
 import sim.bridge.relayer as relayer_module
 from registry import Contract, ContractRevert, Receipt
+from sim.bridge import gas, messages
 from sim.bridge.exchange import round_trip
 from sim.bridge.gas import calldata_costs
 from sim.bridge.merkle import MerkleTree
@@ -41,6 +42,15 @@ def stolen_delivery(net: Network, via: str, to: str, messages: list[Message]) ->
     tx = dst.gateway.deliver_checkpoint(src.chain_id, tree.root, keys.attest(domain, tree.root, keys.keys[:STOLEN]),
                                         items, by=RELAYER, gas=8_000_000)
     return refusals(dst.gateway.events(dst.chain.send([tx])[0].raise_for_status()))
+
+
+def test_the_protocol_constants_python_mirrors_are_the_gateways(net: Network) -> None:
+    """The relayer's gas bound and the scenario checks use these: they must be the contract's."""
+    gateway = net.node("Beijing").gateway
+    assert gateway.view("OUTCOME_GAS") == gas.OUTCOME_GAS
+    assert gateway.view("MAX_PAYLOAD_LIMIT") == messages.MAX_PAYLOAD_LIMIT
+    assert gateway.view("MAX_TTL") == messages.MAX_TTL_S
+    assert gateway.view("maxPayload") == net.config.max_payload_bytes
 
 
 # ------------------------------------------------------------------------------ 1. origin spoofing

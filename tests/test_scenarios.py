@@ -145,6 +145,11 @@ def test_hub_and_peak_load_keep_every_invariant(name: str, duration: int, networ
     ("name = 'x'\nduration_s = 'long'\n", "duration_s: Input should be a valid number"),
     ("name = 'x'\n[network\n", "not valid TOML"),
     ("name = 'x'\n[workload]\npayload_bytes = [10, 1]\n", "workload: payload_bytes must be [low, high]"),
+    ("name = 'x'\n[workload]\npayload_bytes = [10, 40000]\n", "payload_bytes: 40000 is above the gateways' largest"),
+    ("name = 'x'\n[network]\ngenesis_timestamp = 0\n", "network.genesis_timestamp: Input should be greater than"),
+    ("name = 'x'\n[network]\nsync_ttl = 99999999\n", "network.sync_ttl: Input should be less than or equal"),
+    ("name = 'x'\n[[faults]]\nkind = 'rate-limit'\ncapacity = 18446744073709551616\n",
+     "faults.0.capacity: Input should be less than or equal to 1000000"),
 ])
 def test_malformed_scenario_is_one_line_and_writes_nothing(body: str, fragment: str, tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"

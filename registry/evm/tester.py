@@ -62,7 +62,8 @@ class EthTesterChain(Chain):
         self.deterministic = genesis_timestamp is not None
         self._next_timestamp: int | None = None
         funded = tuple(a.address_bytes for a in self.accounts)
-        base, store = _genesis(block_gas_limit, genesis_timestamp or int(time.time()), balance, funded)
+        genesis = int(time.time()) if genesis_timestamp is None else genesis_timestamp  # 0 is a time too
+        base, store = _genesis(block_gas_limit, genesis, balance, funded)
         # eth-tester hard-codes one chain id on its chain class; each zone chain needs its own.
         chain_class = type(f"PilotChain{chain_id}", (base,), {"chain_id": chain_id})
         # py-evm's MiningChain underneath; a tool that mines on it directly leaves this object behind

@@ -13,6 +13,8 @@ from eth_utils import keccak, to_canonical_address
 VERSION = 1
 KIND_DATA = 0
 KIND_ACK = 1
+MAX_PAYLOAD_LIMIT = 32 * 1024  # Gateway.MAX_PAYLOAD_LIMIT: the largest payload cap a gateway takes
+MAX_TTL_S = 30 * 86_400  # Gateway.MAX_TTL
 
 # How a lane verifies what crosses it (Committee.sol): signatures per message, or one signed
 # Merkle root per batch with an inclusion proof per message.

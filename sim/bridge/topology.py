@@ -20,7 +20,7 @@ from registry.seeds import slug
 
 from .committee import CommitteeKeys, LaneDomain
 from .gateway import GatewayClient
-from .messages import MODES
+from .messages import MAX_PAYLOAD_LIMIT, MAX_TTL_S, MODES
 
 HUB_CHAIN_ID = 1000
 HUB_NAME = "hub"
@@ -46,13 +46,14 @@ class NetworkConfig(BaseModel):
     committee_size: int = Field(4, ge=1, le=64)
     threshold: int = Field(3, ge=1, le=64)
     handler_gas: int = Field(200_000, ge=21_000, le=10_000_000)
-    max_payload_bytes: int = Field(16_384, ge=1, le=32_768, description=(
+    max_payload_bytes: int = Field(16_384, ge=1, le=MAX_PAYLOAD_LIMIT, description=(
         "largest message payload a gateway accepts (the same on every gateway, so a message at the cap is "
         "deliverable at every hop)"))
     vulnerable: dict[str, Literal["verifier-bypass", "zero-root", "origin-unchecked"]] = Field(
         default_factory=dict, description="FAULT SCENARIOS ONLY: chain name → historical flaw of its gateway")
-    genesis_timestamp: int = GENESIS_TIMESTAMP
-    sync_ttl: int = Field(86_400, ge=1)
+    genesis_timestamp: int = Field(GENESIS_TIMESTAMP, ge=1, lt=2**40, description="the chains' first block time, "
+                                   "Unix seconds")
+    sync_ttl: int = Field(86_400, ge=1, le=MAX_TTL_S, description="how long a mirror sync may take to arrive")
 
 
 @dataclass

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from registry.errors import NotFound, PilotsimError, first_error
 from registry.paths import SEEDS_DIR
 
+from ..bridge.messages import MAX_PAYLOAD_LIMIT, MAX_TTL_S
 from ..bridge.topology import NetworkConfig
 
 SCENARIOS_DIR = SEEDS_DIR / "scenarios"
@@ -61,7 +62,7 @@ class Workload(_Model):
     zone_weights: dict[str, float] = Field(default_factory=dict, description="relative traffic of requester zones")
     sectors: list[str] | Literal["all"] = "all"
     payload_bytes: tuple[int, int] = (256, 4096)
-    ttl_s: int = Field(600, ge=1, le=30 * 86400)
+    ttl_s: int = Field(600, ge=1, le=MAX_TTL_S)
     respond_after_s: tuple[float, float] = (1.0, 5.0)
     respect_policy: bool = Field(True, description="only pairs the sector policy allows")
 
@@ -71,6 +72,9 @@ class Workload(_Model):
             low, high = getattr(self, name)
             if low < 0 or high < low:
                 raise ValueError(f"{name} must be [low, high] with 0 <= low <= high")
+        if self.payload_bytes[1] > MAX_PAYLOAD_LIMIT:
+            raise ValueError(f"payload_bytes: {self.payload_bytes[1]} is above the gateways' largest cap, "
+                             f"{MAX_PAYLOAD_LIMIT}")
         return self
 
 
@@ -119,8 +123,8 @@ class RateLimit(_Lasting):
     """Every zone-to-zone lane gets a token bucket for `duration_s` (0: for good)."""
 
     kind: Literal["rate-limit"]
-    capacity: int = Field(1, ge=1, description="bucket size, messages")
-    refill_per_s: float = Field(0.1, ge=0, description="messages per second")
+    capacity: int = Field(1, ge=1, le=1_000_000, description="bucket size, messages")
+    refill_per_s: float = Field(0.1, ge=0, le=1_000_000, description="messages per second")
 
 
 class KeysCompromised(_Fault):
