@@ -266,8 +266,8 @@ def test_only_a_regulator_lifts_a_regulators_suspension_of_an_entity(registry: R
     entity = registry.entities(zone_id=4)[0]
     authority, regulator = registry.roles.authority(4), registry.roles.regulator
     registry.suspend_entity(entity.id, by=regulator)
-    assert registry.view("entityHeldByRegulator", entity.id) is True
     refused(lambda: registry.reinstate_entity(entity.id, by=authority), "HeldByRegulator", id=entity.id)
+    assert registry.view("entityHeldByRegulator", entity.id) is True
     registry.reinstate_entity(entity.id, by=regulator)
     assert registry.entity(entity.id).status is EntityStatus.ACTIVE
     assert registry.view("entityHeldByRegulator", entity.id) is False
