@@ -153,7 +153,7 @@ contract DataExchange is IMessageRecipient, Ownable2Step {
         if (sender != peers[srcChain] || sender == address(0)) return false;
         uint8 kind = abi.decode(payload[:32], (uint8));
         if (kind == REQUEST) return _receiveRequest(srcChain, id, payload);
-        if (kind == RESPONSE) return _receiveResponse(payload);
+        if (kind == RESPONSE) return _receiveResponse(srcChain, payload);
         return false;
     }
 
@@ -181,10 +181,11 @@ contract DataExchange is IMessageRecipient, Ownable2Step {
         return bytes4(0);
     }
 
-    function _receiveResponse(bytes calldata payload) private returns (bool) {
+    function _receiveResponse(uint64 srcChain, bytes calldata payload) private returns (bool) {
         (, bytes32 requestId, bytes32 answerHash, uint64 size) = abi.decode(payload, (uint8, bytes32, bytes32, uint64));
         Request storage r = requests[requestId];
         if (r.status != ACCEPTED && r.status != SENT) return false;
+        if (srcChain != r.providerChain) return false; // only the provider's chain answers its requests
         r.status = ANSWERED;
         r.answerHash = answerHash;
         r.answerSize = size;

@@ -35,6 +35,8 @@ contract Gateway is Ownable2Step, ReentrancyGuardTransient {
     uint32 public constant MAX_PAYLOAD_LIMIT = 32 * 1024; // the largest payload cap governance may set
     uint256 public constant OUTCOME_GAS = 50_000; // what each sender's handleOutcome callback gets
     uint256 public constant MAX_ACK_ENTRIES = 64; // outcomes per acknowledgement message
+    uint256 public constant ACK_ENTRY_BYTES = 160; // one AckEntry, ABI-encoded
+    uint256 public constant MAX_ACK_BYTES = 64 + ACK_ENTRY_BYTES * MAX_ACK_ENTRIES; // the largest ack payload
     uint256 private constant MILLI = 1000;
 
     struct Lane {
@@ -78,6 +80,7 @@ contract Gateway is Ownable2Step, ReentrancyGuardTransient {
     // reasons a delivered message is refused (in `Refused` events)
     error WrongDestination(uint64 dstChain);
     error WrongOrigin(uint64 srcChain, uint64 hop);
+    error Malformed(); // no gateway would have sent it: unknown version or kind, a loop, gas or size out of bounds
     error OutOfOrder(uint64 hopSequence, uint64 expected);
     error AlreadyProcessed(bytes32 id);
     error NotInCheckpoint(bytes32 id);
@@ -89,6 +92,7 @@ contract Gateway is Ownable2Step, ReentrancyGuardTransient {
     event LaneConfigured(uint64 indexed chain, uint64 via, uint8 mode, address remoteGateway);
     event LanePauseSet(uint64 indexed chain, bool paused);
     event RateLimitSet(uint64 indexed chain, uint64 capacity, uint64 refillPerSecond);
+    event RateExemptSet(address indexed sender, bool exempt);
 
     uint64 public immutable chainId;
     bool public immutable isRouter;
@@ -98,9 +102,15 @@ contract Gateway is Ownable2Step, ReentrancyGuardTransient {
 
     mapping(uint64 chain => Lane) public lanes;
     mapping(uint64 chain => Bucket) public buckets;
+    mapping(address sender => bool) public rateExempt; // senders governance lets past the rate limits
     // 4-bit outcomes packed 64 to a word, by (remote chain, lane sequence)
     mapping(uint64 dstChain => mapping(uint256 word => uint256)) private _outbound;
     mapping(uint64 srcChain => mapping(uint256 word => uint256)) private _inbound;
+    // a router's outcomes for what passed through it, by (origin, destination, lane sequence)
+    mapping(uint64 srcChain => mapping(uint64 dstChain => mapping(uint256 word => uint256))) private _routed;
+    // what this chain sent and has not heard back of: keccak(id, sender) by (destination, lane sequence),
+    // so an acknowledgement can speak only of the very message that holds its slot (as IBC's commitments)
+    mapping(uint64 dstChain => mapping(uint256 sequence => bytes32)) private _pending;
 
     constructor(address admin_, Committee committee_, bool isRouter_, uint256 handlerGasLimit_, uint256 maxPayload_)
         Ownable(admin_)
@@ -145,6 +155,13 @@ contract Gateway is Ownable2Step, ReentrancyGuardTransient {
         emit RateLimitSet(chain, capacity, refillPerSecond);
     }
 
+    /// @notice Let `sender`'s sends past every lane's rate limit (the hub's registry broadcaster: no
+    ///         stranger draining a lane can hold back a suspension's sync).
+    function setRateExempt(address sender, bool exempt) external onlyOwner {
+        rateExempt[sender] = exempt;
+        emit RateExemptSet(sender, exempt);
+    }
+
     function setHandlerGasLimit(uint256 limit) external onlyOwner {
         if (limit > MAX_GAS_LIMIT) revert BadGasLimit(limit);
         handlerGasLimit = limit;
@@ -164,7 +181,9 @@ contract Gateway is Ownable2Step, ReentrancyGuardTransient {
         if (ttl == 0 || ttl > MAX_TTL) revert BadTtl(ttl);
         if (gasLimit > MAX_GAS_LIMIT) revert BadGasLimit(gasLimit);
         if (payload.length > maxPayload) revert PayloadTooLarge(payload.length, maxPayload);
-        if (!_take(dstChain)) revert RateLimited(dstChain, _available(buckets[dstChain]));
+        if (buckets[dstChain].capacity != 0 && !rateExempt[msg.sender] && !_take(dstChain)) {
+            revert RateLimited(dstChain, _available(buckets[dstChain]));
+        }
         uint64 sequence = ++lane.outSequence;
         Message memory m = Message(
             MessageLib.VERSION, MessageLib.KIND_DATA, chainId, dstChain, sequence, uint64(block.timestamp) + ttl,
@@ -172,6 +191,7 @@ contract Gateway is Ownable2Step, ReentrancyGuardTransient {
         );
         id = m.idMemory();
         _setNibble(_outbound[dstChain], sequence, Outcome.PENDING);
+        _pending[dstChain][sequence] = _commitment(id, msg.sender);
         _emitSent(id, lane.via, m);
     }
 
@@ -264,30 +284,43 @@ contract Gateway is Ownable2Step, ReentrancyGuardTransient {
         next = lane.hopNext == 0 ? 1 : lane.hopNext;
     }
 
-    /// @dev Checks that need no signature: destination, hop order, origin, replay.
+    /// @dev Checks that need no signature: destination, hop order, origin, form, replay. What a router
+    ///      passes on has passed every check the destination makes before processing, so nothing it
+    ///      forwards can be refused there and hold up the lane behind it.
     function _precheck(Message calldata m, uint64 hop, uint64 hopSequence, uint64 next) private view returns (bytes4) {
-        if (m.dstChain != chainId && !(isRouter && lanes[m.dstChain].via != 0)) return WrongDestination.selector;
+        bool here = m.dstChain == chainId;
+        if (!here && !(isRouter && lanes[m.dstChain].via != 0)) return WrongDestination.selector;
         if (hopSequence < next) return AlreadyProcessed.selector;
         if (hopSequence > next) return OutOfOrder.selector;
         if (!_originOk(m, hop)) return WrongOrigin.selector;
-        if (m.payload.length > maxPayload) return PayloadTooLarge.selector; // only a forgery could be larger
-        if (m.dstChain == chainId && _nibble(_inbound[m.srcChain], m.sequence) != Outcome.NONE) {
-            return AlreadyProcessed.selector;
-        }
+        bytes4 form = _formError(m); // only a forgery could have one
+        if (form != bytes4(0)) return form;
+        mapping(uint256 => uint256) storage seen = here ? _inbound[m.srcChain] : _routed[m.srcChain][m.dstChain];
+        if (_nibble(seen, m.sequence) != Outcome.NONE) return AlreadyProcessed.selector;
         return bytes4(0);
+    }
+
+    /// @dev Whether `m` could come from `send` or `_sendAck`: known version and kind, not to its own
+    ///      origin, a gas cap a block can serve, a payload within the cap (data) or of MAX_ACK_ENTRIES
+    ///      entries at most (acks, whatever the cap).
+    function _formError(Message calldata m) private view returns (bytes4) {
+        if (m.version != MessageLib.VERSION || m.srcChain == m.dstChain || m.gasLimit > MAX_GAS_LIMIT) {
+            return Malformed.selector;
+        }
+        if (m.kind == MessageLib.KIND_DATA) {
+            return m.payload.length <= maxPayload ? bytes4(0) : PayloadTooLarge.selector;
+        }
+        return m.kind == MessageLib.KIND_ACK && m.payload.length <= MAX_ACK_BYTES ? bytes4(0) : Malformed.selector;
     }
 
     function _process(Message calldata m, bytes32 id, AckBuffer memory acks) private {
         uint8 outcome;
         bool data = m.kind == MessageLib.KIND_DATA;
+        bool here = m.dstChain == chainId;
         if (block.timestamp > m.deadline) {
             outcome = Outcome.TIMED_OUT; // here or at the hub: the origin's outcome either way
-        } else if (m.dstChain != chainId) {
+        } else if (!here) {
             outcome = _forward(m, id);
-            if (outcome == Outcome.FORWARDED) {
-                emit Processed(id, m.srcChain, m.sequence, Outcome.FORWARDED);
-                return;
-            }
         } else if (!data) {
             outcome = _acknowledge(m);
         } else if (lanes[m.srcChain].paused) {
@@ -295,9 +328,11 @@ contract Gateway is Ownable2Step, ReentrancyGuardTransient {
         } else {
             outcome = _dispatch(m, id);
         }
-        if (m.dstChain == chainId) _setNibble(_inbound[m.srcChain], m.sequence, outcome);
+        _setNibble(here ? _inbound[m.srcChain] : _routed[m.srcChain][m.dstChain], m.sequence, outcome);
         emit Processed(id, m.srcChain, m.sequence, outcome);
-        if (data) _addAck(acks, m.srcChain, AckEntry(id, m.dstChain, m.sequence, m.sender, outcome));
+        if (data && outcome != Outcome.FORWARDED) {
+            _addAck(acks, m.srcChain, AckEntry(id, m.dstChain, m.sequence, m.sender, outcome));
+        }
     }
 
     /// @dev Call the recipient under the gas cap; a revert or a refusal does not sink the batch.
@@ -323,21 +358,43 @@ contract Gateway is Ownable2Step, ReentrancyGuardTransient {
 
     /// @dev An acknowledgement: record each outcome on the lane of the message's destination, tell
     ///      each sender. A chain reports on the messages sent to it; a router also on the messages it
-    ///      could not pass on (timed out or refused at the hub); an entry beyond that is ignored.
+    ///      could not pass on (timed out or refused at the hub); an entry beyond that, or naming
+    ///      another message than the one sent with that sequence, is ignored. A payload that is not
+    ///      an array of entries ends REJECTED (never reverts: the lane behind it moves on).
     function _acknowledge(Message calldata m) private returns (uint8) {
         if (m.recipient != address(this) || m.sender != lanes[m.srcChain].remoteGateway) return Outcome.REJECTED;
+        if (!_isAckPayload(m.payload)) return Outcome.REJECTED;
         AckEntry[] memory entries = abi.decode(m.payload, (AckEntry[]));
         for (uint256 i; i < entries.length; ++i) {
             AckEntry memory e = entries[i];
             if (e.dstChain != m.srcChain && lanes[e.dstChain].via != m.srcChain) continue;
             if (e.outcome < Outcome.DELIVERED || e.outcome > Outcome.REJECTED) continue; // terminal ones only
-            mapping(uint256 => uint256) storage outbound = _outbound[e.dstChain];
-            if (_nibble(outbound, e.sequence) != Outcome.PENDING) continue;
-            _setNibble(outbound, e.sequence, e.outcome);
+            if (_pending[e.dstChain][e.sequence] != _commitment(e.id, e.sender)) continue; // not that message
+            delete _pending[e.dstChain][e.sequence];
+            _setNibble(_outbound[e.dstChain], e.sequence, e.outcome);
             emit Acknowledged(e.id, e.dstChain, e.sequence, e.outcome);
             _notify(e.sender, e.id, e.outcome);
         }
         return Outcome.DELIVERED;
+    }
+
+    function _commitment(bytes32 id, address sender) private pure returns (bytes32) {
+        return keccak256(abi.encodePacked(id, sender));
+    }
+
+    /// @dev The exact encoding `_sendAck` writes (one offset, a length, that many entries, every field
+    ///      within its type), so that decoding it cannot revert.
+    function _isAckPayload(bytes calldata p) private pure returns (bool) {
+        if (p.length < 64 || uint256(bytes32(p[0:32])) != 32) return false;
+        uint256 n = uint256(bytes32(p[32:64]));
+        if (n > MAX_ACK_ENTRIES || p.length != 64 + n * ACK_ENTRY_BYTES) return false;
+        for (uint256 at = 64; at < p.length; at += ACK_ENTRY_BYTES) {
+            if (uint256(bytes32(p[at + 32:at + 64])) > type(uint64).max) return false; // dstChain
+            if (uint256(bytes32(p[at + 64:at + 96])) > type(uint64).max) return false; // sequence
+            if (uint256(bytes32(p[at + 96:at + 128])) > type(uint160).max) return false; // sender
+            if (uint256(bytes32(p[at + 128:at + 160])) > type(uint8).max) return false; // outcome
+        }
+        return true;
     }
 
     /// @dev Tell a sender how its message ended, with a fixed gas budget: however the sender behaves,

@@ -23,6 +23,7 @@ from .gateway import GatewayClient
 from .messages import MAX_PAYLOAD_LIMIT, MAX_TTL_S, MODES
 
 HUB_CHAIN_ID = 1000
+MIN_PAYLOAD_CAP = 4_096  # above the registry broadcaster's largest sync: 96 + 32 bytes × 64 entities
 HUB_NAME = "hub"
 
 Topology = Literal["mesh", "hub"]
@@ -46,7 +47,7 @@ class NetworkConfig(BaseModel):
     committee_size: int = Field(4, ge=1, le=64)
     threshold: int = Field(3, ge=1, le=64)
     handler_gas: int = Field(200_000, ge=21_000, le=10_000_000)
-    max_payload_bytes: int = Field(16_384, ge=1, le=MAX_PAYLOAD_LIMIT, description=(
+    max_payload_bytes: int = Field(16_384, ge=MIN_PAYLOAD_CAP, le=MAX_PAYLOAD_LIMIT, description=(
         "largest message payload a gateway accepts (the same on every gateway, so a message at the cap is "
         "deliverable at every hop)"))
     vulnerable: dict[str, Literal["verifier-bypass", "zero-root", "origin-unchecked"]] = Field(
