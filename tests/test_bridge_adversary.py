@@ -106,7 +106,7 @@ def test_only_the_providers_chain_answers_a_request(net: Network) -> None:
 # ----------------------------------------------------------- the hub forwards only what will be taken
 
 
-@pytest.mark.parametrize("variant", ["duplicate", "huge-gas", "loop", "bad-ack"])
+@pytest.mark.parametrize("variant", ["duplicate", "huge-gas", "loop", "short-ack", "dirty-ack"])
 def test_one_zones_keys_cannot_wedge_a_hub_lane_for_everyone(variant: str, hub_net: Network,
                                                              hub_apps: dict[str, Contract]) -> None:
     """Beijing's keys hand the hub messages that truly come from Beijing but that the next zone could
@@ -127,8 +127,10 @@ def test_one_zones_keys_cannot_wedge_a_hub_lane_for_everyone(variant: str, hub_n
         loop = dataclasses.replace(message, dst_chain=beijing.chain_id, recipient=hub_apps["Beijing"].address)
         assert with_stolen_keys(hub_net, "Beijing", "hub", [loop]) == ["Malformed"]
     else:  # an acknowledgement whose payload does not decode: forwarded, then rejected, not reverted
+        words = [32, 1, 7, chengdu.chain_id, 1, int(hub_apps["Chengdu"].address, 16), 256]  # outcome: not a uint8
+        payload = b"\x01" * 7 if variant == "short-ack" else b"".join(w.to_bytes(32, "big") for w in words)
         garbage = dataclasses.replace(message, kind=KIND_ACK, gas_limit=0, sender=beijing.gateway.address,
-                                      recipient=chengdu.gateway.address, payload=b"\x01" * 7)
+                                      recipient=chengdu.gateway.address, payload=payload)
         assert with_stolen_keys(hub_net, "Beijing", "hub", [garbage]) == []
     genuine = send(hub_net, hub_apps, "Guiyang", victim, b"genuine")
     Relayer(hub_net).run_until_idle()
@@ -136,6 +138,8 @@ def test_one_zones_keys_cannot_wedge_a_hub_lane_for_everyone(variant: str, hub_n
     hub = hub_net.hub.chain_id
     sent = hub_net.hub.gateway.hop_state([hub_net.node(victim).chain_id])[hub_net.node(victim).chain_id][0]
     assert hub_net.node(victim).gateway.hop_state([hub])[hub][1] == sent + 1  # the zone took all the hub sent
+    if variant.endswith("-ack"):
+        assert chengdu.gateway.inbound_outcome(beijing.chain_id, message.sequence) is Outcome.REJECTED
 
 
 # ----------------------------------------------------------------------- syncs and small payload caps

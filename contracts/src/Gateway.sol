@@ -363,8 +363,8 @@ contract Gateway is Ownable2Step, ReentrancyGuardTransient {
     ///      an array of entries ends REJECTED (never reverts: the lane behind it moves on).
     function _acknowledge(Message calldata m) private returns (uint8) {
         if (m.recipient != address(this) || m.sender != lanes[m.srcChain].remoteGateway) return Outcome.REJECTED;
-        if (!_isAckPayload(m.payload)) return Outcome.REJECTED;
-        AckEntry[] memory entries = abi.decode(m.payload, (AckEntry[]));
+        (bool ok, AckEntry[] memory entries) = _ackEntries(m.payload);
+        if (!ok) return Outcome.REJECTED;
         for (uint256 i; i < entries.length; ++i) {
             AckEntry memory e = entries[i];
             if (e.dstChain != m.srcChain && lanes[e.dstChain].via != m.srcChain) continue;
@@ -382,19 +382,34 @@ contract Gateway is Ownable2Step, ReentrancyGuardTransient {
         return keccak256(abi.encodePacked(id, sender));
     }
 
-    /// @dev The exact encoding `_sendAck` writes (one offset, a length, that many entries, every field
-    ///      within its type), so that decoding it cannot revert.
-    function _isAckPayload(bytes calldata p) private pure returns (bool) {
-        if (p.length < 64 || uint256(bytes32(p[0:32])) != 32) return false;
+    /// @dev The entries of an acknowledgement, read in one pass; ok is false unless the payload is
+    ///      exactly what `_sendAck` writes (one offset, a length, that many entries, every field within
+    ///      its type), so that a forged one is rejected instead of reverting the delivery.
+    function _ackEntries(bytes calldata p) private pure returns (bool ok, AckEntry[] memory entries) {
+        if (p.length < 64 || uint256(bytes32(p[0:32])) != 32) return (false, entries);
         uint256 n = uint256(bytes32(p[32:64]));
-        if (n > MAX_ACK_ENTRIES || p.length != 64 + n * ACK_ENTRY_BYTES) return false;
-        for (uint256 at = 64; at < p.length; at += ACK_ENTRY_BYTES) {
-            if (uint256(bytes32(p[at + 32:at + 64])) > type(uint64).max) return false; // dstChain
-            if (uint256(bytes32(p[at + 64:at + 96])) > type(uint64).max) return false; // sequence
-            if (uint256(bytes32(p[at + 96:at + 128])) > type(uint160).max) return false; // sender
-            if (uint256(bytes32(p[at + 128:at + 160])) > type(uint8).max) return false; // outcome
+        if (n > MAX_ACK_ENTRIES || p.length != 64 + n * ACK_ENTRY_BYTES) return (false, entries);
+        entries = new AckEntry[](n);
+        for (uint256 i; i < n; ++i) {
+            bytes32 id;
+            uint256 dstChain;
+            uint256 sequence;
+            uint256 sender;
+            uint256 outcome;
+            assembly ("memory-safe") {
+                let at := add(p.offset, add(64, mul(i, 160)))
+                id := calldataload(at)
+                dstChain := calldataload(add(at, 32))
+                sequence := calldataload(add(at, 64))
+                sender := calldataload(add(at, 96))
+                outcome := calldataload(add(at, 128))
+            }
+            if ((dstChain | sequence) > type(uint64).max || sender > type(uint160).max || outcome > type(uint8).max) {
+                return (false, entries);
+            }
+            entries[i] = AckEntry(id, uint64(dstChain), uint64(sequence), address(uint160(sender)), uint8(outcome));
         }
-        return true;
+        return (true, entries);
     }
 
     /// @dev Tell a sender how its message ended, with a fixed gas budget: however the sender behaves,
