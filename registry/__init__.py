@@ -1,7 +1,7 @@
 """Script the national blockchain pilot registry on a local EVM chain.
 
-    from registry import EthTesterChain, Registry, load_seed_data
-    chain = EthTesterChain()
+    from registry import RevmChain, Registry, load_seed_data
+    chain = RevmChain()         # or EthTesterChain() (py-evm), or RpcChain(url) for a node
     registry = Registry.deploy(chain)
     registry.seed(load_seed_data())
 """
@@ -19,26 +19,30 @@ from .errors import (
     TransactionRejected,
 )
 from .evm import (
+    BACKENDS,
     Account,
     AnvilNode,
+    BackendName,
     Chain,
     Contract,
     EthTesterChain,
     Receipt,
+    RevmChain,
     RpcChain,
     Sent,
     Tx,
     derive_account,
     derive_accounts,
+    in_process_chain,
 )
 from .models import Category, Entity, EntityStatus, Pilot, PilotStatus, Sector, Zone
 from .progress import Progress
 from .seeds import SeedData, load_seed_data
 
 __all__ = [
-    "GENESIS_TIMESTAMP", "TEST_MNEMONIC", "Account", "AnvilNode", "ArtifactError", "Category", "Chain", "Contract",
-    "ChainConnectionError", "ChainError", "ContractRevert", "Entity", "EntityStatus", "EthTesterChain", "NotFound",
-    "Pilot", "PilotStatus", "PilotsimError", "Progress", "Receipt", "Registry", "Roles", "RpcChain", "Sector",
-    "SeedData", "SeedDataError", "SeedReport", "Sent", "TransactionRejected", "Tx", "Zone", "derive_account",
-    "derive_accounts", "load_seed_data",
+    "BACKENDS", "GENESIS_TIMESTAMP", "TEST_MNEMONIC", "Account", "AnvilNode", "ArtifactError", "BackendName",
+    "Category", "Chain", "ChainConnectionError", "ChainError", "Contract", "ContractRevert", "Entity", "EntityStatus",
+    "EthTesterChain", "NotFound", "Pilot", "PilotStatus", "PilotsimError", "Progress", "Receipt", "Registry",
+    "RevmChain", "Roles", "RpcChain", "Sector", "SeedData", "SeedDataError", "SeedReport", "Sent",
+    "TransactionRejected", "Tx", "Zone", "derive_account", "derive_accounts", "in_process_chain", "load_seed_data",
 ]

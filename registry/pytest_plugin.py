@@ -6,14 +6,16 @@ This is the only module of the project that imports pytest.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
 
 from .client import Registry
 from .defaults import GENESIS_TIMESTAMP
+from .evm.anvil import AnvilNode
+from .evm.backends import BACKENDS, in_process_chain
 from .evm.base import Chain
 from .evm.rpc import RpcChain
-from .evm.tester import EthTesterChain
 from .seeds import load_seed_data
 
 
@@ -21,16 +23,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("pilotsim")
     group.addoption("--pilotsim-rpc", default=None, metavar="URL",
                     help="run the pilotsim `chain`/`registry` fixtures against this JSON-RPC node")
+    group.addoption("--pilotsim-backend", default="eth-tester", choices=BACKENDS,
+                    help="where the pilotsim `chain`/`registry` fixtures run: eth-tester (py-evm, the default), "
+                         "revm (in process, faster, the same gas) or anvil (a node started for the session)")
 
 
 @pytest.fixture(scope="session")
 def pilotsim_chain(request: pytest.FixtureRequest) -> Iterator[Chain]:
-    """Session: the chain the fixtures use — in-process eth-tester with a fixed genesis, or the node
-    given by `--pilotsim-rpc URL`. For fixtures of your own; tests take `chain`."""
+    """Session: the chain the fixtures use — in process with a fixed genesis (`--pilotsim-backend`,
+    eth-tester by default), an Anvil node started for the session, or the node given by
+    `--pilotsim-rpc URL`. For fixtures of your own; tests take `chain`."""
     url = request.config.getoption("--pilotsim-rpc")
-    chain: Chain = RpcChain(url) if url else EthTesterChain(genesis_timestamp=GENESIS_TIMESTAMP)
-    yield chain
-    chain.close()
+    backend = request.config.getoption("--pilotsim-backend")
+    with ExitStack() as stack:
+        if url is None and backend == "anvil":
+            url = stack.enter_context(AnvilNode.start(genesis_timestamp=GENESIS_TIMESTAMP, ipc=True)).endpoint
+        chain = RpcChain(url) if url else in_process_chain(backend, genesis_timestamp=GENESIS_TIMESTAMP)
+        stack.callback(chain.close)
+        yield chain
 
 
 @pytest.fixture(scope="session")

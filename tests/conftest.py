@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from bridge_kit import BRIDGE_ZONES
 
-from registry import AnvilNode, Chain, Contract, EthTesterChain, RpcChain, SeedData, load_seed_data
+from registry import AnvilNode, Chain, Contract, EthTesterChain, RevmChain, RpcChain, SeedData, load_seed_data
 from registry.defaults import GENESIS_TIMESTAMP
 from sim.bridge.cache import NetworkCache
 from sim.bridge.provision import build_network
@@ -49,10 +49,15 @@ def tester_chain() -> EthTesterChain:
     return EthTesterChain(genesis_timestamp=GENESIS_TIMESTAMP)
 
 
-@pytest.fixture(params=["eth-tester", pytest.param("anvil", marks=pytest.mark.anvil)])
+@pytest.fixture(scope="session")
+def revm_chain() -> RevmChain:
+    return RevmChain(genesis_timestamp=GENESIS_TIMESTAMP)
+
+
+@pytest.fixture(params=["eth-tester", "revm", pytest.param("anvil", marks=pytest.mark.anvil)])
 def any_chain(request: pytest.FixtureRequest) -> Iterator[Chain]:
-    """The same test on both backends, each isolated by snapshot/revert."""
-    name = "tester_chain" if request.param == "eth-tester" else "anvil_chain"
+    """The same test on every backend, each isolated by snapshot/revert."""
+    name = {"eth-tester": "tester_chain", "revm": "revm_chain", "anvil": "anvil_chain"}[request.param]
     backend: Chain = request.getfixturevalue(name)
     with backend.anchor():
         yield backend

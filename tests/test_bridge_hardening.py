@@ -12,9 +12,9 @@ from eth_abi import encode
 
 import sim.bridge.relayer as relayer_module
 from registry import Contract, ContractRevert, Receipt
+from registry.evm.gasrules import calldata_costs
 from sim.bridge import gas, messages
 from sim.bridge.exchange import round_trip
-from sim.bridge.gas import calldata_costs
 from sim.bridge.merkle import MerkleTree
 from sim.bridge.messages import KIND_DATA, VERSION, Message, Outcome, subject
 from sim.bridge.provision import sync_mirrors

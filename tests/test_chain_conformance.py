@@ -1,4 +1,4 @@
-"""One set of behaviours every `Chain` backend must share, run on eth-tester and on Anvil."""
+"""One set of behaviours every `Chain` backend must share, run on eth-tester, revm and Anvil."""
 
 from __future__ import annotations
 
@@ -181,6 +181,20 @@ def test_a_transaction_the_chain_cannot_take_is_rejected(any_chain: Chain) -> No
     with pytest.raises(TransactionRejected):
         any_chain.send([tx(any_chain, probe, "store", 1, gas=1_000)])  # below intrinsic gas
     any_chain.transact(tx(any_chain, probe, "store", 2))  # and the nonce bookkeeping recovered
+
+
+def test_a_transaction_under_the_calldata_floor_is_rejected(any_chain: Chain) -> None:
+    """Prague's EIP-7623: a gas limit that covers 16 gas a calldata byte but not the floor of 40 is
+    invalid (py-evm 0.12 would take it and charge past its limit; the backend refuses it first)."""
+    probe = deploy_probe(any_chain)
+    data = PROBE.abi.function("value").encode(()) + b"\xff" * 4_000
+    sender = any_chain.accounts[6]
+    nonce = any_chain.nonce(sender.address)
+    with pytest.raises(TransactionRejected):
+        any_chain.send([Tx(sender, probe, data, 21_000 + 16 * len(data) + 5_000)])
+    receipt = any_chain.transact(Tx(sender, probe, data, 21_000 + 40 * len(data)))
+    assert receipt.gas_used == 21_000 + 40 * len(data)  # the floor is what it pays
+    assert any_chain.nonce(sender.address) == nonce + 1
 
 
 def test_same_genesis_gives_the_same_chain() -> None:

@@ -50,7 +50,7 @@ def test_run_with_no_arguments_writes_the_four_outputs(tmp_path: Path, monkeypat
     assert report["latency_s"]["p50"] <= report["latency_s"]["p95"] <= report["latency_s"]["p99"]
     assert {"contract": "Gateway", "function": "deliverCheckpoint"}.items() <= next(
         r for r in report["gas"]["by_function"] if r["function"] == "deliverCheckpoint").items()
-    assert report["wall"]["total_s"] > 0 and report["versions"]["backend"] == "eth-tester"
+    assert report["wall"]["total_s"] > 0 and report["versions"]["backend"] == "revm"  # the default
     with (folder / "messages.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == report["messages"]["sent"]
@@ -60,13 +60,14 @@ def test_run_with_no_arguments_writes_the_four_outputs(tmp_path: Path, monkeypat
 
 
 def test_same_seed_same_report_built_cached_or_shared(networks: Networks, tmp_path: Path) -> None:
-    """One scenario and seed, one report: on a network built from scratch (--no-cache), on one loaded
-    from the cache of built networks, and twice on a shared one inside snapshots."""
+    """One scenario and seed, one report: on an eth-tester network built from scratch (--no-cache), on
+    one loaded from the cache of built networks, twice on a shared one inside snapshots, and on revm."""
     path = tmp_path / "short.toml"
     path.write_text(SHORT)
     shared = networks.get(short_scenario().network_config())  # built or loaded, and in the cache either way
     reports = {}
-    for name, flags in (("built", ["--no-cache"]), ("cached", [])):
+    for name, flags in (("built", ["--backend", "eth-tester", "--no-cache"]), ("cached", ["--backend", "eth-tester"]),
+                        ("revm", ["--backend", "revm"])):
         code, stdout, stderr = run("run", str(path), "--json", "--out", str(tmp_path / name), *flags)
         assert code == 0, stderr
         reports[name] = Report.model_validate_json(stdout)

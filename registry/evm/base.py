@@ -12,8 +12,10 @@ from eth.vm.forks import PragueVM
 from eth_utils import to_canonical_address
 
 from ..defaults import BLOCK_GAS_LIMIT, DEFAULT_ACCOUNTS, DEFAULT_GAS, TEST_MNEMONIC
+from ..errors import TransactionRejected
 from .accounts import Account, derive_accounts
 from .artifacts import decode_revert
+from .gasrules import minimum_gas
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +186,16 @@ def sign(tx: Tx, chain_id: int, nonce: int, max_fee_per_gas: int) -> Any:
         access_list=(),
     )
     return unsigned.as_signed_transaction(tx.sender.key, chain_id=chain_id)
+
+
+def check_gas_limits(txs: Sequence[Tx], chain_id: int, block_gas_limit: int) -> None:
+    """Refuse, before any is mined, a transaction whose gas limit is under its minimum (intrinsic gas,
+    Prague's calldata floor) or over the block's."""
+    for tx in txs:
+        least = minimum_gas(tx.data, creates=tx.to is None)
+        if not least <= tx.gas <= block_gas_limit:
+            raise TransactionRejected(f"chain {chain_id} refused the transaction: gas limit {tx.gas:,} is outside "
+                                      f"[{least:,}, {block_gas_limit:,}]")
 
 
 def split_by_gas(txs: Sequence[Tx], gas_limit: int) -> list[list[Tx]]:

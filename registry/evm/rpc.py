@@ -19,7 +19,7 @@ from web3 import HTTPProvider, IPCProvider
 from ..defaults import BLOCK_GAS_LIMIT, DEFAULT_ACCOUNTS, TEST_MNEMONIC
 from ..errors import ChainConnectionError, ChainError, ConfigError, ContractRevert, TransactionRejected
 from .artifacts import decode_revert
-from .base import Block, Chain, Log, Receipt, Tx, sign, split_by_gas
+from .base import Block, Chain, Log, Receipt, Tx, check_gas_limits, sign, split_by_gas
 
 RECEIPT_TIMEOUT_S = 60.0
 
@@ -101,6 +101,7 @@ class RpcChain(Chain):
         return 2 * _int(latest.get("baseFeePerGas", "0x0")) + 1
 
     def send(self, txs: Sequence[Tx]) -> list[Receipt]:
+        check_gas_limits(txs, self.chain_id, self.block_gas_limit)  # a node may take one under the floor, never mine it
         receipts: list[Receipt] = []
         for group in split_by_gas(txs, self.block_gas_limit):
             receipts.extend(self._send_group(group))

@@ -29,7 +29,7 @@ from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum
 from ..defaults import BLOCK_GAS_LIMIT, DEFAULT_ACCOUNTS, DEFAULT_BALANCE, DEFAULT_CHAIN_ID, TEST_MNEMONIC
 from ..errors import ChainError, ConfigError, TransactionRejected
 from .artifacts import decode_revert
-from .base import Block, Chain, Log, Receipt, Tx, sign, split_by_gas
+from .base import Block, Chain, Log, Receipt, Tx, check_gas_limits, sign, split_by_gas
 
 ZERO_ADDRESS = b"\x00" * 20
 RECENT_BLOCKS = 512  # blocks whose logs a chain keeps decoded
@@ -78,6 +78,7 @@ class EthTesterChain(Chain):
     # -- transactions -------------------------------------------------------------------------
 
     def send(self, txs: Sequence[Tx]) -> list[Receipt]:
+        check_gas_limits(txs, self.chain_id, self.block_gas_limit)
         receipts: list[Receipt] = []
         for group in split_by_gas(txs, self.block_gas_limit):
             receipts.extend(self._mine_block(group))

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from registry.evm.gasrules import TX_GAS as TX_BASE
+from registry.evm.gasrules import calldata_costs
+
 from .messages import Message
 
-TX_BASE = 21_000
 BATCH_BASE = 150_000  # a delivery's fixed work: checking the signatures of a checkpoint, the loop, its acks
 PER_MESSAGE = 60_000  # a message's own work: its id, checks, events, outcome nibble, ack entry
 OUTCOME_GAS = 50_000  # Gateway.OUTCOME_GAS: what each sender's outcome callback gets
@@ -52,13 +54,6 @@ def execution_bound(messages: Sequence[Message]) -> int:
             gas += _reserved(m.gas_limit)
         memory += PAYLOAD_COPIES * words + MEMORY_WORDS_PER_MESSAGE
     return gas + 3 * memory + memory * memory // 512
-
-
-def calldata_costs(data: bytes) -> tuple[int, int]:
-    """(standard calldata gas, EIP-7623 floor of the whole transaction) for `data`."""
-    zeros = data.count(0)
-    nonzero = len(data) - zeros
-    return 4 * zeros + 16 * nonzero, TX_BASE + 10 * (zeros + 4 * nonzero)
 
 
 def transaction_bound(data: bytes, messages: Sequence[Message]) -> int:

@@ -19,6 +19,7 @@ from eth_utils import to_checksum_address
 from registry import AnvilNode, Chain, ChainError, Contract, EthTesterChain, Registry, RpcChain, SeedData, Tx
 from registry.errors import ConfigError
 from registry.evm.artifacts import load_artifact
+from registry.evm.backends import IN_PROCESS, in_process_chain
 from registry.progress import Progress, no_progress
 from registry.seeds import load_seed_data, slug
 
@@ -129,8 +130,8 @@ def _connect(ids: list[int], urls: list[str]) -> dict[int, Chain]:
 
 
 def _start_chains(ids: list[int], backend: Backend, genesis: int) -> tuple[dict[int, Chain], list[AnvilNode]]:
-    if backend == "eth-tester":
-        return {c: EthTesterChain(c, genesis_timestamp=genesis) for c in ids}, []
+    if backend in IN_PROCESS:
+        return {c: in_process_chain(backend, c, genesis_timestamp=genesis) for c in ids}, []
     with ThreadPoolExecutor(max_workers=len(ids)) as pool:
         futures = [pool.submit(AnvilNode.start, chain_id=c, genesis_timestamp=genesis, ipc=True) for c in ids]
         try:

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from registry import Account, AnvilNode, Chain, Contract, Registry, SeedData
+from registry import Account, AnvilNode, BackendName, Chain, Contract, Registry, SeedData
 from registry.defaults import ADMIN_INDEX, GENESIS_TIMESTAMP, RELAYER_INDEX
 from registry.errors import ConfigError
 from registry.seeds import slug
@@ -28,7 +28,7 @@ HUB_NAME = "hub"
 
 Topology = Literal["mesh", "hub"]
 VerifierMode = Literal["committee", "checkpoint"]
-Backend = Literal["eth-tester", "anvil"]
+Backend = BackendName
 
 
 def zone_chain_id(zone_id: int) -> int:

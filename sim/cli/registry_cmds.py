@@ -4,6 +4,7 @@ Anvil node kept running between commands."""
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,12 +18,12 @@ from registry import (
     AnvilNode,
     Chain,
     EntityStatus,
-    EthTesterChain,
     NotFound,
     PilotsimError,
     PilotStatus,
     Registry,
     RpcChain,
+    in_process_chain,
     load_seed_data,
 )
 from registry.defaults import GENESIS_TIMESTAMP
@@ -30,7 +31,7 @@ from registry.evm.anvil import command_of, pid_alive, stop_pid
 from registry.models import Entity, Pilot, Sector, Zone, parse_status
 from registry.seeds import slug
 
-from .common import JsonFlag, RpcUrl, out, progress_bar
+from .common import BackendOption, JsonFlag, RpcUrl, chosen_backend, out, progress_bar
 from .nodestate import NodeRecord, home, load_state, save_state
 
 node_app = typer.Typer(no_args_is_help=True, help="A local Anvil node kept running between commands.")
@@ -39,6 +40,7 @@ registry_app = typer.Typer(no_args_is_help=True, help="Query a registry deployed
 
 def seed(
     rpc_url: RpcUrl = None,
+    backend: BackendOption = None,
     entities: Annotated[Path | None, typer.Option("--entities", help="CSV of entities to load instead of the "
                                                   "bundled list (columns: name, sectors, province, zone, "
                                                   "provenance, source).")] = None,
@@ -46,16 +48,23 @@ def seed(
 ) -> None:
     """Deploy the registry and register every zone, sector, entity and pilot, approved and active."""
     data = load_seed_data(entities)  # refuse bad data before touching any chain
-    chain: Chain = RpcChain(rpc_url) if rpc_url else EthTesterChain(genesis_timestamp=GENESIS_TIMESTAMP)
-    with progress_bar(disable=as_json) as progress:
-        registry = Registry.deploy(chain)
-        result = registry.seed(data, progress=progress)
-    if rpc_url:
+    if rpc_url and backend is not None:
+        raise PilotsimError(f"--rpc-url seeds the node given; it cannot go with --backend {backend}")
+    where = "rpc" if rpc_url else chosen_backend(backend, rpc=False)
+    with ExitStack() as stack:
+        if where == "anvil":  # a node for this command only
+            rpc_url = stack.enter_context(AnvilNode.start(genesis_timestamp=GENESIS_TIMESTAMP)).endpoint
+        chain: Chain = RpcChain(rpc_url) if rpc_url else in_process_chain(where, genesis_timestamp=GENESIS_TIMESTAMP)
+        with progress_bar(disable=as_json) as progress:
+            registry = Registry.deploy(chain)
+            result = registry.seed(data, progress=progress)
+        table = None if as_json else _zone_sector_table(registry)
+    if where == "rpc" and rpc_url:
         state = load_state()
         state.registries[rpc_url] = registry.address
         save_state(state)
     summary = {
-        "chain_id": result.chain_id, "registry": result.registry, "backend": "rpc" if rpc_url else "eth-tester",
+        "chain_id": result.chain_id, "registry": result.registry, "backend": where,
         "zones": result.zones, "sectors": result.sectors, "entities": result.entities, "pilots": result.pilots,
         "active_pilots": result.active_pilots, "gas_used": result.gas_used, "transactions": result.transactions,
         "blocks": result.blocks, "wall_s": result.wall_s, "entities_source": data.entities_source,
@@ -63,7 +72,7 @@ def seed(
     if as_json:
         print(json.dumps(summary))
         return
-    out.print(_zone_sector_table(registry))
+    out.print(table)
     out.print(f"registry {result.registry} on chain {result.chain_id}: {result.zones} zones, "
               f"{result.sectors} sectors, {result.entities} entities, {result.pilots} pilots "
               f"({result.active_pilots} active); {result.transactions} transactions in {result.blocks} "

@@ -21,11 +21,13 @@ from ..results.runner import compare as differences
 from ..results.runner import default_out, parse_sets, run_scenario
 from ..results.runner import sweep as run_sweep
 from .common import (
+    BackendOption,
     JsonFlag,
     NoCacheFlag,
     RpcFlag,
     TopologyChoice,
     VerifierChoice,
+    chosen_backend,
     err,
     network_cache,
     out,
@@ -42,6 +44,7 @@ def run(
     = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="key=value to change a setting (dotted keys, "
                                                    "e.g. workload.rate_per_s=5); repeatable.")] = None,
+    backend: BackendOption = None,
     rpc: RpcFlag = False,
     no_cache: NoCacheFlag = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar, no summary.")] = False,
@@ -59,7 +62,7 @@ def run(
     if target.exists() and any(target.iterdir()):
         raise PilotsimError(f"{target}: exists and is not empty; choose another --out")
     with progress_bar(disable=quiet or as_json) as progress:
-        report = run_scenario(chosen, target, backend="anvil" if rpc else "eth-tester", progress=progress,
+        report = run_scenario(chosen, target, backend=chosen_backend(backend, rpc), progress=progress,
                               cache=network_cache(no_cache))
     if as_json:
         print(json.dumps(report.model_dump(mode="json")))
@@ -101,6 +104,7 @@ def sweep(
                                                    "workload.rate_per_s=1,2); repeat for a grid.")] = None,
     replicates: Annotated[int, typer.Option(help="Seeds per combination (seed, seed+1, …).", min=1)] = 1,
     jobs: Annotated[int, typer.Option(help="Runs in parallel (processes).", min=1)] = 1,
+    backend: BackendOption = None,
     rpc: RpcFlag = False,
     no_cache: NoCacheFlag = False,
 ) -> None:
@@ -108,7 +112,7 @@ def sweep(
     base = scenarios.load(scenario)
     grid = parse_sets(set_ or [])
     with progress_bar() as progress:
-        table = run_sweep(base, grid, replicates, jobs, out_dir, backend="anvil" if rpc else "eth-tester",
+        table = run_sweep(base, grid, replicates, jobs, out_dir, backend=chosen_backend(backend, rpc),
                           on_done=lambda done, total: progress("runs", done, total), cache=network_cache(no_cache))
     runs = table.read_text().count("\n") - 1
     out.print(f"{runs} runs → {table}")
@@ -144,6 +148,7 @@ def exchange(
     verifier: Annotated[VerifierChoice, typer.Option(help="How lanes verify messages.")] = VerifierChoice.checkpoint,
     topology: Annotated[TopologyChoice, typer.Option(help="mesh: zones talk directly; hub: through the hub chain.")]
     = TopologyChoice.mesh,
+    backend: BackendOption = None,
     rpc: RpcFlag = False,
     no_cache: NoCacheFlag = False,
     as_json: JsonFlag = False,
@@ -156,14 +161,15 @@ def exchange(
         raise PilotsimError(f"{requester!r} and {provider!r} are both in zone {homes[0]}: "
                             "a data exchange crosses zones")
     config = NetworkConfig(topology=topology.value, verifier=verifier.value)
+    where = chosen_backend(backend, rpc)
     with progress_bar(disable=as_json) as progress:
-        network = build_network(config, backend="anvil" if rpc else "eth-tester", data=data, progress=progress,
+        network = build_network(config, backend=where, data=data, progress=progress,
                                 cache=network_cache(no_cache))
     with network:
         result = round_trip(network, requester, provider, sector)
     if as_json:
         print(json.dumps(result.as_dict() | {"topology": topology.value, "verifier": verifier.value,
-                                             "backend": "anvil" if rpc else "eth-tester"}))
+                                             "backend": where}))
     else:
         table = Table(title=f"{result.requester} → {result.provider}: {result.sector} data "
                             f"({topology.value}, {verifier.value})")

@@ -186,7 +186,7 @@ def versions(backend: str) -> dict[str, str]:
         except PackageNotFoundError:
             return "?"
 
-    found = {name: of(name) for name in ("pilotsim", "web3", "py-evm", "eth-tester", "simpy", "numpy")}
+    found = {name: of(name) for name in ("pilotsim", "web3", "py-evm", "eth-tester", "pyrevm", "simpy", "numpy")}
     found["python"] = platform.python_version()
     found["solc"] = load_artifact("Gateway").compiler_version
     found["backend"] = backend

@@ -1,7 +1,7 @@
 """A gas snapshot, like `forge snapshot`: every contract function's gas in a fixed run, committed to
 `.gas-snapshot`, and a check that fails when any figure moves until the snapshot is updated on purpose.
 
-The fixed run: a short simulation (mixed committee and checkpoint lanes, a policy refusal among the
+The fixed run (on revm, whose gas is py-evm's: tests/test_revm_parity.py): a short simulation (mixed committee and checkpoint lanes, a policy refusal among the
 requests) on chains that record every transaction, from deployment and registry seeding through
 mirror syncs, deliveries and acknowledgements; then the registry's and the gateway's remaining
 functions once each.
@@ -10,18 +10,15 @@ functions once each.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 
-from registry import EthTesterChain, Receipt, Tx
 from registry.defaults import SPARE_INDEX
 from registry.evm.artifacts import artifact_names, load_artifact
 from registry.paths import ROOT
 
-from ..bridge.provision import build_network
 from ..bridge.topology import Network
 from ..engine.scenario import Scenario
-from ..engine.simulation import Simulation
 from ..results.metrics import gas_row
+from .recording import Mined, record_run
 
 SNAPSHOT = ROOT / ".gas-snapshot"
 SCENARIO = Scenario.model_validate({
@@ -31,47 +28,30 @@ SCENARIO = Scenario.model_validate({
 })
 
 
-class RecordingChain(EthTesterChain):
-    """An eth-tester chain that keeps (transaction, receipt) of everything it mines."""
-
-    def __init__(self, chain_id: int, genesis_timestamp: int) -> None:
-        super().__init__(chain_id, genesis_timestamp=genesis_timestamp)
-        self.mined: list[tuple[Tx, Receipt]] = []
-
-    def send(self, txs: Sequence[Tx]) -> list[Receipt]:
-        receipts = super().send(txs)
-        self.mined.extend(zip(txs, receipts, strict=True))
-        return receipts
+def record(backend: str = "revm") -> list[Mined]:
+    """Every transaction of the fixed run, in order, on `backend`."""
+    return record_run(SCENARIO, backend, then=_exercise_the_rest)
 
 
-def collect() -> dict[str, list[int]]:
+def collect(backend: str = "revm") -> dict[str, list[int]]:
     """`Contract.function` → the gas of every successful call in the fixed run."""
-    chains: list[RecordingChain] = []
-
-    def factory(chain_id: int, genesis: int) -> RecordingChain:
-        chains.append(RecordingChain(chain_id, genesis))
-        return chains[-1]
-
-    with build_network(SCENARIO.network_config(), chain_factory=factory) as network:
-        Simulation(SCENARIO, network).run()
-        _exercise_the_rest(network)
     by_code = {load_artifact(n).bytecode[:64]: n for n in artifact_names()}
-    names: dict[str, str] = {}
+    names: dict[tuple[int, str], str] = {}  # chains share addresses: the same deployer and nonces on each
     gas: dict[str, list[int]] = defaultdict(list)
-    for chain in chains:
-        for tx, receipt in chain.mined:
-            if not receipt.status:
-                continue
-            if tx.to is None:
-                name = next((n for code, n in by_code.items() if tx.data.startswith(code)), "?")
-                if receipt.contract_address:
-                    names[receipt.contract_address] = name
-                gas[f"{name}.deploy"].append(receipt.gas_used)
-                continue
-            contract = names.get(tx.to, "?")
-            function = load_artifact(contract).abi.function_name(tx.data[:4]) if contract != "?" \
-                else "0x" + tx.data[:4].hex()
-            gas[f"{contract}.{function}"].append(receipt.gas_used)
+    for mined in record(backend):
+        tx, receipt = mined.tx, mined.receipt
+        if not receipt.status:
+            continue
+        if tx.to is None:
+            name = next((n for code, n in by_code.items() if tx.data.startswith(code)), "?")
+            if receipt.contract_address:
+                names[mined.chain_id, receipt.contract_address] = name
+            gas[f"{name}.deploy"].append(receipt.gas_used)
+            continue
+        contract = names.get((mined.chain_id, tx.to), "?")
+        function = load_artifact(contract).abi.function_name(tx.data[:4]) if contract != "?" \
+            else "0x" + tx.data[:4].hex()
+        gas[f"{contract}.{function}"].append(receipt.gas_used)
     return dict(sorted(gas.items()))
 
 

@@ -1,0 +1,328 @@
+"""In-process backend on revm, the Rust EVM under Anvil, through `pyrevm` (about 200x py-evm's speed).
+
+pyrevm 0.3.7 (revm 8) runs calls, not transactions: its journal is never finalised, so accounts and
+storage slots stay warm from one call to the next, the caller's nonce does not move, and a slot's
+"original value" (what SSTORE pricing compares against) stays what it was at its first load. This
+backend establishes transaction semantics on top of it, so gas is exactly py-evm's:
+
+- every transaction runs inside a journal checkpoint on a state that holds nothing warm; its changes
+  are read from the journal, the checkpoint is reverted (everything cold again) and the changes are
+  written to the database underneath, which revm does not journal: the next transaction loads them
+  cold, with them as its original values;
+- nonces are kept here; gas is priced at zero (balances move by value only);
+- Prague's calldata floor (EIP-7623), which revm 8 predates, is applied to the gas used.
+
+Chain snapshots are positions in an undo log of those database writes; a call at an earlier block
+undoes to it, calls, and redoes.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pyrevm
+from eth._utils.address import generate_contract_address
+from eth_utils import keccak, to_canonical_address, to_checksum_address
+
+from ..defaults import BLOCK_GAS_LIMIT, DEFAULT_ACCOUNTS, DEFAULT_BALANCE, DEFAULT_CHAIN_ID, TEST_MNEMONIC
+from ..errors import ChainError, ConfigError, TransactionRejected
+from .artifacts import decode_revert
+from .base import Block, Chain, Log, Receipt, Tx, check_gas_limits, split_by_gas
+from .gasrules import calldata_costs
+
+SPEC = "CANCUN"  # revm 8's newest complete fork; the one Prague rule our transactions meet is applied here
+ZERO = "0x" + "00" * 20
+COINBASE = ZERO  # as on eth-tester's chains
+
+_ACCOUNT = re.compile(r"(0x[0-9a-f]{40}): Account \{ info: AccountInfo \{ balance: (\d+), nonce: (\d+), ")
+_SLOT = re.compile(r"(\d+): StorageSlot \{ previous_or_original_value: (\d+), present_value: (\d+) \}")
+_CODE_LENGTH = re.compile(r"state: Analysed \{ len: (\d+),")  # revm pads analysed code; this is its length
+_REVERT = re.compile(r"Revert \{ gas_used: \d+, output: 0x([0-9a-f]*) \}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Write:
+    """One database write: a slot (key not None) or an account's balance and nonce; old and new values."""
+
+    address: str
+    key: int | None
+    old: Any
+    new: Any
+
+
+@dataclass(slots=True)
+class _BlockRecord:
+    block: Block
+    logs: tuple[Log, ...]
+    undo_mark: int  # length of the undo log once this block was mined
+
+
+class RevmChain(Chain):
+    """A revm chain in this process, gas-exact to py-evm. `genesis_timestamp` fixes time."""
+
+    def __init__(
+        self,
+        chain_id: int = DEFAULT_CHAIN_ID,
+        *,
+        accounts: int = DEFAULT_ACCOUNTS,
+        mnemonic: str = TEST_MNEMONIC,
+        genesis_timestamp: int | None = None,
+        block_gas_limit: int = BLOCK_GAS_LIMIT,
+        balance: int = DEFAULT_BALANCE,
+    ) -> None:
+        super().__init__(accounts, mnemonic)
+        self.chain_id = chain_id
+        self.block_gas_limit = block_gas_limit
+        self.deterministic = genesis_timestamp is not None
+        genesis = int(time.time()) if genesis_timestamp is None else genesis_timestamp
+        env = pyrevm.Env(cfg=pyrevm.CfgEnv(chain_id=chain_id), block=self._block_env(0, genesis))
+        self.evm: Any = pyrevm.EVM(env=env, gas_limit=block_gas_limit, spec_id=SPEC)
+        self._infos: dict[str, tuple[int, int]] = {}  # address -> (balance, nonce), every account that exists
+        self._codes: dict[str, bytes] = {}
+        self._undo: list[_Write] = []
+        for account in self.accounts:
+            self._write_info(account.address.lower(), balance, 0)
+        self._undo.clear()  # genesis is not undone
+        self._blocks: list[_BlockRecord] = [_BlockRecord(Block(0, genesis, 0, 0), (), 0)]
+        self._next_timestamp: int | None = None
+
+    # -- transactions -------------------------------------------------------------------------
+
+    def send(self, txs: Sequence[Tx]) -> list[Receipt]:
+        check_gas_limits(txs, self.chain_id, self.block_gas_limit)
+        receipts: list[Receipt] = []
+        for group in split_by_gas(txs, self.block_gas_limit):
+            receipts.extend(self._mine_block(group))
+        return receipts
+
+    def _mine_block(self, txs: Sequence[Tx]) -> list[Receipt]:
+        number = len(self._blocks)
+        timestamp = self._timestamp_for_next_block()
+        self.evm.set_block_env(self._block_env(number, timestamp))
+        receipts: list[Receipt] = []
+        logs: list[Log] = []
+        for tx in txs:
+            receipt = self._apply(tx, number, timestamp, len(logs))
+            receipts.append(receipt)
+            logs.extend(receipt.logs)
+        gas = sum(r.gas_used for r in receipts)
+        self._blocks.append(_BlockRecord(Block(number, timestamp, gas, len(txs)), tuple(logs), len(self._undo)))
+        self._next_timestamp = None
+        return receipts
+
+    def _apply(self, tx: Tx, number: int, timestamp: int, log_index: int) -> Receipt:
+        sender = tx.sender.address.lower()
+        nonce = self._next_nonce(tx.sender)
+        balance = self._infos.get(sender, (0, 0))[0]
+        if tx.value > balance:
+            self._forget_nonces()
+            raise TransactionRejected(f"chain {self.chain_id} refused the transaction: {sender} holds {balance} wei, "
+                                      f"not {tx.value}")
+        created = None
+        if tx.to is None:
+            created = to_checksum_address(generate_contract_address(to_canonical_address(sender), nonce))
+        checkpoint = self.evm.snapshot()
+        revert_data: bytes | None = None
+        try:
+            if tx.to is None:
+                self.evm.deploy(sender, tx.data, value=tx.value, gas=tx.gas)
+            else:
+                self.evm.message_call(sender, tx.to, tx.data, value=tx.value, gas=tx.gas)
+        except RuntimeError as exc:
+            found = _REVERT.search(str(exc))
+            revert_data = bytes.fromhex(found.group(1)) if found else b""
+        result = self.evm.result
+        if result is None:  # refused before it ran: revm's validation
+            self.evm.revert(checkpoint)
+            self._forget_nonces()
+            raise TransactionRejected(f"chain {self.chain_id} refused the transaction: {revert_data!r}")
+        changes = _changes(self.evm.journal_str) if result.is_success else {}
+        codes = {a: bytes(self.evm.get_code(a) or b"")[:length]
+                 for a, (_, _, _, length) in changes.items() if length is not None}
+        self.evm.revert(checkpoint)
+        self.evm.reset_transient_storage()
+        for address, (balance_now, nonce_now, slots, _) in changes.items():
+            if address == COINBASE:
+                continue
+            if address in codes:
+                self._write_code(address, codes[address], balance_now, nonce_now)
+            elif self._infos.get(address, (0, 0)) != (balance_now, nonce_now):
+                self._write_info(address, balance_now, nonce_now)
+            for key, (old, new) in slots.items():
+                self._put_slot(address, key, new)
+                self._undo.append(_Write(address, key, old, new))
+        balance_now = self._infos.get(sender, (0, 0))[0]
+        self._write_info(sender, balance_now, nonce + 1)
+        gas_used = max(result.gas_used, calldata_costs(tx.data)[1])  # Prague's floor, which revm 8 predates
+        logs = tuple(
+            Log(to_checksum_address(log.address), tuple(log.data[0]), bytes(log.data[1]), log_index + i, number)
+            for i, log in enumerate(result.logs))
+        return Receipt(
+            tx_hash=_tx_hash(self.chain_id, sender, nonce),
+            block_number=number,
+            timestamp=timestamp,
+            status=result.is_success,
+            gas_used=gas_used,
+            contract_address=created if result.is_success else None,
+            logs=logs,
+            revert_data=None if result.is_success else revert_data,
+        )
+
+    def call(self, to: str, data: bytes, sender: str | None = None, gas: int = BLOCK_GAS_LIMIT,
+             block: int | None = None) -> bytes:
+        if block is not None and block < self.block_number():
+            with self._at_block(block):
+                return self.call(to, data, sender, gas)
+        checkpoint = self.evm.snapshot()
+        try:
+            return bytes(self.evm.message_call(sender or ZERO, to, data, gas=gas))
+        except RuntimeError as exc:
+            found = _REVERT.search(str(exc))
+            raise decode_revert(bytes.fromhex(found.group(1)) if found else b"") from None
+        finally:
+            self.evm.revert(checkpoint)
+            self.evm.reset_transient_storage()
+
+    # -- the database underneath, and its undo log ------------------------------------------------
+
+    def _write_info(self, address: str, balance: int, nonce: int) -> None:
+        old = self._infos.get(address)
+        self._undo.append(_Write(address, None, old, (balance, nonce)))
+        self._put_info(address, (balance, nonce))
+
+    def _write_code(self, address: str, code: bytes, balance: int, nonce: int) -> None:
+        self._codes[address] = code
+        self._write_info(address, balance, nonce)
+
+    def _put_info(self, address: str, info: tuple[int, int] | None) -> None:
+        if info is None:  # an account undone out of existence: empty again, which the EVM treats alike
+            self._infos.pop(address, None)
+            self._codes.pop(address, None)
+            self.evm.insert_account_info(address, pyrevm.AccountInfo())
+            return
+        self._infos[address] = info
+        code = self._codes.get(address)
+        account = pyrevm.AccountInfo(balance=info[0], nonce=info[1], code=code)  # type: ignore[call-arg]  # stub lags
+        self.evm.insert_account_info(address, account)
+
+    def _put_slot(self, address: str, key: int, value: int) -> None:
+        # the account is cold, so this writes the database; the load it also does is undone at once
+        checkpoint = self.evm.snapshot()
+        self.evm.insert_account_storage(address, key, value)
+        self.evm.revert(checkpoint)
+
+    def _undo_to(self, mark: int) -> list[_Write]:
+        undone = self._undo[mark:]
+        for write in reversed(undone):
+            self._restore(write, write.old)
+        del self._undo[mark:]
+        return undone
+
+    def _restore(self, write: _Write, value: Any) -> None:
+        if write.key is None:
+            self._put_info(write.address, value)
+        else:
+            self._put_slot(write.address, write.key, value)
+
+    # -- state ----------------------------------------------------------------------------------
+
+    def nonce(self, address: str) -> int:
+        return self._infos.get(address.lower(), (0, 0))[1]
+
+    def balance(self, address: str) -> int:
+        return self._infos.get(address.lower(), (0, 0))[0]
+
+    def code(self, address: str) -> bytes:
+        return self._codes.get(address.lower(), b"")
+
+    def block_number(self) -> int:
+        return len(self._blocks) - 1
+
+    def block(self, number: int | None = None) -> Block:
+        return self._blocks[self.block_number() if number is None else number].block
+
+    def logs(self, address: str, from_block: int, to_block: int) -> list[Log]:
+        checksummed = to_checksum_address(address)
+        found: list[Log] = []
+        for record in self._blocks[max(from_block, 0): min(to_block, self.block_number()) + 1]:
+            found.extend(log for log in record.logs if log.address == checksummed)
+        return found
+
+    # -- time and blocks ------------------------------------------------------------------------
+
+    def _block_env(self, number: int, timestamp: int) -> Any:
+        mix_hash = keccak(self.chain_id.to_bytes(32, "big") + number.to_bytes(32, "big"))  # as eth-tester's
+        return pyrevm.BlockEnv(number=number, timestamp=timestamp, prevrandao=mix_hash, coinbase=COINBASE,
+                               gas_limit=self.block_gas_limit)
+
+    def _timestamp_for_next_block(self) -> int:
+        parent = self._blocks[-1].block.timestamp
+        if self._next_timestamp is not None:
+            return self._next_timestamp
+        return parent + 1 if self.deterministic else max(parent + 1, int(time.time()))
+
+    def mine(self, timestamp: int | None = None) -> Block:
+        if timestamp is not None:
+            self.set_next_timestamp(timestamp)
+        self._mine_block([])
+        return self.block()
+
+    def set_next_timestamp(self, timestamp: int) -> None:
+        latest = self._blocks[-1].block.timestamp
+        if timestamp <= latest:
+            raise ConfigError(f"timestamp {timestamp} is not after the latest block's ({latest})")
+        self._next_timestamp = timestamp
+
+    # -- snapshots ------------------------------------------------------------------------------
+
+    def snapshot(self) -> object:
+        return self.block_number()
+
+    def revert(self, snapshot_id: object) -> None:
+        if not isinstance(snapshot_id, int) or not 0 <= snapshot_id <= self.block_number():
+            raise ChainError(f"chain {self.chain_id} has no snapshot {snapshot_id!r}")
+        self._undo_to(self._blocks[snapshot_id].undo_mark)
+        del self._blocks[snapshot_id + 1:]
+        self._next_timestamp = None
+        self._forget_nonces()
+
+    @contextmanager
+    def _at_block(self, number: int) -> Iterator[None]:
+        """The state after block `number` for the time of the block: undone to it, then redone."""
+        later = self._undo[self._blocks[number].undo_mark:]
+        for write in reversed(later):
+            self._restore(write, write.old)
+        try:
+            yield
+        finally:
+            for write in later:
+                self._restore(write, write.new)
+
+
+def _tx_hash(chain_id: int, sender: str, nonce: int) -> bytes:
+    """Transactions are not signed here, so not hashed as signed: this names each one uniquely."""
+    return keccak(chain_id.to_bytes(32, "big") + to_canonical_address(sender) + nonce.to_bytes(32, "big"))
+
+
+def _changes(journal: str) -> dict[str, tuple[int, int, dict[int, tuple[int, int]], int | None]]:
+    """Accounts a transaction left in revm's journal: balance, nonce, changed slots (old, new), and for
+    a contract it created, the length of its code."""
+    state = journal[: journal.find("}, transient_storage: ")]
+    found: dict[str, tuple[int, int, dict[int, tuple[int, int]], int | None]] = {}
+    starts = list(_ACCOUNT.finditer(state))
+    for i, match in enumerate(starts):
+        end = starts[i + 1].start() if i + 1 < len(starts) else len(state)
+        body = state[match.end(): end]
+        storage_at = body.rfind("storage: {")
+        slots = {int(k): (int(old), int(new)) for k, old, new in _SLOT.findall(body, storage_at) if old != new}
+        created = None
+        if "Created" in body[body.rfind("status: AccountStatus("):]:
+            length = _CODE_LENGTH.search(body, 0, storage_at)
+            created = int(length.group(1)) if length else 0
+        found[match.group(1)] = (int(match.group(2)), int(match.group(3)), slots, created)
+    return found

@@ -1,0 +1,107 @@
+"""revm is a backend only if it charges what py-evm charges: the same runs on both, every transaction
+compared (status, gas, logs, revert data), and the transaction rules pyrevm leaves to us tried one by one."""
+
+from __future__ import annotations
+
+import pytest
+
+from registry import Chain, EthTesterChain, RevmChain, Tx
+from registry.defaults import GENESIS_TIMESTAMP
+from registry.evm.artifacts import load_artifact
+from sim.engine import scenario as scenarios
+from sim.tools import gas_snapshot
+from sim.tools.recording import gas_differences, record_run
+
+PROBE = load_artifact("Probe")
+
+
+def test_the_baseline_costs_the_same_on_revm_transaction_by_transaction() -> None:
+    baseline = scenarios.load("baseline")
+    on_py_evm, on_revm = record_run(baseline, "eth-tester"), record_run(baseline, "revm")
+    assert len(on_py_evm) > 1_000
+    assert gas_differences(on_py_evm, on_revm) == []
+
+
+def test_the_gas_snapshot_run_costs_the_same_on_revm() -> None:
+    on_py_evm, on_revm = gas_snapshot.record("eth-tester"), gas_snapshot.record("revm")
+    assert len(on_py_evm) > 100
+    assert gas_differences(on_py_evm, on_revm) == []
+
+
+def both() -> tuple[Chain, Chain]:
+    return EthTesterChain(genesis_timestamp=GENESIS_TIMESTAMP), RevmChain(genesis_timestamp=GENESIS_TIMESTAMP)
+
+
+def probe_tx(chain: Chain, probe: str, name: str, *args: object, sender: int = 0, gas: int = 200_000) -> Tx:
+    return Tx(chain.accounts[sender], probe, PROBE.abi.function(name).encode(args), gas)
+
+
+def gas_of(chain: Chain, steps: list[tuple[str, tuple[object, ...], int]]) -> list[tuple[bool, int]]:
+    probe = chain.deploy(chain.accounts[0], PROBE.bytecode)
+    receipts = [chain.send([probe_tx(chain, probe, name, *args, sender=sender)])[0] for name, args, sender in steps]
+    return [(r.status, r.gas_used) for r in receipts]
+
+
+@pytest.mark.parametrize("steps", [
+    # pyrevm keeps slots warm from one call to the next: the second store would be 2,100 gas cheaper
+    [("store", (5,), 0), ("store", (5,), 0), ("store", (6,), 1)],
+    # a slot's original value is the one at the start of *its* transaction (SSTORE pricing, EIP-2200)
+    [("store", (1,), 0), ("store", (0,), 0), ("store", (2,), 0), ("store", (2,), 2)],
+    # refunds capped at a fifth of the gas used (EIP-3529): clearing a slot set in an earlier transaction
+    [("store", (9,), 0), ("store", (0,), 1)],
+    # the same reads, cold each time
+    [("burn", (3,), 0), ("burn", (3,), 0)],
+])
+def test_each_transaction_starts_cold_as_on_py_evm(steps: list[tuple[str, tuple[object, ...], int]]) -> None:
+    tester, revm = both()
+    assert gas_of(revm, steps) == gas_of(tester, steps)
+
+
+def test_calldata_floor_of_prague_applies() -> None:
+    """EIP-7623, which revm 8 predates: a transaction of mostly calldata pays 10 gas a token at least."""
+    tester, revm = both()
+    results = []
+    for chain in (tester, revm):
+        probe = chain.deploy(chain.accounts[0], PROBE.bytecode)
+        data = PROBE.abi.function("value").encode(()) + b"\xff" * 4_000  # extra calldata the function ignores
+        receipt = chain.transact(Tx(chain.accounts[1], probe, data, 300_000))
+        results.append(receipt.gas_used)
+    assert results[0] == results[1] == 21_000 + 10 * 4 * (4 + 4_000)
+
+
+def test_nonces_move_per_transaction_and_contract_addresses_follow() -> None:
+    tester, revm = both()
+    for chain in (tester, revm):
+        first = chain.deploy(chain.accounts[4], PROBE.bytecode)
+        chain.transact(probe_tx(chain, first, "store", 1, sender=4))
+        second = chain.deploy(chain.accounts[4], PROBE.bytecode)
+        assert chain.nonce(chain.accounts[4].address) == 3
+        assert first != second
+    assert [tester.nonce(a.address) for a in tester.accounts[:6]] == [revm.nonce(a.address) for a in revm.accounts[:6]]
+    assert tester.code(second) == revm.code(second) != b""
+
+
+def test_a_call_at_an_earlier_block_sees_that_block_and_leaves_the_latest() -> None:
+    chain = RevmChain(genesis_timestamp=GENESIS_TIMESTAMP)
+    probe = chain.deploy(chain.accounts[0], PROBE.bytecode)
+    value = PROBE.abi.function("value")
+    blocks = [chain.transact(probe_tx(chain, probe, "store", v)).block_number for v in (10, 20, 30)]
+    assert [value.decode(chain.call(probe, value.encode(()), block=b)) for b in blocks] == [10, 20, 30]
+    assert value.decode(chain.call(probe, value.encode(()), block=blocks[0] - 1)) == 0
+    assert value.decode(chain.call(probe, value.encode(()))) == 30
+    after = chain.transact(probe_tx(chain, probe, "store", 31))  # the looks back left nothing warm or changed
+    assert (after.status, after.gas_used) == gas_of(EthTesterChain(genesis_timestamp=GENESIS_TIMESTAMP),
+                                                    [("store", (v,), 0) for v in (10, 20, 30, 31)])[-1]
+
+
+def test_a_revert_undoes_created_contracts_and_their_storage() -> None:
+    chain = RevmChain(genesis_timestamp=GENESIS_TIMESTAMP)
+    mark = chain.snapshot()
+    probe = chain.deploy(chain.accounts[0], PROBE.bytecode)
+    chain.transact(probe_tx(chain, probe, "store", 8))
+    chain.revert(mark)
+    assert chain.code(probe) == b"" and chain.nonce(chain.accounts[0].address) == 0
+    again = chain.deploy(chain.accounts[0], PROBE.bytecode)  # same deployer, same nonce: same address
+    assert again == probe
+    value = PROBE.abi.function("value")
+    assert value.decode(chain.call(probe, value.encode(()))) == 0
