@@ -1,10 +1,10 @@
 """A gas snapshot, like `forge snapshot`: every contract function's gas in a fixed run, committed to
 `.gas-snapshot`, and a check that fails when any figure moves until the snapshot is updated on purpose.
 
-The fixed run (on revm, whose gas is py-evm's: tests/test_revm_parity.py): a short simulation (mixed committee and checkpoint lanes, a policy refusal among the
+The fixed run: a short simulation (mixed committee and checkpoint lanes, a policy refusal among the
 requests) on chains that record every transaction, from deployment and registry seeding through
 mirror syncs, deliveries and acknowledgements; then the registry's and the gateway's remaining
-functions once each.
+functions once each. It runs on revm, whose gas is py-evm's to the unit (tests/test_revm_parity.py).
 """
 
 from __future__ import annotations
