@@ -132,6 +132,10 @@ class Chain(ABC):
     def logs(self, address: str, from_block: int, to_block: int) -> list[Log]:
         """Logs of `address` in a bounded block range (never scan from genesis on the hot path)."""
 
+    def first_kept_block(self) -> int:
+        """The oldest block whose state (`call(block=…)`) and logs this chain still answers for."""
+        return 0
+
     # -- time and blocks ------------------------------------------------------------------------
 
     @abstractmethod

@@ -12,8 +12,8 @@ backend establishes transaction semantics on top of it, so gas is exactly py-evm
 - nonces are kept here; gas is priced at zero (balances move by value only);
 - Prague's calldata floor (EIP-7623), which revm 8 predates, is applied to the gas used.
 
-Chain snapshots are positions in an undo log of those database writes; a call at an earlier block
-undoes to it, calls, and redoes.
+Chain snapshots are positions in the log of those database writes (see `history`): a revert undoes
+the writes after it; a call at an earlier block undoes to it, calls, and redoes.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import pyrevm
@@ -34,6 +33,7 @@ from ..errors import ChainError, ConfigError, TransactionRejected
 from .artifacts import decode_revert
 from .base import Block, Chain, Log, Receipt, Tx, check_gas_limits, split_by_gas
 from .gasrules import calldata_costs
+from .history import HISTORY_BLOCKS, History, Write
 
 SPEC = "CANCUN"  # revm 8's newest complete fork; the one Prague rule our transactions meet is applied here
 ZERO = "0x" + "00" * 20
@@ -45,25 +45,9 @@ _CODE_LENGTH = re.compile(r"state: Analysed \{ len: (\d+),")  # revm pads analys
 _REVERT = re.compile(r"Revert \{ gas_used: \d+, output: 0x([0-9a-f]*) \}")
 
 
-@dataclass(frozen=True, slots=True)
-class _Write:
-    """One database write: a slot (key not None) or an account's balance and nonce; old and new values."""
-
-    address: str
-    key: int | None
-    old: Any
-    new: Any
-
-
-@dataclass(slots=True)
-class _BlockRecord:
-    block: Block
-    logs: tuple[Log, ...]
-    undo_mark: int  # length of the undo log once this block was mined
-
-
 class RevmChain(Chain):
-    """A revm chain in this process, gas-exact to py-evm. `genesis_timestamp` fixes time."""
+    """A revm chain in this process, gas-exact to py-evm. `genesis_timestamp` fixes time; the state
+    and logs of the last `history_blocks` blocks (and from any snapshot taken) are kept."""
 
     def __init__(
         self,
@@ -74,6 +58,7 @@ class RevmChain(Chain):
         genesis_timestamp: int | None = None,
         block_gas_limit: int = BLOCK_GAS_LIMIT,
         balance: int = DEFAULT_BALANCE,
+        history_blocks: int = HISTORY_BLOCKS,
     ) -> None:
         super().__init__(accounts, mnemonic)
         self.chain_id = chain_id
@@ -84,11 +69,9 @@ class RevmChain(Chain):
         self.evm: Any = pyrevm.EVM(env=env, gas_limit=block_gas_limit, spec_id=SPEC)
         self._infos: dict[str, tuple[int, int]] = {}  # address -> (balance, nonce), every account that exists
         self._codes: dict[str, bytes] = {}
-        self._undo: list[_Write] = []
         for account in self.accounts:
-            self._write_info(account.address.lower(), balance, 0)
-        self._undo.clear()  # genesis is not undone
-        self._blocks: list[_BlockRecord] = [_BlockRecord(Block(0, genesis, 0, 0), (), 0)]
+            self._put_info(account.address.lower(), (balance, 0))
+        self.history = History(chain_id, genesis, keep=history_blocks)
         self._next_timestamp: int | None = None
 
     # -- transactions -------------------------------------------------------------------------
@@ -101,7 +84,7 @@ class RevmChain(Chain):
         return receipts
 
     def _mine_block(self, txs: Sequence[Tx]) -> list[Receipt]:
-        number = len(self._blocks)
+        number = self.history.head + 1
         timestamp = self._timestamp_for_next_block()
         self.evm.set_block_env(self._block_env(number, timestamp))
         receipts: list[Receipt] = []
@@ -110,8 +93,7 @@ class RevmChain(Chain):
             receipt = self._apply(tx, number, timestamp, len(logs))
             receipts.append(receipt)
             logs.extend(receipt.logs)
-        gas = sum(r.gas_used for r in receipts)
-        self._blocks.append(_BlockRecord(Block(number, timestamp, gas, len(txs)), tuple(logs), len(self._undo)))
+        self.history.add_block(timestamp, sum(r.gas_used for r in receipts), len(txs), tuple(logs))
         self._next_timestamp = None
         return receipts
 
@@ -155,7 +137,7 @@ class RevmChain(Chain):
                 self._write_info(address, balance_now, nonce_now)
             for key, (old, new) in slots.items():
                 self._put_slot(address, key, new)
-                self._undo.append(_Write(address, key, old, new))
+                self.history.record(Write(address, key, old, new))
         balance_now = self._infos.get(sender, (0, 0))[0]
         self._write_info(sender, balance_now, nonce + 1)
         gas_used = max(result.gas_used, calldata_costs(tx.data)[1])  # Prague's floor, which revm 8 predates
@@ -191,8 +173,7 @@ class RevmChain(Chain):
     # -- the database underneath, and its undo log ------------------------------------------------
 
     def _write_info(self, address: str, balance: int, nonce: int) -> None:
-        old = self._infos.get(address)
-        self._undo.append(_Write(address, None, old, (balance, nonce)))
+        self.history.record(Write(address, None, self._infos.get(address), (balance, nonce)))
         self._put_info(address, (balance, nonce))
 
     def _write_code(self, address: str, code: bytes, balance: int, nonce: int) -> None:
@@ -216,14 +197,7 @@ class RevmChain(Chain):
         self.evm.insert_account_storage(address, key, value)
         self.evm.revert(checkpoint)
 
-    def _undo_to(self, mark: int) -> list[_Write]:
-        undone = self._undo[mark:]
-        for write in reversed(undone):
-            self._restore(write, write.old)
-        del self._undo[mark:]
-        return undone
-
-    def _restore(self, write: _Write, value: Any) -> None:
+    def _restore(self, write: Write, value: Any) -> None:
         if write.key is None:
             self._put_info(write.address, value)
         else:
@@ -241,17 +215,17 @@ class RevmChain(Chain):
         return self._codes.get(address.lower(), b"")
 
     def block_number(self) -> int:
-        return len(self._blocks) - 1
+        return self.history.head
 
     def block(self, number: int | None = None) -> Block:
-        return self._blocks[self.block_number() if number is None else number].block
+        return self.history.block(self.history.head if number is None else number)
 
     def logs(self, address: str, from_block: int, to_block: int) -> list[Log]:
         checksummed = to_checksum_address(address)
-        found: list[Log] = []
-        for record in self._blocks[max(from_block, 0): min(to_block, self.block_number()) + 1]:
-            found.extend(log for log in record.logs if log.address == checksummed)
-        return found
+        return [log for log in self.history.logs(from_block, to_block) if log.address == checksummed]
+
+    def first_kept_block(self) -> int:
+        return self.history.start
 
     # -- time and blocks ------------------------------------------------------------------------
 
@@ -261,7 +235,7 @@ class RevmChain(Chain):
                                gas_limit=self.block_gas_limit)
 
     def _timestamp_for_next_block(self) -> int:
-        parent = self._blocks[-1].block.timestamp
+        parent = self.history.timestamp()
         if self._next_timestamp is not None:
             return self._next_timestamp
         return parent + 1 if self.deterministic else max(parent + 1, int(time.time()))
@@ -273,7 +247,7 @@ class RevmChain(Chain):
         return self.block()
 
     def set_next_timestamp(self, timestamp: int) -> None:
-        latest = self._blocks[-1].block.timestamp
+        latest = self.history.timestamp()
         if timestamp <= latest:
             raise ConfigError(f"timestamp {timestamp} is not after the latest block's ({latest})")
         self._next_timestamp = timestamp
@@ -281,20 +255,21 @@ class RevmChain(Chain):
     # -- snapshots ------------------------------------------------------------------------------
 
     def snapshot(self) -> object:
+        self.history.pins.add(self.block_number())
         return self.block_number()
 
     def revert(self, snapshot_id: object) -> None:
         if not isinstance(snapshot_id, int) or not 0 <= snapshot_id <= self.block_number():
             raise ChainError(f"chain {self.chain_id} has no snapshot {snapshot_id!r}")
-        self._undo_to(self._blocks[snapshot_id].undo_mark)
-        del self._blocks[snapshot_id + 1:]
+        for write in reversed(self.history.truncate(snapshot_id)):
+            self._restore(write, write.old)
         self._next_timestamp = None
         self._forget_nonces()
 
     @contextmanager
     def _at_block(self, number: int) -> Iterator[None]:
         """The state after block `number` for the time of the block: undone to it, then redone."""
-        later = self._undo[self._blocks[number].undo_mark:]
+        later = self.history.writes_after(number)
         for write in reversed(later):
             self._restore(write, write.old)
         try:

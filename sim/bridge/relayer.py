@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from registry import Receipt, Tx
+from registry import ChainError, Receipt, Tx
 from registry.evm.artifacts import decode_revert
 from registry.progress import Progress, no_progress
 
@@ -108,7 +108,10 @@ class Relayer:
     def _block_of(self, src: int, hop: int, hop_sequence: int, head: int) -> int:
         """The first block after which `src` had emitted `hop_sequence` messages toward `hop`."""
         gateway = self.network.nodes[src].gateway
-        low, high = 0, head
+        low, high = gateway.chain.first_kept_block(), head
+        if low > 0 and gateway.hop_state([hop], block=low)[hop][0] >= hop_sequence:
+            raise ChainError(f"chain {src} forgot the block where its message {hop_sequence} to chain {hop} was sent "
+                             f"(it keeps blocks from {low} on): a relayer cannot pick that lane up")
         while low < high:
             middle = (low + high) // 2
             if gateway.hop_state([hop], block=middle)[hop][0] >= hop_sequence:

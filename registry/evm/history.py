@@ -1,0 +1,110 @@
+"""A revm chain's past: every block's time and gas in compact arrays, and, for its latest blocks (and
+for any snapshot still held), their logs and the database writes that undo them.
+
+What is older than that is forgotten, so a day-long run keeps flat memory: a call at, or a log query
+from, a forgotten block is refused with the reason rather than answered wrongly.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ChainError
+from .base import Block, Log
+
+HISTORY_BLOCKS = 4_096  # blocks whose logs and undo writes are kept: over two hours at one block per 2 s
+FORGET_EVERY = 256  # blocks between two trims
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One database write: a slot (`key` not None) or an account's (balance, nonce); old and new values."""
+
+    address: str
+    key: int | None
+    old: Any
+    new: Any
+
+
+class History:
+    def __init__(self, chain_id: int, genesis_timestamp: int, keep: int = HISTORY_BLOCKS) -> None:
+        self.chain_id = chain_id
+        self.keep = keep
+        self._timestamps = array("q", [genesis_timestamp])
+        self._gas = array("q", [0])
+        self._tx_counts = array("q", [0])
+        self._marks = array("q", [0])  # after each block: how many writes had been made in all
+        self._logs: dict[int, tuple[Log, ...]] = {}  # kept blocks that have logs
+        self._writes: list[Write] = []
+        self._forgotten = 0  # writes made before the first one in `_writes`
+        self.start = 0  # the oldest block whose state and logs are kept
+        self.pins: set[int] = set()  # snapshots taken: their blocks' history is kept
+
+    @property
+    def head(self) -> int:
+        return len(self._timestamps) - 1
+
+    def block(self, number: int) -> Block:
+        if not 0 <= number <= self.head:
+            raise ChainError(f"chain {self.chain_id} has no block {number} (head {self.head})")
+        return Block(number, self._timestamps[number], self._gas[number], self._tx_counts[number])
+
+    @property
+    def writes_kept(self) -> int:
+        return len(self._writes)
+
+    def timestamp(self) -> int:
+        return self._timestamps[-1]
+
+    def record(self, write: Write) -> None:
+        self._writes.append(write)
+
+    def add_block(self, timestamp: int, gas: int, transactions: int, logs: tuple[Log, ...]) -> None:
+        self._timestamps.append(timestamp)
+        self._gas.append(gas)
+        self._tx_counts.append(transactions)
+        self._marks.append(self._forgotten + len(self._writes))
+        if logs:
+            self._logs[self.head] = logs
+        if self.head % FORGET_EVERY == 0:
+            self._forget()
+
+    def logs(self, from_block: int, to_block: int) -> Iterator[Log]:
+        first, last = max(from_block, 0), min(to_block, self.head)
+        if first < self.start and first <= last:
+            raise ChainError(f"chain {self.chain_id} keeps logs of its last {self.keep} blocks (from block "
+                             f"{self.start}); asked from block {first}")
+        for number in range(first, last + 1):
+            yield from self._logs.get(number, ())
+
+    def writes_after(self, number: int) -> list[Write]:
+        """The writes made after block `number`, oldest first (to undo them: newest first)."""
+        if number < self.start:
+            raise ChainError(f"chain {self.chain_id} keeps the state of its last {self.keep} blocks (from block "
+                             f"{self.start}); asked for block {number}")
+        return self._writes[self._marks[number] - self._forgotten:]
+
+    def truncate(self, number: int) -> list[Write]:
+        """Forget the blocks after `number`; the writes they made, oldest first, for the caller to undo."""
+        undone = self.writes_after(number)
+        del self._writes[self._marks[number] - self._forgotten:]
+        for past in range(number + 1, self.head + 1):
+            self._logs.pop(past, None)
+        for column in (self._timestamps, self._gas, self._tx_counts, self._marks):
+            del column[number + 1:]
+        self.pins = {p for p in self.pins if p <= number}
+        return undone
+
+    def _forget(self) -> None:
+        keep_from = min([self.head - self.keep, *self.pins])
+        if keep_from <= self.start:
+            return
+        drop = self._marks[keep_from] - self._forgotten
+        del self._writes[:drop]
+        self._forgotten += drop
+        for number in [n for n in self._logs if n < keep_from]:
+            del self._logs[number]
+        self.start = keep_from

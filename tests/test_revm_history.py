@@ -1,0 +1,54 @@
+"""A revm chain keeps the logs and undo writes of its latest blocks only (memory stays flat over a
+simulated day), and refuses, with the reason, what it no longer knows; snapshots keep theirs."""
+
+from __future__ import annotations
+
+import pytest
+
+from registry import ChainError, RevmChain, Tx
+from registry.defaults import GENESIS_TIMESTAMP
+from registry.evm.artifacts import load_artifact
+from registry.evm.history import FORGET_EVERY
+
+PROBE = load_artifact("Probe")
+VALUE = PROBE.abi.function("value")
+
+
+def store(chain: RevmChain, probe: str, value: int) -> int:
+    tx = Tx(chain.accounts[0], probe, PROBE.abi.function("store").encode([value]), 100_000)
+    return chain.transact(tx).block_number
+
+
+def read(chain: RevmChain, probe: str, block: int | None = None) -> int:
+    return int(VALUE.decode(chain.call(probe, VALUE.encode(()), block=block)))
+
+
+def test_old_blocks_are_forgotten_and_asking_for_them_says_so() -> None:
+    chain = RevmChain(genesis_timestamp=GENESIS_TIMESTAMP, history_blocks=10)
+    probe = chain.deploy(chain.accounts[0], PROBE.bytecode)
+    first = store(chain, probe, 1)
+    for _ in range(FORGET_EVERY + 20):
+        chain.mine()
+    last = store(chain, probe, 2)
+    assert chain.first_kept_block() > first
+    assert chain.block(first).tx_count == 1  # times and gas of every block stay
+    with pytest.raises(ChainError, match="keeps logs of its last 10 blocks"):
+        chain.logs(probe, first, last)
+    with pytest.raises(ChainError, match="keeps the state of its last 10 blocks"):
+        read(chain, probe, block=first)
+    assert len(chain.logs(probe, chain.first_kept_block(), last)) == 1
+    assert read(chain, probe, block=last - 1) == 1 and read(chain, probe) == 2
+    assert chain.history.writes_kept < 10
+
+
+def test_a_snapshot_keeps_its_history_until_reverted_to() -> None:
+    chain = RevmChain(genesis_timestamp=GENESIS_TIMESTAMP, history_blocks=10)
+    probe = chain.deploy(chain.accounts[0], PROBE.bytecode)
+    store(chain, probe, 1)
+    mark = chain.snapshot()
+    for value in range(2, FORGET_EVERY + 40):
+        store(chain, probe, value)
+    assert chain.first_kept_block() <= int(mark)  # type: ignore[call-overload]
+    chain.revert(mark)
+    assert read(chain, probe) == 1
+    assert store(chain, probe, 7) == int(mark) + 1  # type: ignore[call-overload]
