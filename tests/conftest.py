@@ -1,9 +1,11 @@
 """Shared fixtures: Anvil for the tests that need a real node, the seed data, and built networks.
 
-Building a network (16 chains, contracts, seeded registry, synced mirrors) takes seconds; tests share
-one per configuration and isolate themselves with snapshots (`Network.anchor`), as titanoboa's
-tests do with `anchor()`. Built networks go to one cache for the session (the xdist workers and the
-processes tests start share it), so each configuration is built once.
+Tests of the protocol and the simulator run their networks on revm, whose gas is py-evm's to the unit
+(tests/test_revm_parity.py proves it on every transaction of the baseline), at about twenty times
+its speed; tests of the backends themselves and of the eth-tester network cache use what they test.
+Tests share one network per configuration and isolate themselves with snapshots (`Network.anchor`),
+as titanoboa's tests do with `anchor()`. Networks the CLI builds on eth-tester go to one cache for
+the session (the xdist workers and the processes tests start share it).
 """
 
 from __future__ import annotations
@@ -69,17 +71,15 @@ def seed_data() -> SeedData:
 
 
 class Networks:
-    """Full eth-tester networks, one per `NetworkConfig`, made (built, or loaded from the cache) on
-    first use and kept for the session."""
+    """Full revm networks, one per `NetworkConfig`, built on first use and kept for the session."""
 
-    def __init__(self, cache: NetworkCache) -> None:
-        self.cache = cache
+    def __init__(self) -> None:
         self._built: dict[str, Network] = {}
 
     def get(self, config: NetworkConfig) -> Network:
         key = config.model_dump_json()
         if key not in self._built:
-            self._built[key] = build_network(config, cache=self.cache)
+            self._built[key] = build_network(config, backend="revm")
         return self._built[key]
 
     def close(self) -> None:
@@ -88,21 +88,21 @@ class Networks:
 
 
 @pytest.fixture(scope="session")
-def networks(network_cache: NetworkCache) -> Iterator[Networks]:
+def networks() -> Iterator[Networks]:
     """Built networks to run scenarios on: `networks.get(scenario.network_config())`. Callers isolate
     with `network.anchor()` (`run_scenario(..., network=…)` does)."""
-    pool = Networks(network_cache)
+    pool = Networks()
     yield pool
     pool.close()
 
 
 @pytest.fixture(scope="session")
-def bridge_network(network_cache: NetworkCache) -> Iterator[Network]:
+def bridge_network() -> Iterator[Network]:
     """A small real network for protocol tests: hub, Beijing, Chengdu and Guiyang, deployed and wired
     as in production. Beijing↔Chengdu is a committee lane (each message signed), every other lane a
     checkpoint lane (a signed Merkle root per batch)."""
     config = NetworkConfig(lane_verifiers={"beijing:chengdu": "committee"})
-    with build_network(config, data=load_seed_data().only_zones(BRIDGE_ZONES), cache=network_cache) as network:
+    with build_network(config, data=load_seed_data().only_zones(BRIDGE_ZONES), backend="revm") as network:
         yield network
 
 
@@ -121,10 +121,10 @@ def apps(net: Network) -> dict[str, Contract]:
 
 
 @pytest.fixture(scope="session")
-def hub_bridge_network(network_cache: NetworkCache) -> Iterator[Network]:
+def hub_bridge_network() -> Iterator[Network]:
     """`bridge_network`'s zones in hub topology: every message between zones goes through the hub."""
     config = NetworkConfig(topology="hub")
-    with build_network(config, data=load_seed_data().only_zones(BRIDGE_ZONES), cache=network_cache) as network:
+    with build_network(config, data=load_seed_data().only_zones(BRIDGE_ZONES), backend="revm") as network:
         yield network
 
 

@@ -24,14 +24,18 @@ def test_bench_quick_prints_every_figure_as_json() -> None:
                           text=True, check=False, timeout=1800)
     assert done.returncode == 0, done.stderr
     figures = json.loads(done.stdout)
-    for key in ("seed_speedup", "msgs_per_s", "raw_tx_per_s", "msg_to_raw_ratio", "txs_per_message", "scaling_10x",
-                "peak_rss_mb", "loaded_msgs_per_s", "anvil_msgs_per_s", "anvil_ratio"):
+    for key in ("seed_speedup", "msgs_per_s", "revm_msgs_per_s", "revm_speedup", "raw_tx_per_s", "msg_to_raw_ratio",
+                "txs_per_message", "scaling_10x", "scaling_memory_ratio", "peak_rss_mb", "loaded_msgs_per_s",
+                "day_messages", "day_wall_s", "day_peak_rss_mb", "anvil_msgs_per_s", "anvil_ratio"):
         assert figures[key] > 0, key
+    assert figures["day_invariants"] is True
     assert figures["msg_to_raw_ratio"] == round(figures["msgs_per_s"] / figures["raw_tx_per_s"], 3)
     small, large = figures["scaling_messages"]
     assert 8 <= large / small <= 12  # ten times the messages
     assert {(r["verifier"], r["batch"]) for r in figures["gas_per_delivered_message"]} == \
         {(v, n) for v in ("committee", "checkpoint") for n in (1, 16, 64)}
-    assert set(figures["targets"]) == {"seed_speedup>=10", "msg_to_raw_ratio>=0.5", "scaling_10x<=11",
-                                       "peak_rss_mb<=1024", "checkpoint_64<=60000"}
+    assert set(figures["targets"]) == {
+        "seed_speedup>=10", "msg_to_raw_ratio>=0.5", "revm_speedup>=10", "revm_msgs_per_s>=200", "scaling_10x<=11",
+        "scaling_memory_ratio<=1.1", "peak_rss_mb<=1024", "day_wall_s<=900", "day_peak_rss_mb<=1024",
+        "day_invariants", "checkpoint_64<=60000"}
     assert figures["quick"] is True

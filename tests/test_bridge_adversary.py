@@ -14,7 +14,6 @@ from eth_utils import keccak
 
 from registry import Contract, load_seed_data
 from registry.evm.base import Chain
-from sim.bridge.cache import NetworkCache
 from sim.bridge.exchange import REQUEST_GAS
 from sim.bridge.merkle import MerkleTree
 from sim.bridge.messages import KIND_ACK, KIND_DATA, VERSION, Message, Outcome, subject
@@ -167,12 +166,12 @@ def test_a_stranger_draining_a_hub_lane_cannot_hold_back_a_sync(topology: str, n
     assert chengdu.mirror.view("isActive", entity.id) is False
 
 
-def test_a_small_payload_cap_does_not_wedge_acknowledgements(network_cache: NetworkCache) -> None:
+def test_a_small_payload_cap_does_not_wedge_acknowledgements() -> None:
     """Acknowledgements are bounded by their entry count, not by the data payload cap: 26 outcomes in
     one acknowledgement (4,224 bytes) travel back over a network at the smallest cap, 4,096 bytes."""
     assert 96 + 32 * SYNC_CHUNK <= MIN_PAYLOAD_CAP  # and the registry's syncs fit under it
     config = NetworkConfig(max_payload_bytes=MIN_PAYLOAD_CAP)
-    with build_network(config, data=load_seed_data().only_zones(BRIDGE_ZONES), cache=network_cache) as small:
+    with build_network(config, data=load_seed_data().only_zones(BRIDGE_ZONES), backend="revm") as small:
         beijing, chengdu = small.node("Beijing"), small.node("Chengdu")
         deployer = beijing.chain.accounts[0]
         flooder = Contract.create(beijing.chain, "TestRecipient", beijing.gateway.address, by=deployer)

@@ -27,7 +27,7 @@ SIGNATURE_FAILURES = {"SignerNotMember", "DuplicateOrUnsortedSigner", "InvalidSi
 @pytest.fixture(scope="module")
 def world() -> Iterator[tuple[Network, Contract, Contract]]:
     config = NetworkConfig(lane_verifiers={"beijing:chengdu": "committee"})
-    with build_network(config, data=load_seed_data().only_zones(["Beijing", "Chengdu"])) as net:
+    with build_network(config, data=load_seed_data().only_zones(["Beijing", "Chengdu"]), backend="revm") as net:
         beijing, chengdu = net.node("Beijing"), net.node("Chengdu")
         sender = Contract.create(beijing.chain, "TestRecipient", beijing.gateway.address, by=beijing.chain.accounts[0])
         target = Contract.create(chengdu.chain, "TestRecipient", chengdu.gateway.address, by=chengdu.chain.accounts[0])

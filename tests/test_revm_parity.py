@@ -85,6 +85,7 @@ def test_a_call_at_an_earlier_block_sees_that_block_and_leaves_the_latest() -> N
     chain = RevmChain(genesis_timestamp=GENESIS_TIMESTAMP)
     probe = chain.deploy(chain.accounts[0], PROBE.bytecode)
     value = PROBE.abi.function("value")
+    assert chain.call(probe, value.encode(()), block=chain.block_number() - 1) == b""  # before it existed
     blocks = [chain.transact(probe_tx(chain, probe, "store", v)).block_number for v in (10, 20, 30)]
     assert [value.decode(chain.call(probe, value.encode(()), block=b)) for b in blocks] == [10, 20, 30]
     assert value.decode(chain.call(probe, value.encode(()), block=blocks[0] - 1)) == 0

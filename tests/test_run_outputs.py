@@ -15,6 +15,8 @@ from sim_kit import SHORT, all_hold, run_on, short_scenario
 from typer.testing import CliRunner
 
 from registry import PilotsimError
+from sim.bridge.cache import NetworkCache
+from sim.bridge.provision import build_network
 from sim.cli.app import app
 from sim.engine.watcher import INVARIANTS
 from sim.results.report import Report, load_report
@@ -59,12 +61,15 @@ def test_run_with_no_arguments_writes_the_four_outputs(tmp_path: Path, monkeypat
     assert load_report(folder).without_machine() == {k: v for k, v in report.items() if k not in ("wall", "versions")}
 
 
-def test_same_seed_same_report_built_cached_or_shared(networks: Networks, tmp_path: Path) -> None:
+def test_same_seed_same_report_built_cached_or_shared(networks: Networks, network_cache: NetworkCache,
+                                                     tmp_path: Path) -> None:
     """One scenario and seed, one report: on an eth-tester network built from scratch (--no-cache), on
-    one loaded from the cache of built networks, twice on a shared one inside snapshots, and on revm."""
+    one loaded from the cache of built networks, on revm, and twice on a shared revm network inside
+    snapshots."""
     path = tmp_path / "short.toml"
     path.write_text(SHORT)
-    shared = networks.get(short_scenario().network_config())  # built or loaded, and in the cache either way
+    build_network(short_scenario().network_config(), cache=network_cache).close()  # in the cache for "cached"
+    shared = networks.get(short_scenario().network_config())
     reports = {}
     for name, flags in (("built", ["--backend", "eth-tester", "--no-cache"]), ("cached", ["--backend", "eth-tester"]),
                         ("revm", ["--backend", "revm"])):

@@ -70,7 +70,7 @@ class RevmChain(Chain):
         self._infos: dict[str, tuple[int, int]] = {}  # address -> (balance, nonce), every account that exists
         self._codes: dict[str, bytes] = {}
         for account in self.accounts:
-            self._put_info(account.address.lower(), (balance, 0))
+            self._put_info(account.address.lower(), (balance, 0, None))
         self.history = History(chain_id, genesis, keep=history_blocks)
         self._next_timestamp: int | None = None
 
@@ -132,7 +132,7 @@ class RevmChain(Chain):
             if address == COINBASE:
                 continue
             if address in codes:
-                self._write_code(address, codes[address], balance_now, nonce_now)
+                self._write_info(address, balance_now, nonce_now, codes[address])
             elif self._infos.get(address, (0, 0)) != (balance_now, nonce_now):
                 self._write_info(address, balance_now, nonce_now)
             for key, (old, new) in slots.items():
@@ -172,24 +172,32 @@ class RevmChain(Chain):
 
     # -- the database underneath, and its undo log ------------------------------------------------
 
-    def _write_info(self, address: str, balance: int, nonce: int) -> None:
-        self.history.record(Write(address, None, self._infos.get(address), (balance, nonce)))
-        self._put_info(address, (balance, nonce))
+    def _write_info(self, address: str, balance: int, nonce: int, code: bytes | None = None) -> None:
+        """An account's new balance and nonce (and code, when created), kept with what it was."""
+        old = self._account(address)
+        new = (balance, nonce, old[2] if code is None and old else code)
+        self.history.record(Write(address, None, old, new))
+        self._put_info(address, new)
 
-    def _write_code(self, address: str, code: bytes, balance: int, nonce: int) -> None:
-        self._codes[address] = code
-        self._write_info(address, balance, nonce)
+    def _account(self, address: str) -> tuple[int, int, bytes | None] | None:
+        if address not in self._infos:
+            return None
+        return (*self._infos[address], self._codes.get(address))
 
-    def _put_info(self, address: str, info: tuple[int, int] | None) -> None:
-        if info is None:  # an account undone out of existence: empty again, which the EVM treats alike
+    def _put_info(self, address: str, account: tuple[int, int, bytes | None] | None) -> None:
+        if account is None:  # an account undone out of existence: empty again, which the EVM treats alike
             self._infos.pop(address, None)
             self._codes.pop(address, None)
             self.evm.insert_account_info(address, pyrevm.AccountInfo())
             return
-        self._infos[address] = info
-        code = self._codes.get(address)
-        account = pyrevm.AccountInfo(balance=info[0], nonce=info[1], code=code)  # type: ignore[call-arg]  # stub lags
-        self.evm.insert_account_info(address, account)
+        balance, nonce, code = account
+        self._infos[address] = (balance, nonce)
+        if code:
+            self._codes[address] = code
+        else:
+            self._codes.pop(address, None)
+        info = pyrevm.AccountInfo(balance=balance, nonce=nonce, code=code or None)  # type: ignore[call-arg]
+        self.evm.insert_account_info(address, info)
 
     def _put_slot(self, address: str, key: int, value: int) -> None:
         # the account is cold, so this writes the database; the load it also does is undone at once

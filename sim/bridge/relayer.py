@@ -12,16 +12,15 @@ relayers on one lane waste gas, never correctness). A delivery that runs out of 
 with half the batch and more gas; a message that fails alone at the block's gas limit waits for its
 deadline and is then delivered as timed out: no lane is blocked by one message for good.
 
-`poll()` does a whole round at once (scan, plan, send, settle). A simulation drives the same steps
+`poll()` does a whole round at once (scan, plan, send, settle); a simulation drives the same steps
 one by one: `scan()`, `plan()`, its own block production, then `settle()` with the receipts.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from registry import ChainError, Receipt, Tx
 from registry.evm.artifacts import decode_revert
@@ -109,9 +108,8 @@ class Relayer:
         """The first block after which `src` had emitted `hop_sequence` messages toward `hop`."""
         gateway = self.network.nodes[src].gateway
         low, high = gateway.chain.first_kept_block(), head
-        if low > 0 and gateway.hop_state([hop], block=low)[hop][0] >= hop_sequence:
-            raise ChainError(f"chain {src} forgot the block where its message {hop_sequence} to chain {hop} was sent "
-                             f"(it keeps blocks from {low} on): a relayer cannot pick that lane up")
+        if low > 0 and gateway.hop_state([hop], block=low)[hop][0] >= hop_sequence:  # sent before what is kept
+            raise ChainError(f"chain {src} keeps blocks from {low} on only: its lane to {hop} cannot be resumed")
         while low < high:
             middle = (low + high) // 2
             if gateway.hop_state([hop], block=middle)[hop][0] >= hop_sequence:
@@ -293,7 +291,7 @@ class Relayer:
                       for r in batch]
             tx = target.gateway.deliver_signed(src, signed, by=relayer, gas=0)
         gas = int(transaction_bound(tx.data, [r.message for r in batch]) * gas_factor)
-        return dataclasses.replace(tx, gas=min(target.chain.block_gas_limit, gas))
+        return replace(tx, gas=min(target.chain.block_gas_limit, gas))
 
     # -- receipts -----------------------------------------------------------------------------------
 

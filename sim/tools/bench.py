@@ -1,14 +1,17 @@
 """`pilotsim bench`: the simulator's own speed, cost and scale, measured side by side on this machine.
 
 Figures (see the README for the targets):
-- seed_speedup: seeding the registry vs a naive one-transaction-per-item web3 loop (bench/seed_bench.py).
+- seed_speedup: seeding the registry vs a naive one-transaction-per-item web3 loop (seed_bench).
 - msgs_per_s: delivered cross-chain messages per wall second of the simulation (baseline, eth-tester),
   raw_tx_per_s: bare py-evm (no web3, no eth-tester) applying the baseline's signed send
   transactions (DataExchange.request) 100 to a block, and msg_to_raw_ratio between them.
-- scaling_10x: wall time of a run with ten times the messages of another, divided by it;
-  peak_rss_mb of the larger run.
+- revm_msgs_per_s: the same on revm; revm_speedup: the baseline's wall time, setup included, on
+  eth-tester divided by the same on revm.
+- scaling_10x (on revm): wall time of a run with ten times the messages of another, divided by it;
+  peak_rss_mb of the larger run, and scaling_memory_ratio: its peak memory over the smaller run's.
+- day_wall_s, day_peak_rss_mb: the `day` scenario (86,400 simulated seconds) on revm, end to end.
 - anvil_msgs_per_s and anvil_ratio: the baseline on one Anvil node per chain.
-- gas_per_delivered_message: by verifier and batch size (bench/gas_bench.py).
+- gas_per_delivered_message: by verifier and batch size (gas_bench).
 Each run of the simulator is its own process, so memory figures are its own.
 """
 
@@ -92,21 +95,23 @@ class _BareChain:
         return [not c.is_error for c in computations]
 
 
-def _run(scenario: str, sets: dict[str, Any], rpc: bool = False) -> dict[str, Any]:
+def _run(scenario: str, sets: dict[str, Any], backend: str) -> dict[str, Any]:
+    """`pilotsim run` in a process of its own (so its memory figures are its own); its report, and the
+    process's wall time from start to exit as `process_s`."""
     with tempfile.TemporaryDirectory() as folder:
-        args = [sys.executable, "-m", "sim.cli", "run", scenario, "--quiet", "--json", "--out", str(Path(folder) / "o")]
+        args = [sys.executable, "-m", "sim.cli", "run", scenario, "--quiet", "--json", "--backend", backend,
+                "--no-cache", "--out", str(Path(folder) / "o")]
         for key, value in sets.items():
             args += ["--set", f"{key}={json.dumps(value)}"]
-        if rpc:
-            args.append("--rpc")
+        started = time.perf_counter()
         done = subprocess.run(args, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise PilotsimError(f"bench: pilotsim {' '.join(args[3:])}: {done.stderr.strip()}")
-        return json.loads(done.stdout)
+        return json.loads(done.stdout) | {"process_s": time.perf_counter() - started}
 
 
-STEPS = ["seed speedup", "baseline on eth-tester", "bare py-evm", "scaling", "baseline on Anvil",
-         "gas per delivered message"]
+STEPS = ["seed speedup", "baseline on eth-tester", "baseline on revm", "bare py-evm", "scaling on revm",
+         "a day on revm", "baseline on Anvil", "gas per delivered message"]
 
 
 @dataclass(frozen=True)
@@ -117,10 +122,11 @@ class Sizes:
     baseline_s: float  # workload seconds of the baseline runs
     raw_transactions: int
     scaling_messages: tuple[int, int]  # the smaller run and the ten times larger one
+    day_s: float  # workload seconds of the `day` run
 
 
-FULL = Sizes(None, 300, 2_000, (1_000, 10_000))
-QUICK = Sizes(10, 15, 100, (40, 400))  # every figure, in about a minute: a smoke test, not a measure
+FULL = Sizes(None, 300, 2_000, (2_000, 20_000), 86_400)
+QUICK = Sizes(10, 15, 100, (40, 400), 60)  # every figure, in about a minute: a smoke test, not a measure
 
 
 def measure(quick: bool = False, progress: Progress = no_progress) -> dict[str, Any]:
@@ -137,8 +143,14 @@ def measure(quick: bool = False, progress: Progress = no_progress) -> dict[str, 
     results["seed_speedup"] = round(naive["wall_s"] / fast["wall_s"], 1)
 
     step("baseline on eth-tester")
-    base = _run("baseline", {"duration_s": sizes.baseline_s})
+    base = _run("baseline", {"duration_s": sizes.baseline_s}, "eth-tester")
     results["msgs_per_s"] = base["wall"]["delivered_per_wall_s"]
+    step("baseline on revm")
+    fast = _run("baseline", {"duration_s": sizes.baseline_s}, "revm")
+    if fast["messages"] != base["messages"] or fast["gas"] != base["gas"]:
+        raise PilotsimError("bench: the baseline's messages or gas differ between revm and eth-tester")
+    results["revm_msgs_per_s"] = fast["wall"]["delivered_per_wall_s"]
+    results["revm_speedup"] = round(base["wall"]["total_s"] / fast["wall"]["total_s"], 1)
     step("bare py-evm")
     results["raw_tx_per_s"] = round(raw_send_rate(sizes.raw_transactions), 1)
     results["msg_to_raw_ratio"] = round(results["msgs_per_s"] / results["raw_tx_per_s"], 3)
@@ -147,22 +159,29 @@ def measure(quick: bool = False, progress: Progress = no_progress) -> dict[str, 
     calls = sum(row["calls"] for row in base["gas"]["by_function"])
     results["txs_per_message"] = round(calls / max(1, base["messages"]["delivered"]), 2)
 
-    step("scaling")
+    step("scaling on revm")
     small, large = sizes.scaling_messages
     rate = 5.0  # requests per second; each makes a request and a response message
     runs = {}
     for messages in (small, large):
         runs[messages] = _run("baseline", {"workload.rate_per_s": rate, "duration_s": messages / (2 * rate),
-                                           "drain_s": 600})
+                                           "drain_s": 600}, "revm")
     results["scaling_messages"] = [runs[small]["messages"]["sent"], runs[large]["messages"]["sent"]]
     results["scaling_10x"] = round(runs[large]["wall"]["run_s"] / runs[small]["wall"]["run_s"], 2)
     results["peak_rss_mb"] = runs[large]["wall"]["peak_rss_mb"]
+    results["scaling_memory_ratio"] = round(runs[large]["wall"]["peak_rss_mb"] / runs[small]["wall"]["peak_rss_mb"], 3)
     # the same machinery under 5x the baseline's load, where relayer batches fill
     results["loaded_msgs_per_s"] = runs[large]["wall"]["delivered_per_wall_s"]
-    results["loaded_to_raw_ratio"] = round(results["loaded_msgs_per_s"] / results["raw_tx_per_s"], 3)
+
+    step("a day on revm")
+    day = _run("day", {"duration_s": sizes.day_s}, "revm")
+    results["day_messages"] = day["messages"]["sent"]
+    results["day_wall_s"] = round(day["process_s"], 1)
+    results["day_peak_rss_mb"] = day["wall"]["peak_rss_mb"]
+    results["day_invariants"] = all(v for k, v in day["invariants"].items() if isinstance(v, bool))
 
     step("baseline on Anvil")
-    anvil = _run("baseline", {"duration_s": sizes.baseline_s}, rpc=True)
+    anvil = _run("baseline", {"duration_s": sizes.baseline_s}, "anvil")
     results["anvil_msgs_per_s"] = anvil["wall"]["delivered_per_wall_s"]
     results["anvil_ratio"] = round(results["anvil_msgs_per_s"] / results["msgs_per_s"], 2)
 
@@ -173,8 +192,14 @@ def measure(quick: bool = False, progress: Progress = no_progress) -> dict[str, 
     results["targets"] = {
         "seed_speedup>=10": results["seed_speedup"] >= 10,
         "msg_to_raw_ratio>=0.5": results["msg_to_raw_ratio"] >= 0.5,
+        "revm_speedup>=10": results["revm_speedup"] >= 10,
+        "revm_msgs_per_s>=200": results["revm_msgs_per_s"] >= 200,
         "scaling_10x<=11": results["scaling_10x"] <= 11,
+        "scaling_memory_ratio<=1.1": results["scaling_memory_ratio"] <= 1.1,
         "peak_rss_mb<=1024": results["peak_rss_mb"] <= 1024,
+        "day_wall_s<=900": results["day_wall_s"] <= 900,
+        "day_peak_rss_mb<=1024": results["day_peak_rss_mb"] <= 1024,
+        "day_invariants": results["day_invariants"],
         "checkpoint_64<=60000": next(r["deliver"] for r in results["gas_per_delivered_message"]
                                      if r["verifier"] == "checkpoint" and r["batch"] == 64) <= 60_000,
     }
