@@ -1,7 +1,7 @@
 """Shared fixtures: Anvil for the tests that need a real node, the seed data, and built networks.
 
 Tests of the protocol and the simulator run their networks on revm, whose gas is py-evm's to the unit
-(tests/test_revm_parity.py proves it on every transaction of the baseline), at about twenty times
+(tests/test_revm_parity.py proves it on every transaction of the baseline), at over ten times
 its speed; tests of the backends themselves and of the eth-tester network cache use what they test.
 Tests share one network per configuration and isolate themselves with snapshots (`Network.anchor`),
 as titanoboa's tests do with `anchor()`. Networks the CLI builds on eth-tester go to one cache for

@@ -7,7 +7,8 @@ and re-format on every call, which costs more than executing the call on py-evm.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, cast
 
 from eth_abi import decode, encode
@@ -18,6 +19,9 @@ from eth_utils import (
     keccak,
     to_checksum_address,
 )
+
+# A checksum costs a keccak (about 80 µs); a run decodes the same few hundred addresses again and again.
+checksum = lru_cache(maxsize=1 << 16)(to_checksum_address)
 
 ERROR_STRING_SELECTOR = keccak(text="Error(string)")[:4]
 PANIC_SELECTOR = keccak(text="Panic(uint256)")[:4]
@@ -36,7 +40,7 @@ def to_python(param: Mapping[str, Any], value: Any) -> Any:
     if abi_type == "tuple":
         return {c["name"]: to_python(c, v) for c, v in zip(param["components"], value, strict=True)}
     if abi_type == "address":
-        return to_checksum_address(value)
+        return checksum(value)
     return value
 
 
@@ -84,14 +88,23 @@ class EventDef:
     name: str
     topic: bytes
     inputs: tuple[Mapping[str, Any], ...]
+    # worked out once, not per log decoded
+    indexed: tuple[tuple[Mapping[str, Any], list[str]], ...] = field(init=False)
+    plain: tuple[Mapping[str, Any], ...] = field(init=False)
+    plain_types: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        indexed = tuple((p, [collapse_if_tuple(dict(p))]) for p in self.inputs if p.get("indexed"))
+        plain = tuple(p for p in self.inputs if not p.get("indexed"))
+        object.__setattr__(self, "indexed", indexed)
+        object.__setattr__(self, "plain", plain)
+        object.__setattr__(self, "plain_types", _types(plain))
 
     def decode(self, topics: Sequence[bytes], data: bytes) -> dict[str, Any]:
-        indexed = [p for p in self.inputs if p.get("indexed")]
-        plain = [p for p in self.inputs if not p.get("indexed")]
         values: dict[str, Any] = {}
-        for p, topic in zip(indexed, topics[1:], strict=True):
-            values[p["name"]] = to_python(p, decode([collapse_if_tuple(dict(p))], topic)[0])
-        values.update(_named(plain, decode(_types(plain), data)))
+        for (p, types), topic in zip(self.indexed, topics[1:], strict=True):
+            values[p["name"]] = to_python(p, decode(types, topic)[0])
+        values.update(_named(self.plain, decode(self.plain_types, data)))
         return {p["name"]: values[p["name"]] for p in self.inputs}
 
 
@@ -158,9 +171,13 @@ class ContractAbi:
         return encode(list(self.constructor_types), list(args)) if self.constructor_types else b""
 
     def decode_event(self, address: str, topics: Sequence[bytes], data: bytes) -> DecodedEvent | None:
-        if not topics:
+        """The event a log holds, if this contract declares it. A simulation reads each log several
+        times (relayer, committee, watcher), so recent ones are decoded once: treat them as read-only."""
+        if not topics or topics[0] not in self.events:
             return None
-        event = self.events.get(topics[0])
-        if event is None:
-            return None
+        return self._decoded(address, tuple(topics), data)
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one cache per contract type, for the life of the process
+    def _decoded(self, address: str, topics: tuple[bytes, ...], data: bytes) -> DecodedEvent:
+        event = self.events[topics[0]]
         return DecodedEvent(event.name, address, event.decode(topics, data))

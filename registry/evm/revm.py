@@ -30,6 +30,7 @@ from eth_utils import keccak, to_canonical_address, to_checksum_address
 
 from ..defaults import BLOCK_GAS_LIMIT, DEFAULT_ACCOUNTS, DEFAULT_BALANCE, DEFAULT_CHAIN_ID, TEST_MNEMONIC
 from ..errors import ChainError, ConfigError, TransactionRejected
+from .abi import checksum
 from .artifacts import decode_revert
 from .base import Block, Chain, Log, Receipt, Tx, check_gas_limits, split_by_gas
 from .gasrules import calldata_costs
@@ -142,7 +143,7 @@ class RevmChain(Chain):
         self._write_info(sender, balance_now, nonce + 1)
         gas_used = max(result.gas_used, calldata_costs(tx.data)[1])  # Prague's floor, which revm 8 predates
         logs = tuple(
-            Log(to_checksum_address(log.address), tuple(log.data[0]), bytes(log.data[1]), log_index + i, number)
+            Log(checksum(log.address), tuple(log.data[0]), bytes(log.data[1]), log_index + i, number)
             for i, log in enumerate(result.logs))
         return Receipt(
             tx_hash=_tx_hash(self.chain_id, sender, nonce),
@@ -229,7 +230,7 @@ class RevmChain(Chain):
         return self.history.block(self.history.head if number is None else number)
 
     def logs(self, address: str, from_block: int, to_block: int) -> list[Log]:
-        checksummed = to_checksum_address(address)
+        checksummed = checksum(address)
         return [log for log in self.history.logs(from_block, to_block) if log.address == checksummed]
 
     def first_kept_block(self) -> int:

@@ -18,6 +18,7 @@ from web3 import HTTPProvider, IPCProvider
 
 from ..defaults import BLOCK_GAS_LIMIT, DEFAULT_ACCOUNTS, TEST_MNEMONIC
 from ..errors import ChainConnectionError, ChainError, ConfigError, ContractRevert, TransactionRejected
+from .abi import checksum
 from .artifacts import decode_revert
 from .base import Block, Chain, Log, Receipt, Tx, check_gas_limits, sign, split_by_gas
 
@@ -261,7 +262,7 @@ def _address_or_none(value: str | None) -> str | None:
 
 def _log(entry: dict[str, Any]) -> Log:
     return Log(
-        to_checksum_address(entry["address"]),
+        checksum(entry["address"]),
         tuple(bytes.fromhex(t[2:]) for t in entry["topics"]),
         bytes.fromhex(entry["data"][2:]),
         _int(entry["logIndex"]),

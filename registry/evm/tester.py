@@ -28,6 +28,7 @@ from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum
 
 from ..defaults import BLOCK_GAS_LIMIT, DEFAULT_ACCOUNTS, DEFAULT_BALANCE, DEFAULT_CHAIN_ID, TEST_MNEMONIC
 from ..errors import ChainError, ConfigError, TransactionRejected
+from .abi import checksum
 from .artifacts import decode_revert
 from .base import Block, Chain, Log, Receipt, Tx, check_gas_limits, sign, split_by_gas
 
@@ -103,7 +104,7 @@ class EthTesterChain(Chain):
             logs = []
             for log in receipt.logs:
                 topics = tuple(t.to_bytes(32, "big") for t in log.topics)
-                logs.append(Log(to_checksum_address(log.address), topics, bytes(log.data), log_index,
+                logs.append(Log(checksum(log.address), topics, bytes(log.data), log_index,
                                 header.block_number))
                 log_index += 1
             created = None
@@ -171,7 +172,7 @@ class EthTesterChain(Chain):
 
     def logs(self, address: str, from_block: int, to_block: int) -> list[Log]:
         chain = self._chain
-        wanted, checksummed = to_canonical_address(address), to_checksum_address(address)
+        wanted, checksummed = to_canonical_address(address), checksum(address)
         found: list[Log] = []
         for number in range(from_block, min(to_block, self.block_number()) + 1):
             recent = self._recent_logs.get(number)
@@ -184,7 +185,7 @@ class EthTesterChain(Chain):
                 for log in receipt.logs:
                     if log.address == wanted:
                         topics = tuple(t.to_bytes(32, "big") for t in log.topics)
-                        found.append(Log(to_checksum_address(log.address), topics, bytes(log.data), log_index,
+                        found.append(Log(checksum(log.address), topics, bytes(log.data), log_index,
                                          number))
                     log_index += 1
         return found

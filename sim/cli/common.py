@@ -37,7 +37,7 @@ class BackendChoice(StrEnum):
     anvil = "anvil"
 
 
-DEFAULT_BACKEND = BackendChoice.revm  # gas-exact to py-evm and about 20x faster end to end: see the README
+DEFAULT_BACKEND = BackendChoice.revm  # gas-exact to py-evm and over 10x faster end to end: see the README
 BackendOption = Annotated[BackendChoice | None, typer.Option(
     "--backend", help="Where the chains run: revm (in process, the default), eth-tester (py-evm, in process) "
                       "or anvil (one Anvil node per chain).", show_default=False)]
