@@ -7,7 +7,8 @@ it is done with goes to a spool on disk, so memory holds what is in flight, not 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import heapq
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
@@ -118,15 +119,29 @@ class RelayerRecord:
     restarts: int
 
 
+class MessageLog:
+    """A run's messages in creation order, as many times as they are iterated: the finished ones from
+    the spool one at a time, merged with the few still in flight at the end."""
+
+    def __init__(self, finished: Spool[MessageRecord], unfinished: list[MessageRecord]) -> None:
+        self.finished, self.unfinished = finished, unfinished
+
+    def __len__(self) -> int:
+        return len(self.finished) + len(self.unfinished)
+
+    def __iter__(self) -> Iterator[MessageRecord]:
+        return heapq.merge(self.finished.by_key(), self.unfinished, key=lambda m: m.index)
+
+
 @dataclass
 class RunRecords:
     """Everything a run recorded, for the metrics: the engine's output."""
 
     scenario: Scenario
     network: NetworkSummary
-    messages: list[MessageRecord]  # in creation order
+    messages: MessageLog  # in creation order
     refusals: list[SourceRefusal]
-    gas: list[GasRecord]
+    gas: Spool[GasRecord]
     invariants: InvariantReport
     attacks: list[Attack]
     fault_starts: list[float]  # when each fault began (jitter drawn)
@@ -135,6 +150,11 @@ class RunRecords:
     sim_seconds: float
     wall_run_s: float
     rss_mb: list[tuple[float, float]] = field(default_factory=list)  # (simulated s, resident MB) samples
+
+    def close(self) -> None:
+        """Let go of the spooled messages and gas (temporary files, gone with the process anyway)."""
+        self.messages.finished.close()
+        self.gas.close()
 
 
 class Recorder:
@@ -209,17 +229,13 @@ class Recorder:
     def _finish_if_done(self, message: MessageRecord) -> None:
         if message.finished and self.in_flight.get(message.message_id) is message:
             del self.in_flight[message.message_id]
-            self.finished.add(message)
+            self.finished.add(message, key=message.index)
 
     # -- the end -------------------------------------------------------------------------------------
 
     def all_acknowledged(self) -> bool:
         return all(m.acked_s is not None for m in self.in_flight.values())
 
-    def messages(self) -> list[MessageRecord]:
-        """Every message of the run, in creation order (the spool read back)."""
-        return sorted([*self.finished, *self.in_flight.values()], key=lambda m: m.index)
-
-    def close(self) -> None:
-        self.finished.close()
-        self.gas.close()
+    def messages(self) -> MessageLog:
+        """Every message of the run, in creation order, read back from the spool as it is iterated."""
+        return MessageLog(self.finished, sorted(self.in_flight.values(), key=lambda m: m.index))

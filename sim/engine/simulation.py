@@ -103,11 +103,10 @@ class Simulation:
         for attack in self.attacks:  # where each attack message ended, as the chains recorded it
             attack.outcomes = [[o.label for o in self.watcher.outcomes_of(bytes.fromhex(i[2:]))]
                                for i in attack.message_ids]
-        messages, gas = self.recorder.messages(), list(self.recorder.gas)
-        self.recorder.close()
         return RunRecords(
-            scenario=scenario, network=NetworkSummary.of(self.network), messages=messages,
-            refusals=self.recorder.refusals, gas=gas, invariants=self.watcher.invariants(), attacks=self.attacks,
+            scenario=scenario, network=NetworkSummary.of(self.network), messages=self.recorder.messages(),
+            refusals=self.recorder.refusals, gas=self.recorder.gas, invariants=self.watcher.invariants(),
+            attacks=self.attacks,
             fault_starts=fault_starts, blocks={c: d.blocks for c, d in self.drivers.items()},
             relayers=[RelayerRecord(s.index, s.relayer.delivery_count + s.retired_deliveries,
                                     s.relayer.takeovers + s.retired_takeovers, s.restarts) for s in self.slots],

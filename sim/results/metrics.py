@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 import resource
 import statistics
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -14,7 +14,7 @@ import numpy as np
 
 from registry.evm.artifacts import load_artifact
 
-from ..engine.recorder import MessageRecord, RunRecords
+from ..engine.recorder import RunRecords
 from .report import (
     FaultEntry,
     Gas,
@@ -32,10 +32,9 @@ from .report import (
     ThroughputPoint,
     Wall,
 )
+from .tally import KINDS, PHASES, MessageTally, gas_by_function
 
-PHASES = ("source_inclusion", "relay_pickup", "delivery", "execution", "acknowledgement")
 OUTCOMES = ("delivered", "failed", "timed_out", "rejected")
-KINDS = ("request", "response")
 
 
 def _round(value: float) -> float:
@@ -57,19 +56,6 @@ def gas_row(contract: str, function: str, values: Sequence[int]) -> GasRow:
                   median=int(statistics.median(values)), max=max(values), calls=len(values))
 
 
-def phases(m: MessageRecord) -> dict[str, float | None]:
-    def span(a: float | None, b: float | None) -> float | None:
-        return None if a is None or b is None else b - a
-
-    return {
-        "source_inclusion": span(m.submitted_s, m.included_s),
-        "relay_pickup": span(m.included_s, m.picked_s),
-        "delivery": span(m.picked_s, m.delivered_s),
-        "execution": span(m.delivered_s, m.executed_s),
-        "acknowledgement": span(m.delivered_s, m.acked_s),
-    }
-
-
 @dataclass(frozen=True)
 class Machine:
     """How the run went on this machine: what the report's `versions` and `wall` are made of."""
@@ -83,8 +69,9 @@ class Machine:
 def build_report(records: RunRecords, machine: Machine | None = None) -> Report:
     """The report of a run. Without `machine`, only what the scenario and seed determine (no wall
     time, no versions)."""
-    scenario, network, messages = records.scenario, records.network, records.messages
-    counts = Counter(m.outcome for m in messages)
+    scenario, network = records.scenario, records.network
+    tally = MessageTally(records.messages)  # one pass over the spool: no message held
+    counts = tally.outcomes
     config = network.config
     delivered = counts.get("delivered", 0)
     return Report(
@@ -96,16 +83,16 @@ def build_report(records: RunRecords, machine: Machine | None = None) -> Report:
                             block_interval_s=scenario.chains.block_interval_s, relayers=scenario.relayers.count,
                             zone_names=network.zone_names),
         messages=Messages(
-            sent=len(messages), **{o: counts.get(o, 0) for o in OUTCOMES},
-            pending=sum(m.delivered_s is None for m in messages),
-            acknowledged=sum(m.acked_s is not None for m in messages),
+            sent=tally.sent, **{o: counts.get(o, 0) for o in OUTCOMES},
+            pending=tally.pending,
+            acknowledged=tally.acknowledged,
             refused_at_source=len(records.refusals),
             refused_at_source_by_reason=dict(sorted(Counter(r.reason for r in records.refusals).items())),
-            by_kind={k: dict(sorted(Counter(m.outcome for m in messages if m.kind == k).items())) for k in KINDS},
+            by_kind={k: dict(sorted(tally.by_kind[k].items())) for k in KINDS},
         ),
-        latency_s=_latency(messages),
-        throughput=_throughput(messages, scenario.duration_s, records.sim_seconds),
-        gas=_gas(records, len(messages)),
+        latency_s=_latency(tally),
+        throughput=_throughput(tally, scenario.duration_s, records.sim_seconds),
+        gas=_gas(records, tally.sent),
         invariants=records.invariants,
         faults=[FaultEntry(fault=f, started_s=round(start, 3))
                 for f, start in zip(scenario.faults, records.fault_starts, strict=True)],
@@ -133,37 +120,26 @@ def _wall(records: RunRecords, machine: Machine, delivered: int) -> Wall:
     )
 
 
-def _latency(messages: list[MessageRecord]) -> Latency:
-    delivered = [m for m in messages if m.outcome == "delivered"]
-    by_pair: dict[str, list[float]] = defaultdict(list)
-    by_sector: dict[str, list[float]] = defaultdict(list)
-    for m in delivered:
-        by_pair[f"{m.src_zone}->{m.dst_zone}"].append(m.latency_s or 0.0)
-        by_sector[m.sector].append(m.latency_s or 0.0)
-    answered = [m for m in messages if m.kind == "response" and m.outcome == "delivered"]
-    requests = {m.message_id: m for m in messages if m.kind == "request"}
-    round_trips = [r.delivered_s - requests[r.request_id].submitted_s for r in answered
-                   if r.delivered_s is not None and r.request_id in requests]
-    overall = percentiles([v for m in delivered if (v := m.latency_s) is not None])
+def _latency(tally: MessageTally) -> Latency:
+    overall = percentiles(tally.latencies)
     return Latency(
         p50=overall.p50, p95=overall.p95, p99=overall.p99, mean=overall.mean, max=overall.max,
-        by_phase={name: percentiles([v for m in delivered if (v := phases(m)[name]) is not None]) for name in PHASES},
-        round_trip=percentiles(round_trips),
-        by_zone_pair={k: PairLatency(count=len(v), p50=_round(np.median(v))) for k, v in sorted(by_pair.items())},
-        by_sector={k: percentiles(v) for k, v in sorted(by_sector.items())},
-        cdf={kind: sorted(v for m in messages if m.kind == kind and (v := m.latency_s) is not None) for kind in KINDS},
+        by_phase={name: percentiles(tally.by_phase[name]) for name in PHASES},
+        round_trip=percentiles(tally.round_trips),
+        by_zone_pair={k: PairLatency(count=len(v), p50=_round(np.median(v))) for k, v in sorted(tally.by_pair.items())},
+        by_sector={k: percentiles(v) for k, v in sorted(tally.by_sector.items())},
+        cdf={kind: sorted(tally.by_kind_latency[kind]) for kind in KINDS},
     )
 
 
-def _throughput(messages: list[MessageRecord], duration: float, sim_seconds: float) -> Throughput:
+def _throughput(tally: MessageTally, duration: float, sim_seconds: float) -> Throughput:
     bucket = max(1, round(sim_seconds / 60))
     edges = np.arange(0.0, sim_seconds + bucket, bucket)
-    sent = np.histogram([m.submitted_s for m in messages], bins=edges)[0]
-    done = np.histogram([m.delivered_s for m in messages if m.delivered_s is not None], bins=edges)[0]
-    delivered = sum(m.outcome == "delivered" for m in messages)
+    sent = np.histogram(np.frombuffer(tally.submitted, dtype=float), bins=edges)[0]
+    done = np.histogram(np.frombuffer(tally.processed, dtype=float), bins=edges)[0]
     return Throughput(
-        sent_per_s=_round(len(messages) / duration),
-        delivered_per_s=_round(delivered / max(sim_seconds, 1e-9)),
+        sent_per_s=_round(tally.sent / duration),
+        delivered_per_s=_round(tally.outcomes.get("delivered", 0) / max(sim_seconds, 1e-9)),
         bucket_s=bucket,
         timeline=[ThroughputPoint(t=_round(edges[i]), sent=int(sent[i]), processed=int(done[i]))
                   for i in range(len(edges) - 1)],
@@ -171,10 +147,7 @@ def _throughput(messages: list[MessageRecord], duration: float, sim_seconds: flo
 
 
 def _gas(records: RunRecords, messages: int) -> Gas:
-    table: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for record in records.gas:
-        table[(record.contract, record.function)].append(record.gas_used)
-    total = sum(r.gas_used for r in records.gas)
+    total, table = gas_by_function(records.gas)
     rows = [gas_row(contract, function, values) for (contract, function), values in sorted(table.items())]
     return Gas(total=total, per_message=int(round(total / messages)) if messages else None, by_function=rows)
 

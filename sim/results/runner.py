@@ -68,8 +68,11 @@ def run_scenario(scenario: Scenario, out: Path, *, backend: Backend = "eth-teste
         setup_s, from_cache = time.perf_counter() - started, net.from_cache
         records = Simulation(scenario, net, progress=progress).run()
     machine = Machine(backend, setup_s, from_cache, time.perf_counter() - started)
-    report = build_report(records, machine)
-    write_outputs(out, report, records.messages)
+    try:
+        report = build_report(records, machine)
+        write_outputs(out, report, records.messages)
+    finally:
+        records.close()
     return report
 
 
