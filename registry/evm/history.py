@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import ChainError
 from .base import Block, Log
 
-HISTORY_BLOCKS = 4_096  # blocks whose logs and undo writes are kept: over two hours at one block per 2 s
+HISTORY_BLOCKS = 1_024  # blocks whose logs and undo writes are kept: 34 minutes at one block per 2 s
 FORGET_EVERY = 256  # blocks between two trims
 
 
