@@ -45,14 +45,26 @@ def assert_one_line_error(code: int, stdout: str, stderr: str, *fragments: str) 
         assert fragment in lines[0], lines[0]
 
 
-def test_seed_json_on_eth_tester() -> None:
-    code, stdout, stderr = run("seed", "--json")
-    assert code == 0, stderr
-    report = json.loads(stdout)
-    assert (report["zones"], report["entities"], report["sectors"]) == (15, 164, 16)
-    assert report["pilots"] >= 164 and report["active_pilots"] == report["pilots"]
-    assert report["chain_id"] == 31337 and report["registry"].startswith("0x")
-    assert report["gas_used"] > 0 and report["wall_s"] > 0
+def test_seed_json_on_each_in_process_backend_the_same_registry_and_gas() -> None:
+    reports = {}
+    for backend in ("eth-tester", "revm"):
+        code, stdout, stderr = run("seed", "--json", "--backend", backend)
+        assert code == 0, stderr
+        reports[backend] = report = json.loads(stdout)
+        assert (report["zones"], report["entities"], report["sectors"]) == (15, 164, 16)
+        assert report["pilots"] >= 164 and report["active_pilots"] == report["pilots"]
+        assert report["chain_id"] == 31337 and report["registry"].startswith("0x")
+        assert report["gas_used"] > 0 and report["wall_s"] > 0 and report["backend"] == backend
+    assert json.loads(run("seed", "--json")[1])["backend"] == "revm"  # the default
+    same = ("registry", "gas_used", "transactions", "blocks", "pilots")
+    assert {k: reports["revm"][k] for k in same} == {k: reports["eth-tester"][k] for k in same}
+
+
+def test_backend_flags_that_contradict_each_other_are_one_line() -> None:
+    assert_one_line_error(*run("run", "--rpc", "--backend", "revm", "--out", "unused"),
+                          "--rpc means --backend anvil")
+    assert_one_line_error(*run("seed", "--rpc-url", "http://127.0.0.1:1", "--backend", "revm"),
+                          "--rpc-url seeds the node given")
 
 
 def test_seed_prints_the_zone_by_sector_table() -> None:

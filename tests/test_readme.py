@@ -28,7 +28,10 @@ def test_cross_chain_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert "forwarded" in out and "delivered back" in out
 
 
-def test_fixture_example_passes_in_a_users_suite(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_my_pilots=BLOCKS[2])
-    result = pytester.runpytest("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2)
+@pytest.mark.parametrize("backend", [None, "revm"])
+def test_fixture_example_passes_in_a_users_suite(pytester: pytest.Pytester, backend: str | None) -> None:
+    expected = "RevmChain" if backend else "EthTesterChain"
+    check = f"\n\ndef test_backend(chain):\n    assert type(chain).__name__ == {expected!r}\n"
+    pytester.makepyfile(test_my_pilots=BLOCKS[2] + check)
+    result = pytester.runpytest("-p", "no:cacheprovider", *(["--pilotsim-backend", backend] if backend else []))
+    result.assert_outcomes(passed=3)

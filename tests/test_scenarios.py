@@ -3,15 +3,19 @@ other built-ins, and scenario files that are refused in one line before anything
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
 from conftest import Networks
-from sim_kit import all_hold, run_on, shortened
+from sim_kit import SHORT, all_hold, run_on, shortened
 from typer.testing import CliRunner
 
+from registry import PilotsimError
+from sim.bridge.provision import build_network
 from sim.cli.app import app
 from sim.engine import scenario as scenarios
+from sim.engine.scenario import Scenario
 from sim.engine.watcher import INVARIANTS
 from sim.results.runner import run_scenario
 
@@ -197,3 +201,18 @@ def test_a_network_built_for_other_settings_is_refused(networks: Networks, tmp_p
     hub = shortened("hub", 10)
     with pytest.raises(scenarios.ScenarioError, match="built for other network settings"):
         run_scenario(hub, tmp_path / "out", network=networks.get(scenarios.load("baseline").network_config()))
+
+
+def test_a_scenario_naming_zones_builds_only_their_chains_and_those_its_faults_name(tmp_path: Path) -> None:
+    settings = tomllib.loads(SHORT) | {"faults": [{"kind": "chain-halt", "chain": "Guiyang", "at_s": 5,
+                                                   "duration_s": 10}]}
+    settings["workload"] |= {"zones": ["Chengdu", "Beijing"]}
+    scenario = Scenario.model_validate(settings)
+    report = run_scenario(scenario, tmp_path / "out", backend="revm")
+    assert (report.network.zones, report.network.chains) == (3, 4)
+    assert report.network.zone_names == ["Beijing", "Chengdu", "Guiyang"]  # in the seed data's order
+    assert report.messages.sent > 0 and all_hold(report)
+    assert {m for pair in report.latency_s.by_zone_pair for m in pair.split("->")} <= {"Beijing", "Chengdu"}
+    with build_network(scenario.network_config(), backend="revm") as all_zones, \
+            pytest.raises(PilotsimError, match="built for other zones"):
+        run_scenario(scenario, tmp_path / "again", network=all_zones)

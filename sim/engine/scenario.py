@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from registry.errors import NotFound, PilotsimError, first_error
 from registry.paths import SEEDS_DIR
+from registry.seeds import SeedData, load_seed_data, slug
 
 from ..bridge.messages import MAX_PAYLOAD_LIMIT, MAX_TTL_S
 from ..bridge.topology import NetworkConfig
@@ -235,6 +236,21 @@ class Scenario(_Model):
         if not flawed:
             return self.network
         return self.network.model_copy(update={"vulnerable": self.network.vulnerable | flawed})
+
+    def seed_data(self) -> SeedData:
+        """The pilot data its network is built from: all zones, or, when the workload names zones, only
+        those and the ones its faults and network settings name (in seed order), so a three-zone
+        scenario builds the hub and three zone chains, not sixteen."""
+        data = load_seed_data()
+        if self.workload.zones == "all":
+            return data
+        config = self.network_config()
+        names = [*self.workload.zones, *self.workload.zone_weights, *config.vulnerable,
+                 *(name for lane in config.lane_verifiers for name in lane.split(":"))]
+        names += [name for f in self.faults for name in (getattr(f, "chain", None), getattr(f, "source", None))
+                  if isinstance(name, str)]
+        ids = {data.zone_id(name) for name in names if slug(name) != "hub"}
+        return data.only_zones([data.zones[i - 1].name for i in sorted(ids)])
 
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
         """A copy with dotted keys set (`workload.rate_per_s=2`); validated like a file."""

@@ -47,12 +47,16 @@ def _network_for(scenario: Scenario, backend: Backend, progress: Progress, netwo
                  cache: NetworkCache | None) -> Iterator[Network]:
     """A network for the scenario (built, or loaded from `cache`), closed afterwards; or `network`,
     reverted to its state afterwards."""
+    data = scenario.seed_data()
     if network is None:
-        with build_network(scenario.network_config(), backend=backend, progress=progress, cache=cache) as built:
+        with build_network(scenario.network_config(), backend=backend, data=data, progress=progress,
+                           cache=cache) as built:
             yield built
         return
     if network.config != scenario.network_config():
         raise ScenarioError(f"{scenario.name}: the network given was built for other network settings")
+    if [z.name for z in network.data.zones] != [z.name for z in data.zones]:
+        raise ScenarioError(f"{scenario.name}: the network given was built for other zones")
     with network.anchor():
         yield network
 
