@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from registry import AnvilNode
+from registry import AnvilNode, RpcChain
 from registry.evm.anvil import pid_alive
+from registry.evm.funding import fund_actors
 from registry.paths import ARTIFACTS_DIR
 from sim.cli.app import app
 from sim.cli.nodestate import NodeRecord, State, save_state
@@ -165,20 +166,20 @@ def test_node_lifecycle_seed_and_queries_on_anvil(private_home: Path) -> None:
 
 
 @pytest.mark.anvil
-def test_plain_web3_reads_the_totals_knowing_only_the_artifact(anvil_node: AnvilNode, tmp_path: Path) -> None:
-    """Any client with the ABI can read the totals: a web3 script that imports nothing of ours."""
-    chain_snapshot = __import__("registry").RpcChain(anvil_node.url)
-    snapshot = chain_snapshot.snapshot()
-    try:
-        code, stdout, stderr = run("seed", "--rpc-url", anvil_node.url, "--json")
+def test_seed_on_a_plain_anvil_funds_the_actors_and_plain_web3_reads_the_totals(tmp_path: Path) -> None:
+    """A node started by hand with Anvil's defaults funds 10 accounts; seeding tops up the other actors
+    (one line says so), and any client with the ABI, importing nothing of ours, reads the totals."""
+    with AnvilNode.start(accounts=10) as node:
+        code, stdout, stderr = run("seed", "--rpc-url", node.url, "--json")
         assert code == 0, stderr
+        assert "funded 190 actor accounts with 10 ETH each (anvil_setBalance)" in stderr  # 200 actors in all
         address = json.loads(stdout)["registry"]
         script = tmp_path / "read_totals.py"
         script.write_text(textwrap.dedent(f"""
             import json
             from web3 import Web3
             artifact = json.load(open({str(ARTIFACTS_DIR / "PilotRegistry.json")!r}))
-            w3 = Web3(Web3.HTTPProvider({anvil_node.url!r}))
+            w3 = Web3(Web3.HTTPProvider({node.url!r}))
             registry = w3.eth.contract(address={address!r}, abi=artifact["abi"])
             print(registry.functions.zoneCount().call(), registry.functions.entityCount().call(),
                   registry.functions.pilotCount().call())
@@ -188,8 +189,18 @@ def test_plain_web3_reads_the_totals_knowing_only_the_artifact(anvil_node: Anvil
         assert result.returncode == 0, result.stderr
         zones, entities, pilots = map(int, result.stdout.split())
         assert (zones, entities) == (15, 164) and pilots >= 164
-    finally:
-        chain_snapshot.revert(snapshot)
+        assert run("seed", "--rpc-url", node.url, "--json")[2] == ""  # funded once: nothing to say again
+
+
+@pytest.mark.anvil
+def test_without_dev_methods_the_actors_are_funded_by_transfers() -> None:
+    with AnvilNode.start(accounts=10) as node:
+        chain = RpcChain(node.url)
+        funded = fund_actors(chain, count=30, use_dev_methods=False)
+        assert funded is not None and funded.accounts == 20
+        assert funded.how == f"transfers from {chain.accounts[0].address}"
+        assert all(chain.balance(a.address) == funded.amount for a in chain.accounts[10:30])
+        assert fund_actors(chain, count=30, use_dev_methods=False) is None
 
 
 @pytest.mark.anvil

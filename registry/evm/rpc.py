@@ -95,6 +95,11 @@ class RpcChain(Chain):
     def is_dev_node(self) -> bool:
         return self._dev_prefix is not None
 
+    @property
+    def dev_prefix(self) -> str | None:
+        """The namespace of the node's dev methods (`anvil`, `hardhat`), if it has them."""
+        return self._dev_prefix
+
     # -- transactions -------------------------------------------------------------------------
 
     def _max_fee(self) -> int:

@@ -20,6 +20,7 @@ from registry import AnvilNode, Chain, ChainError, Contract, EthTesterChain, Reg
 from registry.errors import ConfigError
 from registry.evm.artifacts import load_artifact
 from registry.evm.backends import IN_PROCESS, in_process_chain
+from registry.evm.funding import fund_actors
 from registry.progress import Progress, no_progress
 from registry.seeds import load_seed_data, slug
 
@@ -123,6 +124,7 @@ def _connect(ids: list[int], urls: list[str]) -> dict[int, Chain]:
         if chain.chain_id in chains:
             raise ChainError(f"{url} has chain id {chain.chain_id}, like another node given")
         chains[chain.chain_id] = chain
+        fund_actors(chain)  # a node started by hand funds only a few of the actors
     missing = [c for c in ids if c not in chains]
     if missing:
         raise ChainError(f"no node given for chain id(s) {', '.join(map(str, missing))}")

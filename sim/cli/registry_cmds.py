@@ -28,10 +28,11 @@ from registry import (
 )
 from registry.defaults import GENESIS_TIMESTAMP
 from registry.evm.anvil import command_of, pid_alive, stop_pid
+from registry.evm.funding import fund_actors
 from registry.models import Entity, Pilot, Sector, Zone, parse_status
 from registry.seeds import slug
 
-from .common import BackendOption, JsonFlag, RpcUrl, chosen_backend, out, progress_bar
+from .common import BackendOption, JsonFlag, RpcUrl, chosen_backend, err, out, progress_bar
 from .nodestate import NodeRecord, home, load_state, save_state
 
 node_app = typer.Typer(no_args_is_help=True, help="A local Anvil node kept running between commands.")
@@ -55,6 +56,9 @@ def seed(
         if where == "anvil":  # a node for this command only
             rpc_url = stack.enter_context(AnvilNode.start(genesis_timestamp=GENESIS_TIMESTAMP)).endpoint
         chain: Chain = RpcChain(rpc_url) if rpc_url else in_process_chain(where, genesis_timestamp=GENESIS_TIMESTAMP)
+        funded = fund_actors(chain)  # a node started by hand funds only a few of the actors
+        if funded:
+            err.print(f"{rpc_url}: {funded}")
         with progress_bar(disable=as_json) as progress:
             registry = Registry.deploy(chain)
             result = registry.seed(data, progress=progress)
