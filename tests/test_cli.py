@@ -113,6 +113,25 @@ def test_bad_flag_value_exits_non_zero_without_traceback() -> None:
     assert "Traceback" not in result.output
 
 
+def test_a_url_without_its_scheme_gets_a_hint() -> None:
+    assert_one_line_error(*run("seed", "--rpc-url", "localhost:8545"), "did you mean http://localhost:8545?")
+
+
+def test_output_into_a_pipe_is_not_cut_to_80_columns() -> None:
+    done = subprocess.run([sys.executable, "-m", "sim.cli", "scenarios"], capture_output=True, text=True, check=True)
+    soak = next(line for line in done.stdout.splitlines() if line.lstrip().startswith("soak"))
+    assert soak.rstrip().endswith("run it with --rpc") and "…" not in done.stdout
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly() -> None:
+    process = subprocess.Popen([sys.executable, "-m", "sim.cli", "seed", "--json"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # like `| head -c 0`: gone before pilotsim writes a line
+    assert process.wait(timeout=60) == 1  # as click ends a broken pipe: no "error: Broken pipe", no traceback
+    assert process.stderr.read() == b""
+
+
 def test_version() -> None:
     code, stdout, _ = run("--version")
     assert code == 0 and stdout.startswith("pilotsim ")
@@ -120,7 +139,7 @@ def test_version() -> None:
 
 def test_node_status_when_nothing_runs() -> None:
     code, stdout, _ = run("node", "status", "--json")
-    assert code == 0 and json.loads(stdout) == {"running": False}
+    assert code == 1 and json.loads(stdout) == {"running": False}  # scripts can test it
     code, stdout, _ = run("node", "down")
     assert code == 0 and "no node is running" in stdout
 

@@ -8,6 +8,7 @@ packed block), else from replaying it with `eth_call` on the parent block.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -44,6 +45,8 @@ class RpcChain(Chain):
             self.provider: HTTPProvider | IPCProvider = HTTPProvider(url, request_kwargs={"timeout": timeout_s})
         elif url.startswith(("ws://", "wss://")):
             raise ChainConnectionError(f"{url}: websocket URLs are not supported; use http:// or an IPC path")
+        elif re.fullmatch(r"[\w.-]+:\d+(/.*)?", url):  # host:port, scheme forgotten
+            raise ChainConnectionError(f"{url}: not a URL nor an IPC path; did you mean http://{url}?")
         else:
             try:
                 self.provider = IPCProvider(url, timeout=int(timeout_s))

@@ -39,6 +39,8 @@ class ErrorEdge(TyperGroup):
         except ValidationError as exc:
             where, message = first_error(exc, "(input)")
             raise _one_line(f"{where}: {message}") from None
+        except BrokenPipeError:  # `pilotsim … | head`: click ends it quietly (exit 1, nothing on stderr)
+            raise
         except OSError as exc:
             raise _one_line(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -17,7 +18,8 @@ from registry.progress import Progress
 
 from ..bridge.cache import NetworkCache
 
-out = Console()
+# Into a pipe or a file, nothing is cut to 80 columns (addresses stay whole, descriptions complete).
+out = Console() if sys.stdout.isatty() else Console(width=100_000)
 err = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrapped
 
 

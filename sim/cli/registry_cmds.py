@@ -149,7 +149,7 @@ def node_down() -> None:
 
 @node_app.command("status")
 def node_status(as_json: JsonFlag = False) -> None:
-    """Say whether the node is running, where, and which registry it holds."""
+    """Say whether the node is running, where, and which registry it holds; exit 1 when none runs."""
     state = load_state()
     node = state.running_node
     info: dict[str, Any] = {"running": node is not None}
@@ -162,6 +162,8 @@ def node_status(as_json: JsonFlag = False) -> None:
         out.print(f"anvil running at {node.url} (pid {node.pid}, chain id {node.chain_id}); registry: {registry}")
     else:
         out.print("no node is running (start one with: pilotsim node up)")
+    if node is None:  # for scripts: `pilotsim node status && …`
+        raise typer.Exit(1)
 
 
 # ------------------------------------------------------------------------------------ registry
