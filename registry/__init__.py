@@ -38,6 +38,7 @@ from .evm import (
 from .models import Category, Entity, EntityStatus, Pilot, PilotStatus, Sector, Zone
 from .progress import Progress
 from .seeds import SeedData, load_seed_data
+from .testing import reverts
 
 __all__ = [
     "BACKENDS", "GENESIS_TIMESTAMP", "TEST_MNEMONIC", "Account", "AnvilNode", "ArtifactError", "BackendName",
@@ -45,4 +46,5 @@ __all__ = [
     "EthTesterChain", "NotFound", "Pilot", "PilotStatus", "PilotsimError", "Progress", "Receipt", "Registry",
     "RevmChain", "Roles", "RpcChain", "Sector", "SeedData", "SeedDataError", "SeedReport", "Sent",
     "TransactionRejected", "Tx", "Zone", "derive_account", "derive_accounts", "in_process_chain", "load_seed_data",
+    "reverts",
 ]

@@ -16,7 +16,7 @@ from .evm.anvil import AnvilNode
 from .evm.backends import BACKENDS, in_process_chain
 from .evm.base import Chain
 from .evm.rpc import RpcChain
-from .seeds import load_seed_data
+from .seeds import SeedData, load_seed_data
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -44,11 +44,18 @@ def pilotsim_chain(request: pytest.FixtureRequest) -> Iterator[Chain]:
 
 
 @pytest.fixture(scope="session")
-def pilotsim_registry(pilotsim_chain: Chain) -> Registry:
+def seed_data() -> SeedData:
+    """Session: the bundled pilot data the registry is seeded with (15 zones, 16 sectors, 164 entities
+    with their provenance, one pilot each), with lookups by name: `seed_data.zone_id("Chengdu")`."""
+    return load_seed_data()
+
+
+@pytest.fixture(scope="session")
+def pilotsim_registry(pilotsim_chain: Chain, seed_data: SeedData) -> Registry:
     """Session: a `PilotRegistry` deployed on `pilotsim_chain` and seeded with the bundled 15 zones,
     16 sectors and 164 entities (approved, one active pilot each). Tests take `registry`."""
     registry = Registry.deploy(pilotsim_chain)
-    registry.seed(load_seed_data())
+    registry.seed(seed_data)
     return registry
 
 

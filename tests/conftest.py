@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 from bridge_kit import BRIDGE_ZONES
 
-from registry import AnvilNode, Chain, Contract, EthTesterChain, RevmChain, RpcChain, SeedData, load_seed_data
+from registry import AnvilNode, Chain, Contract, EthTesterChain, RevmChain, RpcChain, load_seed_data
 from registry.defaults import GENESIS_TIMESTAMP
 from sim.bridge.cache import NetworkCache
 from sim.bridge.provision import build_network
@@ -63,11 +63,6 @@ def any_chain(request: pytest.FixtureRequest) -> Iterator[Chain]:
     backend: Chain = request.getfixturevalue(name)
     with backend.anchor():
         yield backend
-
-
-@pytest.fixture(scope="session")
-def seed_data() -> SeedData:
-    return load_seed_data()
 
 
 class Networks:

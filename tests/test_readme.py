@@ -34,4 +34,4 @@ def test_fixture_example_passes_in_a_users_suite(pytester: pytest.Pytester, back
     check = f"\n\ndef test_backend(chain):\n    assert type(chain).__name__ == {expected!r}\n"
     pytester.makepyfile(test_my_pilots=BLOCKS[2] + check)
     result = pytester.runpytest("-p", "no:cacheprovider", *(["--pilotsim-backend", backend] if backend else []))
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
