@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .defaults import ADMIN_INDEX, AUTHORITY_BASE, ENTITY_BASE, REGULATOR_INDEX
-from .errors import ChainError, NotFound
+from .errors import ChainError, ContractRevert, NotFound
 from .evm.accounts import Account, derive_account
 from .evm.artifacts import Artifact, load_artifact
 from .evm.base import Chain, Tx
@@ -104,6 +104,12 @@ class Registry(Contract):
         items = len(args[0]) if args and isinstance(args[0], list | tuple) else 1
         limit = gas or GAS_BASE + GAS_PER_ITEM.get(function, 150_000) * max(items, 1)
         return super().tx(function, *args, by=by, gas=limit)
+
+    def send(self, txs: Sequence[Tx]) -> Sent:
+        try:
+            return super().send(txs)
+        except ContractRevert as error:  # a status in a refusal reads as its name: from=active, not from=3
+            raise _with_status_names(error) from None
 
     def transact(self, function: str, *args: Any, by: Account, gas: int | None = None) -> Sent:
         return self.send([self.tx(function, *args, by=by, gas=gas)])
@@ -335,6 +341,18 @@ class Registry(Contract):
             blocks=self.chain.block_number() - first_block,
             wall_s=round(time.perf_counter() - started, 3),
         )
+
+
+_STATUS_ERRORS: dict[str, type[EntityStatus] | type[PilotStatus]] = {
+    "InvalidEntityTransition": EntityStatus, "InvalidPilotTransition": PilotStatus}
+
+
+def _with_status_names(error: ContractRevert) -> ContractRevert:
+    enum = _STATUS_ERRORS.get(error.name)
+    if enum is None:
+        return error
+    args = {k: enum(v) if k in ("from", "to") else v for k, v in error.args_by_name.items()}
+    return ContractRevert(error.name, args, error.data, error.tx_hash)
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

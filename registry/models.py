@@ -8,25 +8,36 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, field_serializer
 
 
-class Category(IntEnum):
-    REAL_ECONOMY = 0
-    SOCIAL_GOVERNANCE = 1
-    LIVELIHOOD = 2
-    FINTECH = 3
+class NamedInt(IntEnum):
+    """An int the contract stores that prints as its name (`active`, not `3`), in str() and f-strings;
+    it still equals its number."""
 
     @property
     def label(self) -> str:
         return self.name.lower().replace("_", "-")
 
+    def __str__(self) -> str:
+        return self.label
 
-class EntityStatus(IntEnum):
+    def __format__(self, spec: str) -> str:
+        return format(self.label, spec)
+
+
+class Category(NamedInt):
+    REAL_ECONOMY = 0
+    SOCIAL_GOVERNANCE = 1
+    LIVELIHOOD = 2
+    FINTECH = 3
+
+
+class EntityStatus(NamedInt):
     NONE = 0
     PENDING = 1
     ACTIVE = 2
     SUSPENDED = 3
 
 
-class PilotStatus(IntEnum):
+class PilotStatus(NamedInt):
     NONE = 0
     PROPOSED = 1
     APPROVED = 2
@@ -57,8 +68,8 @@ class _Record(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     @field_serializer("status", "category", check_fields=False, when_used="json")
-    def _enum_name(self, value: IntEnum) -> str:
-        return value.name.lower().replace("_", "-")
+    def _enum_name(self, value: NamedInt) -> str:
+        return value.label
 
 
 class Zone(_Record):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 
 import pytest
@@ -125,3 +126,15 @@ def test_seeding_is_reproducible(seed_data: SeedData) -> None:
         return bytes(chain.evm.get_canonical_head().hash)
 
     assert head() == head()
+
+
+def test_statuses_print_by_name_in_values_and_refusals(registry: Registry) -> None:
+    pilot = registry.pilots(status=PilotStatus.ACTIVE)[0]
+    assert (str(pilot.status), f"{pilot.status}", pilot.status) == ("active", "active", 3)
+    assert json.loads(pilot.model_dump_json())["status"] == "active"
+    entity = registry.entity(pilot.entity_id)
+    with pytest.raises(ContractRevert) as caught:
+        registry.activate_pilots([pilot.id], by=registry.roles.entity(entity.id))
+    assert caught.value.name == "InvalidPilotTransition"
+    assert "from=active, to=active" in str(caught.value)
+    assert caught.value.args_by_name["from"] == PilotStatus.ACTIVE == 3
