@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from .evm.base import Chain, Tx
 from .evm.contract import Contract, Sent
 from .models import Entity, EntityStatus, Pilot, PilotStatus, Sector, Zone, sectors_to_mask
 from .progress import Progress
+from .seeding import SeedReport, chunks, seed_registry
 from .seeds import SeedData, slug
 
 PAGE = 100
@@ -36,39 +36,37 @@ SEED_BATCH = 40
 
 @dataclass(frozen=True)
 class Roles:
-    """Accounts of the registry's actors, derived from the chain's mnemonic."""
+    """Accounts of the registry's actors, derived from the chain's mnemonic; zones and entities by id,
+    or by name when the roles come from a `Registry` (`registry.roles.authority("Chengdu")`)."""
 
     admin: Account
     regulator: Account
     mnemonic_accounts: Callable[[int], Account]
+    zone_id: Callable[[str], int] | None = None
+    entity_id: Callable[[str], int] | None = None
 
-    def authority(self, zone_id: int) -> Account:
-        return self.mnemonic_accounts(AUTHORITY_BASE + zone_id - 1)
+    def authority(self, zone: int | str) -> Account:
+        return self.mnemonic_accounts(AUTHORITY_BASE + self._id(zone, self.zone_id, "zone") - 1)
 
-    def entity(self, entity_id: int) -> Account:
-        return self.mnemonic_accounts(ENTITY_BASE + entity_id - 1)
+    def entity(self, entity: int | str) -> Account:
+        return self.mnemonic_accounts(ENTITY_BASE + self._id(entity, self.entity_id, "entity") - 1)
+
+    @staticmethod
+    def _id(key: int | str, lookup: Callable[[str], int] | None, kind: str) -> int:
+        if isinstance(key, int):
+            return key
+        if lookup is None:
+            raise TypeError(f"these roles know {kind}s by id only; take them from a Registry to use names")
+        return lookup(key)
 
     @classmethod
-    def for_chain(cls, chain: Chain) -> Roles:
+    def for_chain(cls, chain: Chain, zone_id: Callable[[str], int] | None = None,
+                  entity_id: Callable[[str], int] | None = None) -> Roles:
         def account(i: int) -> Account:
             return chain.accounts[i] if i < len(chain.accounts) else derive_account(i)
 
-        return cls(admin=account(ADMIN_INDEX), regulator=account(REGULATOR_INDEX), mnemonic_accounts=account)
-
-
-@dataclass(frozen=True)
-class SeedReport:
-    chain_id: int
-    registry: str
-    zones: int
-    sectors: int
-    entities: int
-    pilots: int
-    active_pilots: int
-    gas_used: int
-    transactions: int
-    blocks: int
-    wall_s: float
+        return cls(admin=account(ADMIN_INDEX), regulator=account(REGULATOR_INDEX), mnemonic_accounts=account,
+                   zone_id=zone_id, entity_id=entity_id)
 
 
 class Registry(Contract):
@@ -76,7 +74,9 @@ class Registry(Contract):
 
     def __init__(self, chain: Chain, address: str, artifact: Artifact | None = None) -> None:
         super().__init__(chain, address, artifact or load_artifact("PilotRegistry"))
-        self.roles = Roles.for_chain(chain)
+        self.roles = Roles.for_chain(chain, zone_id=lambda name: self.zone(name).id,
+                                     entity_id=lambda name: self.entity(name).id)
+
 
     # -- construction ---------------------------------------------------------------------------
 
@@ -116,7 +116,7 @@ class Registry(Contract):
 
     def transact_batch(self, function: str, rows: Sequence[Any], by: Account, batch: int = SEED_BATCH) -> Sent:
         """Call a batch function over `rows`, `batch` rows per transaction so each fits in a block."""
-        return self.send([self.tx(function, list(chunk), by=by) for chunk in _chunks(list(rows), batch)])
+        return self.send([self.tx(function, list(chunk), by=by) for chunk in chunks(list(rows), batch)])
 
     @contextmanager
     def snapshot(self) -> Iterator[Registry]:
@@ -209,17 +209,36 @@ class Registry(Contract):
     def pilot_count(self) -> int:
         return int(self.view("pilotCount"))
 
-    def zone(self, zone_id: int) -> Zone:
-        return Zone.model_validate(self.view("getZone", zone_id))
+    def zone(self, zone: int | str) -> Zone:
+        """A zone by id or by name (`"Chengdu"`, any case); `NotFound`, with the closest names, if none."""
+        if isinstance(zone, str):
+            return _by_name("zone", zone, self.zones())
+        return Zone.model_validate(self._known("zone", zone, "getZone", lambda: [z.name for z in self.zones()]))
 
-    def sector(self, sector_id: int) -> Sector:
-        return Sector.model_validate(self.view("getSector", sector_id))
+    def sector(self, sector: int | str) -> Sector:
+        """A sector by id or by name (`"healthcare"`, any case and punctuation)."""
+        if isinstance(sector, str):
+            return _by_name("sector", sector, self.sectors())
+        return Sector.model_validate(self._known("sector", sector, "getSector",
+                                                 lambda: [s.name for s in self.sectors()]))
 
-    def entity(self, entity_id: int) -> Entity:
-        return Entity.from_chain(self.view("getEntity", entity_id))
+    def entity(self, entity: int | str) -> Entity:
+        """An entity by id or by name (see `find_entity`)."""
+        if isinstance(entity, str):
+            return self.find_entity(entity)
+        return Entity.from_chain(self._known("entity", entity, "getEntity", lambda: []))
 
     def pilot(self, pilot_id: int) -> Pilot:
-        return Pilot.from_chain(self.view("getPilot", pilot_id))
+        return Pilot.from_chain(self._known("pilot", pilot_id, "getPilot", lambda: []))
+
+    def _known(self, kind: str, key: int, function: str, names: Callable[[], list[str]]) -> Any:
+        """`function(key)`, with the contract's Unknown… refusal turned into the one `NotFound`."""
+        try:
+            return self.view(function, key)
+        except ContractRevert as error:
+            if error.name.startswith("Unknown"):
+                raise NotFound(kind, str(key), names()) from None
+            raise
 
     def zones(self) -> list[Zone]:
         return [Zone.model_validate(z) for z in self.view("listZones")]
@@ -277,70 +296,16 @@ class Registry(Contract):
 
     def seed(self, data: SeedData, progress: Progress | None = None, batch: int = SEED_BATCH,
              activate: bool = True) -> SeedReport:
-        """Register zones, sectors, entities and pilots, approve everything and start the pilots.
+        """Register zones, sectors, entities and pilots, approve everything and start the pilots, in
+        batches that fit the block gas limit, mined several per block (see `registry.seeding`)."""
+        return seed_registry(self, data, progress, batch, activate)
 
-        Steps go in batches (each within the block gas limit) and mined several per block.
-        """
-        started = time.perf_counter()
-        roles = self.roles
-        first_block = self.chain.block_number()
-        gas = 0
-        txs = 0
 
-        def run(label: str, step: list[Tx]) -> None:
-            nonlocal gas, txs
-            if progress:
-                progress(label, 0, len(step))
-            gas += self.send(step).gas_used
-            txs += len(step)
-            if progress:
-                progress(label, len(step), len(step))
-
-        zone_rows = [(z.name, z.province, roles.authority(i + 1).address) for i, z in enumerate(data.zones)]
-        sector_rows = [(s.name, int(s.category_id)) for s in data.sectors]
-        offset = self.entity_count()
-        entity_rows = [
-            (data.zone_id(e.zone), sectors_to_mask([data.sector_id(s) for s in e.sectors]),
-             roles.entity(offset + i + 1).address, e.name, e.province)
-            for i, e in enumerate(data.entities)
-        ]
-        pilot_offset = self.pilot_count()
-        pilot_rows = [(offset + p.entity_index + 1, data.sector_id(p.sector_code), p.title) for p in data.pilots]
-        setup = [self.tx("registerZones", zone_rows, by=roles.admin),
-                 self.tx("registerSectors", sector_rows, by=roles.admin)]
-        if not self.is_regulator(roles.regulator.address):
-            setup.append(self.tx("addRegulator", roles.regulator.address, by=roles.admin))
-        run("zones and sectors", setup)
-        run("entities", [self.tx("registerEntities", chunk, by=roles.admin) for chunk in _chunks(entity_rows, batch)])
-        run("pilots", [self.tx("registerPilots", chunk, by=roles.admin) for chunk in _chunks(pilot_rows, batch)])
-
-        by_zone: dict[int, list[int]] = {}
-        for i, entity_row in enumerate(entity_rows):
-            by_zone.setdefault(entity_row[0], []).append(offset + i + 1)
-        pilots_by_zone: dict[int, list[int]] = {}
-        for i, pilot_row in enumerate(pilot_rows):
-            zone_id = entity_rows[pilot_row[0] - offset - 1][0]
-            pilots_by_zone.setdefault(zone_id, []).append(pilot_offset + i + 1)
-        run("entity approvals", [self.tx("approveEntities", ids, by=roles.authority(z))
-                                 for z, ids in by_zone.items() for ids in _chunks(ids, batch)])
-        run("pilot approvals", [self.tx("approvePilots", ids, by=roles.authority(z))
-                                for z, ids in pilots_by_zone.items() for ids in _chunks(ids, batch)])
-        if activate:
-            run("pilot activations", [self.tx("activatePilots", ids, by=roles.authority(z))
-                                      for z, ids in pilots_by_zone.items() for ids in _chunks(ids, batch)])
-        return SeedReport(
-            chain_id=self.chain.chain_id,
-            registry=self.address,
-            zones=self.zone_count(),
-            sectors=self.sector_count(),
-            entities=self.entity_count(),
-            pilots=self.pilot_count(),
-            active_pilots=len(self.pilots(status=PilotStatus.ACTIVE)),
-            gas_used=gas,
-            transactions=txs,
-            blocks=self.chain.block_number() - first_block,
-            wall_s=round(time.perf_counter() - started, 3),
-        )
+def _by_name(kind: str, name: str, records: Sequence[Any]) -> Any:
+    for record in records:
+        if slug(record.name) == slug(name):
+            return record
+    raise NotFound(kind, name, [r.name for r in records])
 
 
 _STATUS_ERRORS: dict[str, type[EntityStatus] | type[PilotStatus]] = {
@@ -353,8 +318,3 @@ def _with_status_names(error: ContractRevert) -> ContractRevert:
         return error
     args = {k: enum(v) if k in ("from", "to") else v for k, v in error.args_by_name.items()}
     return ContractRevert(error.name, args, error.data, error.tx_hash)
-
-
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]

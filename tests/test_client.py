@@ -81,6 +81,40 @@ def test_unknown_entity_name_suggests(registry: Registry) -> None:
         registry.find_entity("Haeir")
 
 
+def test_zones_sectors_entities_and_authorities_by_name_or_id(registry: Registry) -> None:
+    chengdu = registry.zone("Chengdu")
+    assert registry.zone("chengdu") == registry.zone(chengdu.id) == chengdu
+    assert registry.roles.authority("Chengdu") == registry.roles.authority(chengdu.id)
+    assert registry.roles.authority("Chengdu").address == chengdu.authority
+    healthcare = registry.sector("healthcare")
+    assert registry.sector(healthcare.id) == healthcare
+    haier = registry.entity("Haier")
+    assert registry.entity(haier.id) == haier and registry.roles.entity("Haier") == registry.roles.entity(haier.id)
+
+
+@pytest.mark.parametrize(("lookup", "key", "message"), [
+    ("zone", "Chendgu", "unknown zone 'Chendgu'; did you mean 'Chengdu'"),
+    ("zone", 99, "unknown zone '99'"),
+    ("sector", "helthcare", "unknown sector 'helthcare'; did you mean"),
+    ("sector", 99, "unknown sector '99'"),
+    ("entity", 9_999, "unknown entity '9999'"),  # was ContractRevert UnknownEntity, unlike a name
+    ("pilot", 9_999, "unknown pilot '9999'"),
+])
+def test_one_not_found_for_every_unknown_id_or_name(registry: Registry, lookup: str, key: object,
+                                                     message: str) -> None:
+    with pytest.raises(NotFound, match=message):
+        getattr(registry, lookup)(key)
+
+
+def test_what_things_are_reads_in_their_repr(registry: Registry) -> None:
+    assert repr(registry) == f"<PilotRegistry {registry.address} on {registry.chain!r}>"
+    chain = registry.chain
+    assert repr(chain) == f"<{type(chain).__name__} chain id {chain.chain_id}, block {chain.block_number()}>"
+    sent = registry.suspend_entity(5, by=registry.roles.regulator)
+    assert repr(sent) == f"<Sent 1 transaction(s) in block {sent.receipt.block_number}, {sent.gas_used:,} gas; " \
+                         "EntityStatusChanged>"
+
+
 def test_refusals_cross_process_boundaries_intact(registry: Registry) -> None:
     """Sweeps run in worker processes: their errors come back pickled, and must say the same."""
     with pytest.raises(NotFound) as unknown:

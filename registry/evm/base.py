@@ -163,6 +163,9 @@ class Chain(ABC):
         finally:
             self.revert(snapshot_id)
 
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} chain id {self.chain_id}, block {self.block_number()}>"
+
     def close(self) -> None:  # noqa: B027 - a hook: backends without resources keep it empty
         """Release connections or processes held by the backend."""
 

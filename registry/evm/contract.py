@@ -28,6 +28,12 @@ class Sent:
     def gas_used(self) -> int:
         return sum(r.gas_used for r in self.receipts)
 
+    def __repr__(self) -> str:
+        blocks = sorted({r.block_number for r in self.receipts})
+        where = f"block {blocks[0]}" if len(blocks) == 1 else f"blocks {blocks[0]}-{blocks[-1]}"
+        events = ", ".join(sorted({e.name for e in self.events})) or "no events"
+        return f"<Sent {len(self.receipts)} transaction(s) in {where}, {self.gas_used:,} gas; {events}>"
+
 
 class Contract:
     """`name` deployed at `address` on `chain`. Transactions raise `ContractRevert` when refused."""
@@ -37,6 +43,9 @@ class Contract:
         self.address = address
         self.artifact = load_artifact(artifact) if isinstance(artifact, str) else artifact
         self.abi = self.artifact.abi
+
+    def __repr__(self) -> str:
+        return f"<{self.artifact.name} {self.address} on {self.chain!r}>"
 
     @classmethod
     def create(cls, chain: Chain, name: str, *args: Any, by: Account, gas: int = 8_000_000) -> Contract:

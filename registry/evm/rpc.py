@@ -98,6 +98,9 @@ class RpcChain(Chain):
     def is_dev_node(self) -> bool:
         return self._dev_prefix is not None
 
+    def __repr__(self) -> str:
+        return f"<RpcChain {self.url} (chain id {self.chain_id})>"  # no round trip to print it
+
     @property
     def dev_prefix(self) -> str | None:
         """The namespace of the node's dev methods (`anvil`, `hardhat`), if it has them."""
