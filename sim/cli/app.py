@@ -13,14 +13,13 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 from rich.markup import escape
-from typer.core import TyperGroup
 
 from registry import PilotsimError
 from registry.errors import first_error
 
 from .. import __version__
 from . import registry_cmds, simulate, tools
-from .common import err, out
+from .common import PlainHelp, err, out
 
 
 def _one_line(message: str) -> typer.Exit:
@@ -28,7 +27,7 @@ def _one_line(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-class ErrorEdge(TyperGroup):
+class ErrorEdge(PlainHelp):
     """The root group: whatever command runs below it, its refusals end here as one line."""
 
     def invoke(self, ctx: Any) -> Any:  # a click Context (typer vendors click)
@@ -67,7 +66,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+    version: Annotated[bool, typer.Option("--version", metavar="", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
 ) -> None:
     """Simulate the national blockchain pilot programme on real EVM chains."""

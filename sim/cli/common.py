@@ -6,12 +6,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
+from typer.core import TyperGroup
 
 from registry import BackendName, PilotsimError
 from registry.progress import Progress
@@ -21,6 +22,25 @@ from ..bridge.cache import NetworkCache
 # Into a pipe or a file, nothing is cut to 80 columns (addresses stay whole, descriptions complete).
 out = Console() if sys.stdout.isatty() else Console(width=100_000)
 err = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrapped
+
+
+class PlainHelp(TyperGroup):
+    """A group whose `--help` flags, its own and its commands', show no type (typer prints `<bool>`)."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        return _untyped(super().get_help_option(ctx), ctx)
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        command = super().get_command(ctx, name)
+        if command is not None:
+            _untyped(command.get_help_option(ctx), ctx)
+        return command
+
+
+def _untyped(option: Any, ctx: Any) -> Any:
+    if option is not None:
+        option.metavar = ""
+    return option
 
 
 class VerifierChoice(StrEnum):
@@ -43,10 +63,12 @@ DEFAULT_BACKEND = BackendChoice.revm  # gas-exact to py-evm and over 10x faster 
 BackendOption = Annotated[BackendChoice | None, typer.Option(
     "--backend", help="Where the chains run: revm (in process, the default), eth-tester (py-evm, in process) "
                       "or anvil (one Anvil node per chain).", show_default=False)]
-RpcUrl = Annotated[str | None, typer.Option("--rpc-url", help="JSON-RPC URL of a node (http://… or an IPC path).")]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
-RpcFlag = Annotated[bool, typer.Option("--rpc", help="The same as --backend anvil.")]
-NoCacheFlag = Annotated[bool, typer.Option("--no-cache", help="Build the network even if a built one is cached.")]
+RpcUrl = Annotated[str | None, typer.Option("--rpc-url", metavar="URL",
+                                            help="JSON-RPC URL of a node (http://… or an IPC path).")]
+JsonFlag = Annotated[bool, typer.Option("--json", metavar="", help="Print one JSON document instead of tables.")]
+RpcFlag = Annotated[bool, typer.Option("--rpc", metavar="", help="The same as --backend anvil.")]
+NoCacheFlag = Annotated[bool, typer.Option("--no-cache", metavar="",
+                                           help="Build the network even if a built one is cached.")]
 
 
 def chosen_backend(backend: BackendChoice | None, rpc: bool) -> BackendName:

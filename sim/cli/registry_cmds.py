@@ -32,17 +32,18 @@ from registry.evm.funding import fund_actors
 from registry.models import Entity, Pilot, Sector, Zone, parse_status
 from registry.seeds import slug
 
-from .common import BackendOption, JsonFlag, RpcUrl, chosen_backend, err, out, progress_bar
+from .common import BackendOption, JsonFlag, PlainHelp, RpcUrl, chosen_backend, err, out, progress_bar
 from .nodestate import NodeRecord, home, load_state, save_state
 
-node_app = typer.Typer(no_args_is_help=True, help="A local Anvil node kept running between commands.")
-registry_app = typer.Typer(no_args_is_help=True, help="Query a registry deployed on a node.")
+node_app = typer.Typer(cls=PlainHelp, no_args_is_help=True, help="A local Anvil node kept running between commands.")
+registry_app = typer.Typer(cls=PlainHelp, no_args_is_help=True, help="Query a registry deployed on a node.")
 
 
 def seed(
     rpc_url: RpcUrl = None,
     backend: BackendOption = None,
-    entities: Annotated[Path | None, typer.Option("--entities", help="CSV of entities to load instead of the "
+    entities: Annotated[Path | None, typer.Option("--entities", metavar="FILE",
+                                                  help="CSV of entities to load instead of the "
                                                   "bundled list (columns: name, sectors, province, zone, "
                                                   "provenance, source).")] = None,
     as_json: JsonFlag = False,
@@ -107,8 +108,9 @@ def _zone_sector_table(registry: Registry) -> Group:
 
 @node_app.command("up")
 def node_up(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).", min=0, max=65535)] = 8545,
-    chain_id: Annotated[int, typer.Option("--chain-id", help="Chain id of the node.", min=1)] = 31337,
+    port: Annotated[int, typer.Option(metavar="N",
+                                      help="Port on 127.0.0.1 (0: any free port).", min=0, max=65535)] = 8545,
+    chain_id: Annotated[int, typer.Option("--chain-id", metavar="N", help="Chain id of the node.", min=1)] = 31337,
 ) -> None:
     """Start Anvil on 127.0.0.1 in the background; its PID and URL go to the state file."""
     state = load_state()
@@ -168,10 +170,12 @@ def node_status(as_json: JsonFlag = False) -> None:
 
 # ------------------------------------------------------------------------------------ registry
 
-ZoneOpt = Annotated[str | None, typer.Option("--zone", help="Zone name or code, e.g. Chengdu.")]
-SectorOpt = Annotated[str | None, typer.Option("--sector", help="Sector name or code, e.g. healthcare.")]
-StatusOpt = Annotated[str | None, typer.Option("--status", help="Status name, e.g. active.")]
-AddressOpt = Annotated[str | None, typer.Option("--address", help="Registry address (default: the one "
+ZoneOpt = Annotated[str | None, typer.Option("--zone", metavar="ZONE", help="Zone name or code, e.g. Chengdu.")]
+SectorOpt = Annotated[str | None, typer.Option("--sector", metavar="SECTOR",
+                                               help="Sector name or code, e.g. healthcare.")]
+StatusOpt = Annotated[str | None, typer.Option("--status", metavar="STATUS", help="Status name, e.g. active.")]
+AddressOpt = Annotated[str | None, typer.Option("--address", metavar="ADDRESS",
+                                                help="Registry address (default: the one "
                                                 "`pilotsim seed --rpc-url` recorded for that URL).")]
 
 

@@ -24,6 +24,7 @@ from .common import (
     BackendOption,
     JsonFlag,
     NoCacheFlag,
+    PlainHelp,
     RpcFlag,
     TopologyChoice,
     VerifierChoice,
@@ -34,20 +35,23 @@ from .common import (
     progress_bar,
 )
 
-scenarios_app = typer.Typer(invoke_without_command=True, help="The built-in scenarios.")
+scenarios_app = typer.Typer(cls=PlainHelp, invoke_without_command=True, help="The built-in scenarios.")
 
 
 def run(
-    scenario: Annotated[str, typer.Argument(help="Built-in scenario name or a TOML file.")] = "baseline",
-    seed: Annotated[int | None, typer.Option(help="Seed instead of the scenario's.", min=0)] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default: a new one under runs/).")]
+    scenario: Annotated[str, typer.Argument(metavar="SCENARIO|FILE",
+                                            help="Built-in scenario name or a TOML file.")] = "baseline",
+    seed: Annotated[int | None, typer.Option(metavar="N", help="Seed instead of the scenario's.", min=0)] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", metavar="DIR",
+                                                 help="Output folder (default: a new one under runs/).")]
     = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="key=value to change a setting (dotted keys, "
+    set_: Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE",
+                                                   help="key=value to change a setting (dotted keys, "
                                                    "e.g. workload.rate_per_s=5); repeatable.")] = None,
     backend: BackendOption = None,
     rpc: RpcFlag = False,
     no_cache: NoCacheFlag = False,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar, no summary.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", metavar="", help="No progress bar, no summary.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Run a scenario: workload and faults on the simulated clock; writes report.json, messages.csv,
@@ -91,19 +95,20 @@ def scenarios_list(ctx: typer.Context) -> None:
 
 
 @scenarios_app.command("show")
-def scenarios_show(name: Annotated[str, typer.Argument(help="A built-in scenario name or a TOML file.")]) -> None:
+def scenarios_show(name: Annotated[str, typer.Argument(metavar="SCENARIO|FILE",
+                                                       help="A built-in scenario name or a TOML file.")]) -> None:
     """Print a scenario's TOML, once it has been checked."""
     scenarios.load(name)  # unknown names get suggestions, mistakes their field path
     print(scenarios.scenario_path(name).read_text(encoding="utf-8"), end="")
 
 
 def sweep(
-    scenario: Annotated[str, typer.Argument(help="Built-in scenario name or a TOML file.")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the runs and runs.csv.")],
-    set_: Annotated[list[str] | None, typer.Option("--set", help="key=v1,v2 (dotted keys, e.g. "
+    scenario: Annotated[str, typer.Argument(metavar="SCENARIO|FILE", help="Built-in scenario name or a TOML file.")],
+    out_dir: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder for the runs and runs.csv.")],
+    set_: Annotated[list[str] | None, typer.Option("--set", metavar="KEY=V1,V2", help="key=v1,v2 (dotted keys, e.g. "
                                                    "workload.rate_per_s=1,2); repeat for a grid.")] = None,
-    replicates: Annotated[int, typer.Option(help="Seeds per combination (seed, seed+1, …).", min=1)] = 1,
-    jobs: Annotated[int, typer.Option(help="Runs in parallel (processes).", min=1)] = 1,
+    replicates: Annotated[int, typer.Option(metavar="N", help="Seeds per combination (seed, seed+1, …).", min=1)] = 1,
+    jobs: Annotated[int, typer.Option(metavar="N", help="Runs in parallel (processes).", min=1)] = 1,
     backend: BackendOption = None,
     rpc: RpcFlag = False,
     no_cache: NoCacheFlag = False,
@@ -119,9 +124,10 @@ def sweep(
 
 
 def compare(
-    a: Annotated[Path, typer.Argument(help="A run folder or its report.json.")],
-    b: Annotated[Path, typer.Argument(help="Another run folder or report.json.")],
-    include_wall: Annotated[bool, typer.Option("--wall", help="Also compare wall time and versions.")] = False,
+    a: Annotated[Path, typer.Argument(metavar="RUN", help="A run folder or its report.json.")],
+    b: Annotated[Path, typer.Argument(metavar="RUN", help="Another run folder or report.json.")],
+    include_wall: Annotated[bool, typer.Option("--wall", metavar="",
+                                               help="Also compare wall time and versions.")] = False,
 ) -> None:
     """Print what differs between two reports."""
     rows = [r for r in differences(load_report(a), load_report(b))
@@ -141,10 +147,12 @@ def compare(
 
 
 def exchange(
-    requester: Annotated[str, typer.Option("--requester", help="Entity that asks, e.g. 'Beijing healthcare pilot 05'.")
+    requester: Annotated[str, typer.Option("--requester", metavar="ENTITY",
+                                           help="Entity that asks, e.g. 'Beijing healthcare pilot 05'.")
                          ],
-    provider: Annotated[str, typer.Option("--provider", help="Entity of another zone that holds the data.")],
-    sector: Annotated[str, typer.Option("--sector", help="Sector of the dataset, e.g. healthcare.")],
+    provider: Annotated[str, typer.Option("--provider", metavar="ENTITY",
+                                          help="Entity of another zone that holds the data.")],
+    sector: Annotated[str, typer.Option("--sector", metavar="SECTOR", help="Sector of the dataset, e.g. healthcare.")],
     verifier: Annotated[VerifierChoice, typer.Option(help="How lanes verify messages.")] = VerifierChoice.checkpoint,
     topology: Annotated[TopologyChoice, typer.Option(help="mesh: zones talk directly; hub: through the hub chain.")]
     = TopologyChoice.mesh,

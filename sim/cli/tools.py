@@ -18,9 +18,11 @@ from .common import JsonFlag, err, out, progress_bar
 
 
 def gas_snapshot(
-    check: Annotated[bool, typer.Option("--check", help="Fail if the gas differs from the committed snapshot.")]
+    check: Annotated[bool, typer.Option("--check", metavar="",
+                                        help="Fail if the gas differs from the committed snapshot.")]
     = False,
-    file: Annotated[Path | None, typer.Option("--file", help="Snapshot file (default: .gas-snapshot).")] = None,
+    file: Annotated[Path | None, typer.Option("--file", metavar="FILE",
+                                              help="Snapshot file (default: .gas-snapshot).")] = None,
 ) -> None:
     """Every contract function's gas in a fixed run, like `forge snapshot`; --check compares."""
     path = file or snapshots.SNAPSHOT
@@ -42,7 +44,8 @@ def gas_snapshot(
 
 def bench(
     as_json: JsonFlag = False,
-    quick: Annotated[bool, typer.Option("--quick", help="Every figure from small runs, in a minute or two: a smoke "
+    quick: Annotated[bool, typer.Option("--quick", metavar="",
+                                        help="Every figure from small runs, in a minute or two: a smoke "
                                         "test, not a measure.")] = False,
 ) -> None:
     """Measure the simulator itself: seeding speed-up, messages per second against bare py-evm,
