@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from registry import Chain, EthTesterChain, RevmChain, Tx
+from registry import Chain, EthTesterChain, RevmChain, TransactionRejected, Tx
 from registry.defaults import GENESIS_TIMESTAMP
 from registry.evm.artifacts import load_artifact
 from sim.engine import scenario as scenarios
@@ -13,6 +13,7 @@ from sim.tools import gas_snapshot
 from sim.tools.recording import gas_differences, record_run
 
 PROBE = load_artifact("Probe")
+ZERO_ADDRESS = "0x" + "00" * 20
 
 
 def test_the_baseline_costs_the_same_on_revm_transaction_by_transaction() -> None:
@@ -106,3 +107,28 @@ def test_a_revert_undoes_created_contracts_and_their_storage() -> None:
     assert again == probe
     value = PROBE.abi.function("value")
     assert value.decode(chain.call(probe, value.encode(()))) == 0
+
+
+def test_a_block_with_a_refused_transaction_leaves_nothing_behind() -> None:
+    """A batch is one block: a transaction refused in it (here: more value than the sender holds) means
+    no block, on both backends; revm had already applied the transactions before it."""
+    for chain in both():
+        probe = chain.deploy(chain.accounts[0], PROBE.bytecode)
+        head, nonce = chain.block_number(), chain.nonce(chain.accounts[1].address)
+        with pytest.raises(TransactionRejected):
+            chain.send([probe_tx(chain, probe, "store", 9, sender=1),
+                        Tx(chain.accounts[1], chain.accounts[0].address, b"", 21_000, value=10**40)])
+        value = PROBE.abi.function("value")
+        assert (value.decode(chain.call(probe, value.encode(()))), chain.block_number()) == (0, head)
+        assert chain.nonce(chain.accounts[1].address) == nonce
+        chain.transact(probe_tx(chain, probe, "store", 3, sender=1))  # and the sender can go on
+
+
+def test_value_sent_to_the_zero_address_stays_there() -> None:
+    """The zero address is also the coinbase here; what it receives is kept like any balance."""
+    tester, revm = both()
+    results = []
+    for chain in (tester, revm):
+        receipts = [chain.transact(Tx(chain.accounts[2], ZERO_ADDRESS, b"", 30_000, value=v)) for v in (10**18, 1)]
+        results.append((chain.balance(ZERO_ADDRESS), [r.gas_used for r in receipts]))
+    assert results[0] == results[1] and results[0][0] == 10**18 + 1

@@ -37,6 +37,8 @@ class History:
         self._gas = array("q", [0])
         self._tx_counts = array("q", [0])
         self._marks = array("q", [0])  # after each block: how many writes had been made in all
+        self._ids = array("q", [0])  # each block's own number among every block ever mined here
+        self._mined = 0
         self._logs: dict[int, tuple[Log, ...]] = {}  # kept blocks that have logs
         self._writes: list[Write] = []
         self._forgotten = 0  # writes made before the first one in `_writes`
@@ -67,6 +69,8 @@ class History:
         self._gas.append(gas)
         self._tx_counts.append(transactions)
         self._marks.append(self._forgotten + len(self._writes))
+        self._mined += 1
+        self._ids.append(self._mined)
         if logs:
             self._logs[self.head] = logs
         if self.head % FORGET_EVERY == 0:
@@ -87,15 +91,26 @@ class History:
                              f"{self.start}); asked for block {number}")
         return self._writes[self._marks[number] - self._forgotten:]
 
+    def block_id(self, number: int) -> int:
+        """Which block is at height `number` now: a revert and new blocks put another one there."""
+        return self._ids[number]
+
+    def discard_unmined(self) -> list[Write]:
+        """The writes made since the latest block (a block being mined that was refused), forgotten."""
+        start = self._marks[-1] - self._forgotten
+        undone = self._writes[start:]
+        del self._writes[start:]
+        return undone
+
     def truncate(self, number: int) -> list[Write]:
         """Forget the blocks after `number`; the writes they made, oldest first, for the caller to undo."""
         undone = self.writes_after(number)
         del self._writes[self._marks[number] - self._forgotten:]
         for past in range(number + 1, self.head + 1):
             self._logs.pop(past, None)
-        for column in (self._timestamps, self._gas, self._tx_counts, self._marks):
+        for column in (self._timestamps, self._gas, self._tx_counts, self._marks, self._ids):
             del column[number + 1:]
-        self.pins = {p for p in self.pins if p <= number}
+        self.pins = {p for p in self.pins if p < number}  # a snapshot is used up by going back to it
         return undone
 
     def _forget(self) -> None:

@@ -35,14 +35,12 @@ from .artifacts import decode_revert
 from .base import Block, Chain, Log, Receipt, Tx, check_gas_limits, split_by_gas
 from .gasrules import calldata_costs
 from .history import HISTORY_BLOCKS, History, Write
+from .revm_journal import Change, read_changes
 
-SPEC = "CANCUN"  # revm 8's newest complete fork; the one Prague rule our transactions meet is applied here
+SPEC = "Cancun"  # revm 8's newest complete fork (its spelling); the Prague rule transactions meet is applied here
 ZERO = "0x" + "00" * 20
-COINBASE = ZERO  # as on eth-tester's chains
+COINBASE = ZERO  # as on eth-tester's chains (warm in every transaction, EIP-3651, like any coinbase)
 
-_ACCOUNT = re.compile(r"(0x[0-9a-f]{40}): Account \{ info: AccountInfo \{ balance: (\d+), nonce: (\d+), ")
-_SLOT = re.compile(r"(\d+): StorageSlot \{ previous_or_original_value: (\d+), present_value: (\d+) \}")
-_CODE_LENGTH = re.compile(r"state: Analysed \{ len: (\d+),")  # revm pads analysed code; this is its length
 _REVERT = re.compile(r"Revert \{ gas_used: \d+, output: 0x([0-9a-f]*) \}")
 
 
@@ -74,6 +72,7 @@ class RevmChain(Chain):
             self._put_info(account.address.lower(), (balance, 0, None))
         self.history = History(chain_id, genesis, keep=history_blocks)
         self._next_timestamp: int | None = None
+        self._expect_next_block()
 
     # -- transactions -------------------------------------------------------------------------
 
@@ -90,12 +89,19 @@ class RevmChain(Chain):
         self.evm.set_block_env(self._block_env(number, timestamp))
         receipts: list[Receipt] = []
         logs: list[Log] = []
-        for tx in txs:
-            receipt = self._apply(tx, number, timestamp, len(logs))
-            receipts.append(receipt)
-            logs.extend(receipt.logs)
+        try:
+            for tx in txs:
+                receipt = self._apply(tx, number, timestamp, len(logs))
+                receipts.append(receipt)
+                logs.extend(receipt.logs)
+        except BaseException:  # one refused: the block is not mined, nothing of it stays
+            for write in reversed(self.history.discard_unmined()):
+                self._restore(write, write.old)
+            self._forget_nonces()
+            raise
         self.history.add_block(timestamp, sum(r.gas_used for r in receipts), len(txs), tuple(logs))
         self._next_timestamp = None
+        self._expect_next_block()
         return receipts
 
     def _apply(self, tx: Tx, number: int, timestamp: int, log_index: int) -> Receipt:
@@ -109,34 +115,16 @@ class RevmChain(Chain):
         created = None
         if tx.to is None:
             created = to_checksum_address(generate_contract_address(to_canonical_address(sender), nonce))
-        checkpoint = self.evm.snapshot()
-        revert_data: bytes | None = None
-        try:
-            if tx.to is None:
-                self.evm.deploy(sender, tx.data, value=tx.value, gas=tx.gas)
-            else:
-                self.evm.message_call(sender, tx.to, tx.data, value=tx.value, gas=tx.gas)
-        except RuntimeError as exc:
-            found = _REVERT.search(str(exc))
-            revert_data = bytes.fromhex(found.group(1)) if found else b""
-        result = self.evm.result
-        if result is None:  # refused before it ran: revm's validation
-            self.evm.revert(checkpoint)
-            self._forget_nonces()
-            raise TransactionRejected(f"chain {self.chain_id} refused the transaction: {revert_data!r}")
-        changes = _changes(self.evm.journal_str) if result.is_success else {}
-        codes = {a: bytes(self.evm.get_code(a) or b"")[:length]
-                 for a, (_, _, _, length) in changes.items() if length is not None}
-        self.evm.revert(checkpoint)
-        self.evm.reset_transient_storage()
-        for address, (balance_now, nonce_now, slots, _) in changes.items():
-            if address == COINBASE:
+        result, revert_data, changes = self._execute(tx, sender)
+        for address, change in changes.items():
+            if change.destroyed:  # created and self-destructed in this transaction (EIP-6780): gone
+                self._write_info(address, 0, 0, b"")
                 continue
-            if address in codes:
-                self._write_info(address, balance_now, nonce_now, codes[address])
-            elif self._infos.get(address, (0, 0)) != (balance_now, nonce_now):
-                self._write_info(address, balance_now, nonce_now)
-            for key, (old, new) in slots.items():
+            if change.code is not None:
+                self._write_info(address, change.balance, change.nonce, change.code)
+            elif self._infos.get(address, (0, 0)) != (change.balance, change.nonce):
+                self._write_info(address, change.balance, change.nonce)
+            for key, (old, new) in change.slots.items():
                 self._put_slot(address, key, new)
                 self.history.record(Write(address, key, old, new))
         balance_now = self._infos.get(sender, (0, 0))[0]
@@ -155,6 +143,32 @@ class RevmChain(Chain):
             logs=logs,
             revert_data=None if result.is_success else revert_data,
         )
+
+    def _execute(self, tx: Tx, sender: str) -> tuple[Any, bytes | None, dict[str, Change]]:
+        """Run `tx` on a cold state and read what it changed; revm's journal is left as it was, whatever
+        happens (a transaction it refuses raises `TransactionRejected`)."""
+        checkpoint = self.evm.snapshot()
+        try:
+            revert_data: bytes | None = None
+            try:
+                if tx.to is None:
+                    self.evm.deploy(sender, tx.data, value=tx.value, gas=tx.gas)
+                else:
+                    self.evm.message_call(sender, tx.to, tx.data, value=tx.value, gas=tx.gas)
+            except RuntimeError as exc:
+                found = _REVERT.search(str(exc))
+                revert_data = bytes.fromhex(found.group(1)) if found else b""
+                if self.evm.result is None:  # refused before it ran: revm's validation
+                    raise TransactionRejected(f"chain {self.chain_id} refused the transaction: {exc}") from None
+            result = self.evm.result
+            changes = read_changes(self.evm.journal_str) if result.is_success else {}
+            for address, change in changes.items():
+                if change.code_length is not None:  # revm pads analysed code; the journal has its length
+                    change.code = bytes(self.evm.get_code(address) or b"")[:change.code_length]
+            return result, revert_data, changes
+        finally:
+            self.evm.revert(checkpoint)
+            self.evm.reset_transient_storage()
 
     def call(self, to: str, data: bytes, sender: str | None = None, gas: int = BLOCK_GAS_LIMIT,
              block: int | None = None) -> bytes:
@@ -264,16 +278,29 @@ class RevmChain(Chain):
     # -- snapshots ------------------------------------------------------------------------------
 
     def snapshot(self) -> object:
-        self.history.pins.add(self.block_number())
-        return self.block_number()
+        """(height, which block is there): a revert and new blocks at the same height are another branch."""
+        number = self.block_number()
+        self.history.pins.add(number)
+        return (number, self.history.block_id(number))
 
     def revert(self, snapshot_id: object) -> None:
-        if not isinstance(snapshot_id, int) or not 0 <= snapshot_id <= self.block_number():
-            raise ChainError(f"chain {self.chain_id} has no snapshot {snapshot_id!r}")
-        for write in reversed(self.history.truncate(snapshot_id)):
+        match snapshot_id:
+            case (int(number), int(block)) if 0 <= number <= self.block_number() and \
+                    self.history.block_id(number) == block:
+                pass
+            case _:
+                raise ChainError(f"chain {self.chain_id} has no snapshot {snapshot_id!r} (or its blocks were "
+                                 "reverted since)")
+        for write in reversed(self.history.truncate(number)):
             self._restore(write, write.old)
         self._next_timestamp = None
         self._forget_nonces()
+        self._expect_next_block()
+
+    def _expect_next_block(self) -> None:
+        """What calls see as the current block: the one after the head (its number, a time after it)."""
+        head = self.history.head
+        self.evm.set_block_env(self._block_env(head + 1, self.history.timestamp() + 1))
 
     @contextmanager
     def _at_block(self, number: int) -> Iterator[None]:
@@ -281,32 +308,15 @@ class RevmChain(Chain):
         later = self.history.writes_after(number)
         for write in reversed(later):
             self._restore(write, write.old)
+        self.evm.set_block_env(self._block_env(number + 1, self.history.block(number).timestamp + 1))
         try:
             yield
         finally:
             for write in later:
                 self._restore(write, write.new)
+            self._expect_next_block()
 
 
 def _tx_hash(chain_id: int, sender: str, nonce: int) -> bytes:
     """Transactions are not signed here, so not hashed as signed: this names each one uniquely."""
     return keccak(chain_id.to_bytes(32, "big") + to_canonical_address(sender) + nonce.to_bytes(32, "big"))
-
-
-def _changes(journal: str) -> dict[str, tuple[int, int, dict[int, tuple[int, int]], int | None]]:
-    """Accounts a transaction left in revm's journal: balance, nonce, changed slots (old, new), and for
-    a contract it created, the length of its code."""
-    state = journal[: journal.find("}, transient_storage: ")]
-    found: dict[str, tuple[int, int, dict[int, tuple[int, int]], int | None]] = {}
-    starts = list(_ACCOUNT.finditer(state))
-    for i, match in enumerate(starts):
-        end = starts[i + 1].start() if i + 1 < len(starts) else len(state)
-        body = state[match.end(): end]
-        storage_at = body.rfind("storage: {")
-        slots = {int(k): (int(old), int(new)) for k, old, new in _SLOT.findall(body, storage_at) if old != new}
-        created = None
-        if "Created" in body[body.rfind("status: AccountStatus("):]:
-            length = _CODE_LENGTH.search(body, 0, storage_at)
-            created = int(length.group(1)) if length else 0
-        found[match.group(1)] = (int(match.group(2)), int(match.group(3)), slots, created)
-    return found
