@@ -14,6 +14,7 @@ from .client import Registry
 from .defaults import GENESIS_TIMESTAMP
 from .evm.anvil import AnvilNode
 from .evm.backends import BACKENDS, in_process_chain
+from .evm.funding import fund_actors
 from .evm.base import Chain
 from .evm.rpc import RpcChain
 from .seeds import SeedData, load_seed_data
@@ -32,14 +33,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pilotsim_chain(request: pytest.FixtureRequest) -> Iterator[Chain]:
     """Session: the chain the fixtures use — in process with a fixed genesis (`--pilotsim-backend`,
     eth-tester by default), an Anvil node started for the session, or the node given by
-    `--pilotsim-rpc URL`. For fixtures of your own; tests take `chain`."""
+    `--pilotsim-rpc URL`. For fixtures of your own; tests take `chain`. On a node of yours, what the
+    session did is reverted at its end where the node can (a dev node's snapshots), actors it had to
+    fund included."""
     url = request.config.getoption("--pilotsim-rpc")
     backend = request.config.getoption("--pilotsim-backend")
     with ExitStack() as stack:
         if url is None and backend == "anvil":
             url = stack.enter_context(AnvilNode.start(genesis_timestamp=GENESIS_TIMESTAMP, ipc=True)).endpoint
+        elif url is not None:
+            node = RpcChain(url)
+            if node.is_dev_node:  # leave the user's node as it was found
+                stack.callback(node.revert, node.snapshot())
         chain = RpcChain(url) if url else in_process_chain(backend, genesis_timestamp=GENESIS_TIMESTAMP)
         stack.callback(chain.close)
+        fund_actors(chain)
         yield chain
 
 

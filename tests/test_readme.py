@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from registry import AnvilNode, RpcChain
 from registry.paths import ROOT
 
 pytest_plugins = ["pytester"]
@@ -28,10 +29,24 @@ def test_cross_chain_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert "forwarded" in out and "delivered back" in out
 
 
-@pytest.mark.parametrize("backend", [None, "revm"])
+@pytest.mark.parametrize("backend", [None, "revm", pytest.param("anvil", marks=pytest.mark.anvil)])
 def test_fixture_example_passes_in_a_users_suite(pytester: pytest.Pytester, backend: str | None) -> None:
-    expected = "RevmChain" if backend else "EthTesterChain"
+    """The README's test file, in a folder of its own, on each backend (anvil: a node for the session)."""
+    expected = {None: "EthTesterChain", "revm": "RevmChain", "anvil": "RpcChain"}[backend]
     check = f"\n\ndef test_backend(chain):\n    assert type(chain).__name__ == {expected!r}\n"
     pytester.makepyfile(test_my_pilots=BLOCKS[2] + check)
     result = pytester.runpytest("-p", "no:cacheprovider", *(["--pilotsim-backend", backend] if backend else []))
     result.assert_outcomes(passed=4)
+
+
+@pytest.mark.anvil
+def test_a_session_on_your_own_node_leaves_it_as_it_was(pytester: pytest.Pytester) -> None:
+    """`--pilotsim-rpc URL` on a plain Anvil (10 funded accounts): the actors are funded, the README's
+    tests pass, and at the end the node is back where it was: no registry, no funding left behind."""
+    with AnvilNode.start(accounts=10) as node:
+        chain = RpcChain(node.url)
+        before = (chain.block_number(), chain.balance(chain.accounts[50].address))
+        pytester.makepyfile(test_my_pilots=BLOCKS[2])
+        result = pytester.runpytest("-p", "no:cacheprovider", "--pilotsim-rpc", node.url)
+        result.assert_outcomes(passed=3)
+        assert (chain.block_number(), chain.balance(chain.accounts[50].address)) == before == (0, 0)
