@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any
 
@@ -70,6 +71,10 @@ class _Record(BaseModel):
     @field_serializer("status", "category", check_fields=False, when_used="json")
     def _enum_name(self, value: NamedInt) -> str:
         return value.label
+
+    @field_serializer("updated_at", check_fields=False, when_used="json")
+    def _iso_time(self, value: int) -> str:
+        return datetime.fromtimestamp(value, UTC).isoformat().replace("+00:00", "Z")
 
 
 class Zone(_Record):

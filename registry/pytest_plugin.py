@@ -14,8 +14,8 @@ from .client import Registry
 from .defaults import GENESIS_TIMESTAMP
 from .evm.anvil import AnvilNode
 from .evm.backends import BACKENDS, in_process_chain
-from .evm.funding import fund_actors
 from .evm.base import Chain
+from .evm.funding import fund_actors
 from .evm.rpc import RpcChain
 from .seeds import SeedData, load_seed_data
 

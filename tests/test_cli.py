@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -165,13 +166,17 @@ def test_node_lifecycle_seed_and_queries_on_anvil(private_home: Path) -> None:
         assert len(zones) == 15 and zones[13]["name"] == "Chengdu"
         found = json.loads(run("registry", "entities", "--zone", "chengdu", "--sector", "healthcare", "--json")[1])
         assert [e["name"] for e in found] == ["Chengdu healthcare pilot 03"]
-        assert found[0]["status"] == "active"
+        assert found[0]["status"] == "active" and found[0]["zone"] == "Chengdu"
+        assert "Healthcare" in found[0]["sector_names"]
         pilots = json.loads(run("registry", "pilots", "--rpc-url", status["url"], "--zone", "Xiong'an",
                                 "--status", "active", "--json")[1])
-        assert len(pilots) == 11 and all(p["zone_id"] == 4 for p in pilots)
+        assert len(pilots) == 11 and all(p["zone_id"] == 4 and p["zone"] == "Xiong'an New Area" for p in pilots)
+        assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", p["updated_at"]) for p in pilots)
         assert json.loads(run("registry", "pilots", "--status", "completed", "--json")[1]) == []
         code, stdout, _ = run("registry", "entities", "--zone", "Guiyang")
         assert code == 0 and "Guizhou Normal University" in stdout
+        row = next(line for line in stdout.splitlines() if "Guizhou Normal University" in line)
+        assert "Guiyang" in row and "zone_id" not in stdout  # names, not numbers
 
         assert_one_line_error(*run("registry", "pilots", "--zone", "Chendgu"), "unknown zone 'Chendgu'",
                               "did you mean 'Chengdu'")

@@ -228,24 +228,40 @@ def _status_filter(enum: type[EntityStatus] | type[PilotStatus], name: str | Non
 
 
 def _emit(rows: list[Zone] | list[Sector] | list[Entity] | list[Pilot], as_json: bool, title: str,
-          columns: list[str]) -> None:
+          columns: list[str], registry: Registry | None = None) -> None:
+    """A table (or JSON) of records; zones and sectors named as well as numbered, when `registry` says."""
+    named = [_with_names(r.model_dump(mode="json"), registry) for r in rows]
     if as_json:
-        print(json.dumps([r.model_dump(mode="json") for r in rows]))
+        print(json.dumps(named))
         return
     table = Table(title=f"{title} ({len(rows)})")
     for column in columns:
         table.add_column(column)
-    for row in rows:
-        values = row.model_dump()
+    for values in named:
         table.add_row(*[_cell(values[c]) for c in columns])
     out.print(table)
 
 
+def _with_names(values: dict[str, Any], registry: Registry | None) -> dict[str, Any]:
+    if registry is None:
+        return values
+    zones, sectors = _names(registry)
+    if "zone_id" in values:
+        values["zone"] = zones.get(values["zone_id"], "?")
+    if "sector_id" in values:
+        values["sector"] = sectors.get(values["sector_id"], "?")
+    if "sectors" in values:
+        values["sector_names"] = [sectors.get(s, "?") for s in values["sectors"]]
+    return values
+
+
+def _names(registry: Registry) -> tuple[dict[int, str], dict[int, str]]:
+    return {z.id: z.name for z in registry.zones()}, {s.id: s.name for s in registry.sectors()}
+
+
 def _cell(value: Any) -> str:
-    if isinstance(value, EntityStatus | PilotStatus):
-        return value.name.lower()
     if isinstance(value, list):
-        return ",".join(str(v) for v in value)
+        return ", ".join(str(v) for v in value)
     return str(value)
 
 
@@ -263,7 +279,7 @@ def registry_entities(rpc_url: RpcUrl = None, address: AddressOpt = None, zone: 
     registry = _attach(rpc_url, address)
     rows = registry.entities(_zone_filter(registry, zone), _sector_filter(registry, sector),
                              EntityStatus(_status_filter(EntityStatus, status)))
-    _emit(rows, as_json, "Entities", ["id", "name", "zone_id", "sectors", "status", "province"])
+    _emit(rows, as_json, "Entities", ["id", "name", "zone", "sector_names", "status", "province"], registry)
 
 
 @registry_app.command("pilots")
@@ -273,4 +289,4 @@ def registry_pilots(rpc_url: RpcUrl = None, address: AddressOpt = None, zone: Zo
     registry = _attach(rpc_url, address)
     rows = registry.pilots(_zone_filter(registry, zone), _sector_filter(registry, sector),
                            PilotStatus(_status_filter(PilotStatus, status)))
-    _emit(rows, as_json, "Pilots", ["id", "title", "entity_id", "zone_id", "sector_id", "status"])
+    _emit(rows, as_json, "Pilots", ["id", "title", "entity_id", "zone", "sector", "status", "updated_at"], registry)
