@@ -83,14 +83,31 @@ class NotFound(PilotsimError, LookupError):
     def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
         self.kind, self.name = kind, name
         unique = list({k.lower(): k for k in reversed(list(known))}.values())[::-1]
-        matches = difflib.get_close_matches(name.lower(), [k.lower() for k in unique], n=3, cutoff=0.5)
-        self.suggestions = [next(k for k in unique if k.lower() == m) for m in matches]
+        self.suggestions = _closest(name, unique)
         hint = f"; did you mean {' or '.join(repr(s) for s in self.suggestions)}?" if self.suggestions else ""
         super().__init__(f"unknown {kind} {name!r}{hint}")
         self._known = unique
 
     def __reduce__(self) -> tuple[Any, ...]:  # so it crosses process pools (sweeps) intact
         return type(self), (self.kind, self.name, self._known)
+
+
+def _closest(name: str, known: list[str], count: int = 3) -> list[str]:
+    """The known names most like `name`, best first: difflib's ratio, ties broken by shared letter pairs
+    ('Pekin' is as close to 'Weifang' as to 'Beijing' by ratio; only Beijing shares 'in')."""
+    wanted = name.lower()
+
+    def pairs(text: str) -> set[str]:
+        return {text[i:i + 2] for i in range(len(text) - 1)}
+
+    def score(candidate: str) -> tuple[float, float]:
+        other = candidate.lower()
+        ratio = difflib.SequenceMatcher(None, wanted, other).ratio()
+        union = pairs(wanted) | pairs(other)
+        return ratio, len(pairs(wanted) & pairs(other)) / len(union) if union else 0.0
+
+    scored = sorted(((score(k), k) for k in known), key=lambda item: item[0], reverse=True)
+    return [k for (ratio, _), k in scored if ratio >= 0.5][:count]
 
 
 def first_error(exc: Any, whole: str, skip: Iterable[str] = ()) -> tuple[str, str]:

@@ -173,6 +173,9 @@ class SeedData(BaseModel):
         raise NotFound("entity", name, [e.name for e in self.entities])
 
 
+MAX_ERRORS = 20  # problems of an entity list reported at once
+
+
 def _read_csv(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     """Rows with the line they start on; a missing file or header is a `SeedDataError`."""
     try:
@@ -213,6 +216,28 @@ def _require_columns(path: Path, row: dict[str, str], required: list[str]) -> No
         raise SeedDataError(f"{path}: missing column(s) {', '.join(missing)} (need {', '.join(required)})")
 
 
+def _entity(path: Path, line: int, raw: dict[str, str], zone_names: dict[str, ZoneSeed],
+            sector_names: dict[str, SectorSeed], zones: list[ZoneSeed], sectors: list[SectorSeed],
+            seen: dict[str, int]) -> EntitySeed:
+    """One row of the entity list, checked against the zones and sectors, its names made codes."""
+    entity = _parse(EntitySeed, path, line, raw)
+    zone = zone_names.get(slug(entity.zone))
+    if zone is None:
+        hint = NotFound("zone", entity.zone, [z.name for z in zones])  # display names, as people write them
+        raise SeedDataError(f"{path}:{line}: field 'zone': {hint}")
+    codes = []
+    for name in entity.sectors:
+        sector = sector_names.get(slug(name))
+        if sector is None:
+            hint = NotFound("sector", name, [s.code for s in sectors])
+            raise SeedDataError(f"{path}:{line}: field 'sectors': {hint}")
+        codes.append(sector.code)
+    if slug(entity.name) in seen:
+        raise SeedDataError(f"{path}:{line}: field 'name': {entity.name!r} already on line {seen[slug(entity.name)]}")
+    seen[slug(entity.name)] = line
+    return entity.model_copy(update={"zone": zone.code, "sectors": codes})
+
+
 def load_seed_data(entities: Path | None = None, seeds_dir: Path = SEEDS_DIR) -> SeedData:
     """Zones and sectors from `seeds_dir`; entities from `entities` or the bundled list."""
     zones = [_parse(ZoneSeed, seeds_dir / "zones.csv", n, r) for n, r in _read_csv(seeds_dir / "zones.csv")]
@@ -223,29 +248,22 @@ def load_seed_data(entities: Path | None = None, seeds_dir: Path = SEEDS_DIR) ->
     rows: list[EntitySeed] = []
     pilots: list[PilotSeed] = []
     seen: dict[str, int] = {}
+    errors: list[str] = []  # every row's first problem, reported together (up to MAX_ERRORS)
     for line, raw in _read_csv(path):
         _require_columns(path, raw, ["name", "sectors", "province", "zone", "provenance"])
-        entity = _parse(EntitySeed, path, line, raw)
-        zone = zone_names.get(slug(entity.zone))
-        if zone is None:
-            hint = NotFound("zone", entity.zone, [z.code for z in zones] + [z.name for z in zones])
-            raise SeedDataError(f"{path}:{line}: field 'zone': {hint}")
-        codes = []
-        for name in entity.sectors:
-            sector = sector_names.get(slug(name))
-            if sector is None:
-                hint = NotFound("sector", name, [s.code for s in sectors])
-                raise SeedDataError(f"{path}:{line}: field 'sectors': {hint}")
-            codes.append(sector.code)
-        if slug(entity.name) in seen:
-            first = seen[slug(entity.name)]
-            raise SeedDataError(f"{path}:{line}: field 'name': {entity.name!r} already on line {first}")
-        seen[slug(entity.name)] = line
-        entity = entity.model_copy(update={"zone": zone.code, "sectors": codes})
-        primary = next(s for s in sectors if s.code == codes[0])
+        try:
+            entity = _entity(path, line, raw, zone_names, sector_names, zones, sectors, seen)
+        except SeedDataError as error:
+            errors.append(str(error))
+            continue
+        primary = next(s for s in sectors if s.code == entity.sectors[0])
         title = entity.pilot_title or f"{primary.name} pilot"[:MAX_TITLE_BYTES]
-        pilots.append(PilotSeed(entity_index=len(rows), sector_code=codes[0], title=title))
+        pilots.append(PilotSeed(entity_index=len(rows), sector_code=entity.sectors[0], title=title))
         rows.append(entity)
+    if errors:  # one line still: the first in full, the others by line
+        shown = [errors[0]] + [e.replace(f"{path}:", "line ", 1) for e in errors[1:MAX_ERRORS]]
+        more = f"; and {len(errors) - MAX_ERRORS} more" if len(errors) > MAX_ERRORS else ""
+        raise SeedDataError("; ".join(shown) + more)
     if not rows:
         raise SeedDataError(f"{path}: no entities")
     policy_path = seeds_dir / "policy.csv"

@@ -93,6 +93,21 @@ def test_malformed_csv_is_one_line_naming_file_line_and_field(tmp_path: Path) ->
     assert_one_line_error(*run("seed", "--entities", str(path)), f"{path}:2", "field 'zone'", "Pekin")
 
 
+def test_every_bad_row_of_an_entity_list_is_reported_on_the_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "official.csv"
+    path.write_text("name,sectors,province,zone,provenance,source\n"
+                    "Acme,healthcare,Sichuan,Pekin,synthetic,\n"
+                    "Bolt,healthcare,Sichuan,Chengdu,synthetic,\n"
+                    "Core,helthcare,Sichuan,Chengdu,synthetic,\n"
+                    + "".join(f"Row {i},healthcare,Sichuan,Nowhere,synthetic,\n" for i in range(25)))
+    code, stdout, stderr = run("seed", "--entities", str(path))
+    assert_one_line_error(code, stdout, stderr, f"{path}:2: field 'zone': unknown zone 'Pekin'",
+                          "line 4: field 'sectors': unknown sector 'helthcare'", "line 5: field 'zone'",
+                          "; and 7 more")  # 27 bad rows: 20 shown
+    assert "line 3:" not in stderr  # Bolt is fine
+    assert "did you mean 'Beijing' or 'Weifang'?" in stderr  # display names, the likelier first
+
+
 def test_missing_entity_file_is_one_line(tmp_path: Path) -> None:
     assert_one_line_error(*run("seed", "--entities", str(tmp_path / "absent.csv")), "absent.csv", "cannot read")
 
