@@ -153,6 +153,23 @@ class Registry(Contract):
         """`pilots`: (entity id, sector id, title) each; they start Proposed."""
         return self.transact_batch("registerPilots", [tuple(p) for p in pilots], by=by or self.roles.admin)
 
+    def register_entity(self, *, zone: int | str, sectors: Sequence[int | str], name: str, province: str,
+                        account: str | Account, by: Account | None = None) -> int:
+        """Register one entity (pending until its zone's authority approves it), zone and sectors by
+        name or id; returns its id."""
+        address = account.address if isinstance(account, Account) else account
+        row = (self.zone(zone).id, [self.sector(s).id if isinstance(s, str) else s for s in sectors], address, name,
+               province)
+        sent = self.register_entities([row], by=by)
+        return int(next(e for e in sent.events if e.name == "EntityRegistered")["entityId"])
+
+    def register_pilot(self, *, entity: int | str, sector: int | str, title: str, by: Account | None = None) -> int:
+        """Register one pilot for an entity (by name or id), admin-side; it starts Proposed. Its id."""
+        row = (self.entity(entity).id if isinstance(entity, str) else entity,
+               self.sector(sector).id if isinstance(sector, str) else sector, title)
+        sent = self.register_pilots([row], by=by)
+        return int(next(e for e in sent.events if e.name == "PilotProposed")["pilotId"])
+
     # -- entity lifecycle -----------------------------------------------------------------------
 
     def approve_entities(self, entity_ids: Sequence[int], by: Account) -> Sent:

@@ -172,3 +172,15 @@ def test_statuses_print_by_name_in_values_and_refusals(registry: Registry) -> No
     assert caught.value.name == "InvalidPilotTransition"
     assert "from=active, to=active" in str(caught.value)
     assert caught.value.args_by_name["from"] == PilotStatus.ACTIVE == 3
+
+
+def test_registering_by_keyword_with_names(registry: Registry) -> None:
+    newcomer = registry.chain.accounts[199]
+    entity_id = registry.register_entity(zone="Chengdu", sectors=["healthcare", "education"], name="Newcomer Lab",
+                                         province="Sichuan", account=newcomer)
+    entity = registry.entity("Newcomer Lab")
+    assert entity.id == entity_id and entity.zone_id == registry.zone("Chengdu").id
+    assert entity.status is EntityStatus.PENDING and entity.account == newcomer.address
+    assert set(entity.sectors) == {registry.sector("healthcare").id, registry.sector("education").id}
+    pilot_id = registry.register_pilot(entity="Newcomer Lab", sector="healthcare", title="Triage data")
+    assert registry.pilot(pilot_id).status is PilotStatus.PROPOSED
