@@ -13,6 +13,7 @@ from .evm.accounts import Account, derive_account
 from .evm.artifacts import Artifact, load_artifact
 from .evm.base import Chain, Tx
 from .evm.contract import Contract, Sent
+from .labels import explained
 from .models import Entity, EntityStatus, Pilot, PilotStatus, Sector, Zone, sectors_to_mask
 from .progress import Progress
 from .seeding import SeedReport, chunks, seed_registry
@@ -108,8 +109,8 @@ class Registry(Contract):
     def send(self, txs: Sequence[Tx]) -> Sent:
         try:
             return super().send(txs)
-        except ContractRevert as error:  # a status in a refusal reads as its name: from=active, not from=3
-            raise _with_status_names(error) from None
+        except ContractRevert as error:  # statuses by name (from=active), actors by role (Chengdu authority)
+            raise explained(error, self.actor_labels()) from None
 
     def transact(self, function: str, *args: Any, by: Account, gas: int | None = None) -> Sent:
         return self.send([self.tx(function, *args, by=by, gas=gas)])
@@ -301,6 +302,13 @@ class Registry(Contract):
             if cursor == 0:
                 return
 
+    def actor_labels(self) -> dict[str, str]:
+        """Who is who: admin, regulator, each zone's authority and each entity's account, by address."""
+        labels = {self.roles.admin.address: "admin", self.roles.regulator.address: "regulator"}
+        labels |= {z.authority: f"{z.name} authority" for z in self.zones()}
+        labels |= {e.account: e.name for e in self.entities()}
+        return labels
+
     def find_entity(self, name: str) -> Entity:
         """An entity by name, whatever the case and punctuation; `NotFound` suggests close names."""
         everyone = self.entities()
@@ -325,13 +333,3 @@ def _by_name(kind: str, name: str, records: Sequence[Any]) -> Any:
     raise NotFound(kind, name, [r.name for r in records])
 
 
-_STATUS_ERRORS: dict[str, type[EntityStatus] | type[PilotStatus]] = {
-    "InvalidEntityTransition": EntityStatus, "InvalidPilotTransition": PilotStatus}
-
-
-def _with_status_names(error: ContractRevert) -> ContractRevert:
-    enum = _STATUS_ERRORS.get(error.name)
-    if enum is None:
-        return error
-    args = {k: enum(v) if k in ("from", "to") else v for k, v in error.args_by_name.items()}
-    return ContractRevert(error.name, args, error.data, error.tx_hash)

@@ -174,6 +174,17 @@ def test_statuses_print_by_name_in_values_and_refusals(registry: Registry) -> No
     assert caught.value.args_by_name["from"] == PilotStatus.ACTIVE == 3
 
 
+def test_a_refusal_names_the_actors_it_involves(registry: Registry) -> None:
+    beijing = registry.roles.authority("Beijing")
+    chengdu = registry.entities(zone_id=registry.zone("Chengdu").id)[0]
+    with pytest.raises(ContractRevert) as caught:
+        registry.suspend_entity(chengdu.id, by=beijing)
+    short = f"{beijing.address[:6]}…{beijing.address[-4:]}"
+    assert f"caller={short} (Beijing authority)" in str(caught.value)
+    assert caught.value.args_by_name["caller"] == beijing.address  # still the address
+    assert pickle.loads(pickle.dumps(caught.value)).args_by_name == caught.value.args_by_name
+
+
 def test_registering_by_keyword_with_names(registry: Registry) -> None:
     newcomer = registry.chain.accounts[199]
     entity_id = registry.register_entity(zone="Chengdu", sectors=["healthcare", "education"], name="Newcomer Lab",
