@@ -19,6 +19,8 @@ from .progress import Progress
 from .seeding import SeedReport, chunks, seed_registry
 from .seeds import SeedData, slug
 
+__tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
+
 PAGE = 100
 
 # Gas limits per item of a batch call: explicit, generous, so nothing is estimated.

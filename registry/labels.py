@@ -8,6 +8,8 @@ from typing import Any
 from .errors import ContractRevert
 from .models import EntityStatus, PilotStatus
 
+__tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
+
 _STATUS_ERRORS: dict[str, type[EntityStatus] | type[PilotStatus]] = {
     "InvalidEntityTransition": EntityStatus, "InvalidPilotTransition": PilotStatus}
 

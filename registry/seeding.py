@@ -15,6 +15,8 @@ from .models import Pilot, PilotStatus, sectors_to_mask
 from .progress import Progress
 from .seeds import SeedData
 
+__tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
+
 
 class _Roles(Protocol):
     @property

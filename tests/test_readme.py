@@ -50,3 +50,17 @@ def test_a_session_on_your_own_node_leaves_it_as_it_was(pytester: pytest.Pyteste
         result = pytester.runpytest("-p", "no:cacheprovider", "--pilotsim-rpc", node.url)
         result.assert_outcomes(passed=3)
         assert (chain.block_number(), chain.balance(chain.accounts[50].address)) == before == (0, 0)
+
+
+def test_a_failing_users_test_shows_the_users_frames_not_the_packages(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_mine="""
+        def test_refused(registry):
+            registry.suspend_entity(1, by=registry.roles.entity(1))
+    """)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    output = result.stdout.str()
+    assert "reverted with NotAuthorityOrRegulator" in output and "test_mine.py:" in output
+    assert "registry/client.py" not in output and "registry/evm/" not in output
+    full = pytester.runpytest("-p", "no:cacheprovider", "--fulltrace").stdout.str()
+    assert "registry/client.py" in full  # all there when asked for

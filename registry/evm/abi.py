@@ -20,6 +20,8 @@ from eth_utils import (
     to_checksum_address,
 )
 
+__tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
+
 # A checksum costs a keccak (about 80 µs); a run decodes the same few hundred addresses again and again.
 checksum = lru_cache(maxsize=1 << 16)(to_checksum_address)
 

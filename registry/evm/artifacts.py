@@ -13,6 +13,8 @@ from ..errors import ArtifactError, ContractRevert
 from ..paths import ARTIFACTS_DIR, SOURCES_DIR
 from .abi import BUILTIN_ERRORS, ContractAbi, ErrorDef
 
+__tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
+
 
 @dataclass(frozen=True)
 class Artifact:

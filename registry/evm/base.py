@@ -17,6 +17,8 @@ from .accounts import Account, derive_accounts
 from .artifacts import decode_revert
 from .gasrules import minimum_gas
 
+__tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
+
 
 @dataclass(frozen=True, slots=True)
 class Tx:

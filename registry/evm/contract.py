@@ -12,6 +12,8 @@ from .accounts import Account
 from .artifacts import Artifact, load_artifact
 from .base import Chain, Receipt, Tx
 
+__tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
+
 
 @dataclass(frozen=True)
 class Sent:

@@ -16,6 +16,8 @@ from ..errors import ChainError
 from .base import Chain, Tx
 from .rpc import RpcChain
 
+__tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
+
 ETHER = 10**18
 MINIMUM = 1 * ETHER  # an actor holding less is topped up: seeding costs an entity far less
 TOP_UP = 10 * ETHER

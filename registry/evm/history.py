@@ -15,6 +15,8 @@ from typing import Any
 from ..errors import ChainError
 from .base import Block, Log
 
+__tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
+
 HISTORY_BLOCKS = 1_024  # blocks whose logs and undo writes are kept: 34 minutes at one block per 2 s
 FORGET_EVERY = 256  # blocks between two trims
 

@@ -37,6 +37,8 @@ from .gasrules import calldata_costs
 from .history import HISTORY_BLOCKS, History, Write
 from .revm_journal import Change, read_changes
 
+__tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
+
 SPEC = "Cancun"  # revm 8's newest complete fork (its spelling); the Prague rule transactions meet is applied here
 ZERO = "0x" + "00" * 20
 COINBASE = ZERO  # as on eth-tester's chains (warm in every transaction, EIP-3651, like any coinbase)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from ..errors import ChainError
 
+__tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
+
 _ACCOUNT = re.compile(r"(0x[0-9a-f]{40}): Account \{ info: AccountInfo \{ balance: (\d+), nonce: (\d+), ")
 _SLOT = re.compile(r"(\d+): StorageSlot \{ previous_or_original_value: (\d+), present_value: (\d+) \}")
 _CODE_LENGTH = re.compile(r"state: Analysed \{ len: (\d+),")  # revm pads analysed code; this is its length

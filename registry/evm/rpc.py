@@ -23,6 +23,8 @@ from .abi import checksum
 from .artifacts import decode_revert
 from .base import Block, Chain, Log, Receipt, Tx, check_gas_limits, sign, split_by_gas
 
+__tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
+
 RECEIPT_TIMEOUT_S = 60.0
 
 

@@ -32,6 +32,8 @@ from .abi import checksum
 from .artifacts import decode_revert
 from .base import Block, Chain, Log, Receipt, Tx, check_gas_limits, sign, split_by_gas
 
+__tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
+
 ZERO_ADDRESS = b"\x00" * 20
 RECENT_BLOCKS = 512  # blocks whose logs a chain keeps decoded
 
