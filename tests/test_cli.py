@@ -179,6 +179,8 @@ def test_node_lifecycle_seed_and_queries_on_anvil(private_home: Path) -> None:
 
         zones = json.loads(run("registry", "zones", "--json")[1])
         assert len(zones) == 15 and zones[13]["name"] == "Chengdu"
+        table = run("registry", "zones")[1]  # not a terminal here: nothing cut to 80 columns
+        assert all(z["authority"] in table for z in zones)
         found = json.loads(run("registry", "entities", "--zone", "chengdu", "--sector", "healthcare", "--json")[1])
         assert [e["name"] for e in found] == ["Chengdu healthcare pilot 03"]
         assert found[0]["status"] == "active" and found[0]["zone"] == "Chengdu"
@@ -202,6 +204,8 @@ def test_node_lifecycle_seed_and_queries_on_anvil(private_home: Path) -> None:
         code, stdout, _ = run("node", "down")
     assert code == 0 and "stopped anvil" in stdout
     assert json.loads(run("node", "status", "--json")[1]) == {"running": False}
+    assert_one_line_error(*run("registry", "zones"), "no node is running")  # the node, not the registry
+    assert_one_line_error(*run("registry", "zones", "--rpc-url", status["url"]), "cannot reach the node")
 
 
 @pytest.mark.anvil

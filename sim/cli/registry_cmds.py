@@ -186,11 +186,12 @@ def _attach(rpc_url: str | None, address: str | None) -> Registry:
         if node is None:
             raise PilotsimError("no --rpc-url given and no node is running (start one with: pilotsim node up)")
         rpc_url = node.url
+    chain = RpcChain(rpc_url)  # a node that is down is the cause to name, before any missing registry
     address = address or state.registries.get(rpc_url)
     if address is None:
         raise PilotsimError(f"no registry recorded for {rpc_url}: run `pilotsim seed --rpc-url {rpc_url}` "
                             "or pass --address")
-    return Registry.at(RpcChain(rpc_url), address)
+    return Registry.at(chain, address)
 
 
 def _zone_filter(registry: Registry, name: str | None) -> int:
