@@ -75,6 +75,9 @@ def test_seed_prints_the_zone_by_sector_table() -> None:
     assert "Active pilots by zone" in stdout
     assert "Xiong'an New Area" in stdout and "Guiyang" in stdout
     assert "164 entities" in stdout
+    header = next(line for line in stdout.splitlines() if line.strip().startswith("zone"))
+    assert header.split()[1:4] == ["Manu", "Ener", "GDSS"] and "HRSS" in header  # short names, not 1-16
+    assert "HRSS Human resources and social security" in stdout  # and the legend says which
 
 
 def test_seed_with_a_custom_entity_list(tmp_path: Path) -> None:

@@ -94,13 +94,20 @@ def _zone_sector_table(registry: Registry) -> Group:
                   collapse_padding=True, pad_edge=False)
     table.add_column("zone", no_wrap=True)
     for sector in sectors:
-        table.add_column(str(sector.id), justify="right", no_wrap=True, min_width=2)
+        table.add_column(" " + _short(sector.name), justify="right", no_wrap=True)
     table.add_column(" total", justify="right", style="bold")
     for zone in registry.zones():
         row = [counts.get((zone.id, s.id), 0) for s in sectors]
         table.add_row(zone.name, *[str(n) if n else "·" for n in row], str(sum(row)))
-    legend = Text("sectors: " + " · ".join(f"{s.id} {s.name}" for s in sectors), style="dim")
+    legend = Text("sectors: " + " · ".join(f"{_short(s.name)} {s.name}" for s in sectors), style="dim")
     return Group(table, legend)
+
+
+def _short(name: str) -> str:
+    """A column header for a sector: its name's initials, or its first four letters if one word
+    ("Human resources and social security" -> HRSS, "Taxation" -> Taxa)."""
+    words = [w for w in name.replace("-", " ").split() if w.lower() not in ("and", "of", "the")]
+    return "".join(w[0].upper() for w in words) if len(words) > 1 else name[:4]
 
 
 # ---------------------------------------------------------------------------------------- node
