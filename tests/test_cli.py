@@ -151,6 +151,14 @@ def test_a_reader_that_stops_early_ends_the_command_quietly() -> None:
     assert process.stderr.read() == b""
 
 
+@pytest.mark.parametrize("command", [["run"], ["sweep"], ["seed"], ["exchange"], ["node", "status"],
+                                     ["registry", "pilots"], []])
+def test_help_shows_plain_flags_not_python_types(command: list[str]) -> None:
+    code, stdout, _ = run(*command, "--help")
+    assert code == 0
+    assert not re.search(r"<(bool|str|int|list\[str\]|int range|path)>", stdout), stdout
+
+
 def test_version() -> None:
     code, stdout, _ = run("--version")
     assert code == 0 and stdout.startswith("pilotsim ")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -64,3 +66,23 @@ def test_a_failing_users_test_shows_the_users_frames_not_the_packages(pytester: 
     assert "registry/client.py" not in output and "registry/evm/" not in output
     full = pytester.runpytest("-p", "no:cacheprovider", "--fulltrace").stdout.str()
     assert "registry/client.py" in full  # all there when asked for
+
+
+@pytest.mark.anvil
+def test_the_cli_session_on_your_own_node_runs_as_written() -> None:
+    """The README's session on a user-started node, command by command, on a plain Anvil of our own
+    (its port instead of 8545); pipes as written, through a shell."""
+    block = re.search(r"```bash\nanvil .*?```", (ROOT / "README.md").read_text(), re.S)
+    assert block is not None
+    commands = [line.split("#")[0].strip() for line in block.group(0).splitlines()[2:-1]]
+    with AnvilNode.start(accounts=10) as node:
+        outputs = []
+        for command in commands:
+            line = command.replace("pilotsim ", f"{sys.executable} -m sim.cli ", 1).replace(
+                "http://127.0.0.1:8545", node.url)
+            done = subprocess.run(["bash", "-o", "pipefail", "-c", line], capture_output=True, text=True, timeout=300)
+            assert done.stderr.count("error") == 0, (command, done.stderr)
+            outputs.append(done)
+    assert "funded 190 actor accounts" in outputs[0].stderr
+    assert "Chengdu" in outputs[1].stdout and "0x" in outputs[1].stdout
+    assert outputs[2].stdout.startswith('[{"id": ') and len(outputs[2].stdout) == 300

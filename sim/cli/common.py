@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup
 
 from registry import BackendName, PilotsimError
 from registry.progress import Progress
@@ -25,7 +25,8 @@ err = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrapped
 
 
 class PlainHelp(TyperGroup):
-    """A group whose `--help` flags, its own and its commands', show no type (typer prints `<bool>`)."""
+    """A group whose help shows no Python types: typer prints `<bool>` after every flag, `--help`
+    included, and `<str>` after an argument that has its own name (`SCENARIO|FILE`)."""
 
     def get_help_option(self, ctx: Any) -> Any:
         return _untyped(super().get_help_option(ctx), ctx)
@@ -34,6 +35,9 @@ class PlainHelp(TyperGroup):
         command = super().get_command(ctx, name)
         if command is not None:
             _untyped(command.get_help_option(ctx), ctx)
+            for param in command.params:
+                if isinstance(param, TyperArgument) and param.metavar:
+                    param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]  # its metavar says it
         return command
 
 
