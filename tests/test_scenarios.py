@@ -154,6 +154,20 @@ def test_hub_and_peak_load_keep_every_invariant(name: str, duration: int, networ
     ("name = 'x'\n[network]\nsync_ttl = 99999999\n", "network.sync_ttl: Input should be less than or equal"),
     ("name = 'x'\n[[faults]]\nkind = 'rate-limit'\ncapacity = 18446744073709551616\n",
      "faults.0.capacity: Input should be less than or equal to 1000000"),
+    # names, checked against the pilot data when the scenario loads (they crashed after the build)
+    ("name = 'x'\n[workload]\nzones = ['Beijing', 'Pekin']\n",
+     "workload.zones.1: unknown zone 'Pekin'; did you mean 'Beijing'"),
+    ("name = 'x'\n[workload]\nzones = ['Beijing']\n", "workload.zones: needs two zones at least"),
+    ("name = 'x'\n[workload]\nzones = []\n", "workload.zones: needs two zones at least"),
+    ("name = 'x'\n[workload]\nzone_weights = {Pekin = 2}\n", "workload.zone_weights.Pekin: unknown zone 'Pekin'"),
+    ("name = 'x'\n[workload]\nzone_weights = {Beijing = -1}\n", "workload.zone_weights.Beijing: -1.0 is negative"),
+    ("name = 'x'\n[workload]\nsectors = ['helthcare']\n", "workload.sectors.0: unknown sector 'helthcare'"),
+    ("name = 'x'\n[[faults]]\nkind = 'chain-halt'\nchain = 'Chengdoo'\nduration_s = 5\n",
+     "faults.0.chain: unknown zone 'Chengdoo'; did you mean 'Chengdu'"),
+    ("name = 'x'\n[[faults]]\nkind = 'zero-root'\nchain = 'Chengdu'\nsource = 'hub'\n",
+     "faults.0.source: forgeries claim a zone's chain, not the hub"),
+    ("name = 'x'\n[network]\nlane_verifiers = {'beijing:pekin' = 'committee'}\n",
+     "network.lane_verifiers.beijing:pekin: unknown zone 'pekin'"),
 ])
 def test_malformed_scenario_is_one_line_and_writes_nothing(body: str, fragment: str, tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"

@@ -16,10 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from registry.errors import NotFound, PilotsimError, first_error
 from registry.paths import SEEDS_DIR
-from registry.seeds import SeedData, load_seed_data, slug
+from registry.seeds import SeedData
 
 from ..bridge.messages import MAX_PAYLOAD_LIMIT, MAX_TTL_S
 from ..bridge.topology import NetworkConfig
+from .names import bundled_data, name_errors, zones_used
 
 SCENARIOS_DIR = SEEDS_DIR / "scenarios"
 
@@ -239,18 +240,10 @@ class Scenario(_Model):
 
     def seed_data(self) -> SeedData:
         """The pilot data its network is built from: all zones, or, when the workload names zones, only
-        those and the ones its faults and network settings name (in seed order), so a three-zone
-        scenario builds the hub and three zone chains, not sixteen."""
-        data = load_seed_data()
-        if self.workload.zones == "all":
-            return data
-        config = self.network_config()
-        names = [*self.workload.zones, *self.workload.zone_weights, *config.vulnerable,
-                 *(name for lane in config.lane_verifiers for name in lane.split(":"))]
-        names += [name for f in self.faults for name in (getattr(f, "chain", None), getattr(f, "source", None))
-                  if isinstance(name, str)]
-        ids = {data.zone_id(name) for name in names if slug(name) != "hub"}
-        return data.only_zones([data.zones[i - 1].name for i in sorted(ids)])
+        those and the ones its faults and network settings name (see `names.zones_used`)."""
+        data = bundled_data()
+        names = zones_used(self, self.network_config())
+        return data if names is None else data.only_zones(names)
 
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
         """A copy with dotted keys set (`workload.rate_per_s=2`); validated like a file."""
@@ -297,7 +290,10 @@ def _cross_field_errors(scenario: Scenario) -> list[tuple[str, str]]:
         if relayer >= count:
             errors.append((f"faults.{i}.relayer", f"relayer {relayer} does not exist: relayers.count is {count} "
                                                   f"(relayers 0 to {count - 1})"))
-    return errors
+    return errors + name_errors(scenario)
+
+
+
 
 
 def _fault_error(exc: ValidationError) -> tuple[str, str] | None:

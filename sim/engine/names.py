@@ -1,0 +1,75 @@
+"""Names in a scenario (zones, sectors, chains) checked against the pilot data before anything is
+built, each error at the field that holds the name, with the closest known names; and the zones a
+scenario's network needs."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from registry.errors import NotFound
+from registry.seeds import SeedData, load_seed_data, slug
+
+FORGERIES = ("verifier-bypass", "zero-root", "admin-call")  # faults whose messages claim a source chain
+
+
+@cache
+def bundled_data() -> SeedData:
+    return load_seed_data()
+
+
+def zones_used(scenario: Any, config: Any) -> list[str] | None:
+    """The zones (in seed order) a scenario's network needs when its workload names zones: those, and
+    the ones its faults and network settings name. None: every zone."""
+    if scenario.workload.zones == "all":
+        return None
+    data = bundled_data()
+    names = [*scenario.workload.zones, *scenario.workload.zone_weights, *config.vulnerable,
+             *(name for lane in config.lane_verifiers for name in lane.split(":"))]
+    names += [name for f in scenario.faults for name in (getattr(f, "chain", None), getattr(f, "source", None))
+              if isinstance(name, str)]
+    ids = {data.zone_id(name) for name in names if slug(name) != "hub"}
+    return [data.zones[i - 1].name for i in sorted(ids)]
+
+
+def name_errors(scenario: Any) -> list[tuple[str, str]]:
+    """Zone, sector and chain names checked against the seed data, before anything is built."""
+    data = bundled_data()
+    errors: list[tuple[str, str]] = []
+
+    def check(path: str, name: str, kind: str = "zone", hub: bool = False) -> None:
+        if hub and slug(name) == "hub":
+            return
+        try:
+            data.zone_id(name) if kind == "zone" else data.sector_id(name)
+        except NotFound as unknown:
+            errors.append((path, str(unknown)))
+
+    work = scenario.workload
+    if work.zones != "all":
+        for i, name in enumerate(work.zones):
+            check(f"workload.zones.{i}", name)
+        if len({slug(z) for z in work.zones}) < 2:
+            errors.append(("workload.zones", "needs two zones at least: every data request crosses zones"))
+    for name, weight in work.zone_weights.items():
+        check(f"workload.zone_weights.{name}", name)
+        if weight < 0:
+            errors.append((f"workload.zone_weights.{name}", f"{weight} is negative"))
+    if work.sectors != "all":
+        for i, name in enumerate(work.sectors):
+            check(f"workload.sectors.{i}", name, kind="sector")
+        if not work.sectors:
+            errors.append(("workload.sectors", "is empty: name sectors, or \"all\""))
+    for i, fault in enumerate(scenario.faults):
+        for field in ("chain", "source"):
+            name = getattr(fault, field, None)
+            if isinstance(name, str):
+                check(f"faults.{i}.{field}", name, hub=True)
+                if field == "source" and slug(name) == "hub" and fault.kind in FORGERIES:
+                    errors.append((f"faults.{i}.source", "forgeries claim a zone's chain, not the hub"))
+    for name in scenario.network.vulnerable:
+        check(f"network.vulnerable.{name}", name, hub=True)
+    for lane in scenario.network.lane_verifiers:
+        for name in lane.split(":"):
+            check(f"network.lane_verifiers.{lane}", name, hub=True)
+    return errors
