@@ -132,7 +132,9 @@ def test_hub_and_peak_load_keep_every_invariant(name: str, duration: int, networ
 
 @pytest.mark.parametrize(("body", "fragment"), [
     ("name = 'x'\n[workload]\nrate_per_s = -1\n", "workload.rate_per_s: Input should be greater than 0"),
-    ("name = 'x'\n[workload]\nrate = 1\n", "workload.rate: Extra inputs are not permitted"),
+    ("name = 'x'\n[workload]\nrate_pers = 1\n",
+     "workload.rate_pers: unknown setting 'rate_pers'; did you mean 'rate_per_s'"),
+    ("name = 'x'\ndurations = 1\n", "durations: unknown setting 'durations'; did you mean 'duration_s'"),
     ("name = 'x'\n[[faults]]\nkind = 'meteor'\n", "faults.0.kind: unknown fault kind 'meteor'"),
     ("name = 'x'\n[[faults]]\nat_s = 3\n", "faults.0.kind: Field required"),
     ("name = 'x'\n[[faults]]\nkind = 'chain-halt'\nduration_s = 5\n", "faults.0.chain: Field required"),
@@ -178,6 +180,18 @@ def test_malformed_scenario_is_one_line_and_writes_nothing(body: str, fragment: 
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and fragment in lines[0] and str(path) in lines[0], result.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("sets", "fragment"), [
+    (["rate_per_s=2"], "--set rate_per_s: unknown setting 'rate_per_s'; did you mean 'workload.rate_per_s'"),
+    (["seed=3", "workload.rate_per_s=-1"], "--set: workload.rate_per_s: Input should be greater than 0"),
+])
+def test_a_bad_set_names_the_bad_key_and_where_it_lives(sets: list[str], fragment: str, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run", *(a for s in sets for a in ("--set", s)), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and fragment in lines[0], result.stderr
+    assert "seed" not in lines[0]  # only the key that is wrong
 
 
 def test_unknown_scenario_and_bad_flags(tmp_path: Path) -> None:

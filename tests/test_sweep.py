@@ -31,7 +31,7 @@ def test_sweep_writes_one_tidy_row_per_run(tmp_path: Path) -> None:
     assert sent[2] > sent[0] and sent[3] > sent[1]  # more load, more messages
     assert all((Path(r["out"]) / "report.json").exists() for r in rows)
     result = runner.invoke(app, ["sweep", str(short), "--set", "workload.nope=1", "--out", str(tmp_path / "bad")])
-    assert result.exit_code == 1 and "no such setting 'nope'" in result.stderr
+    assert result.exit_code == 1 and "--set workload.nope: unknown setting 'workload.nope'" in result.stderr
 
 
 def test_replicates_count_up_from_the_seeds_the_grid_sets() -> None:

@@ -1,11 +1,13 @@
-"""Names in a scenario (zones, sectors, chains) checked against the pilot data before anything is
-built, each error at the field that holds the name, with the closest known names; and the zones a
-scenario's network needs."""
+"""Names in a scenario checked before anything is built, each error at the field that holds it with
+the closest known names: zones, sectors and chains against the pilot data, and settings themselves
+(a misspelt key in a file or in `--set`); and the zones a scenario's network needs."""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Any
+
+from pydantic import BaseModel, ValidationError
 
 from registry.errors import NotFound
 from registry.seeds import SeedData, load_seed_data, slug
@@ -73,3 +75,28 @@ def name_errors(scenario: Any) -> list[tuple[str, str]]:
         for name in lane.split(":"):
             check(f"network.lane_verifiers.{lane}", name, hub=True)
     return errors
+
+
+def setting_keys(data: dict[str, Any], prefix: str = "") -> list[str]:
+    """Every setting's dotted key (`workload.rate_per_s`), for suggestions."""
+    keys: list[str] = []
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            keys += setting_keys(value, f"{prefix}{key}.")
+        keys.append(f"{prefix}{key}")
+    return keys
+
+
+def extra_field_error(exc: ValidationError, root: type[BaseModel]) -> tuple[str, str] | None:
+    """A setting that does not exist, with the closest ones of its section of `root`."""
+    error = exc.errors()[0]
+    if error["type"] != "extra_forbidden":
+        return None
+    loc = [str(p) for p in error["loc"]]
+    model: Any = root
+    for part in loc[:-1]:
+        field = model.model_fields.get(part)
+        if field is None or not (isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)):
+            return None
+        model = field.annotation
+    return ".".join(loc), str(NotFound("setting", loc[-1], list(model.model_fields)))

@@ -20,7 +20,7 @@ from registry.seeds import SeedData
 
 from ..bridge.messages import MAX_PAYLOAD_LIMIT, MAX_TTL_S
 from ..bridge.topology import NetworkConfig
-from .names import bundled_data, name_errors, zones_used
+from .names import bundled_data, extra_field_error, name_errors, setting_keys, zones_used
 
 SCENARIOS_DIR = SEEDS_DIR / "scenarios"
 
@@ -252,13 +252,13 @@ class Scenario(_Model):
             target = data
             parts = key.split(".")
             for part in parts[:-1]:
-                if not isinstance(target.get(part), dict):
-                    raise ScenarioError(f"--set {key}: no such setting {part!r}")
-                target = target[part]
-            if parts[-1] not in target:
-                raise ScenarioError(f"--set {key}: no such setting {parts[-1]!r}")
+                target = target.get(part) if isinstance(target.get(part), dict) else None  # type: ignore[assignment]
+                if target is None:
+                    break
+            if target is None or parts[-1] not in target:
+                raise ScenarioError(f"--set {key}: {NotFound('setting', key, setting_keys(data))}")
             target[parts[-1]] = value
-        return validate(data, f"--set {', '.join(overrides)}")
+        return validate(data, "--set")
 
 
 def validate(data: dict[str, Any], where: str) -> Scenario:
@@ -266,7 +266,8 @@ def validate(data: dict[str, Any], where: str) -> Scenario:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        path, message = _fault_error(exc) or first_error(exc, "(top level)", skip=FAULT_KINDS)
+        path, message = _fault_error(exc) or extra_field_error(exc, Scenario) or first_error(exc, "(top level)",
+                                                                                     skip=FAULT_KINDS)
         raise ScenarioError(f"{where}: {path}: {message}") from None
     for path, message in _cross_field_errors(scenario):
         raise ScenarioError(f"{where}: {path}: {message}")
