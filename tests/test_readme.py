@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import tomllib
 
 import pytest
 
 from registry import AnvilNode, RpcChain
 from registry.paths import ROOT
+from sim.engine.scenario import Scenario, validate
+from sim.engine.schema import fault_kinds, markdown_table, settings, toml_template
 
 pytest_plugins = ["pytester"]
 
@@ -86,3 +89,20 @@ def test_the_cli_session_on_your_own_node_runs_as_written() -> None:
     assert "funded 190 actor accounts" in outputs[0].stderr
     assert "Chengdu" in outputs[1].stdout and "0x" in outputs[1].stdout
     assert outputs[2].stdout.startswith('[{"id": ') and len(outputs[2].stdout) == 300
+
+
+def test_the_settings_table_is_the_models() -> None:
+    """The README's table of scenario settings is what the model says, row for row."""
+    text = (ROOT / "README.md").read_text()
+    start, end = text.index("<!-- settings table: generated -->\n"), text.index("<!-- end of settings table -->")
+    assert text[start:end].split("\n", 1)[1] == markdown_table()
+
+
+def test_the_schema_template_is_a_scenario_that_loads_and_names_every_setting() -> None:
+    template = toml_template()
+    data = tomllib.loads(template) | {"name": "from-the-template"}
+    assert validate(data, "template") == Scenario.model_validate({"name": "from-the-template"})  # the defaults
+    for setting in settings():
+        assert setting.key.rpartition(".")[2] in template
+    for kind, _, _ in fault_kinds():
+        assert f'kind = "{kind}"' in template

@@ -3,6 +3,7 @@ other built-ins, and scenario files that are refused in one line before anything
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 
@@ -192,6 +193,14 @@ def test_a_bad_set_names_the_bad_key_and_where_it_lives(sets: list[str], fragmen
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and fragment in lines[0], result.stderr
     assert "seed" not in lines[0]  # only the key that is wrong
+
+
+def test_the_schema_is_published_as_toml_and_json_schema() -> None:
+    result = runner.invoke(app, ["scenarios", "schema"])
+    assert result.exit_code == 0 and "rate_per_s = 1.0  # new data requests per second" in result.stdout
+    assert tomllib.loads(result.stdout)["workload"]["rate_per_s"] == 1.0
+    schema = json.loads(runner.invoke(app, ["scenarios", "schema", "--json"]).stdout)
+    assert {"name", "workload", "faults"} <= set(schema["properties"]) and "Workload" in schema["$defs"]
 
 
 def test_unknown_scenario_and_bad_flags(tmp_path: Path) -> None:

@@ -15,6 +15,8 @@ from ..bridge.exchange import round_trip
 from ..bridge.provision import build_network
 from ..bridge.topology import NetworkConfig
 from ..engine import scenario as scenarios
+from ..engine.scenario import Scenario
+from ..engine.schema import toml_template
 from ..results.outputs import summary_rows
 from ..results.report import load_report
 from ..results.runner import compare as differences
@@ -100,6 +102,16 @@ def scenarios_show(name: Annotated[str, typer.Argument(metavar="SCENARIO|FILE",
     """Print a scenario's TOML, once it has been checked."""
     scenarios.load(name)  # unknown names get suggestions, mistakes their field path
     print(scenarios.scenario_path(name).read_text(encoding="utf-8"), end="")
+
+
+@scenarios_app.command("schema")
+def scenarios_schema(as_json: JsonFlag = False) -> None:
+    """Every scenario setting with its default and meaning, as a commented TOML to start a scenario
+    from (or, with --json, the JSON Schema of the model)."""
+    if as_json:
+        print(json.dumps(Scenario.model_json_schema(), indent=2))
+    else:
+        print(toml_template(), end="")
 
 
 def sweep(
