@@ -203,6 +203,14 @@ def test_the_schema_is_published_as_toml_and_json_schema() -> None:
     assert {"name", "workload", "faults"} <= set(schema["properties"]) and "Workload" in schema["$defs"]
 
 
+@pytest.mark.parametrize("name", scenarios.builtin_names())
+def test_a_resolved_scenario_is_the_same_scenario_written_out(name: str) -> None:
+    result = runner.invoke(app, ["scenarios", "show", name, "--resolved"])
+    assert result.exit_code == 0
+    assert scenarios.validate(tomllib.loads(result.stdout), "resolved") == scenarios.load(name)
+    assert "sync_ttl = 86400" in result.stdout and "[watcher]" in result.stdout  # defaults written out
+
+
 def test_unknown_scenario_and_bad_flags(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", "basline", "--out", str(tmp_path / "o")])
     assert result.exit_code == 1 and "did you mean 'baseline'" in result.stderr

@@ -16,7 +16,7 @@ from ..bridge.provision import build_network
 from ..bridge.topology import NetworkConfig
 from ..engine import scenario as scenarios
 from ..engine.scenario import Scenario
-from ..engine.schema import toml_template
+from ..engine.schema import resolved_toml, toml_template
 from ..results.outputs import summary_rows
 from ..results.report import load_report
 from ..results.runner import compare as differences
@@ -98,10 +98,15 @@ def scenarios_list(ctx: typer.Context) -> None:
 
 @scenarios_app.command("show")
 def scenarios_show(name: Annotated[str, typer.Argument(metavar="SCENARIO|FILE",
-                                                       help="A built-in scenario name or a TOML file.")]) -> None:
-    """Print a scenario's TOML, once it has been checked."""
-    scenarios.load(name)  # unknown names get suggestions, mistakes their field path
-    print(scenarios.scenario_path(name).read_text(encoding="utf-8"), end="")
+                                                       help="A built-in scenario name or a TOML file.")],
+                   resolved: Annotated[bool, typer.Option("--resolved", metavar="",
+                                                          help="Every setting, defaults included.")] = False) -> None:
+    """Print a scenario's TOML, once it has been checked (with --resolved: every setting it runs with)."""
+    scenario = scenarios.load(name)  # unknown names get suggestions, mistakes their field path
+    if resolved:
+        print(resolved_toml(scenario), end="")
+    else:
+        print(scenarios.scenario_path(name).read_text(encoding="utf-8"), end="")
 
 
 @scenarios_app.command("schema")

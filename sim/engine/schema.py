@@ -104,6 +104,19 @@ def _line(setting: Setting) -> str:
     return f"{text}  # {setting.meaning}" if setting.meaning else text
 
 
+def resolved_toml(scenario: Scenario) -> str:
+    """`scenario` with every setting written out, defaults included: what a run will use."""
+    data = scenario.model_dump(mode="json")
+    faults = data.pop("faults")
+    lines = [f"{k} = {toml_value(v)}" for k, v in data.items() if not isinstance(v, dict) and v is not None]
+    for section in SECTIONS:
+        lines += ["", f"[{section}]"]
+        lines += [f"{k} = {toml_value(v)}" for k, v in data[section].items() if v is not None]
+    for fault in faults:
+        lines += ["", "[[faults]]"] + [f"{k} = {toml_value(v)}" for k, v in fault.items() if v is not None]
+    return "\n".join(lines) + "\n"
+
+
 def markdown_table() -> str:
     """The README's table of settings."""
     rows = ["| setting | default | meaning |", "|---|---|---|"]
