@@ -123,6 +123,12 @@ def test_compare_reports(networks: Networks, tmp_path: Path) -> None:
     assert code == 0 and "the reports agree" in stdout
     code, stdout, _ = run("compare", str(tmp_path / "a"), str(tmp_path / "b"))
     assert code == 0 and "scenario.seed" in stdout and "differences" in stdout
+    keys = [row["key"] for row in json.loads(run("compare", str(tmp_path / "a"), str(tmp_path / "b"), "--json")[1])]
+    assert keys[0] == "scenario.seed" and keys.index("messages.sent") < min(  # the headline first
+        i for i, k in enumerate(keys) if k.startswith("latency_s.by_zone_pair."))
+    only = json.loads(run("compare", str(tmp_path / "a"), str(tmp_path / "b"), "--json", "--only", "gas")[1])
+    assert only and all(row["key"].startswith("gas") for row in only)
+    assert "e+0" not in stdout and "1 differences" not in stdout
     code, _, stderr = run("compare", str(tmp_path / "a"), str(tmp_path / "missing"))
     assert code == 1 and "no such report" in stderr
     (tmp_path / "bad.json").write_text(json.dumps({"scenario": {"name": "x"}}))

@@ -145,22 +145,43 @@ def compare(
     b: Annotated[Path, typer.Argument(metavar="RUN", help="Another run folder or report.json.")],
     include_wall: Annotated[bool, typer.Option("--wall", metavar="",
                                                help="Also compare wall time and versions.")] = False,
+    only: Annotated[list[str] | None, typer.Option("--only", metavar="PREFIX",
+                                                   help="Only keys starting so, e.g. latency_s; repeatable.")]
+    = None,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Print what differs between two reports."""
-    rows = [r for r in differences(load_report(a), load_report(b))
+    """Print what differs between two reports, the headline figures first."""
+    rows = [r for r in differences(load_report(a), load_report(b), tuple(only or ()))
             if include_wall or not r[0].startswith(("wall.", "versions."))]
+    if as_json:
+        print(json.dumps([{"key": k, "a": left, "b": right, "change": _change(left, right)}
+                          for k, left, right in rows]))
+        return
     if not rows:
         out.print("the reports agree" + ("" if include_wall else " (wall time and versions aside)"))
         return
-    table = Table(title=f"{len(rows)} differences")
+    table = Table(title=f"{len(rows)} difference{'s' if len(rows) > 1 else ''}")
     for column in ("key", str(a), str(b), "change"):
-        table.add_column(column)
+        table.add_column(column, justify="left" if column == "key" else "right")
     for key, left, right in rows:
-        change = ""
-        if isinstance(left, int | float) and isinstance(right, int | float) and not isinstance(left, bool):
-            change = f"{right - left:+.4g}" + (f" ({right / left:.2f}x)" if left else "")
-        table.add_row(key, str(left), str(right), change)
+        change = _change(left, right)
+        table.add_row(key, _number(left), _number(right), "" if change is None else
+                      _number(change, sign=True) + (f" ({right / left:.2f}x)" if left else ""))
     out.print(table)
+
+
+def _change(left: object, right: object) -> float | None:
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (left, right))
+    return right - left if numbers else None  # type: ignore[operator]
+
+
+def _number(value: object, sign: bool = False) -> str:
+    """12,345 and 0.125, never 1.235e+04."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, int) or float(value).is_integer():
+        return f"{int(value):{'+' if sign else ''},}"
+    return f"{value:{'+' if sign else ''},.3f}".rstrip("0").rstrip(".")
 
 
 def exchange(

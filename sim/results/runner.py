@@ -143,8 +143,20 @@ def sweep(scenario: Scenario, grid: dict[str, list[Any]], replicates: int, jobs:
     return table
 
 
-def compare(a: Report, b: Report) -> list[tuple[str, Any, Any]]:
-    """(key, value in A, value in B) for every scalar that differs."""
+# What a reader of two runs looks at first; everything else (per pair, per sector, per function) after.
+HEADLINE = ("scenario.", "messages.", "invariants.", "latency_s.p50", "latency_s.p95", "latency_s.p99",
+            "latency_s.mean", "latency_s.max", "throughput.sent_per_s", "throughput.delivered_per_s",
+            "gas.per_message", "gas.total", "relayers.", "latency_s.round_trip.", "latency_s.by_phase.")
+
+
+def compare(a: Report, b: Report, only: tuple[str, ...] = ()) -> list[tuple[str, Any, Any]]:
+    """(key, value in A, value in B) for every scalar that differs (under the `only` prefixes, if any),
+    the headline figures first."""
     left = dict(flatten(a.model_dump(mode="json")))
     right = dict(flatten(b.model_dump(mode="json")))
-    return [(k, left.get(k), right.get(k)) for k in sorted(set(left) | set(right)) if left.get(k) != right.get(k)]
+    keys = [k for k in set(left) | set(right) if left.get(k) != right.get(k) and (not only or k.startswith(only))]
+    return [(k, left.get(k), right.get(k)) for k in sorted(keys, key=_headline_first)]
+
+
+def _headline_first(key: str) -> tuple[int, str]:
+    return next((i for i, prefix in enumerate(HEADLINE) if key.startswith(prefix)), len(HEADLINE)), key
