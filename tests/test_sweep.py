@@ -30,6 +30,12 @@ def test_sweep_writes_one_tidy_row_per_run(tmp_path: Path) -> None:
     sent = [int(r["messages.sent"]) for r in rows]
     assert sent[2] > sent[0] and sent[3] > sent[1]  # more load, more messages
     assert all((Path(r["out"]) / "report.json").exists() for r in rows)
+    assert [Path(r["out"]).name for r in rows] == ["000-rate_per_s=0.5-seed=5", "001-rate_per_s=0.5-seed=6",
+                                                   "002-rate_per_s=1.5-seed=5", "003-rate_per_s=1.5-seed=6"]
+    assert "4 runs" in result.stdout and "rate_per_s" in result.stdout and "all true" in result.stdout  # summary
+    again = runner.invoke(app, ["sweep", str(short), "--set", "workload.rate_per_s=2", "--out", str(out)])
+    assert again.exit_code == 1 and "exists and is not empty" in again.stderr  # the first sweep's results kept
+    assert len(list(out.iterdir())) == 5
     result = runner.invoke(app, ["sweep", str(short), "--set", "workload.nope=1", "--out", str(tmp_path / "bad")])
     assert result.exit_code == 1 and "--set workload.nope: unknown setting 'workload.nope'" in result.stderr
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +18,7 @@ from ..bridge.topology import NetworkConfig
 from ..engine import scenario as scenarios
 from ..engine.scenario import Scenario
 from ..engine.schema import resolved_toml, toml_template
+from ..engine.watcher import INVARIANTS
 from ..results.outputs import summary_rows
 from ..results.report import load_report
 from ..results.runner import compare as differences
@@ -136,8 +138,17 @@ def sweep(
     with progress_bar() as progress:
         table = run_sweep(base, grid, replicates, jobs, out_dir, backend=chosen_backend(backend, rpc),
                           on_done=lambda done, total: progress("runs", done, total), cache=network_cache(no_cache))
-    runs = table.read_text().count("\n") - 1
-    out.print(f"{runs} runs → {table}")
+    with table.open() as handle:
+        rows = list(csv.DictReader(handle))
+    summary = Table(title=f"{len(rows)} runs → {table}")
+    keys = [k for k in grid if k != "seed"]
+    shown = ["messages.sent", "messages.delivered", "latency_s.p50", "latency_s.p95", "gas.per_message"]
+    for column in [*keys, "seed", *shown, "invariants"]:
+        summary.add_column(column.rpartition(".")[2] if column in keys else column, justify="right")
+    for row in rows:
+        held = all(row[f"invariants.{name}"] == "True" for name in INVARIANTS)
+        summary.add_row(*[row[k] for k in [*keys, "seed", *shown]], "all true" if held else "[red]broken[/red]")
+    out.print(summary)
 
 
 def compare(

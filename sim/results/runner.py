@@ -105,6 +105,12 @@ def _sweep_one(args: tuple[dict[str, Any], dict[str, Any], Path, Backend, Networ
             "metrics": {k: row.get(k) for k in SWEEP_COLUMNS}}
 
 
+def run_name(index: int, overrides: dict[str, Any]) -> str:
+    """A run's folder: its number and what it sets (`003-rate_per_s=1.5-seed=6`)."""
+    parts = [f"{key.rpartition('.')[2]}={value}" for key, value in overrides.items()]
+    return "-".join([f"{index:03d}", *parts]).replace("/", "_").replace(" ", "")
+
+
 def sweep_runs(scenario: Scenario, grid: dict[str, list[Any]], replicates: int) -> list[dict[str, Any]]:
     """The overrides of each run of a sweep, every one validated before anything runs. Replicates
     count up from the combination's seed: the grid's when it sets `seed`, else the scenario's."""
@@ -123,8 +129,12 @@ def sweep(scenario: Scenario, grid: dict[str, list[Any]], replicates: int, jobs:
           cache: NetworkCache | None = None) -> Path:
     """Every combination of `grid` × `replicates` seeds, `jobs` at a time; one tidy row per run."""
     runs = sweep_runs(scenario, grid, replicates)
+    if out.exists() and any(out.iterdir()):  # before anything runs: an earlier sweep's results are kept
+        raise ScenarioError(f"{out}: exists and is not empty; choose another --out")
     out.mkdir(parents=True, exist_ok=True)
-    tasks = [(scenario.model_dump(mode="json"), o, out / f"run-{i:03d}", backend, cache) for i, o in enumerate(runs)]
+    tasks = [(scenario.model_dump(mode="json"), o, out / run_name(i, o), backend, cache) for i, o in enumerate(runs)]
+    if on_done:
+        on_done(0, len(tasks))
     rows: list[dict[str, Any]] = [{} for _ in tasks]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(_sweep_one, task): i for i, task in enumerate(tasks)}
