@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Networks
-from sim_kit import SHORT, all_hold, run_on, short_scenario
+from sim_kit import SHORT, all_hold, run_on, short_scenario, shortened
 from typer.testing import CliRunner
 
 from registry import PilotsimError
@@ -19,6 +19,7 @@ from sim.bridge.cache import NetworkCache
 from sim.bridge.provision import build_network
 from sim.cli.app import app
 from sim.engine.watcher import INVARIANTS
+from sim.results.outputs import summary_rows
 from sim.results.report import Report, load_report
 from sim.results.runner import run_scenario
 
@@ -156,3 +157,13 @@ def test_html_report_shows_its_plots_in_headless_chromium(networks: Networks, tm
     assert colours > 200, f"too few colours for plots ({colours})"
     html = (tmp_path / "run" / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 3 and "http" not in html.replace("http-equiv", "")
+
+
+def test_the_reports_say_what_faults_the_run_met(networks: Networks, tmp_path: Path) -> None:
+    scenario = shortened("chain-halt", 40)
+    report = run_on(networks, scenario, tmp_path / "run")
+    [fault] = scenario.faults
+    line = f"chain-halt {fault.chain} at {report.faults[0].started_s:g} s for {fault.duration_s:g} s"
+    assert ("faults", line) in summary_rows(report)
+    assert f"| faults | {line} |" in (tmp_path / "run" / "report.md").read_text()
+    assert line in (tmp_path / "run" / "report.html").read_text()

@@ -24,7 +24,7 @@ import numpy as np
 from registry import PilotsimError
 
 from ..engine.recorder import MessageRecord
-from .report import Report
+from .report import FaultEntry, Report
 
 CSV_COLUMNS = ["message_id", "kind", "src_zone", "dst_zone", "src_chain", "dst_chain", "sector", "outcome",
                "submitted_s", "included_s", "picked_s", "delivered_s", "executed_s", "acked_s", "latency_s", "hops",
@@ -121,6 +121,13 @@ def _plots(report: Report) -> dict[str, str]:
         width = report.throughput.bucket_s
         axis.bar(t, [p.sent / width for p in timeline], width=width, alpha=0.5, align="edge", label="sent")
         axis.step(t, [p.processed / width for p in timeline], where="post", label="processed", color="C3")
+    for i, entry in enumerate(report.faults):  # what the run did, where its dips come from
+        label = fault_line(entry) if i < 4 else None
+        duration = entry.fault.model_dump().get("duration_s", 0)
+        if duration:
+            axis.axvspan(entry.started_s, entry.started_s + duration, color=f"C{4 + i % 5}", alpha=0.15, label=label)
+        else:
+            axis.axvline(entry.started_s, color=f"C{4 + i % 5}", linestyle="--", label=label)
     axis.set_xlabel("simulated time (s)")
     axis.set_ylabel("messages per second")
     axis.set_title("Throughput over time")
@@ -163,10 +170,27 @@ def summary_rows(report: Report) -> list[tuple[str, str]]:
         ("latency", f"p50 {lat.p50} s, p95 {lat.p95} s, p99 {lat.p99} s (round trip p50 {lat.round_trip.p50} s)"),
         ("throughput", f"{report.throughput.delivered_per_s} delivered per simulated second"),
         ("gas", f"{gas.per_message:,} per message (amortised), {gas.total:,} in all" if gas.per_message else "n/a"),
+        *([("faults", "; ".join(fault_line(f) for f in report.faults))] if report.faults else []),
         ("invariants", ", ".join(f"{k} {'✓' if ok else '✗'}" for k, ok in report.invariants.held.items())),
         ("time", f"{report.sim_seconds} simulated s in {wall.run_s if wall else '?'} wall s "
                  f"(+ {wall.setup_s if wall else '?'} s setup)"),
     ]
+
+
+def fault_line(entry: FaultEntry) -> str:
+    """`chain-halt Guiyang at 5 s for 10 s`: a fault as the run met it."""
+    fields: dict[str, Any] = entry.fault.model_dump()
+    parts: list[str] = [str(fields["kind"])]
+    if "relayer" in fields:
+        parts.append(f"relayer {fields['relayer']}")
+    if fields.get("chain"):
+        parts.append(str(fields["chain"]))
+    if fields.get("source"):
+        parts.append(f"from {fields['source']}")
+    parts.append(f"at {entry.started_s:g} s")
+    if "duration_s" in fields:
+        parts.append(f"for {fields['duration_s']:g} s" if fields["duration_s"] else "for good")
+    return " ".join(parts)
 
 
 def _markdown(report: Report) -> str:
