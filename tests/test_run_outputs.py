@@ -7,6 +7,7 @@ import csv
 import json
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from registry import PilotsimError
 from sim.bridge.cache import NetworkCache
 from sim.bridge.provision import build_network
 from sim.cli.app import app
+from sim.engine.scenario import Scenario
 from sim.engine.watcher import INVARIANTS
 from sim.results.outputs import summary_rows
 from sim.results.report import Report, load_report
@@ -167,3 +169,13 @@ def test_the_reports_say_what_faults_the_run_met(networks: Networks, tmp_path: P
     assert ("faults", line) in summary_rows(report)
     assert f"| faults | {line} |" in (tmp_path / "run" / "report.md").read_text()
     assert line in (tmp_path / "run" / "report.html").read_text()
+
+
+def test_the_zone_map_shows_only_the_zones_the_run_used(tmp_path: Path) -> None:
+    settings = tomllib.loads(SHORT)
+    settings["workload"] |= {"zones": ["Beijing", "Chengdu", "Guiyang"]}
+    report = run_scenario(Scenario.model_validate(settings), tmp_path / "run", backend="revm")
+    assert report.network.zone_names == ["Beijing", "Chengdu", "Guiyang"]
+    assert {z for pair in report.latency_s.by_zone_pair for z in pair.split("->")} == {"Beijing", "Chengdu", "Guiyang"}
+    html = (tmp_path / "run" / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 3  # latency, throughput, zones
