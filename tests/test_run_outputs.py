@@ -129,6 +129,9 @@ def test_compare_reports(networks: Networks, tmp_path: Path) -> None:
     keys = [row["key"] for row in json.loads(run("compare", str(tmp_path / "a"), str(tmp_path / "b"), "--json")[1])]
     assert keys[0] == "scenario.seed" and keys.index("messages.sent") < min(  # the headline first
         i for i, k in enumerate(keys) if k.startswith("latency_s.by_zone_pair."))
+    run_on(networks, short_scenario().with_overrides({"workload.rate_per_s": 2}), tmp_path / "c")
+    changed = json.loads(run("compare", str(tmp_path / "a"), str(tmp_path / "c"), "--json")[1])
+    assert changed[0] == {"key": "scenario.settings.workload.rate_per_s", "a": 1.0, "b": 2.0, "change": 1.0}
     only = json.loads(run("compare", str(tmp_path / "a"), str(tmp_path / "b"), "--json", "--only", "gas")[1])
     assert only and all(row["key"].startswith("gas") for row in only)
     assert "e+0" not in stdout and "1 differences" not in stdout

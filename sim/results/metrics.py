@@ -76,7 +76,8 @@ def build_report(records: RunRecords, machine: Machine | None = None) -> Report:
     delivered = counts.get("delivered", 0)
     return Report(
         scenario=ScenarioInfo(name=scenario.name, seed=scenario.seed, settings_hash=scenario.settings_hash,
-                              description=scenario.description),
+                              description=scenario.description,
+                              settings=scenario.model_dump(mode="json", exclude={"name", "seed", "description"})),
         network=NetworkInfo(zones=len(network.zone_names), entities=network.entities, sectors=network.sectors,
                             chains=len(network.chain_names), topology=config.topology, verifier=config.verifier,
                             committee=f"{config.threshold}-of-{config.committee_size}",

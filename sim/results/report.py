@@ -27,6 +27,7 @@ class ScenarioInfo(_Part):
     seed: int
     settings_hash: str  # sha256 of the settings, seed excluded
     description: str
+    settings: dict[str, Any] = {}  # every setting the run used, defaults included: what `compare` shows changed
 
 
 class NetworkInfo(_Part):
