@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
 from sim_kit import SHORT
 from typer.testing import CliRunner
 
+from registry import PilotsimError
 from sim.cli.app import app
 from sim.engine.scenario import load
-from sim.results.runner import sweep_runs
+from sim.results.runner import parse_sets, sweep_runs
 
 runner = CliRunner()
 
@@ -46,3 +48,16 @@ def test_replicates_count_up_from_the_seeds_the_grid_sets() -> None:
     assert seeds == [10, 11, 20, 21]
     runs = sweep_runs(baseline, {"workload.rate_per_s": [0.5]}, replicates=3)
     assert [run["seed"] for run in runs] == [baseline.seed, baseline.seed + 1, baseline.seed + 2]
+
+
+def test_fault_timing_and_list_settings_can_be_swept() -> None:
+    halt = load("chain-halt")
+    grid = parse_sets(["faults.0.at_s=5,50", "workload.payload_bytes=[256,512],[1024,2048]"])
+    assert grid == {"faults.0.at_s": [5, 50], "workload.payload_bytes": [[256, 512], [1024, 2048]]}
+    runs = sweep_runs(halt, grid, replicates=1)
+    assert len(runs) == 4
+    variant = halt.with_overrides(runs[-1])
+    assert variant.faults[0].at_s == 50 and variant.workload.payload_bytes == (1024, 2048)
+    assert variant.faults[0].chain == halt.faults[0].chain  # the rest of the fault kept
+    with pytest.raises(PilotsimError, match="faults.3.at_s: unknown setting"):
+        halt.with_overrides({"faults.3.at_s": 1})

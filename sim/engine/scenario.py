@@ -249,16 +249,25 @@ class Scenario(_Model):
         """A copy with dotted keys set (`workload.rate_per_s=2`); validated like a file."""
         data = self.model_dump(mode="json")
         for key, value in overrides.items():
-            target = data
-            parts = key.split(".")
-            for part in parts[:-1]:
-                target = target.get(part) if isinstance(target.get(part), dict) else None  # type: ignore[assignment]
-                if target is None:
-                    break
-            if target is None or parts[-1] not in target:
+            *path, last = key.split(".")
+            target: Any = data
+            for part in path:  # sections by name, faults by number (`faults.0.at_s`)
+                target = _step(target, part)
+            if isinstance(target, list) and last.isdigit() and int(last) < len(target):
+                target[int(last)] = value
+            elif isinstance(target, dict) and last in target:
+                target[last] = value
+            else:
                 raise ScenarioError(f"--set {key}: {NotFound('setting', key, setting_keys(data))}")
-            target[parts[-1]] = value
         return validate(data, "--set")
+
+
+def _step(target: Any, part: str) -> Any:
+    if isinstance(target, dict):
+        return target.get(part)
+    if isinstance(target, list) and part.isdigit() and int(part) < len(target):
+        return target[int(part)]
+    return None
 
 
 def validate(data: dict[str, Any], where: str) -> Scenario:

@@ -88,13 +88,25 @@ def parse_sets(sets: list[str]) -> dict[str, list[Any]]:
             raise ScenarioError(f"--set {item!r}: expected key=value[,value…]")
         key, raw = item.split("=", 1)
         values = []
-        for text in raw.split(","):
+        for text in _top_level_split(raw):
             try:
                 values.append(json.loads(text))
             except json.JSONDecodeError:
                 values.append(text)
         grid[key.strip()] = values
     return grid
+
+
+def _top_level_split(raw: str) -> list[str]:
+    """`1,2` → ["1", "2"]; `[256,512],[1024,2048]` → two lists: commas inside brackets stay."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(raw):
+        depth += char in "[{"
+        depth -= char in "]}"
+        if char == "," and depth == 0:
+            parts.append(raw[start:i])
+            start = i + 1
+    return [*parts, raw[start:]]
 
 
 def _sweep_one(args: tuple[dict[str, Any], dict[str, Any], Path, Backend, NetworkCache | None]) -> dict[str, Any]:
