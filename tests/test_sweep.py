@@ -61,3 +61,32 @@ def test_fault_timing_and_list_settings_can_be_swept() -> None:
     assert variant.faults[0].chain == halt.faults[0].chain  # the rest of the fault kept
     with pytest.raises(PilotsimError, match="faults.3.at_s: unknown setting"):
         halt.with_overrides({"faults.3.at_s": 1})
+
+
+def test_a_sweep_on_a_local_dask_cluster_gives_the_rows_of_local_processes(tmp_path: Path) -> None:
+    """A scheduler and two worker processes on 127.0.0.1; 2 settings x 2 replicates; the same rows as
+    local processes give (wall time and folders aside)."""
+    from distributed import LocalCluster
+
+    short = tmp_path / "short.toml"
+    short.write_text(SHORT)
+    args = ["sweep", str(short), "--set", "workload.rate_per_s=0.5,1.5", "--replicates", "2"]
+    local = runner.invoke(app, [*args, "--jobs", "2", "--out", str(tmp_path / "local")])
+    assert local.exit_code == 0, local.stderr
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        remote = runner.invoke(app, [*args, "--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "dask")])
+    assert remote.exit_code == 0, remote.stderr
+
+    def rows(folder: str) -> list[dict[str, str]]:
+        with (tmp_path / folder / "runs.csv").open() as handle:
+            return [{k: v for k, v in r.items() if k not in ("wall.run_s", "out")} for r in csv.DictReader(handle)]
+
+    assert rows("dask") == rows("local") and len(rows("local")) == 4
+
+
+def test_an_unreachable_scheduler_is_one_line(tmp_path: Path) -> None:
+    short = tmp_path / "short.toml"
+    short.write_text(SHORT)
+    result = runner.invoke(app, ["sweep", str(short), "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1 and "cannot reach the Dask scheduler" in result.stderr

@@ -128,6 +128,9 @@ def sweep(
                                                    "workload.rate_per_s=1,2); repeat for a grid.")] = None,
     replicates: Annotated[int, typer.Option(metavar="N", help="Seeds per combination (seed, seed+1, …).", min=1)] = 1,
     jobs: Annotated[int, typer.Option(metavar="N", help="Runs in parallel (processes).", min=1)] = 1,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", metavar="ADDRESS", help=(
+        "A Dask scheduler (tcp://host:8786): each run a task on its workers, instead of local processes."))]
+    = None,
     backend: BackendOption = None,
     rpc: RpcFlag = False,
     no_cache: NoCacheFlag = False,
@@ -137,7 +140,8 @@ def sweep(
     grid = parse_sets(set_ or [])
     with progress_bar() as progress:
         table = run_sweep(base, grid, replicates, jobs, out_dir, backend=chosen_backend(backend, rpc),
-                          on_done=lambda done, total: progress("runs", done, total), cache=network_cache(no_cache))
+                          on_done=lambda done, total: progress("runs", done, total), cache=network_cache(no_cache),
+                          scheduler=scheduler)
     with table.open() as handle:
         rows = list(csv.DictReader(handle))
     summary = Table(title=f"{len(rows)} runs → {table}")

@@ -109,12 +109,37 @@ def _top_level_split(raw: str) -> list[str]:
     return [*parts, raw[start:]]
 
 
-def _sweep_one(args: tuple[dict[str, Any], dict[str, Any], Path, Backend, NetworkCache | None]) -> dict[str, Any]:
+def _sweep_one(args: SweepTask) -> dict[str, Any]:
     scenario_data, overrides, out, backend, cache = args
     scenario = Scenario.model_validate(scenario_data).with_overrides(overrides)
     row = dict(flatten(run_scenario(scenario, out, backend=backend, cache=cache).model_dump(mode="json")))
     return {"overrides": overrides, "seed": scenario.seed, "out": str(out),
             "metrics": {k: row.get(k) for k in SWEEP_COLUMNS}}
+
+
+SweepTask = tuple[dict[str, Any], dict[str, Any], Path, Backend, NetworkCache | None]
+
+
+def _in_processes(jobs: int, tasks: list[SweepTask]) -> Iterator[tuple[int, dict[str, Any]]]:
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(_sweep_one, task): i for i, task in enumerate(tasks)}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+def _on_cluster(scheduler: str, tasks: list[SweepTask]) -> Iterator[tuple[int, dict[str, Any]]]:
+    from distributed import Client  # noqa: PLC0415 - loaded only for a sweep that asks for a cluster
+    from distributed import as_completed as finished  # noqa: PLC0415
+
+    try:
+        client = Client(scheduler, timeout=10)
+    except (OSError, TimeoutError) as exc:
+        raise ScenarioError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})") from None
+    with client:
+        futures = {client.submit(_sweep_one, task, key=f"pilotsim-run-{i}", pure=False, retries=2): i
+                   for i, task in enumerate(tasks)}
+        for future in finished(list(futures)):
+            yield futures[future], future.result()
 
 
 def run_name(index: int, overrides: dict[str, Any]) -> str:
@@ -138,8 +163,10 @@ def sweep_runs(scenario: Scenario, grid: dict[str, list[Any]], replicates: int) 
 
 def sweep(scenario: Scenario, grid: dict[str, list[Any]], replicates: int, jobs: int, out: Path,
           backend: Backend = "eth-tester", on_done: Callable[[int, int], None] | None = None,
-          cache: NetworkCache | None = None) -> Path:
-    """Every combination of `grid` × `replicates` seeds, `jobs` at a time; one tidy row per run."""
+          cache: NetworkCache | None = None, scheduler: str | None = None) -> Path:
+    """Every combination of `grid` × `replicates` seeds, `jobs` at a time in local processes, or as
+    tasks of the Dask cluster at `scheduler` (`tcp://host:8786`; a run whose worker is lost is retried
+    elsewhere); one tidy row per run."""
     runs = sweep_runs(scenario, grid, replicates)
     if out.exists() and any(out.iterdir()):  # before anything runs: an earlier sweep's results are kept
         raise ScenarioError(f"{out}: exists and is not empty; choose another --out")
@@ -148,12 +175,11 @@ def sweep(scenario: Scenario, grid: dict[str, list[Any]], replicates: int, jobs:
     if on_done:
         on_done(0, len(tasks))
     rows: list[dict[str, Any]] = [{} for _ in tasks]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(_sweep_one, task): i for i, task in enumerate(tasks)}
-        for done, future in enumerate(as_completed(futures), start=1):
-            rows[futures[future]] = future.result()
-            if on_done:
-                on_done(done, len(tasks))
+    results = _on_cluster(scheduler, tasks) if scheduler else _in_processes(jobs, tasks)
+    for done, (index, row) in enumerate(results, start=1):
+        rows[index] = row
+        if on_done:
+            on_done(done, len(tasks))
     table = out / "runs.csv"
     keys = [k for k in grid if k != "seed"]  # the seed has its own column
     with table.open("w", newline="") as handle:
