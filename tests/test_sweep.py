@@ -90,3 +90,25 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path: Path) -> None:
     short.write_text(SHORT)
     result = runner.invoke(app, ["sweep", str(short), "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path / "o")])
     assert result.exit_code == 1 and "cannot reach the Dask scheduler" in result.stderr
+
+
+def test_a_stopped_sweep_resumes_with_the_runs_it_had_not_finished(tmp_path: Path) -> None:
+    short = tmp_path / "short.toml"
+    short.write_text(SHORT)
+    out = tmp_path / "sweep"
+    args = ["sweep", str(short), "--set", "workload.rate_per_s=0.5,1.5,2.5", "--out", str(out)]
+    assert runner.invoke(app, args).exit_code == 0
+    table = out / "runs.csv"
+
+    def rows() -> list[dict[str, str]]:
+        with table.open() as handle:
+            return [{k: v for k, v in r.items() if k != "wall.run_s"} for r in csv.DictReader(handle)]
+
+    complete = rows()
+    lines = table.read_text().splitlines()
+    table.write_text("\n".join(lines[:2]) + "\n")  # as if stopped after its first run
+    resumed = runner.invoke(app, [*args, "--resume"])
+    assert resumed.exit_code == 0, resumed.stderr
+    assert rows() == complete and len(complete) == 3  # the two missing runs run again, in run order
+    other = runner.invoke(app, ["sweep", str(short), "--set", "workload.ttl_s=60", "--out", str(out), "--resume"])
+    assert other.exit_code == 1 and "the runs of another sweep" in other.stderr

@@ -163,32 +163,52 @@ def sweep_runs(scenario: Scenario, grid: dict[str, list[Any]], replicates: int) 
 
 def sweep(scenario: Scenario, grid: dict[str, list[Any]], replicates: int, jobs: int, out: Path,
           backend: Backend = "eth-tester", on_done: Callable[[int, int], None] | None = None,
-          cache: NetworkCache | None = None, scheduler: str | None = None) -> Path:
+          cache: NetworkCache | None = None, scheduler: str | None = None, resume: bool = False) -> Path:
     """Every combination of `grid` × `replicates` seeds, `jobs` at a time in local processes, or as
     tasks of the Dask cluster at `scheduler` (`tcp://host:8786`; a run whose worker is lost is retried
-    elsewhere); one tidy row per run."""
+    elsewhere); one tidy row per run in runs.csv, appended as each run finishes (in run order at the
+    end). `resume`: into a folder of the same sweep, only the runs runs.csv does not hold yet."""
     runs = sweep_runs(scenario, grid, replicates)
-    if out.exists() and any(out.iterdir()):  # before anything runs: an earlier sweep's results are kept
-        raise ScenarioError(f"{out}: exists and is not empty; choose another --out")
-    out.mkdir(parents=True, exist_ok=True)
-    tasks = [(scenario.model_dump(mode="json"), o, out / run_name(i, o), backend, cache) for i, o in enumerate(runs)]
-    if on_done:
-        on_done(0, len(tasks))
-    rows: list[dict[str, Any]] = [{} for _ in tasks]
-    results = _on_cluster(scheduler, tasks) if scheduler else _in_processes(jobs, tasks)
-    for done, (index, row) in enumerate(results, start=1):
-        rows[index] = row
-        if on_done:
-            on_done(done, len(tasks))
     table = out / "runs.csv"
     keys = [k for k in grid if k != "seed"]  # the seed has its own column
-    with table.open("w", newline="") as handle:
+    header = ["run", *keys, "seed", *SWEEP_COLUMNS, "out"]
+    done_runs = _finished_runs(table, header) if resume else set()
+    if not resume and out.exists() and any(out.iterdir()):  # before anything runs: earlier results are kept
+        raise ScenarioError(f"{out}: exists and is not empty; choose another --out (or --resume that sweep)")
+    out.mkdir(parents=True, exist_ok=True)
+    tasks = {i: (scenario.model_dump(mode="json"), o, out / run_name(i, o), backend, cache)
+             for i, o in enumerate(runs) if i not in done_runs}
+    if on_done:
+        on_done(len(done_runs), len(runs))
+    with table.open("a", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["run", *keys, "seed", *SWEEP_COLUMNS, "out"])
-        for i, row in enumerate(rows):
-            writer.writerow([i, *[row["overrides"].get(k) for k in keys], row["seed"],
+        if not done_runs:
+            writer.writerow(header)
+        pending = list(tasks.values())
+        results = _on_cluster(scheduler, pending) if scheduler else _in_processes(jobs, pending)
+        for done, (position, row) in enumerate(results, start=len(done_runs) + 1):
+            index = list(tasks)[position]
+            writer.writerow([index, *[row["overrides"].get(k) for k in keys], row["seed"],
                              *[row["metrics"][c] for c in SWEEP_COLUMNS], row["out"]])
+            handle.flush()  # a sweep stopped half way keeps what it finished
+            if on_done:
+                on_done(done, len(runs))
+    with table.open(newline="") as handle:
+        rows = sorted(csv.reader(handle), key=lambda r: -1 if r == header else int(r[0]))
+    with table.open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
     return table
+
+
+def _finished_runs(table: Path, header: list[str]) -> set[int]:
+    """The runs a sweep's runs.csv already holds; refused if it is another sweep's."""
+    if not table.exists():
+        return set()
+    with table.open(newline="") as handle:
+        reader = csv.reader(handle)
+        if next(reader, None) != header:
+            raise ScenarioError(f"{table}: the runs of another sweep (other settings); choose another --out")
+        return {int(row[0]) for row in reader if row}
 
 
 # What a reader of two runs looks at first; everything else (per pair, per sector, per function) after.
