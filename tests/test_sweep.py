@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from registry import PilotsimError
 from sim.cli.app import app
 from sim.engine.scenario import load
-from sim.results.runner import parse_sets, sweep_runs
+from sim.results.runner import batch_run, parse_sets, sweep_runs
 
 runner = CliRunner()
 
@@ -112,3 +112,14 @@ def test_a_stopped_sweep_resumes_with_the_runs_it_had_not_finished(tmp_path: Pat
     assert rows() == complete and len(complete) == 3  # the two missing runs run again, in run order
     other = runner.invoke(app, ["sweep", str(short), "--set", "workload.ttl_s=60", "--out", str(out), "--resume"])
     assert other.exit_code == 1 and "the runs of another sweep" in other.stderr
+
+
+def test_batch_run_gives_the_sweep_as_a_dataframe(tmp_path: Path) -> None:
+    """From Python, like Mesa's batch_run: one row per run, settings and figures as columns."""
+    short = tmp_path / "short.toml"
+    short.write_text(SHORT)
+    frame = batch_run(str(short), {"workload.rate_per_s": [0.5, 1.5]}, tmp_path / "batch", replicates=2)
+    assert list(frame["workload.rate_per_s"]) == [0.5, 0.5, 1.5, 1.5] and list(frame["seed"]) == [5, 6, 5, 6]
+    means = frame.groupby("workload.rate_per_s")["messages.sent"].mean()
+    assert means[1.5] > means[0.5]
+    assert frame["invariants.exactly_once"].all()

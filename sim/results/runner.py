@@ -17,12 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from registry import PilotsimError
 from registry.progress import Progress, no_progress
 
 from ..bridge.cache import NetworkCache
 from ..bridge.provision import build_network
 from ..bridge.topology import Backend, Network
-from ..engine.scenario import Scenario, ScenarioError
+from ..engine.scenario import Scenario, ScenarioError, load
 from ..engine.simulation import Simulation
 from ..engine.watcher import INVARIANTS
 from .metrics import Machine, build_report, flatten
@@ -198,6 +199,18 @@ def sweep(scenario: Scenario, grid: dict[str, list[Any]], replicates: int, jobs:
     with table.open("w", newline="") as handle:
         csv.writer(handle).writerows(rows)
     return table
+
+
+def batch_run(scenario: Scenario | str, grid: dict[str, list[Any]], out: Path, *, replicates: int = 1,
+              jobs: int = 1, backend: Backend = "revm", scheduler: str | None = None) -> Any:
+    """A sweep from Python, like Mesa's `batch_run`: its tidy table (runs.csv) as a pandas DataFrame,
+    one row per run (pandas: `pip install 'pilotsim[analysis]'`)."""
+    try:
+        import pandas  # noqa: PLC0415 - an optional extra, loaded only here
+    except ImportError:
+        raise PilotsimError("batch_run needs pandas: pip install 'pilotsim[analysis]'") from None
+    base = load(scenario) if isinstance(scenario, str) else scenario
+    return pandas.read_csv(sweep(base, grid, replicates, jobs, out, backend=backend, scheduler=scheduler))
 
 
 def _finished_runs(table: Path, header: list[str]) -> set[int]:
