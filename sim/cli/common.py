@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.progress import Progress as RichProgress
 from typer.core import TyperArgument, TyperGroup
 
@@ -93,7 +93,8 @@ def network_cache(no_cache: bool) -> NetworkCache | None:
 def progress_bar(disable: bool = False) -> Iterator[Progress]:
     """A progress bar on stderr while the block runs, fed by the `Progress` it yields."""
     with RichProgress(TextColumn("{task.description:<18}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                      TimeElapsedColumn(), console=err, transient=True, disable=disable) as bar:
+                      TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err, transient=True,
+                      disable=disable) as bar:
         task = bar.add_task("starting", total=None)
 
         def report(label: str, done: float, total: float) -> None:
