@@ -132,6 +132,10 @@ def test_compare_reports(networks: Networks, tmp_path: Path) -> None:
     run_on(networks, short_scenario().with_overrides({"workload.rate_per_s": 2}), tmp_path / "c")
     changed = json.loads(run("compare", str(tmp_path / "a"), str(tmp_path / "c"), "--json")[1])
     assert changed[0] == {"key": "scenario.settings.workload.rate_per_s", "a": 1.0, "b": 2.0, "change": 1.0}
+    default = run("compare", str(tmp_path / "a"), str(tmp_path / "c"))[1]
+    everything = run("compare", str(tmp_path / "a"), str(tmp_path / "c"), "--all")[1]
+    assert len(default.splitlines()) <= 40 < len(everything.splitlines())  # one screen by default
+    assert "workload.rate_per_s" in default and "more differences" in default and "--all" in default
     only = json.loads(run("compare", str(tmp_path / "a"), str(tmp_path / "b"), "--json", "--only", "gas")[1])
     assert only and all(row["key"].startswith("gas") for row in only)
     assert "e+0" not in stdout and "1 differences" not in stdout

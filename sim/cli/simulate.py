@@ -22,7 +22,7 @@ from ..engine.watcher import INVARIANTS
 from ..results.outputs import summary_rows
 from ..results.report import load_report
 from ..results.runner import compare as differences
-from ..results.runner import default_out, parse_sets, run_scenario
+from ..results.runner import default_out, is_headline, parse_sets, run_scenario
 from ..results.runner import sweep as run_sweep
 from .common import (
     BackendOption,
@@ -183,17 +183,26 @@ def compare(
     only: Annotated[list[str] | None, typer.Option("--only", metavar="PREFIX",
                                                    help="Only keys starting so, e.g. latency_s; repeatable.")]
     = None,
+    everything: Annotated[bool, typer.Option("--all", metavar="", help=(
+        "Every difference, per pair, sector, phase and function too (default: the headline)."))] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Print what differs between two reports, the headline figures first."""
+    """Print what differs between two reports: the settings and headline figures (--all: everything;
+    --json: everything, as data)."""
     rows = [r for r in differences(load_report(a), load_report(b), tuple(only or ()))
             if include_wall or not r[0].startswith(("wall.", "versions."))]
+    hidden = 0
+    if not (everything or as_json or only):
+        shown = [r for r in rows if is_headline(r[0])]
+        hidden, rows = len(rows) - len(shown), shown
     if as_json:
         print(json.dumps([{"key": k, "a": left, "b": right, "change": _change(left, right)}
                           for k, left, right in rows]))
         return
     if not rows:
-        out.print("the reports agree" + ("" if include_wall else " (wall time and versions aside)"))
+        agree = "the headline figures agree" if hidden else "the reports agree"
+        out.print(agree + ("" if include_wall else " (wall time and versions aside)") +
+                  (f"; {hidden} more differences: --all" if hidden else ""))
         return
     table = Table(title=f"{len(rows)} difference{'s' if len(rows) > 1 else ''}")
     for column in ("key", str(a), str(b), "change"):
@@ -203,6 +212,9 @@ def compare(
         table.add_row(key, _number(left), _number(right), "" if change is None else
                       _number(change, sign=True) + (f" ({right / left:.2f}x)" if left else ""))
     out.print(table)
+    if hidden:
+        out.print(f"and {hidden} more difference{'s' if hidden > 1 else ''} (per pair, sector, phase, function): "
+                  "--all")
 
 
 def _change(left: object, right: object) -> float | None:

@@ -239,5 +239,10 @@ def compare(a: Report, b: Report, only: tuple[str, ...] = ()) -> list[tuple[str,
     return [(k, left.get(k), right.get(k)) for k in sorted(keys, key=_headline_first)]
 
 
+def is_headline(key: str) -> bool:
+    """Among the figures `compare` shows by default (up to gas per message and in all)."""
+    return _headline_first(key)[0] <= HEADLINE.index("gas.total")
+
+
 def _headline_first(key: str) -> tuple[int, str]:
     return next((i for i, prefix in enumerate(HEADLINE) if key.startswith(prefix)), len(HEADLINE)), key
