@@ -19,7 +19,6 @@ the writes after it; a call at an earlier block undoes to it, calls, and redoes.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -29,12 +28,13 @@ from eth._utils.address import generate_contract_address
 from eth_utils import keccak, to_canonical_address, to_checksum_address
 
 from ..defaults import BLOCK_GAS_LIMIT, DEFAULT_ACCOUNTS, DEFAULT_BALANCE, DEFAULT_CHAIN_ID, TEST_MNEMONIC
-from ..errors import ChainError, ConfigError, TransactionRejected
+from ..errors import ChainError, TransactionRejected
 from .abi import checksum
 from .artifacts import decode_revert
-from .base import Block, Chain, Log, Receipt, Tx, check_gas_limits, split_by_gas
+from .base import Block, Log, Receipt, Tx, check_gas_limits, split_by_gas
 from .gasrules import calldata_costs
 from .history import HISTORY_BLOCKS, History, Write
+from .inprocess import InProcessChain
 from .revm_journal import Change, read_changes
 
 __tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
@@ -46,7 +46,7 @@ COINBASE = ZERO  # as on eth-tester's chains (warm in every transaction, EIP-365
 _REVERT = re.compile(r"Revert \{ gas_used: \d+, output: 0x([0-9a-f]*) \}")
 
 
-class RevmChain(Chain):
+class RevmChain(InProcessChain):
     """A revm chain in this process, gas-exact to py-evm. `genesis_timestamp` fixes time; the state
     and logs of the last `history_blocks` blocks (and from any snapshot taken) are kept."""
 
@@ -61,19 +61,14 @@ class RevmChain(Chain):
         balance: int = DEFAULT_BALANCE,
         history_blocks: int = HISTORY_BLOCKS,
     ) -> None:
-        super().__init__(accounts, mnemonic)
-        self.chain_id = chain_id
-        self.block_gas_limit = block_gas_limit
-        self.deterministic = genesis_timestamp is not None
-        genesis = int(time.time()) if genesis_timestamp is None else genesis_timestamp
-        env = pyrevm.Env(cfg=pyrevm.CfgEnv(chain_id=chain_id), block=self._block_env(0, genesis))
+        super().__init__(chain_id, accounts, mnemonic, genesis_timestamp, block_gas_limit)
+        env = pyrevm.Env(cfg=pyrevm.CfgEnv(chain_id=chain_id), block=self._block_env(0, self.genesis))
         self.evm: Any = pyrevm.EVM(env=env, gas_limit=block_gas_limit, spec_id=SPEC)
         self._infos: dict[str, tuple[int, int]] = {}  # address -> (balance, nonce), every account that exists
         self._codes: dict[str, bytes] = {}
         for account in self.accounts:
             self._put_info(account.address.lower(), (balance, 0, None))
-        self.history = History(chain_id, genesis, keep=history_blocks)
-        self._next_timestamp: int | None = None
+        self.history = History(chain_id, self.genesis, keep=history_blocks)
         self._expect_next_block()
 
     # -- transactions -------------------------------------------------------------------------
@@ -259,23 +254,8 @@ class RevmChain(Chain):
         return pyrevm.BlockEnv(number=number, timestamp=timestamp, prevrandao=mix_hash, coinbase=COINBASE,
                                gas_limit=self.block_gas_limit)
 
-    def _timestamp_for_next_block(self) -> int:
-        parent = self.history.timestamp()
-        if self._next_timestamp is not None:
-            return self._next_timestamp
-        return parent + 1 if self.deterministic else max(parent + 1, int(time.time()))
-
-    def mine(self, timestamp: int | None = None) -> Block:
-        if timestamp is not None:
-            self.set_next_timestamp(timestamp)
-        self._mine_block([])
-        return self.block()
-
-    def set_next_timestamp(self, timestamp: int) -> None:
-        latest = self.history.timestamp()
-        if timestamp <= latest:
-            raise ConfigError(f"timestamp {timestamp} is not after the latest block's ({latest})")
-        self._next_timestamp = timestamp
+    def _latest_timestamp(self) -> int:
+        return int(self.history.timestamp())
 
     # -- snapshots ------------------------------------------------------------------------------
 

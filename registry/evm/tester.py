@@ -11,7 +11,6 @@ genesis timestamp gives a fully reproducible chain.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,10 +26,11 @@ from eth_tester.backends.pyevm.main import GENESIS_PARENT_HASH
 from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum_address
 
 from ..defaults import BLOCK_GAS_LIMIT, DEFAULT_ACCOUNTS, DEFAULT_BALANCE, DEFAULT_CHAIN_ID, TEST_MNEMONIC
-from ..errors import ChainError, ConfigError, TransactionRejected
+from ..errors import ChainError, TransactionRejected
 from .abi import checksum
 from .artifacts import decode_revert
-from .base import Block, Chain, Log, Receipt, Tx, check_gas_limits, sign, split_by_gas
+from .base import Block, Log, Receipt, Tx, check_gas_limits, sign, split_by_gas
+from .inprocess import InProcessChain
 
 __tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
 
@@ -46,7 +46,7 @@ class ChainImage:
     head: bytes
 
 
-class EthTesterChain(Chain):
+class EthTesterChain(InProcessChain):
     """A py-evm chain in this process. `genesis_timestamp` fixes time (and so every block hash)."""
 
     def __init__(
@@ -59,14 +59,9 @@ class EthTesterChain(Chain):
         block_gas_limit: int = BLOCK_GAS_LIMIT,
         balance: int = DEFAULT_BALANCE,
     ) -> None:
-        super().__init__(accounts, mnemonic)
-        self.chain_id = chain_id
-        self.block_gas_limit = block_gas_limit
-        self.deterministic = genesis_timestamp is not None
-        self._next_timestamp: int | None = None
+        super().__init__(chain_id, accounts, mnemonic, genesis_timestamp, block_gas_limit)
         funded = tuple(a.address_bytes for a in self.accounts)
-        genesis = int(time.time()) if genesis_timestamp is None else genesis_timestamp  # 0 is a time too
-        base, store = _genesis(block_gas_limit, genesis, balance, funded)
+        base, store = _genesis(block_gas_limit, self.genesis, balance, funded)
         # eth-tester hard-codes one chain id on its chain class; each zone chain needs its own.
         chain_class = type(f"PilotChain{chain_id}", (base,), {"chain_id": chain_id})
         # py-evm's MiningChain underneath; a tool that mines on it directly leaves this object behind
@@ -194,27 +189,12 @@ class EthTesterChain(Chain):
 
     # -- time and blocks ------------------------------------------------------------------------
 
-    def _timestamp_for_next_block(self) -> int:
-        parent = self._head.timestamp
-        if self._next_timestamp is not None:
-            return self._next_timestamp
-        return parent + 1 if self.deterministic else max(parent + 1, int(time.time()))
+    def _latest_timestamp(self) -> int:
+        return int(self._head.timestamp)
 
     def _mix_hash(self, number: int) -> bytes:
         # post-merge prevrandao; derived, not random, so runs repeat exactly
         return keccak(self.chain_id.to_bytes(32, "big") + number.to_bytes(32, "big"))
-
-    def mine(self, timestamp: int | None = None) -> Block:
-        if timestamp is not None:
-            self.set_next_timestamp(timestamp)
-        self._mine_block([])
-        return self.block()
-
-    def set_next_timestamp(self, timestamp: int) -> None:
-        latest = self._head.timestamp
-        if timestamp <= latest:
-            raise ConfigError(f"timestamp {timestamp} is not after the latest block's ({latest})")
-        self._next_timestamp = timestamp
 
     # -- images: the whole chain, to keep and load again --------------------------------------
 
