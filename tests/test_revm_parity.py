@@ -132,3 +132,13 @@ def test_value_sent_to_the_zero_address_stays_there() -> None:
         receipts = [chain.transact(Tx(chain.accounts[2], ZERO_ADDRESS, b"", 30_000, value=v)) for v in (10**18, 1)]
         results.append((chain.balance(ZERO_ADDRESS), [r.gas_used for r in receipts]))
     assert results[0] == results[1] and results[0][0] == 10**18 + 1
+
+
+def test_a_transaction_pyrevm_cannot_read_is_refused_and_the_nonce_kept() -> None:
+    chain = RevmChain(genesis_timestamp=GENESIS_TIMESTAMP)
+    sender = chain.accounts[3]
+    with pytest.raises(TransactionRejected):
+        chain.send([Tx(sender, chain.accounts[4].address, b"", 21_000, value=-1)])
+    assert chain.nonce(sender.address) == 0 and chain.block_number() == 0
+    chain.transact(Tx(sender, chain.accounts[4].address, b"", 21_000, value=1))  # and it goes on from nonce 0
+    assert chain.nonce(sender.address) == 1 and chain.balance(chain.accounts[4].address) == 10**24 + 1

@@ -157,6 +157,8 @@ class RevmChain(InProcessChain):
                 revert_data = bytes.fromhex(found.group(1)) if found else b""
                 if self.evm.result is None:  # refused before it ran: revm's validation
                     raise TransactionRejected(f"chain {self.chain_id} refused the transaction: {exc}") from None
+            except (ValueError, OverflowError, TypeError) as exc:  # pyrevm could not even read it (a negative value)
+                raise TransactionRejected(f"chain {self.chain_id} refused the transaction: {exc}") from None
             result = self.evm.result
             changes = read_changes(self.evm.journal_str) if result.is_success else {}
             for address, change in changes.items():
