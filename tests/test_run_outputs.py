@@ -165,7 +165,7 @@ def test_html_report_shows_its_plots_in_headless_chromium(networks: Networks, tm
     assert not_white > 0.05, f"page looks blank ({not_white:.1%} non-white)"
     assert colours > 200, f"too few colours for plots ({colours})"
     html = (tmp_path / "run" / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 3 and "http" not in html.replace("http-equiv", "")
+    assert html.count("data:image/svg+xml;base64,") == 3 and "http" not in html.replace("http-equiv", "")
 
 
 def test_the_reports_say_what_faults_the_run_met(networks: Networks, tmp_path: Path) -> None:
@@ -185,4 +185,4 @@ def test_the_zone_map_shows_only_the_zones_the_run_used(tmp_path: Path) -> None:
     assert report.network.zone_names == ["Beijing", "Chengdu", "Guiyang"]
     assert {z for pair in report.latency_s.by_zone_pair for z in pair.split("->")} == {"Beijing", "Chengdu", "Guiyang"}
     html = (tmp_path / "run" / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 3  # latency, throughput, zones
+    assert html.count("data:image/svg+xml;base64,") == 3  # latency, throughput, zones

@@ -89,9 +89,13 @@ def _write_csv(path: Path, messages: Iterable[MessageRecord]) -> None:
 # ------------------------------------------------------------------------------------------- plots
 
 
-def _png(figure: Any) -> str:
+def _svg(figure: Any) -> str:
+    """The figure as SVG (crisp at any zoom, text drawn as paths: no fonts to fetch), base64 for a data URI."""
+    from matplotlib import rc_context  # noqa: PLC0415 - see _plots
+
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    with rc_context({"svg.hashsalt": "pilotsim"}):  # fixed ids and no date: the same run, the same file
+        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     return base64.b64encode(buffer.getvalue()).decode()
 
 
@@ -111,7 +115,7 @@ def _plots(report: Report) -> dict[str, str]:
     axis.set_title("Latency CDF")
     axis.grid(alpha=0.3)
     axis.legend(loc="lower right")
-    plots["latency"] = _png(figure)
+    plots["latency"] = _svg(figure)
 
     timeline = report.throughput.timeline
     figure = Figure(figsize=(6.4, 3.6))
@@ -133,7 +137,7 @@ def _plots(report: Report) -> dict[str, str]:
     axis.set_title("Throughput over time")
     axis.grid(alpha=0.3)
     axis.legend()
-    plots["throughput"] = _png(figure)
+    plots["throughput"] = _svg(figure)
 
     pairs = {tuple(pair.split("->")): latency for pair, latency in report.latency_s.by_zone_pair.items()}
     used = {zone for pair in pairs for zone in pair}
@@ -154,7 +158,7 @@ def _plots(report: Report) -> dict[str, str]:
     axis.set_ylabel("source zone")
     axis.set_title("Latency by zone pair (numbers: messages delivered)")
     figure.colorbar(image, ax=axis, shrink=0.8, label="p50 latency, submitted → processed (s)")
-    plots["zones"] = _png(figure)
+    plots["zones"] = _svg(figure)
     return plots
 
 
@@ -231,7 +235,7 @@ def _html(report: Report, plots: dict[str, str]) -> str:
     invariants = report.invariants
     violations = table(["invariant", "message", "detail"],
                        [[v.invariant, v.message_id, v.detail] for v in invariants.violations[:200]])
-    images = "".join(f'<figure><img alt="{name}" src="data:image/png;base64,{data}"></figure>'
+    images = "".join(f'<figure><img alt="{name}" src="data:image/svg+xml;base64,{data}"></figure>'
                      for name, data in plots.items())
     title = html.escape(f"pilotsim run: {report.scenario.name}")
     return f"""<!doctype html>
