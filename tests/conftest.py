@@ -108,11 +108,16 @@ def net(bridge_network: Network) -> Iterator[Network]:
         yield bridge_network
 
 
+def recipients(network: Network) -> dict[str, Contract]:
+    """A TestRecipient on each zone chain of `network`, to send from and deliver to."""
+    return {z.name: Contract.create(z.chain, "TestRecipient", z.gateway.address, by=z.chain.accounts[0])
+            for z in network.zones}
+
+
 @pytest.fixture
 def apps(net: Network) -> dict[str, Contract]:
-    """A TestRecipient on each zone chain of `net`, to send from and deliver to."""
-    return {z.name: Contract.create(z.chain, "TestRecipient", z.gateway.address, by=z.chain.accounts[0])
-            for z in net.zones}
+    """`recipients` on `net`."""
+    return recipients(net)
 
 
 @pytest.fixture(scope="session")
@@ -131,5 +136,5 @@ def hub_net(hub_bridge_network: Network) -> Iterator[Network]:
 
 @pytest.fixture
 def hub_apps(hub_net: Network) -> dict[str, Contract]:
-    return {z.name: Contract.create(z.chain, "TestRecipient", z.gateway.address, by=z.chain.accounts[0])
-            for z in hub_net.zones}
+    """`recipients` on `hub_net`."""
+    return recipients(hub_net)

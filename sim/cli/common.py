@@ -29,19 +29,19 @@ class PlainHelp(TyperGroup):
     included, and `<str>` after an argument that has its own name (`SCENARIO|FILE`)."""
 
     def get_help_option(self, ctx: Any) -> Any:
-        return _untyped(super().get_help_option(ctx), ctx)
+        return _untyped(super().get_help_option(ctx))
 
     def get_command(self, ctx: Any, name: str) -> Any:
         command = super().get_command(ctx, name)
         if command is not None:
-            _untyped(command.get_help_option(ctx), ctx)
+            _untyped(command.get_help_option(ctx))
             for param in command.params:
                 if isinstance(param, TyperArgument) and param.metavar:
                     param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]  # its metavar says it
         return command
 
 
-def _untyped(option: Any, ctx: Any) -> Any:
+def _untyped(option: Any) -> Any:
     if option is not None:
         option.metavar = ""
     return option

@@ -57,7 +57,7 @@ def seed(
         if where == "anvil":  # a node for this command only
             rpc_url = stack.enter_context(AnvilNode.start(genesis_timestamp=GENESIS_TIMESTAMP)).endpoint
         chain: Chain = RpcChain(rpc_url) if rpc_url else in_process_chain(where, genesis_timestamp=GENESIS_TIMESTAMP)
-        funded = fund_actors(chain)  # a node started by hand funds only a few of the actors
+        funded = fund_actors(chain) if rpc_url else None  # a node started by hand funds only a few actors
         if funded:
             err.print(f"{rpc_url}: {funded}")
         with progress_bar(disable=as_json) as progress:
