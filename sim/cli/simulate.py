@@ -19,7 +19,7 @@ from ..engine import scenario as scenarios
 from ..engine.scenario import Scenario
 from ..engine.schema import resolved_toml, toml_template
 from ..engine.watcher import INVARIANTS
-from ..results.outputs import summary_rows
+from ..results.outputs import FAULT_COLUMNS, fault_rows, summary_rows
 from ..results.report import load_report
 from ..results.runner import compare as differences
 from ..results.runner import default_out, is_headline, parse_sets, run_scenario
@@ -79,6 +79,11 @@ def run(
         for key, value in summary_rows(report):
             table.add_row(key, str(value))
         out.print(table)
+        if report.faults:
+            faults = Table(*FAULT_COLUMNS, title="faults")
+            for row in fault_rows(report):
+                faults.add_row(*row)
+            out.print(faults)
     broken = report.invariants.broken
     if broken and not as_json and not quiet:
         err.print(f"[yellow]findings:[/yellow] broken invariants: {', '.join(broken)} (see report.md)")

@@ -68,3 +68,5 @@ def _rate_limit(target: FaultTarget, fault: RateLimit) -> FaultProcess:
     if fault.duration_s:
         yield target.env.timeout(fault.duration_s)
         limit_every_zone_lane(0, 0)
+    else:
+        yield target.env.event()  # for good: never lifted, so the run records no end

@@ -116,7 +116,11 @@ class RelayerRecord:
     index: int
     deliveries: int  # delivery transactions
     takeovers: int  # of them, on lanes of another relayer's that had stalled
-    restarts: int
+    restarts_at_s: list[float]  # simulated seconds of each restart
+
+    @property
+    def restarts(self) -> int:
+        return len(self.restarts_at_s)
 
 
 class MessageLog:
@@ -144,7 +148,7 @@ class RunRecords:
     gas: Spool[GasRecord]
     invariants: InvariantReport
     attacks: list[Attack]
-    fault_starts: list[float]  # when each fault began (jitter drawn)
+    fault_windows: list[tuple[float, float | None]]  # when each fault began (jitter drawn) and ended (None: never)
     blocks: dict[int, int]  # chain id → blocks mined during the run
     relayers: list[RelayerRecord]
     sim_seconds: float

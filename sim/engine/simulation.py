@@ -44,7 +44,7 @@ class RelayerSlot:
     down: bool = False
     duplicate: bool = False
     reorder: bool = False
-    restarts: int = 0
+    restarts_at_s: list[float] = field(default_factory=list)
     retired_deliveries: int = 0  # delivery transactions of the relayers it replaced
     retired_takeovers: int = 0
     inflight: set[Lane] = field(default_factory=set)
@@ -89,8 +89,9 @@ class Simulation:
         env.process(self._watch())
         fault_starts = [fault.at_s + float(self.rng_faults.uniform(0, fault.jitter_s)) if fault.jitter_s
                         else fault.at_s for fault in scenario.faults]
-        for fault, start in zip(scenario.faults, fault_starts, strict=True):
-            env.process(self._fault_at(start, inject(self, fault)))
+        self.fault_windows: list[tuple[float, float | None]] = [(start, None) for start in fault_starts]
+        for i, (fault, start) in enumerate(zip(scenario.faults, fault_starts, strict=True)):
+            env.process(self._fault_at(i, start, inject(self, fault)))
         end = scenario.duration_s + scenario.drain_s
         wall = time.perf_counter()
         step = max(1.0, end / 200)
@@ -107,9 +108,9 @@ class Simulation:
             scenario=scenario, network=NetworkSummary.of(self.network), messages=self.recorder.messages(),
             refusals=self.recorder.refusals, gas=self.recorder.gas, invariants=self.watcher.invariants(),
             attacks=self.attacks,
-            fault_starts=fault_starts, blocks={c: d.blocks for c, d in self.drivers.items()},
+            fault_windows=self.fault_windows, blocks={c: d.blocks for c, d in self.drivers.items()},
             relayers=[RelayerRecord(s.index, s.relayer.delivery_count + s.retired_deliveries,
-                                    s.relayer.takeovers + s.retired_takeovers, s.restarts) for s in self.slots],
+                                    s.relayer.takeovers + s.retired_takeovers, s.restarts_at_s) for s in self.slots],
             sim_seconds=float(env.now), wall_run_s=time.perf_counter() - wall, rss_mb=self.rss_mb,
         )
 
@@ -179,9 +180,10 @@ class Simulation:
 
     # -- faults: the FaultTarget a fault acts on ------------------------------------------------------
 
-    def _fault_at(self, start_s: float, fault: Process) -> Process:
+    def _fault_at(self, index: int, start_s: float, fault: Process) -> Process:
         yield self.env.timeout(start_s)
         yield from fault
+        self.fault_windows[index] = (start_s, float(self.env.now))  # over: lifted, or its attack settled
 
     def relayer_down(self, index: int) -> None:
         self.slots[index].down = True
@@ -193,7 +195,7 @@ class Simulation:
         slot.retired_takeovers += slot.relayer.takeovers
         slot.relayer = self._new_relayer(slot.index, slot.lanes)
         slot.inflight.clear()
-        slot.restarts += 1
+        slot.restarts_at_s.append(float(self.env.now))
         slot.down = False
 
     def relayer_misbehaves(self, index: int, *, duplicate: bool = False, reorder: bool = False) -> None:

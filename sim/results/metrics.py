@@ -15,6 +15,7 @@ import numpy as np
 from registry.evm.artifacts import load_artifact
 
 from ..engine.recorder import RunRecords
+from .effects import fault_effect
 from .report import (
     FaultEntry,
     Gas,
@@ -74,6 +75,7 @@ def build_report(records: RunRecords, machine: Machine | None = None) -> Report:
     counts = tally.outcomes
     config = network.config
     delivered = counts.get("delivered", 0)
+    restarts = [r.restarts_at_s for r in records.relayers]
     return Report(
         scenario=ScenarioInfo(name=scenario.name, seed=scenario.seed, settings_hash=scenario.settings_hash,
                               description=scenario.description,
@@ -95,13 +97,16 @@ def build_report(records: RunRecords, machine: Machine | None = None) -> Report:
         throughput=_throughput(tally, scenario.duration_s, records.sim_seconds),
         gas=_gas(records, tally.sent),
         invariants=records.invariants,
-        faults=[FaultEntry(fault=f, started_s=round(start, 3))
-                for f, start in zip(scenario.faults, records.fault_starts, strict=True)],
+        faults=[FaultEntry(fault=f, started_s=round(start, 3), ended_s=None if end is None else round(end, 3),
+                           effect=fault_effect(f, (start, end), tally, records.attacks, restarts, records.sim_seconds))
+                for f, (start, end) in zip(scenario.faults, records.fault_windows, strict=True)],
         attacks=records.attacks,
         relayers=Relayers(count=scenario.relayers.count, restarts=sum(r.restarts for r in records.relayers),
                           delivery_transactions=sum(r.deliveries for r in records.relayers),
                           per_relayer=[RelayerStats(index=r.index, deliveries=r.deliveries, takeovers=r.takeovers,
-                                                    restarts=r.restarts) for r in records.relayers]),
+                                                    restarts=r.restarts,
+                                                    restarts_at_s=[round(t, 3) for t in r.restarts_at_s])
+                                        for r in records.relayers]),
         blocks={network.chain_names[c]: n for c, n in sorted(records.blocks.items())},
         sim_seconds=_round(records.sim_seconds),
         versions=versions(machine.backend) if machine else None,

@@ -6,12 +6,12 @@ end, so an output folder holds a complete report or nothing.
 
 from __future__ import annotations
 
-import base64
 import csv
 import html
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -24,6 +24,7 @@ import numpy as np
 from registry import PilotsimError
 
 from ..engine.recorder import MessageRecord
+from .effects import LASTING_KINDS
 from .report import FaultEntry, Report
 
 CSV_COLUMNS = ["message_id", "kind", "src_zone", "dst_zone", "src_chain", "dst_chain", "sector", "outcome",
@@ -89,55 +90,46 @@ def _write_csv(path: Path, messages: Iterable[MessageRecord]) -> None:
 # ------------------------------------------------------------------------------------------- plots
 
 
-def _svg(figure: Any) -> str:
-    """The figure as SVG (crisp at any zoom, text drawn as paths: no fonts to fetch), base64 for a data URI."""
+def _svg(figure: Any, name: str, tips: dict[str, str]) -> str:
+    """The figure as inline SVG (crisp at any zoom, text drawn as paths: no fonts to fetch), its ids
+    prefixed with `name` (several share one page), and `tips` — artist gid → text — as the <title>
+    a browser shows on hover."""
     from matplotlib import rc_context  # noqa: PLC0415 - see _plots
 
     buffer = io.BytesIO()
     with rc_context({"svg.hashsalt": "pilotsim"}):  # fixed ids and no date: the same run, the same file
         figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    return base64.b64encode(buffer.getvalue()).decode()
+    svg = buffer.getvalue().decode()
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg[svg.index("<svg"):], flags=re.S)
+    for gid, text in tips.items():
+        svg = svg.replace(f'<g id="{gid}">', f'<g id="{gid}"><title>{html.escape(text)}</title>', 1)
+    svg = svg.replace('id="', f'id="{name}-').replace("url(#", f"url(#{name}-").replace('href="#', f'href="#{name}-')
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{name}" ', 1)
 
 
 def _plots(report: Report) -> dict[str, str]:
     # matplotlib loads here, not at start-up: half a second every `pilotsim` command would pay.
     # Figures made directly (not through pyplot) need no backend and leave no global state behind.
     from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
 
     plots = {}
     figure = Figure(figsize=(6.4, 3.6))
     axis = figure.subplots()
+    tips: dict[str, str] = {}
     for kind, values in report.latency_s.cdf.items():
         if values:
-            axis.plot(values, np.arange(1, len(values) + 1) / len(values), label=f"{kind}s ({len(values)})")
+            [line] = axis.plot(values, np.arange(1, len(values) + 1) / len(values), label=f"{kind}s ({len(values)})")
+            line.set_gid(f"tip-{kind}")
+            tips[f"tip-{kind}"] = (f"{kind}s: {len(values)}, p50 {np.median(values):.2f} s, "
+                                   f"p95 {np.percentile(values, 95):.2f} s, max {values[-1]:.2f} s")
     axis.set_xlabel("latency, submitted → processed at destination (s)")
     axis.set_ylabel("fraction of messages")
     axis.set_title("Latency CDF")
     axis.grid(alpha=0.3)
     axis.legend(loc="lower right")
-    plots["latency"] = _svg(figure)
-
-    timeline = report.throughput.timeline
-    figure = Figure(figsize=(6.4, 3.6))
-    axis = figure.subplots()
-    if timeline:
-        t = [p.t for p in timeline]
-        width = report.throughput.bucket_s
-        axis.bar(t, [p.sent / width for p in timeline], width=width, alpha=0.5, align="edge", label="sent")
-        axis.step(t, [p.processed / width for p in timeline], where="post", label="processed", color="C3")
-    for i, entry in enumerate(report.faults):  # what the run did, where its dips come from
-        label = fault_line(entry) if i < 4 else None
-        duration = entry.fault.model_dump().get("duration_s", 0)
-        if duration:
-            axis.axvspan(entry.started_s, entry.started_s + duration, color=f"C{4 + i % 5}", alpha=0.15, label=label)
-        else:
-            axis.axvline(entry.started_s, color=f"C{4 + i % 5}", linestyle="--", label=label)
-    axis.set_xlabel("simulated time (s)")
-    axis.set_ylabel("messages per second")
-    axis.set_title("Throughput over time")
-    axis.grid(alpha=0.3)
-    axis.legend()
-    plots["throughput"] = _svg(figure)
+    plots["latency"] = _svg(figure, "latency", tips)
+    plots["throughput"] = _throughput_plot(report)
 
     pairs = {tuple(pair.split("->")): latency for pair, latency in report.latency_s.by_zone_pair.items()}
     used = {zone for pair in pairs for zone in pair}
@@ -146,11 +138,16 @@ def _plots(report: Report) -> dict[str, str]:
     latency = np.full((len(zones), len(zones)), np.nan)
     figure = Figure(figsize=(6.4, 5.6))
     axis = figure.subplots()
+    tips = {}
     for (src, dst), stats in pairs.items():
-        latency[index[src], index[dst]] = stats.p50 if stats.p50 is not None else np.nan
+        row, column = index[src], index[dst]
+        latency[row, column] = stats.p50 if stats.p50 is not None else np.nan
         if len(zones) <= 16:
-            axis.text(index[dst], index[src], str(stats.count), ha="center", va="center", fontsize=6,
+            axis.text(column, row, str(stats.count), ha="center", va="center", fontsize=6,
                       bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.7, "linewidth": 0})
+        gid = f"tip-{row}-{column}"
+        axis.add_patch(Rectangle((column - 0.5, row - 0.5), 1, 1, fill=False, linewidth=0, gid=gid))
+        tips[gid] = f"{src} → {dst}: {stats.count} delivered, p50 {stats.p50} s"
     image = axis.imshow(latency, cmap="viridis")
     axis.set_xticks(range(len(zones)), zones, rotation=60, ha="right", fontsize=7)
     axis.set_yticks(range(len(zones)), zones, fontsize=7)
@@ -158,8 +155,47 @@ def _plots(report: Report) -> dict[str, str]:
     axis.set_ylabel("source zone")
     axis.set_title("Latency by zone pair (numbers: messages delivered)")
     figure.colorbar(image, ax=axis, shrink=0.8, label="p50 latency, submitted → processed (s)")
-    plots["zones"] = _svg(figure)
+    plots["zones"] = _svg(figure, "zones", tips)
     return plots
+
+
+def _throughput_plot(report: Report) -> str:
+    """Sent and processed per second over time, each fault's window shaded (or its moment marked) and
+    each relayer restart marked: where the dips come from."""
+    from matplotlib.figure import Figure
+
+    timeline, width = report.throughput.timeline, report.throughput.bucket_s
+    figure = Figure(figsize=(6.4, 3.6))
+    axis = figure.subplots()
+    tips: dict[str, str] = {}
+    if timeline:
+        t = [p.t for p in timeline]
+        bars = axis.bar(t, [p.sent / width for p in timeline], width=width, alpha=0.5, align="edge", label="sent")
+        axis.step(t, [p.processed / width for p in timeline], where="post", label="processed", color="C3")
+        for i, (bar, point) in enumerate(zip(bars, timeline, strict=True)):
+            bar.set_gid(f"tip-{i}")
+            tips[f"tip-{i}"] = (f"{point.t:g}–{point.t + width:g} s: {point.sent} sent ({point.sent / width:.2f}/s), "
+                                f"{point.processed} processed ({point.processed / width:.2f}/s)")
+    for i, entry in enumerate(report.faults):
+        label = fault_line(entry) if i < 4 else None
+        colour = f"C{4 + i % 5}"
+        end = entry.ended_s if entry.ended_s is not None else report.sim_seconds
+        if entry.fault.kind in LASTING_KINDS and end > entry.started_s:
+            axis.axvspan(entry.started_s, end, color=colour, alpha=0.15, label=label, gid=f"tip-fault-{i}")
+        else:
+            axis.axvline(entry.started_s, color=colour, linestyle="--", label=label, gid=f"tip-fault-{i}")
+        tips[f"tip-fault-{i}"] = f"{fault_line(entry)}: {entry.effect}"
+    restarts = [(at, r.index) for r in report.relayers.per_relayer for at in r.restarts_at_s]
+    for j, (at, index) in enumerate(sorted(restarts)):
+        axis.axvline(at, color="black", linestyle=":", linewidth=1.2, gid=f"tip-restart-{j}",
+                     label="relayer restarted" if j == 0 else None)
+        tips[f"tip-restart-{j}"] = f"relayer {index} restarted at {at:g} s"
+    axis.set_xlabel("simulated time (s)")
+    axis.set_ylabel("messages per second")
+    axis.set_title("Throughput over time")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=7)
+    return _svg(figure, "throughput", tips)
 
 
 # ------------------------------------------------------------------------------------------ text
@@ -201,9 +237,33 @@ def fault_line(entry: FaultEntry) -> str:
     return " ".join(parts)
 
 
+FAULT_COLUMNS = ["kind", "target", "planned at (s)", "started (s)", "ended (s)", "effect observed"]
+
+
+def fault_rows(report: Report) -> list[list[str]]:
+    """The faults table: each fault, what it struck, when it was planned, started and ended, and what
+    the run saw it do."""
+    rows = []
+    for entry in report.faults:
+        fields: dict[str, Any] = entry.fault.model_dump()
+        if "relayer" in fields:
+            target = f"relayer {fields['relayer']}"
+        elif fields.get("source"):
+            target = f"{fields['source']} → {fields['chain']}"
+        else:
+            target = str(fields.get("chain") or "every zone-to-zone lane")
+        planned = f"{fields['at_s']:g}" + (f" (+ up to {fields['jitter_s']:g})" if fields["jitter_s"] else "")
+        ended = "never (lasted the run)" if entry.ended_s is None else f"{entry.ended_s:g}"
+        rows.append([entry.fault.kind, target, planned, f"{entry.started_s:g}", ended, entry.effect])
+    return rows
+
+
 def _markdown(report: Report) -> str:
     lines = [f"# pilotsim run: {report.scenario.name}", "", report.scenario.description, "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in summary_rows(report)]
+    if report.faults:
+        lines += ["", "## Faults", "", "| " + " | ".join(FAULT_COLUMNS) + " |", "|---|---|---:|---:|---:|---|"]
+        lines += ["| " + " | ".join(row) + " |" for row in fault_rows(report)]
     lines += ["", "## Latency by phase (s)", "", "| phase | p50 | p95 | p99 | count |", "|---|---:|---:|---:|---:|"]
     for phase, p in report.latency_s.by_phase.items():
         lines.append(f"| {phase} | {p.p50} | {p.p95} | {p.p99} | {p.count} |")
@@ -235,8 +295,8 @@ def _html(report: Report, plots: dict[str, str]) -> str:
     invariants = report.invariants
     violations = table(["invariant", "message", "detail"],
                        [[v.invariant, v.message_id, v.detail] for v in invariants.violations[:200]])
-    images = "".join(f'<figure><img alt="{name}" src="data:image/svg+xml;base64,{data}"></figure>'
-                     for name, data in plots.items())
+    images = "".join(f"<figure>{svg}</figure>" for svg in plots.values())
+    faults = table(FAULT_COLUMNS, fault_rows(report)) if report.faults else ""
     title = html.escape(f"pilotsim run: {report.scenario.name}")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -246,10 +306,12 @@ table {{ border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem; }}
 td, th {{ border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: left; }}
 th {{ background: #f3f3f3; }}
 .plots {{ display: flex; flex-wrap: wrap; gap: 1rem; }}
-figure {{ margin: 0; }} img {{ max-width: 100%; }}
+figure {{ margin: 0; }} figure svg {{ max-width: 100%; height: auto; }}
+g[id*="tip-"] > path {{ pointer-events: all; }} g[id*="tip-"]:hover > path {{ stroke: #000; stroke-opacity: 0.6; }}
 </style></head><body>
 <h1>{title}</h1><p>{html.escape(report.scenario.description)}</p>
 {summary}
+{"<h2>Faults</h2>" + faults if faults else ""}
 <h2>Plots</h2><div class="plots">{images}</div>
 <h2>Latency by phase (s)</h2>{phases}
 <h2>Gas by contract function</h2>{gas}

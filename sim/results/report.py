@@ -119,21 +119,25 @@ class Gas(_Part):
 
 
 class FaultEntry(_Part):
-    """A fault of the scenario and the moment it started (jitter drawn)."""
+    """A fault of the scenario as the run met it: when it started (jitter drawn) and ended (None: it
+    lasted to the end of the run), and what it was seen to do."""
 
     fault: Fault
     started_s: float
+    ended_s: float | None = None
+    effect: str = ""
 
     @model_serializer
     def _flat(self) -> dict[str, Any]:
-        return {**self.fault.model_dump(mode="json"), "started_s": self.started_s}
+        return {**self.fault.model_dump(mode="json"), "started_s": self.started_s, "ended_s": self.ended_s,
+                "effect": self.effect}
 
     @model_validator(mode="before")
     @classmethod
     def _from_flat(cls, data: Any) -> Any:
         if isinstance(data, dict) and "fault" not in data:
-            fault = {k: v for k, v in data.items() if k != "started_s"}
-            return {"fault": fault, "started_s": data.get("started_s", 0.0)}
+            observed = {k: data[k] for k in ("started_s", "ended_s", "effect") if k in data}
+            return {"fault": {k: v for k, v in data.items() if k not in observed}, **observed}
         return data
 
 
@@ -142,6 +146,7 @@ class RelayerStats(_Part):
     deliveries: int
     takeovers: int  # deliveries on another relayer's lanes, taken over when they stalled
     restarts: int
+    restarts_at_s: list[float] = []
 
 
 class Relayers(_Part):

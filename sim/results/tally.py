@@ -40,6 +40,7 @@ class MessageTally:
         self.outcomes: Counter[str] = Counter()
         self.by_kind: dict[str, Counter[str]] = {k: Counter() for k in KINDS}
         self.latencies = _floats()  # delivered messages' latency
+        self.delivered_submitted = _floats()  # and when each of them was sent (same order)
         self.by_phase: dict[str, array[float]] = {name: _floats() for name in PHASES}
         self.by_pair: dict[str, array[float]] = defaultdict(_floats)
         self.by_sector: dict[str, array[float]] = defaultdict(_floats)
@@ -68,6 +69,7 @@ class MessageTally:
         if m.outcome != "delivered":
             return
         self.latencies.append(latency)
+        self.delivered_submitted.append(m.submitted_s)
         self.by_pair[f"{m.src_zone}->{m.dst_zone}"].append(latency)
         self.by_sector[m.sector].append(latency)
         for name, span in phases(m).items():
