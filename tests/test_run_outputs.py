@@ -227,3 +227,36 @@ def test_the_zone_map_shows_only_the_zones_the_run_used(tmp_path: Path) -> None:
     html = (tmp_path / "run" / "report.html").read_text()
     assert html.count("<svg ") == 3  # latency, throughput, zones
     assert "Chengdu → Guiyang" in html and "Wuxi →" not in html
+
+
+def test_a_chain_failing_mid_run_is_one_line_with_the_moment_and_writes_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chain that refuses a block mid-run (as a node out of sync would): the run stops with one
+    `error:` line saying when and why, exit 1, no traceback, no output folder."""
+    from registry import RevmChain, TransactionRejected
+    from sim.engine.simulation import Simulation
+
+    running, sends = [], [0]
+    original_run, original_send = Simulation.run, RevmChain.send
+
+    def run_marked(self: Simulation) -> object:
+        running.append(True)
+        return original_run(self)
+
+    def send_failing(self: RevmChain, txs: list) -> list:  # type: ignore[type-arg]
+        if running:
+            sends[0] += 1
+            if sends[0] == 40:
+                raise TransactionRejected(f"chain {self.chain_id} refused the transaction: nonce too low")
+        return original_send(self, txs)
+
+    monkeypatch.setattr(Simulation, "run", run_marked)
+    monkeypatch.setattr(RevmChain, "send", send_failing)
+    (tmp_path / "short.toml").write_text(SHORT)
+    code, stdout, stderr = run("run", str(tmp_path / "short.toml"), "--backend", "revm", "--quiet",
+                               "--out", str(tmp_path / "out"))
+    assert code == 1 and "Traceback" not in stdout + stderr
+    [line] = stderr.strip().splitlines()
+    assert re.fullmatch(r"error: short stopped at simulated \d+(\.\d+)? s: chain \d+ refused the transaction: "
+                        r"nonce too low", line), line
+    assert [p.name for p in tmp_path.iterdir() if p.name != "home"] == ["short.toml"]  # no output, no staging

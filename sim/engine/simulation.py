@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from registry import Contract, Tx
+from registry import Contract, PilotsimError, Tx
 from registry.progress import Progress, no_progress
 
 from ..bridge.deliveries import Lane, Planned, by_destination
@@ -32,6 +32,10 @@ from .watcher import Watcher
 from .workload import Workload
 
 Process = Generator[simpy.Event, Any, None]
+
+
+class RunStopped(PilotsimError):
+    """A run could not go on: a chain refused or failed mid-run. Its cause is `__cause__`."""
 
 
 @dataclass
@@ -95,11 +99,14 @@ class Simulation:
         end = scenario.duration_s + scenario.drain_s
         wall = time.perf_counter()
         step = max(1.0, end / 200)
-        while env.now < end:
-            env.run(until=min(end, env.now + step))
-            self.progress("simulating", env.now, end)
-            if env.now >= scenario.duration_s and self._settled():
-                break
+        try:
+            while env.now < end:
+                env.run(until=min(end, env.now + step))
+                self.progress("simulating", env.now, end)
+                if env.now >= scenario.duration_s and self._settled():
+                    break
+        except PilotsimError as exc:  # a chain or relayer gave up: say when, so the run can be looked into
+            raise RunStopped(f"{scenario.name} stopped at simulated {float(env.now):g} s: {exc}") from exc
         self._scan()
         for attack in self.attacks:  # where each attack message ended, as the chains recorded it
             attack.outcomes = [[o.label for o in self.watcher.outcomes_of(bytes.fromhex(i[2:]))]
