@@ -23,8 +23,8 @@ from ..bridge.gateway import GatewayClient
 from ..bridge.merkle import MerkleTree
 from ..bridge.messages import KIND_DATA, MODE_CHECKPOINT, VERSION, Message, subject
 from ..bridge.topology import HUB_CHAIN_ID, ChainNode, Network
+from .fault_kinds import AckBomb, AdminCall, KeysCompromised, OriginSpoof, OversizedPayload, VerifierBypass, ZeroRoot
 from .recorder import Attack
-from .scenario import AckBomb, AdminCall, KeysCompromised, OriginSpoof, OversizedPayload, VerifierBypass, ZeroRoot
 from .target import FaultProcess, FaultTarget
 
 ATTACKER = derive_account(ATTACKER_INDEX)

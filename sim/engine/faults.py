@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from ..bridge.topology import HUB_CHAIN_ID
 from . import attacks
-from .scenario import (
+from .fault_kinds import (
     AckBomb,
     AdminCall,
     ChainHalt,
     Fault,
     KeysCompromised,
+    LanePause,
     OriginSpoof,
     OversizedPayload,
     RateLimit,
@@ -44,6 +45,8 @@ def inject(target: FaultTarget, fault: Fault) -> FaultProcess:
         target.halt_chain(chain_id, False)
     elif isinstance(fault, RateLimit):
         yield from _rate_limit(target, fault)
+    elif isinstance(fault, LanePause):
+        yield from _lane_pause(target, fault)
     elif isinstance(fault, KeysCompromised | VerifierBypass | ZeroRoot):
         yield from attacks.forge(target, fault)
     elif isinstance(fault, AdminCall):
@@ -70,3 +73,20 @@ def _rate_limit(target: FaultTarget, fault: RateLimit) -> FaultProcess:
         limit_every_zone_lane(0, 0)
     else:
         yield target.env.event()  # for good: never lifted, so the run records no end
+
+
+def _lane_pause(target: FaultTarget, fault: LanePause) -> FaultProcess:
+    net = target.network
+    chain_id = net.chain_id(fault.chain)
+    gateway, admin = net.nodes[chain_id].gateway, net.admin(chain_id)
+
+    def pause(paused: bool) -> None:
+        target.submit(chain_id, [gateway.tx("setPaused", net.chain_id(to), paused, by=admin, gas=100_000)
+                                 for to in fault.to])
+
+    pause(True)
+    if fault.duration_s:
+        yield target.env.timeout(fault.duration_s)
+        pause(False)
+    else:
+        yield target.env.event()  # for good

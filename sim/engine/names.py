@@ -28,8 +28,8 @@ def zones_used(scenario: Any, config: Any) -> list[str] | None:
     data = bundled_data()
     names = [*scenario.workload.zones, *scenario.workload.zone_weights, *config.vulnerable,
              *(name for lane in config.lane_verifiers for name in lane.split(":"))]
-    names += [name for f in scenario.faults for name in (getattr(f, "chain", None), getattr(f, "source", None))
-              if isinstance(name, str)]
+    names += [name for f in scenario.faults for name in (getattr(f, "chain", None), getattr(f, "source", None),
+                                                         *getattr(f, "to", ())) if isinstance(name, str)]
     ids = {data.zone_id(name) for name in names if slug(name) != "hub"}
     return [data.zones[i - 1].name for i in sorted(ids)]
 
@@ -69,6 +69,13 @@ def name_errors(scenario: Any) -> list[tuple[str, str]]:
                 check(f"faults.{i}.{field}", name, hub=True)
                 if field == "source" and slug(name) == "hub" and fault.kind in FORGERIES:
                     errors.append((f"faults.{i}.source", "forgeries claim a zone's chain, not the hub"))
+        for j, name in enumerate(getattr(fault, "to", ())):
+            check(f"faults.{i}.to.{j}", name, hub=True)
+    for i, suspension in enumerate(scenario.registry.suspend):
+        try:
+            data.entity_id(suspension.entity)
+        except NotFound as unknown:
+            errors.append((f"registry.suspend.{i}.entity", str(unknown)))
     for name in scenario.network.vulnerable:
         check(f"network.vulnerable.{name}", name, hub=True)
     for lane in scenario.network.lane_verifiers:

@@ -17,6 +17,7 @@ from ..bridge.deliveries import Processing
 from ..bridge.messages import TERMINAL, Outcome, SentRecord
 from ..bridge.topology import Network, NetworkConfig
 from .driver import GasRecord
+from .living_registry import RegistryRecords
 from .scenario import Scenario
 from .spool import Spool
 from .watcher import InvariantReport
@@ -102,11 +103,13 @@ class NetworkSummary:
     entities: int
     sectors: int
     chain_names: dict[int, str]  # chain id → name, hub first
+    entity_names: list[str]  # by registry id - 1
 
     @classmethod
     def of(cls, network: Network) -> NetworkSummary:
         return cls(network.config, [z.name for z in network.zones], len(network.data.entities),
-                   len(network.data.sectors), {c: n.name for c, n in sorted(network.nodes.items())})
+                   len(network.data.sectors), {c: n.name for c, n in sorted(network.nodes.items())},
+                   [e.name for e in network.data.entities])
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,7 @@ class RunRecords:
     sim_seconds: float
     wall_run_s: float
     rss_mb: list[tuple[float, float]] = field(default_factory=list)  # (simulated s, resident MB) samples
+    registry: RegistryRecords | None = None  # when the scenario's registry lives
 
     def close(self) -> None:
         """Let go of the spooled messages and gas (temporary files, gone with the process anyway)."""

@@ -1,7 +1,7 @@
 """Scenarios: TOML files validated by pydantic. One error is one line naming the field path.
 
-Each fault kind is its own model with the fields it needs, so a fault missing one is refused when
-the scenario loads, not halfway through a run.
+Sections are models of their own (faults in sim.engine.fault_kinds, registry activity in
+sim.engine.registry_settings); everything is checked when the scenario loads, before anything is built.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import hashlib
 import json
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from registry.errors import NotFound, PilotsimError, first_error
 from registry.paths import SEEDS_DIR
@@ -20,21 +20,16 @@ from registry.seeds import SeedData
 
 from ..bridge.messages import MAX_PAYLOAD_LIMIT, MAX_TTL_S
 from ..bridge.topology import NetworkConfig
+from .fault_kinds import FAULT_KINDS, Fault, OriginSpoof, VerifierBypass, ZeroRoot
 from .names import bundled_data, extra_field_error, name_errors, setting_keys, zones_used
+from .registry_settings import RegistrySettings
+from .settings_base import _Model
 
 SCENARIOS_DIR = SEEDS_DIR / "scenarios"
 
 
 class ScenarioError(PilotsimError, ValueError):
     """A scenario file that cannot be read or does not validate."""
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-Seconds = Annotated[float, Field(ge=0)]
-ChainName = Annotated[str, Field(min_length=1, description="zone name or 'hub'")]
 
 
 class Chains(_Model):
@@ -80,125 +75,6 @@ class Workload(_Model):
         return self
 
 
-# -- faults ---------------------------------------------------------------------------------------
-
-
-class _Fault(_Model):
-    kind: str
-    at_s: Seconds = 0.0
-    jitter_s: Seconds = Field(0.0, description="starts at a moment drawn from [at_s, at_s + jitter_s] (seeded)")
-
-
-class _Lasting(_Fault):
-    duration_s: Seconds = 0.0
-
-
-class RelayerOutage(_Lasting):
-    """The relayer is killed, then restarted from chain state after `duration_s`."""
-
-    kind: Literal["relayer-outage"]
-    relayer: int = Field(0, ge=0, description="which relayer (0-based)")
-
-
-class RelayerDuplicate(_Lasting):
-    """The relayer submits every delivery twice for `duration_s`."""
-
-    kind: Literal["relayer-duplicate"]
-    relayer: int = Field(0, ge=0, description="which relayer (0-based)")
-
-
-class RelayerReorder(_Lasting):
-    """The relayer delivers every batch in reverse order for `duration_s`."""
-
-    kind: Literal["relayer-reorder"]
-    relayer: int = Field(0, ge=0, description="which relayer (0-based)")
-
-
-class ChainHalt(_Lasting):
-    """The chain produces no blocks for `duration_s`."""
-
-    kind: Literal["chain-halt"]
-    chain: ChainName
-
-
-class RateLimit(_Lasting):
-    """Every zone-to-zone lane gets a token bucket for `duration_s` (0: for good)."""
-
-    kind: Literal["rate-limit"]
-    capacity: int = Field(1, ge=1, le=1_000_000, description="bucket size, messages")
-    refill_per_s: float = Field(0.1, ge=0, le=1_000_000, description="messages per second")
-
-
-class KeysCompromised(_Fault):
-    """`keys` of `source`'s committee are stolen and sign forged messages into `chain` (Ronin)."""
-
-    kind: Literal["keys-compromised"]
-    chain: ChainName = Field(description="the chain the forgeries are delivered to")
-    source: ChainName = Field(description="whose committee keys are stolen / whose messages are forged")
-    keys: int = Field(ge=1, le=64, description="how many of the source's committee keys")
-    forged: int = Field(1, ge=1, le=10_000, description="forged messages attempted")
-
-
-class _Forgery(_Fault):
-    chain: ChainName = Field(description="the chain attacked")
-    source: ChainName = Field(description="the chain the messages claim to come from")
-    forged: int = Field(1, ge=1, le=10_000, description="messages attempted")
-
-
-class VerifierBypass(_Forgery):
-    """Wormhole: `chain`'s gateway skips verification of unsigned messages; forgeries are sent."""
-
-    kind: Literal["verifier-bypass"]
-
-
-class ZeroRoot(_Forgery):
-    """Nomad: `chain`'s gateway trusts the zero checkpoint root; forgeries are sent."""
-
-    kind: Literal["zero-root"]
-
-
-class AdminCall(_Forgery):
-    """Poly Network: messages from `source` aimed at `chain`'s gateway and committee admin functions."""
-
-    kind: Literal["admin-call"]
-
-
-class OriginSpoof(_Fault):
-    """`source`'s committee keys (at its threshold unless `keys` says) vouch for messages of other
-    origins into `chain`: a hub registry broadcast into its mirror, and a data request claiming a
-    third zone. `unchecked_gateway`: the gateway receiving them skips the origin check (the flaw)."""
-
-    kind: Literal["origin-spoof"]
-    chain: ChainName = Field(description="the chain attacked")
-    source: ChainName = Field(description="whose committee keys are stolen")
-    keys: int | None = Field(None, ge=1, le=64, description="how many keys (default: the threshold)")
-    unchecked_gateway: bool = Field(False, description="FLAWED VARIANT: the receiving gateway skips the origin check")
-
-
-class OversizedPayload(_Fault):
-    """Sends from `source` to `chain` with a payload at the gateways' cap, and one a byte above it."""
-
-    kind: Literal["oversized-payload"]
-    chain: ChainName = Field(description="the destination")
-    source: ChainName = Field(description="the chain sent from")
-
-
-class AckBomb(_Fault):
-    """A contract on `source` floods `chain` with `messages` messages whose handlers get 1 gas, and
-    burns all the gas its outcome callback is given, for each of their acknowledgements."""
-
-    kind: Literal["ack-bomb"]
-    chain: ChainName = Field(description="the destination")
-    source: ChainName = Field(description="the chain of the flooding contract")
-    messages: int = Field(64, ge=1, le=256, description="messages in the flood")
-
-
-Fault = Annotated[RelayerOutage | RelayerDuplicate | RelayerReorder | ChainHalt | RateLimit | KeysCompromised
-                  | VerifierBypass | ZeroRoot | AdminCall | OriginSpoof | OversizedPayload | AckBomb,
-                  Field(discriminator="kind")]
-FAULT_KINDS = [get_args(t.model_fields["kind"].annotation)[0] for t in get_args(get_args(Fault)[0])]
-
-
 # -- the scenario ---------------------------------------------------------------------------------
 
 
@@ -213,6 +89,7 @@ class Scenario(_Model):
     relayers: Relayers = Relayers()
     workload: Workload = Workload()
     watcher: WatcherSettings = WatcherSettings()
+    registry: RegistrySettings = RegistrySettings()
     faults: list[Fault] = Field(default_factory=list)
 
     def takeover_after_s(self) -> float:

@@ -11,7 +11,8 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel
 
-from .scenario import Fault, Scenario
+from .fault_kinds import Fault
+from .scenario import Scenario
 
 SECTIONS = ("network", "chains", "relayers", "workload", "watcher")
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from registry import Contract, PilotsimError, Tx
+from registry import PilotsimError, Tx
 from registry.progress import Progress, no_progress
 
 from ..bridge.deliveries import Lane, Planned, by_destination
@@ -26,6 +26,7 @@ from ..bridge.relayer import Relayer
 from ..bridge.topology import Network
 from .driver import ChainDriver
 from .faults import inject
+from .living_registry import LivingRegistry
 from .recorder import Attack, NetworkSummary, Recorder, RelayerRecord, RunRecords
 from .scenario import Scenario
 from .watcher import Watcher
@@ -60,18 +61,20 @@ class Simulation:
 
     def __init__(self, scenario: Scenario, network: Network, *, progress: Progress = no_progress) -> None:
         self.scenario, self.network, self.progress = scenario, network, progress
-        streams = np.random.SeedSequence(scenario.seed).spawn(2)
+        streams = np.random.SeedSequence(scenario.seed).spawn(3)  # a child's draws do not depend on the count
         self.rng_workload = np.random.default_rng(streams[0])
         self.rng_faults = np.random.default_rng(streams[1])
         self.env = simpy.Environment()
         self.epoch = max(n.chain.block().timestamp for n in network.nodes.values()) + 1
         self.recorder = Recorder(self.epoch, lambda: float(self.env.now),
                                  on_request_delivered=lambda request: self.workload.answer(request))
-        contracts: dict[str, Contract] = {c.address: c for n in network.nodes.values() for c in n.contracts()}
         chains = scenario.chains
+        # contracts by address chain by chain: the same deployer and nonce put different contracts at one
+        # address on different chains (the hub's registry where a zone has its mirror)
         self.drivers = {
             c: ChainDriver(self.env, node, (chains.hub_block_interval_s or chains.block_interval_s) if node.is_hub
-                           else chains.block_interval_s, self.epoch, contracts, self.recorder.gas.add)
+                           else chains.block_interval_s, self.epoch,
+                           {k.address: k for k in node.contracts()}, self.recorder.gas.add)
             for c, node in network.nodes.items()
         }
         self.watcher = Watcher(network, {c: n.chain.block_number() + 1 for c, n in network.nodes.items()},
@@ -82,6 +85,10 @@ class Simulation:
         self.slots = [RelayerSlot(i, lanes[i::count], self._new_relayer(i, lanes[i::count])) for i in range(count)]
         self.attacks: list[Attack] = []
         self.rss_mb: list[tuple[float, float]] = []
+        zones = None if scenario.workload.zones == "all" else list(scenario.workload.zones)
+        self.registry = LivingRegistry.start(self.env, network, scenario.registry, scenario.duration_s, self.drivers,
+                                             zones, self.epoch, np.random.default_rng(streams[2])) \
+            if scenario.registry.active else None
 
     # -- the run --------------------------------------------------------------------------------------
 
@@ -91,6 +98,9 @@ class Simulation:
             env.process(self._relay(slot))
         env.process(self.workload.arrivals())
         env.process(self._watch())
+        if self.registry:
+            for process in self.registry.processes():
+                env.process(process)
         fault_starts = [fault.at_s + float(self.rng_faults.uniform(0, fault.jitter_s)) if fault.jitter_s
                         else fault.at_s for fault in scenario.faults]
         self.fault_windows: list[tuple[float, float | None]] = [(start, None) for start in fault_starts]
@@ -108,6 +118,8 @@ class Simulation:
         except PilotsimError as exc:  # a chain or relayer gave up: say when, so the run can be looked into
             raise RunStopped(f"{scenario.name} stopped at simulated {float(env.now):g} s: {exc}") from exc
         self._scan()
+        if self.registry:
+            self.watcher.found.extend(self.registry.watch.violations)
         for attack in self.attacks:  # where each attack message ended, as the chains recorded it
             attack.outcomes = [[o.label for o in self.watcher.outcomes_of(bytes.fromhex(i[2:]))]
                                for i in attack.message_ids]
@@ -119,6 +131,7 @@ class Simulation:
             relayers=[RelayerRecord(s.index, s.relayer.delivery_count + s.retired_deliveries,
                                     s.relayer.takeovers + s.retired_takeovers, s.restarts_at_s) for s in self.slots],
             sim_seconds=float(env.now), wall_run_s=time.perf_counter() - wall, rss_mb=self.rss_mb,
+            registry=self.registry.records() if self.registry else None,
         )
 
     def _settled(self) -> bool:
@@ -184,6 +197,8 @@ class Simulation:
     def _scan(self) -> None:
         halted = {c for c, driver in self.drivers.items() if driver.halted}
         self.watcher.scan(float(self.env.now), halted, relayers_up=any(not s.down for s in self.slots))
+        if self.registry:
+            self.registry.watch.scan(float(self.env.now))
 
     # -- faults: the FaultTarget a fault acts on ------------------------------------------------------
 

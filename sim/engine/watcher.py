@@ -30,6 +30,8 @@ INVARIANTS = {
     "authentic_origin": "every processed message was sent by the chain it names as its origin",
     "lanes_live": "no lane with messages waiting goes without progress longer than the bound, while its chains "
                   "produce blocks and a relayer is up",
+    "suspension_honoured": "no request to or from an entity is served later than registry.max_stale_s after its "
+                           "suspension on the hub",
 }
 MAX_VIOLATIONS_KEPT = 1000
 

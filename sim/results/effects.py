@@ -9,11 +9,11 @@ from collections import Counter
 
 import numpy as np
 
+from ..engine.fault_kinds import Fault, RelayerOutage
 from ..engine.recorder import Attack
-from ..engine.scenario import Fault, RelayerOutage
 from .tally import MessageTally
 
-LASTING_KINDS = ("relayer-outage", "relayer-duplicate", "relayer-reorder", "chain-halt", "rate-limit")
+LASTING_KINDS = ("relayer-outage", "relayer-duplicate", "relayer-reorder", "chain-halt", "rate-limit", "lane-pause")
 
 
 def fault_effect(fault: Fault, window: tuple[float, float | None], tally: MessageTally, attacks: list[Attack],

@@ -16,6 +16,7 @@ from registry.evm.artifacts import load_artifact
 
 from ..engine.recorder import RunRecords
 from .effects import fault_effect
+from .registry_metrics import registry_section
 from .report import (
     FaultEntry,
     Gas,
@@ -24,7 +25,6 @@ from .report import (
     Messages,
     NetworkInfo,
     PairLatency,
-    Percentiles,
     Relayers,
     RelayerStats,
     Report,
@@ -33,22 +33,10 @@ from .report import (
     ThroughputPoint,
     Wall,
 )
+from .stats import _round, percentiles
 from .tally import KINDS, PHASES, MessageTally, gas_by_function
 
 OUTCOMES = ("delivered", "failed", "timed_out", "rejected")
-
-
-def _round(value: float) -> float:
-    return round(float(value), 3)
-
-
-def percentiles(values: Sequence[float]) -> Percentiles:
-    if not values:
-        return Percentiles(count=0, p50=None, p95=None, p99=None, mean=None, max=None)
-    array = np.asarray(values, dtype=float)
-    p50, p95, p99 = np.percentile(array, [50, 95, 99])
-    return Percentiles(count=len(values), p50=_round(p50), p95=_round(p95), p99=_round(p99),
-                       mean=_round(array.mean()), max=_round(array.max()))
 
 
 def gas_row(contract: str, function: str, values: Sequence[int]) -> GasRow:
@@ -109,6 +97,7 @@ def build_report(records: RunRecords, machine: Machine | None = None) -> Report:
                                         for r in records.relayers]),
         blocks={network.chain_names[c]: n for c, n in sorted(records.blocks.items())},
         sim_seconds=_round(records.sim_seconds),
+        registry=registry_section(records.registry, network.entity_names) if records.registry else None,
         versions=versions(machine.backend) if machine else None,
         wall=_wall(records, machine, delivered) if machine else None,
     )

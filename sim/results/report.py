@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serial
 
 from registry.errors import PilotsimError
 
+from ..engine.fault_kinds import Fault
 from ..engine.recorder import Attack
-from ..engine.scenario import Fault
 from ..engine.watcher import InvariantReport
 
 
@@ -156,6 +156,37 @@ class Relayers(_Part):
     per_relayer: list[RelayerStats]
 
 
+class StaleDecisionEntry(_Part):
+    message_id: str
+    zone: str  # the provider's zone, whose mirror decided
+    entity: str
+    time_s: float
+    lag_s: float  # since the hub's change the mirror had not caught up with
+
+
+class StaleDecisions(_Part):
+    count: int
+    listed: list[StaleDecisionEntry]  # the first MAX_LISTED
+
+
+class RegistrySection(_Part):
+    """The living registry: what happened on the hub, how fast it reached every mirror, and what the
+    zones decided while their mirrors lagged."""
+
+    activity: dict[str, int]  # from the hub's events: applications, approvals, suspensions, pilots_…, syncs
+    refused: dict[str, int]  # registry transactions the registry refused, by function
+    syncs_refused: int  # sync transactions refused at the hub (a paused lane toward the zone)
+    propagation_s: Percentiles  # hub change → applied on a mirror, over every (change, zone)
+    propagation_by_zone: dict[str, Percentiles]
+    unpropagated: int  # (change, zone) pairs still not applied when the run ended
+    decisions: int  # requests decided by the providers' chains
+    stale_decisions: dict[str, StaleDecisions]  # served_while_suspended | refused_while_active
+    max_stale_s: float
+    # for the plots, not in report.json
+    lag_timeline: list[tuple[float, dict[str, float]]] = Field(default_factory=list, exclude=True)
+    pilot_timeline: list[tuple[float, dict[str, int]]] = Field(default_factory=list, exclude=True)
+
+
 class Wall(_Part):
     """Everything that depends on the machine the run was on."""
 
@@ -184,6 +215,7 @@ class Report(_Part):
     relayers: Relayers
     blocks: dict[str, int]  # chain name → blocks mined during the run
     sim_seconds: float
+    registry: RegistrySection | None = Field(None, exclude_if=lambda v: v is None)
     versions: dict[str, str] | None = Field(None, exclude_if=lambda v: v is None)
     wall: Wall | None = Field(None, exclude_if=lambda v: v is None)
 

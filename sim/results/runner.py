@@ -13,11 +13,12 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from registry import PilotsimError
+from registry import AnvilNode, PilotsimError
 from registry.progress import Progress, no_progress
 
 from ..bridge.cache import NetworkCache
@@ -43,16 +44,37 @@ def default_out(scenario: Scenario) -> Path:
     return RUNS_DIR / f"{scenario.name}-seed{scenario.seed}-{stamp}"
 
 
+@dataclass
+class KeptNodes:
+    """The Anvil nodes a run was asked to keep (`run_scenario(keep=…)`), hub first, and the registry on
+    the hub. Filled once the simulation completed; from then on they are the caller's to stop (also
+    when writing the outputs fails afterwards)."""
+
+    nodes: list[AnvilNode] = field(default_factory=list)
+    registry: str = ""
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+        self.nodes.clear()
+
+
 @contextmanager
 def _network_for(scenario: Scenario, backend: Backend, progress: Progress, network: Network | None,
-                 cache: NetworkCache | None) -> Iterator[Network]:
-    """A network for the scenario (built, or loaded from `cache`), closed afterwards; or `network`,
-    reverted to its state afterwards."""
+                 cache: NetworkCache | None, keep: KeptNodes | None = None) -> Iterator[Network]:
+    """A network for the scenario (built, or loaded from `cache`), closed afterwards (its Anvil nodes
+    handed to `keep` instead of stopped, once the run completed); or `network`, reverted afterwards."""
     data = scenario.seed_data()
+    if keep is not None and (backend != "anvil" or network is not None):
+        raise PilotsimError("only the Anvil nodes a run starts itself can be kept (backend anvil)")
     if network is None:
         with build_network(scenario.network_config(), backend=backend, data=data, progress=progress,
                            cache=cache) as built:
             yield built
+            if keep is not None:  # reached only when the run completed: a failed run stops its nodes
+                keep.nodes = sorted(built.anvils, key=lambda node: node.chain_id)  # the hub (1000) first
+                keep.registry = built.registry.address
+                built.anvils = []  # so closing the network closes its connections and stops no node
         return
     if network.config != scenario.network_config():
         raise ScenarioError(f"{scenario.name}: the network given was built for other network settings")
@@ -63,13 +85,15 @@ def _network_for(scenario: Scenario, backend: Backend, progress: Progress, netwo
 
 
 def run_scenario(scenario: Scenario, out: Path, *, backend: Backend = "eth-tester", progress: Progress = no_progress,
-                 network: Network | None = None, cache: NetworkCache | None = None) -> Report:
+                 network: Network | None = None, cache: NetworkCache | None = None,
+                 keep: KeptNodes | None = None) -> Report:
     """Run `scenario` and write its outputs into `out`. With `network` (built from
     `scenario.network_config()`), run on it and leave it as it was, instead of building one; with
-    `cache`, an in-process network is loaded from it when it holds one."""
+    `cache`, an in-process network is loaded from it when it holds one; with `keep` (backend anvil),
+    the run's nodes are left running and handed to it (see `KeptNodes`)."""
     check_output_folder(out)  # before the run, not after it
     started = time.perf_counter()
-    with _network_for(scenario, backend, progress, network, cache) as net:
+    with _network_for(scenario, backend, progress, network, cache, keep) as net:
         setup_s, from_cache = time.perf_counter() - started, net.from_cache
         records = Simulation(scenario, net, progress=progress).run()
     machine = Machine(backend, setup_s, from_cache, time.perf_counter() - started)

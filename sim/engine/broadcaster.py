@@ -1,0 +1,83 @@
+"""The hub's broadcaster at work: every `broadcast_interval_s` it reads the registry's entity events
+since its last look and sends each zone's mirror the entities changed since that zone's last sync,
+through the RegistryBroadcaster and the same gateways and relayers as data messages.
+
+Each zone has its own queue and its own sync transaction, so a zone whose lane is paused (the send
+reverts) keeps its queue and only it falls behind; a sync that times out or fails on the way is
+queued again. The mirrors apply versions in order (an older version never overwrites a newer one),
+so a resend cannot roll an entity back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
+from ..bridge.messages import Outcome
+from ..bridge.topology import HUB_CHAIN_ID, Network
+from .driver import ChainDriver
+from .registry_settings import RegistrySettings
+
+ENTITY_EVENTS = ("EntityRegistered", "EntityStatusChanged")
+SYNC_TTL_S = 3_600
+
+
+class Broadcaster:
+    """Keeps every zone's mirror up to date with the hub's registry, batch by batch."""
+
+    def __init__(self, env: simpy.Environment, network: Network, settings: RegistrySettings,
+                 hub: ChainDriver) -> None:
+        self.env, self.network, self.settings, self.hub = env, network, settings, hub
+        assert network.hub.broadcaster is not None  # the hub is deployed with one
+        self.contract = network.hub.broadcaster
+        self.queues: dict[int, dict[int, None]] = {z.chain_id: {} for z in network.zones}  # ordered sets
+        self.in_flight: dict[bytes, tuple[int, list[int]]] = {}  # sync message id → (zone chain, entities)
+        self.refused = 0  # sync transactions refused at the hub (a paused lane)
+        self._next_block = network.hub.chain.block_number() + 1
+
+    def run(self) -> Generator[simpy.Event, Any, None]:
+        while True:
+            yield self.env.timeout(self.settings.broadcast_interval_s)
+            self._read_hub()
+            for zone, queue in self.queues.items():
+                if queue:
+                    batch = list(queue)[: self.settings.broadcast_batch]
+                    for entity_id in batch:
+                        del queue[entity_id]
+                    self.env.process(self._sync(zone, batch))
+
+    def _read_hub(self) -> None:
+        """Entities changed since the last look go to every zone's queue; syncs that ended without
+        being applied go back to their zone's."""
+        chain = self.network.hub.chain
+        head = chain.block_number()
+        if head < self._next_block:
+            return
+        registry = self.network.registry
+        for log in chain.logs(registry.address, self._next_block, head):
+            event = registry.abi.decode_event(log.address, log.topics, log.data)
+            if event is not None and event.name in ENTITY_EVENTS:
+                for queue in self.queues.values():
+                    queue[event["entityId"]] = None
+        for log in chain.logs(self.contract.address, self._next_block, head):
+            event = self.contract.abi.decode_event(log.address, log.topics, log.data)
+            if event is None or event.name != "SyncOutcome":
+                continue
+            zone, entities = self.in_flight.pop(event["id"], (0, []))
+            if zone and event["outcome"] != Outcome.DELIVERED:
+                self.queues[zone].update(dict.fromkeys(entities))
+        self._next_block = head + 1
+
+    def _sync(self, zone: int, entities: list[int]) -> Generator[simpy.Event, Any, None]:
+        gas = 150_000 + 45_000 * len(entities)
+        tx = self.contract.tx("sync", entities, [zone], SYNC_TTL_S, by=self.network.admin(HUB_CHAIN_ID), gas=gas)
+        [receipt] = yield self.hub.submit([tx])
+        if not receipt.status:  # the lane toward the zone is paused: try again next round
+            self.refused += 1
+            self.queues[zone] = dict.fromkeys([*entities, *self.queues[zone]])
+            return
+        for event in self.contract.events(receipt):
+            if event.name == "Broadcast":
+                self.in_flight[event["id"]] = (zone, entities)

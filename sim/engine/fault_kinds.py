@@ -1,0 +1,135 @@
+"""The fault kinds a scenario may inject: each its own model with the fields it needs, so a fault
+missing one is refused when the scenario loads, not halfway through a run."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, get_args
+
+from pydantic import Field
+
+from .settings_base import ChainName, Seconds, _Model
+
+
+class _Fault(_Model):
+    kind: str
+    at_s: Seconds = 0.0
+    jitter_s: Seconds = Field(0.0, description="starts at a moment drawn from [at_s, at_s + jitter_s] (seeded)")
+
+
+class _Lasting(_Fault):
+    duration_s: Seconds = 0.0
+
+
+class RelayerOutage(_Lasting):
+    """The relayer is killed, then restarted from chain state after `duration_s`."""
+
+    kind: Literal["relayer-outage"]
+    relayer: int = Field(0, ge=0, description="which relayer (0-based)")
+
+
+class RelayerDuplicate(_Lasting):
+    """The relayer submits every delivery twice for `duration_s`."""
+
+    kind: Literal["relayer-duplicate"]
+    relayer: int = Field(0, ge=0, description="which relayer (0-based)")
+
+
+class RelayerReorder(_Lasting):
+    """The relayer delivers every batch in reverse order for `duration_s`."""
+
+    kind: Literal["relayer-reorder"]
+    relayer: int = Field(0, ge=0, description="which relayer (0-based)")
+
+
+class ChainHalt(_Lasting):
+    """The chain produces no blocks for `duration_s`."""
+
+    kind: Literal["chain-halt"]
+    chain: ChainName
+
+
+class RateLimit(_Lasting):
+    """Every zone-to-zone lane gets a token bucket for `duration_s` (0: for good)."""
+
+    kind: Literal["rate-limit"]
+    capacity: int = Field(1, ge=1, le=1_000_000, description="bucket size, messages")
+    refill_per_s: float = Field(0.1, ge=0, le=1_000_000, description="messages per second")
+
+
+class LanePause(_Lasting):
+    """`chain`'s gateway pauses its lanes toward the chains `to` for `duration_s` (0: for good): sends
+    that way are refused, registry syncs from the hub included; what was sent before still travels."""
+
+    kind: Literal["lane-pause"]
+    chain: ChainName = Field("hub", description="the chain whose outbound lanes pause")
+    to: list[ChainName] = Field(min_length=1, description="the chains those lanes lead to")
+
+
+class KeysCompromised(_Fault):
+    """`keys` of `source`'s committee are stolen and sign forged messages into `chain` (Ronin)."""
+
+    kind: Literal["keys-compromised"]
+    chain: ChainName = Field(description="the chain the forgeries are delivered to")
+    source: ChainName = Field(description="whose committee keys are stolen / whose messages are forged")
+    keys: int = Field(ge=1, le=64, description="how many of the source's committee keys")
+    forged: int = Field(1, ge=1, le=10_000, description="forged messages attempted")
+
+
+class _Forgery(_Fault):
+    chain: ChainName = Field(description="the chain attacked")
+    source: ChainName = Field(description="the chain the messages claim to come from")
+    forged: int = Field(1, ge=1, le=10_000, description="messages attempted")
+
+
+class VerifierBypass(_Forgery):
+    """Wormhole: `chain`'s gateway skips verification of unsigned messages; forgeries are sent."""
+
+    kind: Literal["verifier-bypass"]
+
+
+class ZeroRoot(_Forgery):
+    """Nomad: `chain`'s gateway trusts the zero checkpoint root; forgeries are sent."""
+
+    kind: Literal["zero-root"]
+
+
+class AdminCall(_Forgery):
+    """Poly Network: messages from `source` aimed at `chain`'s gateway and committee admin functions."""
+
+    kind: Literal["admin-call"]
+
+
+class OriginSpoof(_Fault):
+    """`source`'s committee keys (at its threshold unless `keys` says) vouch for messages of other
+    origins into `chain`: a hub registry broadcast into its mirror, and a data request claiming a
+    third zone. `unchecked_gateway`: the gateway receiving them skips the origin check (the flaw)."""
+
+    kind: Literal["origin-spoof"]
+    chain: ChainName = Field(description="the chain attacked")
+    source: ChainName = Field(description="whose committee keys are stolen")
+    keys: int | None = Field(None, ge=1, le=64, description="how many keys (default: the threshold)")
+    unchecked_gateway: bool = Field(False, description="FLAWED VARIANT: the receiving gateway skips the origin check")
+
+
+class OversizedPayload(_Fault):
+    """Sends from `source` to `chain` with a payload at the gateways' cap, and one a byte above it."""
+
+    kind: Literal["oversized-payload"]
+    chain: ChainName = Field(description="the destination")
+    source: ChainName = Field(description="the chain sent from")
+
+
+class AckBomb(_Fault):
+    """A contract on `source` floods `chain` with `messages` messages whose handlers get 1 gas, and
+    burns all the gas its outcome callback is given, for each of their acknowledgements."""
+
+    kind: Literal["ack-bomb"]
+    chain: ChainName = Field(description="the destination")
+    source: ChainName = Field(description="the chain of the flooding contract")
+    messages: int = Field(64, ge=1, le=256, description="messages in the flood")
+
+
+Fault = Annotated[RelayerOutage | RelayerDuplicate | RelayerReorder | ChainHalt | RateLimit | LanePause
+                  | KeysCompromised | VerifierBypass | ZeroRoot | AdminCall | OriginSpoof | OversizedPayload | AckBomb,
+                  Field(discriminator="kind")]
+FAULT_KINDS = [get_args(t.model_fields["kind"].annotation)[0] for t in get_args(get_args(Fault)[0])]

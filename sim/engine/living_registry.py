@@ -1,0 +1,52 @@
+"""A run's living registry: the activity on the hub's PilotRegistry, the broadcaster carrying it to
+the mirrors, and the watch that measures how stale the mirrors were — started together when a
+scenario's `[registry]` section asks for any activity."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from ..bridge.topology import HUB_CHAIN_ID, Network
+from .broadcaster import Broadcaster
+from .driver import ChainDriver
+from .registry_activity import Process, RegistryActivity, workload_entities
+from .registry_settings import RegistrySettings
+from .registry_watch import RegistryWatch
+
+
+@dataclass
+class RegistryRecords:
+    """What the living registry left for the report."""
+
+    settings: RegistrySettings
+    watch: RegistryWatch
+    refused: Counter[str]  # registry function → transactions the registry refused
+    syncs_refused: int  # sync transactions refused at the hub (a paused lane)
+
+
+@dataclass
+class LivingRegistry:
+    settings: RegistrySettings
+    activity: RegistryActivity
+    broadcaster: Broadcaster
+    watch: RegistryWatch
+
+    @classmethod
+    def start(cls, env: simpy.Environment, network: Network, settings: RegistrySettings, until_s: float,
+              drivers: dict[int, ChainDriver], zones: list[str] | None, epoch: int,
+              rng: np.random.Generator) -> LivingRegistry:
+        hub = drivers[HUB_CHAIN_ID]
+        entities = workload_entities(network, zones)
+        first = {c: n.chain.block_number() + 1 for c, n in network.nodes.items()}
+        return cls(settings, RegistryActivity(env, network, settings, until_s, hub, entities, rng),
+                   Broadcaster(env, network, settings, hub), RegistryWatch(network, first, epoch, settings.max_stale_s))
+
+    def processes(self) -> list[Process]:
+        return [*self.activity.processes(), self.broadcaster.run()]
+
+    def records(self) -> RegistryRecords:
+        return RegistryRecords(self.settings, self.watch, self.activity.refused, self.broadcaster.refused)

@@ -1,0 +1,214 @@
+"""Staleness, from chain events alone: what the hub's registry said, what each zone's mirror said, and
+what each provider's chain decided in between.
+
+Read block range by block range (as the watcher reads gateways): the hub's `EntityRegistered`,
+`EntityStatusChanged`, `PilotProposed` and `PilotStatusChanged`; the entity words each sync carried
+(the payload of the broadcaster's `Sent` on the hub's gateway); each mirror's `Synced`; each
+DataExchange's `RequestSent`, `RequestReceived` (accepted) and `RequestRefused`. Events of one chain
+are taken in log order, so a mirror's view at a decision is exact; the hub's view at a decision is its
+last change strictly before that moment.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from eth_abi import decode
+
+from registry import EntityStatus, PilotStatus
+from registry.evm.abi import DecodedEvent
+
+from ..bridge.topology import HUB_CHAIN_ID, Network
+from .watcher import Violation
+
+ACTIVE, SUSPENDED = int(EntityStatus.ACTIVE), int(EntityStatus.SUSPENDED)
+Position = tuple[int, int]  # (block, log index) on one chain
+
+
+@dataclass(frozen=True, slots=True)
+class HubChange:
+    entity: int
+    status: int
+    time_s: float
+    position: Position  # on the hub
+
+
+@dataclass(frozen=True, slots=True)
+class StaleDecision:
+    """A request a provider's chain decided while its mirror disagreed with the hub."""
+
+    kind: str  # served_while_suspended | refused_while_active
+    message_id: str
+    zone: str
+    entity: int
+    time_s: float
+    lag_s: float  # since the hub's change the mirror had not caught up with
+
+
+@dataclass
+class RegistryWatch:
+    network: Network
+    first_block: dict[int, int]  # where to start reading each chain
+    epoch: int  # block timestamp of simulated second 0
+    max_stale_s: float
+
+    activity: Counter[str] = field(default_factory=Counter)
+    changes: list[HubChange] = field(default_factory=list)
+    propagation: dict[int, list[tuple[int, float]]] = field(default_factory=dict)  # zone → (change, seconds)
+    stale: list[StaleDecision] = field(default_factory=list)
+    violations: list[Violation] = field(default_factory=list)
+    lag_timeline: list[tuple[float, dict[str, float]]] = field(default_factory=list)  # (t, zone → lag s)
+    pilot_timeline: list[tuple[float, dict[str, int]]] = field(default_factory=list)  # (t, status → pilots)
+    decisions: int = 0
+
+    def __post_init__(self) -> None:
+        registry = self.network.registry
+        assert self.network.hub.broadcaster is not None
+        start = [int(s) for s in registry.view("entityStatuses")]
+        self.initial = {i: s for i, s in enumerate(start, start=1)}
+        self.history: dict[int, list[tuple[float, int]]] = {}  # entity → (time, status) changes in the run
+        self.pilots = {i: int(s) for i, s in enumerate(registry.view("pilotStatuses"), start=1)}
+        version = int(self.network.hub.broadcaster.view("version"))
+        self.mirrors = {z.chain_id: {e: (version, s) for e, s in self.initial.items()} for z in self.network.zones}
+        self.unapplied: dict[int, dict[int, list[int]]] = {z.chain_id: {} for z in self.network.zones}
+        self.propagation = {z.chain_id: [] for z in self.network.zones}
+        self.versions: dict[int, tuple[Position, dict[int, int]]] = {}  # version → (hub position, entity → status)
+        self.requests: dict[bytes, tuple[int, int]] = {}  # request id → (requester, provider), until decided
+        self._scanned = {c: b - 1 for c, b in self.first_block.items()}
+        self._times: dict[tuple[int, int], float] = {}
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    def scan(self, now: float) -> None:
+        """Read every chain up to its head; then sample each mirror's lag and the pilots by status."""
+        net = self.network
+        hub = net.hub
+        assert hub.broadcaster is not None
+        for position, event in self._events(HUB_CHAIN_ID, [net.registry, hub.gateway]):
+            self._hub_event(position, event, hub.broadcaster.address)
+        zone_events = {}
+        for zone in net.zones:
+            assert zone.mirror is not None
+            zone_events[zone.chain_id] = self._events(zone.chain_id, [zone.mirror, zone.data_exchange])
+            for _, event in zone_events[zone.chain_id]:
+                if event.name == "RequestSent":
+                    self.requests[event["id"]] = (event["requester"], event["provider"])
+        for chain_id, events in zone_events.items():
+            for position, event in events:
+                self._zone_event(chain_id, position, event)
+        self._sample(now)
+
+    def _events(self, chain_id: int, contracts: list) -> list[tuple[Position, DecodedEvent]]:  # type: ignore[type-arg]
+        chain = self.network.nodes[chain_id].chain
+        head = chain.block_number()
+        first = self._scanned[chain_id] + 1
+        found = []
+        if first <= head:
+            for contract in contracts:
+                for log in chain.logs(contract.address, first, head):
+                    event = contract.abi.decode_event(log.address, log.topics, log.data)
+                    if event is not None:
+                        found.append(((log.block_number, log.log_index), event))
+        self._scanned[chain_id] = max(head, self._scanned[chain_id])
+        return sorted(found, key=lambda item: item[0])
+
+    def _time(self, chain_id: int, block: int) -> float:
+        key = (chain_id, block)
+        if key not in self._times:
+            self._times[key] = float(self.network.nodes[chain_id].chain.block(block).timestamp - self.epoch)
+        return self._times[key]
+
+    def _hub_event(self, position: Position, event: DecodedEvent, broadcaster: str) -> None:
+        name = event.name
+        if name == "EntityRegistered":
+            self.activity["applications"] += 1
+            self._change(event["entityId"], int(EntityStatus.PENDING), position)
+        elif name == "EntityStatusChanged":
+            before, after = int(event["from"]), int(event["to"])
+            kind = {(1, 2): "approvals", (2, 3): "suspensions", (3, 2): "reinstatements"}.get((before, after))
+            self.activity[kind or "other_entity_changes"] += 1
+            self._change(event["entityId"], after, position)
+        elif name == "PilotProposed":
+            self.activity["pilots_proposed"] += 1
+            self.pilots[event["pilotId"]] = int(PilotStatus.PROPOSED)
+        elif name == "PilotStatusChanged":
+            after = PilotStatus(int(event["to"]))
+            self.activity[f"pilots_{after.name.lower()}"] += 1
+            self.pilots[event["pilotId"]] = int(after)
+        elif name == "Sent" and event["message"]["sender"].lower() == broadcaster.lower():
+            version, words = decode(["uint32", "uint256[]"], event["message"]["payload"])
+            self.versions[version] = (position, {w >> 224: (w >> 48) & 0xFF for w in words})
+            self.activity["syncs"] += 1
+
+    def _change(self, entity: int, status: int, position: Position) -> None:
+        t = self._time(HUB_CHAIN_ID, position[0])
+        index = len(self.changes)
+        self.changes.append(HubChange(entity, status, t, position))
+        self.history.setdefault(entity, []).append((t, status))
+        for waiting in self.unapplied.values():
+            waiting.setdefault(entity, []).append(index)
+
+    def _zone_event(self, chain_id: int, position: Position, event: DecodedEvent) -> None:
+        t = self._time(chain_id, position[0])
+        if event.name == "Synced":
+            self._apply(chain_id, int(event["version"]), t)
+        elif event.name in ("RequestReceived", "RequestRefused"):
+            parties = self.requests.pop(event["id"], None)
+            if parties is not None:
+                self.decisions += 1
+                self._decide(chain_id, "0x" + event["id"].hex(), parties, event.name == "RequestReceived", t)
+
+    def _apply(self, chain_id: int, version: int, t: float) -> None:
+        """A mirror applied a version: entities it had older words for take its words."""
+        found = self.versions.get(version)
+        if found is None:  # a version from before the run (the setup's sync)
+            return
+        position, words = found
+        view, waiting = self.mirrors[chain_id], self.unapplied[chain_id]
+        for entity, status in words.items():
+            if view.get(entity, (0, 0))[0] >= version:
+                continue
+            view[entity] = (version, status)
+            pending = waiting.get(entity, [])
+            done = [i for i in pending if self.changes[i].position < position]
+            for i in done:
+                self.propagation[chain_id].append((i, t - self.changes[i].time_s))
+            waiting[entity] = [i for i in pending if self.changes[i].position >= position]
+
+    # -- judging --------------------------------------------------------------------------------------
+
+    def hub_status(self, entity: int, t: float) -> tuple[int, float]:
+        """The hub's status of `entity` just before `t`, and since when (0: from the start)."""
+        status, since = self.initial.get(entity, 0), 0.0
+        for when, after in self.history.get(entity, []):
+            if when >= t:
+                break
+            status, since = after, when
+        return status, since
+
+    def _decide(self, chain_id: int, message_id: str, parties: tuple[int, int], accepted: bool, t: float) -> None:
+        zone = self.network.nodes[chain_id].name
+        view = self.mirrors[chain_id]
+        for entity in parties:
+            hub, since = self.hub_status(entity, t)
+            mirrored = view.get(entity, (0, 0))[1]
+            if accepted and hub != ACTIVE:
+                self.stale.append(StaleDecision("served_while_suspended", message_id, zone, entity, t, t - since))
+                if hub == SUSPENDED and t - since > self.max_stale_s:
+                    self.violations.append(Violation(
+                        "suspension_honoured", message_id,
+                        f"served on {zone} {t - since:.1f} s after entity {entity} was suspended on the hub "
+                        f"(bound {self.max_stale_s:g} s)"))
+            elif not accepted and hub == ACTIVE and mirrored != ACTIVE and \
+                    all(self.hub_status(e, t)[0] == ACTIVE for e in parties):
+                self.stale.append(StaleDecision("refused_while_active", message_id, zone, entity, t, t - since))
+
+    def _sample(self, now: float) -> None:
+        lags = {}
+        for zone in self.network.zones:
+            oldest = [self.changes[i].time_s for pending in self.unapplied[zone.chain_id].values() for i in pending]
+            lags[zone.name] = round(max(0.0, now - min(oldest)), 3) if oldest else 0.0
+        self.lag_timeline.append((now, lags))
+        counts = Counter(PilotStatus(s).name.lower() for s in self.pilots.values())
+        self.pilot_timeline.append((now, dict(sorted(counts.items()))))
