@@ -15,11 +15,11 @@ import pytest
 from typer.testing import CliRunner
 
 from registry import AnvilNode, RpcChain
-from registry.evm.anvil import pid_alive
+from registry.evm.anvil import pid_alive, stop_pid
 from registry.evm.funding import fund_actors
 from registry.paths import ARTIFACTS_DIR
 from sim.cli.app import app
-from sim.cli.nodestate import NodeRecord, State, save_state
+from sim.cli.nodestate import KeptNetwork, NodeRecord, State, load_state, save_state
 
 runner = CliRunner()
 
@@ -258,9 +258,11 @@ def test_without_dev_methods_the_actors_are_funded_by_transfers() -> None:
 
 
 @pytest.mark.anvil
-def test_killed_run_stops_its_anvil_nodes(tmp_path: Path) -> None:
-    """`kill` (SIGTERM) during `pilotsim run --rpc`: the run exits and its 16 Anvil nodes go with it."""
-    process = subprocess.Popen([sys.executable, "-m", "sim.cli", "run", "baseline", "--rpc", "--quiet",
+@pytest.mark.parametrize("keep", [[], ["--keep-nodes"]], ids=["", "keep-nodes"])
+def test_killed_run_stops_its_anvil_nodes(tmp_path: Path, keep: list[str]) -> None:
+    """`kill` (SIGTERM) during `pilotsim run --rpc`: the run exits and its 16 Anvil nodes go with it,
+    also with --keep-nodes (only a run that completes keeps its nodes)."""
+    process = subprocess.Popen([sys.executable, "-m", "sim.cli", "run", "baseline", "--rpc", "--quiet", *keep,
                                 "--out", str(tmp_path / "out")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     children: set[int] = set()
     deadline = time.monotonic() + 120
@@ -273,6 +275,107 @@ def test_killed_run_stops_its_anvil_nodes(tmp_path: Path) -> None:
     assert process.wait(timeout=60) == 128 + signal.SIGTERM
     assert b"Traceback" not in process.stderr.read()  # type: ignore[union-attr]
     assert not [pid for pid in children if pid_alive(pid)], "Anvil nodes outlived the run"
+    assert load_state().network is None  # nothing recorded for `node down` to find
+
+
+KEPT_RUN = """
+name = "kept"
+description = "A short steady run whose nodes are kept"
+seed = 5
+duration_s = 10
+drain_s = 300
+
+[workload]
+rate_per_s = 1.0
+ttl_s = 600
+"""
+
+
+@pytest.mark.anvil
+def test_a_kept_run_leaves_its_nodes_to_registry_queries_until_node_down(tmp_path: Path) -> None:
+    """`run --backend anvil --keep-nodes`: the 16 nodes outlive the run's process, `registry` queries
+    reach the hub without --rpc-url, `node status` lists them, `node down` stops every one."""
+    scenario = tmp_path / "kept.toml"
+    scenario.write_text(KEPT_RUN)
+    done = subprocess.run([sys.executable, "-m", "sim.cli", "run", str(scenario), "--backend", "anvil",
+                           "--keep-nodes", "--quiet", "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300)
+    network = load_state().network
+    pids = [node.pid for node in network.nodes] if network else []
+    try:
+        assert done.returncode == 0, done.stderr
+        assert network is not None and "Traceback" not in done.stderr
+        hub = network.hub
+        notice = [line for line in done.stderr.splitlines() if line.startswith("kept ")]
+        assert notice == [f"kept 16 Anvil nodes running (the hub and 15 zone chains): hub at {hub.url} (IPC "
+                          f"{hub.ipc_path}, chain id 1000); `pilotsim registry zones` queries it, "
+                          "`pilotsim node down` stops them all"]
+        assert [n.chain_id for n in network.nodes] == list(range(1000, 1016))
+        assert all(pid_alive(pid) for pid in pids), "a kept node died with the run"
+
+        zones = json.loads(run("registry", "zones", "--json")[1])  # no --rpc-url: the kept hub
+        assert len(zones) == 15 and zones[13]["name"] == "Chengdu"
+        found = json.loads(run("registry", "entities", "--zone", "chengdu", "--sector", "healthcare", "--json")[1])
+        assert [(e["name"], e["status"], e["zone"]) for e in found] == [("Chengdu healthcare pilot 03", "active",
+                                                                          "Chengdu")]
+        pilots = json.loads(run("registry", "pilots", "--rpc-url", hub.url, "--status", "active", "--json")[1])
+        assert len(pilots) == 164  # the registry recorded for the hub's URL too
+        report = json.loads((tmp_path / "out" / "report.json").read_text())
+        assert report["messages"]["delivered"] > 0
+        # the nodes hold the run's blocks, not a network as built: the run stamps its blocks on the simulated
+        # clock, after every block of the build, so the chains it mined on stand above the others
+        stamps = [RpcChain(n.ipc_path or n.url).block().timestamp for n in network.nodes]
+        mined = [count > 0 for count in report["blocks"].values()]  # by chain id, the hub first
+        busy = [stamp for stamp, ran in zip(stamps, mined, strict=True) if ran]
+        idle = [stamp for stamp, ran in zip(stamps, mined, strict=True) if not ran]
+        assert busy and max(idle, default=0) < min(busy)
+
+        status = json.loads(run("node", "status", "--json")[1])
+        assert status["running"] and "url" not in status  # no `node up` node
+        assert (status["kept"]["running"], status["kept"]["registry"]) == (16, network.registry)
+        assert status["kept"]["hub"] == {"url": hub.url, "ipc_path": hub.ipc_path, "pid": hub.pid,
+                                         "chain_id": 1000, "running": True}
+        assert "16 of 16 running" in run("node", "status")[1]
+        assert_one_line_error(*run("run", str(scenario), "--rpc", "--keep-nodes"), "still run",
+                              "pilotsim node down")  # one kept network at a time
+
+        code, stdout, _ = run("node", "down")
+        assert code == 0 and f"stopped 16 Anvil nodes kept by run kept (hub at {hub.url})" in stdout
+        assert not [pid for pid in pids if pid_alive(pid)], "kept nodes outlived node down"
+        assert not Path(hub.ipc_path or "").parent.exists()  # the socket folders go too
+        assert json.loads(run("node", "status", "--json")[1]) == {"running": False}
+        assert_one_line_error(*run("registry", "zones"), "no node is running")
+        assert run("node", "down")[1].strip() == "no node is running"
+    finally:
+        for pid in pids:  # whatever failed above, no node outlives the test
+            stop_pid(pid)
+
+
+@pytest.mark.parametrize("flags", [[], ["--backend", "revm"], ["--backend", "eth-tester"]])
+def test_keep_nodes_without_anvil_is_one_line(tmp_path: Path, flags: list[str]) -> None:
+    code, stdout, stderr = run("run", "baseline", *flags, "--keep-nodes", "--out", str(tmp_path / "out"))
+    assert_one_line_error(code, stdout, stderr, "--keep-nodes", "--backend anvil or --rpc")
+    assert not (tmp_path / "out").exists()  # refused before anything ran
+
+
+def test_node_down_stops_only_the_kept_nodes_it_started() -> None:
+    """A kept node whose pid another process took is left alone (and said so); the others are stopped."""
+    ours, other = subprocess.Popen(["sleep", "60"]), subprocess.Popen(["sleep", "61"])
+    try:
+        nodes = [NodeRecord(pid=ours.pid, url="http://127.0.0.1:1", chain_id=1000, command="sleep 60"),
+                 NodeRecord(pid=other.pid, url="http://127.0.0.1:2", chain_id=1001, command="anvil --port 2")]
+        save_state(State(network=KeptNetwork(scenario="s", out="o", registry="0x" + "11" * 20, nodes=nodes),
+                         registries={"http://127.0.0.1:1": "0x" + "11" * 20}))
+        assert "1 of 2 running" in run("node", "status")[1]
+        code, stdout, stderr = run("node", "down")
+        assert "stopped 1 Anvil node kept by run s" in stdout
+        assert_one_line_error(code, "", stderr, "pid now belongs to another process")
+        assert not pid_alive(ours.pid) and pid_alive(other.pid)
+        assert load_state() == State()  # forgotten, the hub's registry too
+    finally:
+        for process in (ours, other):
+            process.kill()
+            process.wait()
 
 
 def test_node_down_stops_only_the_node_it_started(private_home: Path) -> None:

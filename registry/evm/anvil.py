@@ -136,13 +136,21 @@ class AnvilNode:
                 self.process.kill()
                 self.process.wait()
         if self.ipc_path:
-            shutil.rmtree(os.path.dirname(self.ipc_path), ignore_errors=True)
+            remove_socket_folder(self.ipc_path)
 
     def __enter__(self) -> AnvilNode:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def remove_socket_folder(ipc_path: str) -> None:
+    """Remove the folder `_launch` made for an IPC socket, and nothing else (the path may come from a
+    state file: a folder of another name is left alone)."""
+    folder = Path(ipc_path).parent
+    if Path(ipc_path).name == "anvil.ipc" and folder.name.startswith("pilotsim-"):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def command_of(pid: int) -> str | None:
@@ -171,7 +179,14 @@ def pid_alive(pid: int) -> bool:
         done, _ = os.waitpid(pid, os.WNOHANG)
         return done == 0
     except ChildProcessError:
-        return True
+        return not _zombie(pid)  # another's (a kept node whose run exited): dead once it is a zombie
+
+
+def _zombie(pid: int) -> bool:
+    try:  # the state follows the command name in parentheses, which may itself hold spaces
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False  # no /proc (macOS): kill(0) has the last word
 
 
 def stop_pid(pid: int, timeout_s: float = 5.0) -> None:

@@ -1,4 +1,4 @@
-"""The state file that lets `pilotsim node up` and later commands share one Anvil node."""
+"""The state file that lets `pilotsim node up` (or `run --keep-nodes`) and later commands share Anvil nodes."""
 
 from __future__ import annotations
 
@@ -19,21 +19,45 @@ class NodeRecord(BaseModel):
     pid: int
     url: str
     chain_id: int
-    log_file: str
+    log_file: str = ""  # none for a kept run's nodes (started --silent)
     command: str = ""  # the process's command line when started: the pid is ours only while it matches
+    ipc_path: str | None = None  # its IPC socket, if it has one
 
     def is_ours(self) -> bool:
         """The recorded process still runs the Anvil `node up` started (a reused pid does not)."""
         return pid_alive(self.pid) and bool(self.command) and command_of(self.pid) == self.command
 
 
+class KeptNetwork(BaseModel):
+    """The Anvil nodes a `pilotsim run --keep-nodes` left running: the hub first, then the zone chains."""
+
+    scenario: str
+    out: str  # the run's output folder
+    registry: str  # the PilotRegistry on the hub
+    nodes: list[NodeRecord]
+
+    @property
+    def hub(self) -> NodeRecord:
+        return self.nodes[0]
+
+    def live(self) -> list[NodeRecord]:
+        """The nodes still running as started (a pid now another process's is not one of them)."""
+        return [node for node in self.nodes if node.is_ours()]
+
+
 class State(BaseModel):
     node: NodeRecord | None = None
+    network: KeptNetwork | None = None  # the nodes of the last `pilotsim run --keep-nodes`
     registries: dict[str, str] = {}  # RPC URL → address of the registry last seeded there
 
     @property
     def running_node(self) -> NodeRecord | None:
         return self.node if self.node is not None and self.node.is_ours() else None
+
+    @property
+    def kept_hub(self) -> NodeRecord | None:
+        """The hub of the kept network, if it still runs."""
+        return self.network.hub if self.network is not None and self.network.hub.is_ours() else None
 
 
 def state_path() -> Path:

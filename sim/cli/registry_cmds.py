@@ -1,5 +1,5 @@
-"""`pilotsim seed`, `pilotsim registry …` and `pilotsim node …`: the registry on a chain, and a local
-Anvil node kept running between commands."""
+"""`pilotsim seed`, `pilotsim registry …` and `pilotsim node …`: the registry on a chain, and local
+Anvil nodes kept running between commands (`node up`'s, or those of a `run --keep-nodes`)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ from registry.models import Entity, Pilot, Sector, Zone, parse_status
 from registry.seeds import slug
 
 from .common import BackendOption, JsonFlag, PlainHelp, RpcUrl, chosen_backend, err, out, progress_bar
-from .nodestate import NodeRecord, home, load_state, save_state
+from .kept import kept_status, stop_kept
+from .nodestate import NodeRecord, State, home, load_state, save_state
 
 node_app = typer.Typer(cls=PlainHelp, no_args_is_help=True, help="A local Anvil node kept running between commands.")
 registry_app = typer.Typer(cls=PlainHelp, no_args_is_help=True, help="Query a registry deployed on a node.")
@@ -137,41 +138,55 @@ def node_up(
 
 @node_app.command("down")
 def node_down() -> None:
-    """Stop the Anvil started by `pilotsim node up` (and nothing else: a process that took its pid is
-    left alone)."""
+    """Stop the Anvil started by `pilotsim node up` and the nodes a `pilotsim run --keep-nodes` kept (and
+    nothing else: a process that took one of their pids is left alone)."""
     state = load_state()
-    if state.node is None or not state.running_node:
-        stale = state.node is not None and pid_alive(state.node.pid)
-        state.node = None
-        save_state(state)
-        if stale:
-            raise PilotsimError("the node pilotsim started is gone; its pid now belongs to another process, "
-                                "left running")
-        out.print("no node is running")
-        return
-    stop_pid(state.node.pid)
-    state.registries.pop(state.node.url, None)
-    out.print(f"stopped anvil at {state.node.url} (pid {state.node.pid})")
+    done: list[str] = []
+    node, taken = state.running_node, 0
+    if node is not None:
+        stop_pid(node.pid)
+        state.registries.pop(node.url, None)
+        done.append(f"stopped anvil at {node.url} (pid {node.pid})")
+    elif state.node is not None and pid_alive(state.node.pid):
+        taken = 1  # the node died and another process took its pid
     state.node = None
+    kept, kept_taken = stop_kept(state)
     save_state(state)
+    done += [kept] if kept else []
+    for line in done:
+        out.print(line)
+    if taken + kept_taken == 1:
+        raise PilotsimError("a node pilotsim started is gone; its pid now belongs to another process, left running")
+    if taken + kept_taken:
+        raise PilotsimError(f"{taken + kept_taken} nodes pilotsim started are gone; their pids now belong to "
+                            "other processes, left running")
+    if not done:
+        out.print("no node is running")
 
 
 @node_app.command("status")
 def node_status(as_json: JsonFlag = False) -> None:
-    """Say whether the node is running, where, and which registry it holds; exit 1 when none runs."""
+    """Say whether a node runs (`node up`'s, or a kept run's), where, and which registry it holds; exit 1
+    when none runs."""
     state = load_state()
     node = state.running_node
-    info: dict[str, Any] = {"running": node is not None}
+    kept = kept_status(state)
+    info: dict[str, Any] = {"running": node is not None or kept is not None}
     if node:
         info.update(url=node.url, pid=node.pid, chain_id=node.chain_id, registry=state.registries.get(node.url))
+    if kept:
+        info["kept"] = kept[0]
     if as_json:
         print(json.dumps(info))
-    elif node:
-        registry = info["registry"] or "none yet (pilotsim seed --rpc-url " + node.url + ")"
-        out.print(f"anvil running at {node.url} (pid {node.pid}, chain id {node.chain_id}); registry: {registry}")
+    elif info["running"]:
+        if node:
+            registry = info["registry"] or "none yet (pilotsim seed --rpc-url " + node.url + ")"
+            out.print(f"anvil running at {node.url} (pid {node.pid}, chain id {node.chain_id}); registry: {registry}")
+        if kept:
+            out.print(kept[1])
     else:
         out.print("no node is running (start one with: pilotsim node up)")
-    if node is None:  # for scripts: `pilotsim node status && …`
+    if not info["running"]:  # for scripts: `pilotsim node status && …`
         raise typer.Exit(1)
 
 
@@ -189,16 +204,26 @@ AddressOpt = Annotated[str | None, typer.Option("--address", metavar="ADDRESS",
 def _attach(rpc_url: str | None, address: str | None) -> Registry:
     state = load_state()
     if rpc_url is None:
-        node = state.running_node
-        if node is None:
-            raise PilotsimError("no --rpc-url given and no node is running (start one with: pilotsim node up)")
-        rpc_url = node.url
+        rpc_url = _default_url(state)
     chain = RpcChain(rpc_url)  # a node that is down is the cause to name, before any missing registry
     address = address or state.registries.get(rpc_url)
     if address is None:
         raise PilotsimError(f"no registry recorded for {rpc_url}: run `pilotsim seed --rpc-url {rpc_url}` "
                             "or pass --address")
     return Registry.at(chain, address)
+
+
+def _default_url(state: State) -> str:
+    """The node queries go to without --rpc-url: `node up`'s, or the hub a kept run left running."""
+    node, hub = state.running_node, state.kept_hub
+    if node is not None and hub is not None:
+        raise PilotsimError(f"two nodes run: {node.url} (pilotsim node up) and the kept hub at {hub.url}; "
+                            "choose one with --rpc-url")
+    if hub is not None:
+        return hub.ipc_path or hub.url  # IPC: a tenth of HTTP's cost per call
+    if node is None:
+        raise PilotsimError("no --rpc-url given and no node is running (start one with: pilotsim node up)")
+    return node.url
 
 
 def _zone_filter(registry: Registry, name: str | None) -> int:

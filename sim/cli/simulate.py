@@ -38,6 +38,7 @@ from .common import (
     out,
     progress_bar,
 )
+from .kept import check_keep, keeping, kept_notice
 
 scenarios_app = typer.Typer(cls=PlainHelp, invoke_without_command=True, help="The built-in scenarios.")
 
@@ -57,9 +58,14 @@ def run(
     no_cache: NoCacheFlag = False,
     quiet: Annotated[bool, typer.Option("--quiet", metavar="", help="No progress bar, no summary.")] = False,
     as_json: JsonFlag = False,
+    keep_nodes: Annotated[bool, typer.Option("--keep-nodes", metavar="", help=(
+        "Leave the run's Anvil nodes running after it (backend anvil): `pilotsim registry …` queries the hub, "
+        "`pilotsim node down` stops them."))] = False,
 ) -> None:
     """Run a scenario: workload and faults on the simulated clock; writes report.json, messages.csv,
     report.md and report.html."""
+    where = chosen_backend(backend, rpc)
+    check_keep(keep_nodes, where)  # contradicting flags are refused before anything runs
     chosen = scenarios.load(scenario)
     overrides = {key: values[0] if len(values) == 1 else values for key, values in parse_sets(set_ or []).items()}
     if seed is not None:
@@ -69,9 +75,9 @@ def run(
     target = out_dir or default_out(chosen)
     if target.exists() and any(target.iterdir()):
         raise PilotsimError(f"{target}: exists and is not empty; choose another --out")
-    with progress_bar(disable=quiet or as_json) as progress:
-        report = run_scenario(chosen, target, backend=chosen_backend(backend, rpc), progress=progress,
-                              cache=network_cache(no_cache))
+    with keeping(keep_nodes, chosen.name, target) as kept, progress_bar(disable=quiet or as_json) as progress:
+        report = run_scenario(chosen, target, backend=where, progress=progress, cache=network_cache(no_cache),
+                              keep=kept)
     if as_json:
         print(json.dumps(report.model_dump(mode="json")))
     elif not quiet:
@@ -87,6 +93,8 @@ def run(
     broken = report.invariants.broken
     if broken and not as_json and not quiet:
         err.print(f"[yellow]findings:[/yellow] broken invariants: {', '.join(broken)} (see report.md)")
+    if kept is not None:  # even with --quiet or --json (on stderr): what is left running must be said
+        err.print(kept_notice(kept), highlight=False)
 
 
 @scenarios_app.callback()
