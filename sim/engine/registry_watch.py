@@ -24,6 +24,8 @@ from .watcher import Violation
 
 ACTIVE, SUSPENDED = int(EntityStatus.ACTIVE), int(EntityStatus.SUSPENDED)
 Position = tuple[int, int]  # (block, log index) on one chain
+PILOT_STEPS = {PilotStatus.APPROVED: "pilots_approved", PilotStatus.ACTIVE: "pilots_started",
+               PilotStatus.SUSPENDED: "pilots_suspended", PilotStatus.COMPLETED: "pilots_completed"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,7 @@ class RegistryWatch:
     violations: list[Violation] = field(default_factory=list)
     lag_timeline: list[tuple[float, dict[str, float]]] = field(default_factory=list)  # (t, zone → lag s)
     pilot_timeline: list[tuple[float, dict[str, int]]] = field(default_factory=list)  # (t, status → pilots)
-    decisions: int = 0
+    decisions: Counter[tuple[str, str]] = field(default_factory=Counter)  # (zone, accepted | refused) → requests
 
     def __post_init__(self) -> None:
         registry = self.network.registry
@@ -134,7 +136,7 @@ class RegistryWatch:
             self.pilots[event["pilotId"]] = int(PilotStatus.PROPOSED)
         elif name == "PilotStatusChanged":
             after = PilotStatus(int(event["to"]))
-            self.activity[f"pilots_{after.name.lower()}"] += 1
+            self.activity[PILOT_STEPS.get(after, "pilots_other_changes")] += 1
             self.pilots[event["pilotId"]] = int(after)
         elif name == "Sent" and event["message"]["sender"].lower() == broadcaster.lower():
             version, words = decode(["uint32", "uint256[]"], event["message"]["payload"])
@@ -156,8 +158,9 @@ class RegistryWatch:
         elif event.name in ("RequestReceived", "RequestRefused"):
             parties = self.requests.pop(event["id"], None)
             if parties is not None:
-                self.decisions += 1
-                self._decide(chain_id, "0x" + event["id"].hex(), parties, event.name == "RequestReceived", t)
+                accepted = event.name == "RequestReceived"
+                self.decisions[(self.network.nodes[chain_id].name, "accepted" if accepted else "refused")] += 1
+                self._decide(chain_id, "0x" + event["id"].hex(), parties, accepted, t)
 
     def _apply(self, chain_id: int, version: int, t: float) -> None:
         """A mirror applied a version: entities it had older words for take its words."""

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import csv
 import html
-import io
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -25,7 +23,9 @@ from registry import PilotsimError
 
 from ..engine.recorder import MessageRecord
 from .effects import LASTING_KINDS
+from .registry_outputs import registry_markdown, registry_plots, registry_summary, registry_tables
 from .report import FaultEntry, Report
+from .svg import svg
 
 CSV_COLUMNS = ["message_id", "kind", "src_zone", "dst_zone", "src_chain", "dst_chain", "sector", "outcome",
                "submitted_s", "included_s", "picked_s", "delivered_s", "executed_s", "acked_s", "latency_s", "hops",
@@ -90,23 +90,6 @@ def _write_csv(path: Path, messages: Iterable[MessageRecord]) -> None:
 # ------------------------------------------------------------------------------------------- plots
 
 
-def _svg(figure: Any, name: str, tips: dict[str, str]) -> str:
-    """The figure as inline SVG (crisp at any zoom, text drawn as paths: no fonts to fetch), its ids
-    prefixed with `name` (several share one page), and `tips` — artist gid → text — as the <title>
-    a browser shows on hover."""
-    from matplotlib import rc_context  # noqa: PLC0415 - see _plots
-
-    buffer = io.BytesIO()
-    with rc_context({"svg.hashsalt": "pilotsim"}):  # fixed ids and no date: the same run, the same file
-        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    svg = buffer.getvalue().decode()
-    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg[svg.index("<svg"):], flags=re.S)
-    for gid, text in tips.items():
-        svg = svg.replace(f'<g id="{gid}">', f'<g id="{gid}"><title>{html.escape(text)}</title>', 1)
-    svg = svg.replace('id="', f'id="{name}-').replace("url(#", f"url(#{name}-").replace('href="#', f'href="#{name}-')
-    return svg.replace("<svg ", f'<svg role="img" aria-label="{name}" ', 1)
-
-
 def _plots(report: Report) -> dict[str, str]:
     # matplotlib loads here, not at start-up: half a second every `pilotsim` command would pay.
     # Figures made directly (not through pyplot) need no backend and leave no global state behind.
@@ -128,7 +111,7 @@ def _plots(report: Report) -> dict[str, str]:
     axis.set_title("Latency CDF")
     axis.grid(alpha=0.3)
     axis.legend(loc="lower right")
-    plots["latency"] = _svg(figure, "latency", tips)
+    plots["latency"] = svg(figure, "latency", tips)
     plots["throughput"] = _throughput_plot(report)
 
     pairs = {tuple(pair.split("->")): latency for pair, latency in report.latency_s.by_zone_pair.items()}
@@ -155,8 +138,8 @@ def _plots(report: Report) -> dict[str, str]:
     axis.set_ylabel("source zone")
     axis.set_title("Latency by zone pair (numbers: messages delivered)")
     figure.colorbar(image, ax=axis, shrink=0.8, label="p50 latency, submitted → processed (s)")
-    plots["zones"] = _svg(figure, "zones", tips)
-    return plots
+    plots["zones"] = svg(figure, "zones", tips)
+    return plots | registry_plots(report)
 
 
 def _throughput_plot(report: Report) -> str:
@@ -195,7 +178,7 @@ def _throughput_plot(report: Report) -> str:
     axis.set_title("Throughput over time")
     axis.grid(alpha=0.3)
     axis.legend(fontsize=7)
-    return _svg(figure, "throughput", tips)
+    return svg(figure, "throughput", tips)
 
 
 # ------------------------------------------------------------------------------------------ text
@@ -215,6 +198,7 @@ def summary_rows(report: Report) -> list[tuple[str, str]]:
         ("throughput", f"{report.throughput.delivered_per_s} delivered per simulated second"),
         ("gas", f"{gas.per_message:,} per message (amortised), {gas.total:,} in all" if gas.per_message else "n/a"),
         *([("faults", "; ".join(fault_line(f) for f in report.faults))] if report.faults else []),
+        *([("registry", registry_summary(report.registry))] if report.registry else []),
         ("invariants", ", ".join(f"{k} {'✓' if ok else '✗'}" for k, ok in report.invariants.held.items())),
         ("time", f"{report.sim_seconds} simulated s in {wall.run_s if wall else '?'} wall s "
                  f"(+ {wall.setup_s if wall else '?'} s setup)"),
@@ -273,6 +257,7 @@ def _markdown(report: Report) -> str:
         lines.append(f"| {row.contract} | {row.function} | {row.min:,} | {row.avg:,} | {row.median:,} | "
                      f"{row.max:,} | {row.calls} |")
     invariants = report.invariants
+    lines += registry_markdown(report)
     lines += ["", f"## Invariant violations ({invariants.violation_count})", ""]
     lines += [f"- {v.invariant}: {v.message_id} — {v.detail}" for v in invariants.violations[:50]] or ["none"]
     if report.attacks:
@@ -287,6 +272,9 @@ def _html(report: Report, plots: dict[str, str]) -> str:
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
     summary = table(["", ""], [[k, v] for k, v in summary_rows(report)])
+    registry = "".join(f"<h3>{html.escape(title)}</h3>{table(headers, rows)}"
+                       for title, headers, rows in registry_tables(report.registry)) if report.registry else ""
+    registry = f"<h2>Registry</h2>{registry}" if registry else ""
     phases = table(["phase", "p50", "p95", "p99", "count"],
                    [[k, p.p50, p.p95, p.p99, p.count] for k, p in report.latency_s.by_phase.items()])
     gas = table(["contract", "function", "min", "avg", "median", "max", "calls"],
@@ -315,6 +303,7 @@ g[id*="tip-"] > path {{ pointer-events: all; }} g[id*="tip-"]:hover > path {{ st
 <h2>Plots</h2><div class="plots">{images}</div>
 <h2>Latency by phase (s)</h2>{phases}
 <h2>Gas by contract function</h2>{gas}
+{registry}
 <h2>Invariant violations ({invariants.violation_count})</h2>{violations}
 </body></html>
 """

@@ -30,6 +30,9 @@ def registry_section(records: RegistryRecords, entity_names: list[str]) -> Regis
         syncs_refused=records.syncs_refused, propagation_s=percentiles(every),
         propagation_by_zone={zones[c]: percentiles([s for _, s in found]) for c, found in watch.propagation.items()},
         unpropagated=sum(len(pending) for waiting in watch.unapplied.values() for pending in waiting.values()),
-        decisions=watch.decisions, stale_decisions={kind: listed(kind) for kind in STALE_KINDS},
+        decisions=sum(watch.decisions.values()),
+        decisions_by_zone={zone: {kind: watch.decisions[(zone, kind)] for kind in ("accepted", "refused")}
+                           for zone in zones.values()},
+        stale_decisions={kind: listed(kind) for kind in STALE_KINDS},
         max_stale_s=records.settings.max_stale_s, lag_timeline=watch.lag_timeline,
         pilot_timeline=watch.pilot_timeline)

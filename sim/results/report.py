@@ -180,6 +180,7 @@ class RegistrySection(_Part):
     propagation_by_zone: dict[str, Percentiles]
     unpropagated: int  # (change, zone) pairs still not applied when the run ended
     decisions: int  # requests decided by the providers' chains
+    decisions_by_zone: dict[str, dict[str, int]]  # provider's zone → accepted | refused → requests
     stale_decisions: dict[str, StaleDecisions]  # served_while_suspended | refused_while_active
     max_stale_s: float
     # for the plots, not in report.json
