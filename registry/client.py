@@ -33,6 +33,7 @@ GAS_PER_ITEM = {
     "approveEntities": 30_000,
     "approvePilots": 35_000,
     "activatePilots": 35_000,
+    "setDataPolicies": 30_000,
 }
 SEED_BATCH = 40
 

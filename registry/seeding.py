@@ -89,8 +89,10 @@ def seed_registry(registry: Seedable, data: SeedData, progress: Progress | None,
     ]
     pilot_offset = registry.pilot_count()
     pilot_rows = [(offset + p.entity_index + 1, data.sector_id(p.sector_code), p.title) for p in data.pilots]
+    policy = data.policy_masks()  # which sectors' data each sector may ask for: the zones get it from the hub
     setup = [registry.tx("registerZones", zone_rows, by=roles.admin),
-             registry.tx("registerSectors", sector_rows, by=roles.admin)]
+             registry.tx("registerSectors", sector_rows, by=roles.admin),
+             registry.tx("setDataPolicies", list(policy), list(policy.values()), by=roles.admin)]
     if not registry.is_regulator(roles.regulator.address):
         setup.append(registry.tx("addRegulator", roles.regulator.address, by=roles.admin))
     run("zones and sectors", setup)

@@ -143,7 +143,7 @@ def test_registry_scenarios_as_documented(name: str, networks: Networks, tmp_pat
     if name == "registry-churn":
         assert all_hold(report)
         for kind in ("applications", "approvals", "suspensions", "reinstatements", "pilots_proposed",
-                     "pilots_approved", "pilots_started", "pilots_completed"):
+                     "pilots_approved", "pilots_started", "pilots_completed", "policy_changes", "policy_syncs"):
             assert section.activity.get(kind, 0) > 0, kind
         assert section.propagation_s.count > 0 and section.propagation_s.max <= 2 * 10 + 4
     elif name == "regulator-suspends":

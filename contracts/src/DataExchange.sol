@@ -45,6 +45,7 @@ contract DataExchange is IMessageRecipient, Ownable2Step {
 
     event PeerSet(uint64 indexed chain, address peer);
     event PolicySet(uint8 indexed requesterSector, uint32 dataSectorMask);
+    event PolicySynced(uint32 indexed version, uint256 applied, uint256 stale);
     event RequestSent(bytes32 indexed id, uint32 indexed requester, uint32 indexed provider, uint64 providerChain,
         uint8 sector, bytes32 queryHash);
     event RequestReceived(bytes32 indexed id, uint64 requesterChain, uint32 requester, uint32 provider, uint8 sector,
@@ -64,6 +65,7 @@ contract DataExchange is IMessageRecipient, Ownable2Step {
     mapping(uint64 chain => address) public peers;
     mapping(uint8 requesterSector => uint32 dataSectorMask) public policy;
     mapping(uint8 dataSector => uint32 requesterSectorMask) public allowedRequesters; // the same policy, inverted
+    mapping(uint8 requesterSector => uint32 version) public policyVersion; // of the hub's sync that set it
 
     mapping(bytes32 id => Request) public requests; // on the requester's chain
     mapping(bytes32 id => bytes32) public incoming; // on the provider's chain: hash of the pending request
@@ -85,6 +87,10 @@ contract DataExchange is IMessageRecipient, Ownable2Step {
 
     /// @notice Entities of `requesterSector` may receive data of the sectors in `dataSectorMask`.
     function setPolicy(uint8 requesterSector, uint32 dataSectorMask) public onlyOwner {
+        _setPolicy(requesterSector, dataSectorMask);
+    }
+
+    function _setPolicy(uint8 requesterSector, uint32 dataSectorMask) private {
         uint32 previous = policy[requesterSector];
         uint32 bit = uint32(1) << (requesterSector - 1);
         for (uint8 s = 1; s <= 32; ++s) {
@@ -150,11 +156,32 @@ contract DataExchange is IMessageRecipient, Ownable2Step {
         returns (bool)
     {
         if (msg.sender != address(gateway)) revert NotGateway(msg.sender);
-        if (sender != peers[srcChain] || sender == address(0)) return false;
+        if (sender != peers[srcChain] || sender == address(0)) return _receivePolicy(srcChain, sender, payload);
         uint8 kind = abi.decode(payload[:32], (uint8));
         if (kind == REQUEST) return _receiveRequest(srcChain, id, payload);
         if (kind == RESPONSE) return _receiveResponse(srcChain, payload);
         return false;
+    }
+
+    /// @dev The hub's sector policy, from the origin the mirror trusts (the hub's broadcaster; the
+    ///      gateway has checked the origin). A sector set by a later sync is not rolled back.
+    function _receivePolicy(uint64 srcChain, address sender, bytes calldata payload) private returns (bool) {
+        if (sender == address(0) || srcChain != mirror.hubChain() || sender != mirror.broadcaster()) return false;
+        (uint32 version, uint8[] memory sectors, uint32[] memory masks) =
+            abi.decode(payload, (uint32, uint8[], uint32[]));
+        if (sectors.length != masks.length) return false;
+        uint256 stale;
+        for (uint256 i; i < sectors.length; ++i) {
+            uint8 s = sectors[i];
+            if (s == 0 || s > 32 || policyVersion[s] >= version) {
+                ++stale;
+                continue;
+            }
+            policyVersion[s] = version;
+            _setPolicy(s, masks[i]);
+        }
+        emit PolicySynced(version, sectors.length - stale, stale);
+        return true;
     }
 
     function _receiveRequest(uint64 srcChain, bytes32 id, bytes calldata payload) private returns (bool) {

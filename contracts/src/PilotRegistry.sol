@@ -101,6 +101,7 @@ contract PilotRegistry {
     error InvalidEntityTransition(uint32 entityId, EntityStatus from, EntityStatus to);
     error InvalidPilotTransition(uint32 pilotId, PilotStatus from, PilotStatus to);
     error HeldByRegulator(uint32 id);
+    error LengthMismatch(uint256 sectors, uint256 masks);
 
     // ---------------------------------------------------------------- events
 
@@ -113,6 +114,7 @@ contract PilotRegistry {
     event EntityStatusChanged(uint32 indexed entityId, EntityStatus from, EntityStatus to, address by);
     event PilotProposed(uint32 indexed pilotId, uint32 indexed entityId, uint8 sectorId, address by);
     event PilotStatusChanged(uint32 indexed pilotId, PilotStatus from, PilotStatus to, address by);
+    event DataPolicySet(uint8 indexed requesterSector, uint32 dataSectorMask);
 
     // ---------------------------------------------------------------- state
 
@@ -131,6 +133,9 @@ contract PilotRegistry {
     // suspended by a regulator (not by the zone authority): only a regulator lifts it
     mapping(uint32 entityId => bool) public entityHeldByRegulator;
     mapping(uint32 pilotId => bool) public pilotHeldByRegulator;
+    /// @notice The sector policy: entities of a requester sector may request data of the sectors in
+    ///         its mask. The zones' DataExchanges apply it when the hub's broadcaster brings it.
+    mapping(uint8 requesterSector => uint32 dataSectorMask) public dataPolicy;
 
     constructor() {
         admin = msg.sender;
@@ -186,6 +191,18 @@ contract PilotRegistry {
             uint8 id = uint8(_sectors.length + 1);
             _sectors.push(Sector(id, s.category, s.name));
             emit SectorRegistered(id, s.name, s.category);
+        }
+    }
+
+    /// @notice Set the sector policy of `requesterSectors` (the national admin's call).
+    function setDataPolicies(uint8[] calldata requesterSectors, uint32[] calldata masks) external onlyAdmin {
+        if (requesterSectors.length != masks.length) revert LengthMismatch(requesterSectors.length, masks.length);
+        uint256 validMask = (uint256(1) << _sectors.length) - 1;
+        for (uint256 i; i < requesterSectors.length; ++i) {
+            _sector(requesterSectors[i]);
+            if (masks[i] & ~validMask != 0) revert UnknownSector(_highestBit(masks[i]) + 1);
+            dataPolicy[requesterSectors[i]] = masks[i];
+            emit DataPolicySet(requesterSectors[i], masks[i]);
         }
     }
 

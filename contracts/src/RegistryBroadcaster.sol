@@ -13,15 +13,19 @@ import {PilotRegistry} from "./PilotRegistry.sol";
 ///         sync of a suspension.
 contract RegistryBroadcaster is IMessageRecipient, Ownable2Step {
     error UnknownMirror(uint64 chain);
+    error UnknownExchange(uint64 chain);
 
     event MirrorSet(uint64 indexed chain, address mirror);
+    event ExchangeSet(uint64 indexed chain, address exchange);
     event Broadcast(uint64 indexed chain, bytes32 id, uint32 version, uint256 entities);
+    event PolicyBroadcast(uint64 indexed chain, bytes32 id, uint32 version, uint256 sectors);
     event SyncOutcome(bytes32 indexed id, uint8 outcome);
 
     PilotRegistry public immutable registry;
     Gateway public immutable gateway;
     uint32 public version;
     mapping(uint64 chain => address) public mirrors;
+    mapping(uint64 chain => address) public exchanges; // each zone's DataExchange: where the policy goes
 
     constructor(PilotRegistry registry_, Gateway gateway_, address admin_) Ownable(admin_) {
         registry = registry_;
@@ -33,7 +37,13 @@ contract RegistryBroadcaster is IMessageRecipient, Ownable2Step {
         emit MirrorSet(chain, mirror);
     }
 
+    function setExchange(uint64 chain, address exchange) external onlyOwner {
+        exchanges[chain] = exchange;
+        emit ExchangeSet(chain, exchange);
+    }
+
     uint32 public constant GAS_PER_ENTITY = 30_000;
+    uint32 public constant GAS_PER_SECTOR = 60_000; // DataExchange._setPolicy: 32 bits, a few of them stored
 
     /// @notice Send the current record of `entityIds` to the mirrors of `chains`.
     function sync(uint32[] calldata entityIds, uint64[] calldata chains, uint64 ttl) external onlyOwner {
@@ -45,6 +55,25 @@ contract RegistryBroadcaster is IMessageRecipient, Ownable2Step {
         }
         uint32 v = ++version;
         _broadcast(chains, abi.encode(v, updates), ttl, uint32(50_000 + GAS_PER_ENTITY * entityIds.length), v);
+    }
+
+    /// @notice Send the registry's sector policy of `sectors` to the DataExchanges of `chains`.
+    function syncPolicy(uint8[] calldata sectors, uint64[] calldata chains, uint64 ttl) external onlyOwner {
+        uint32[] memory masks = new uint32[](sectors.length);
+        for (uint256 i; i < sectors.length; ++i) {
+            masks[i] = registry.dataPolicy(sectors[i]);
+        }
+        uint32 v = ++version;
+        bytes memory payload = abi.encode(v, sectors, masks);
+        uint32 gasLimit = uint32(50_000 + GAS_PER_SECTOR * sectors.length);
+        for (uint256 i; i < chains.length; ++i) {
+            address exchange = exchanges[chains[i]];
+            if (exchange == address(0)) revert UnknownExchange(chains[i]);
+            // Gateway.send sends a cross-chain message, not ether
+            // solhint-disable-next-line multiple-sends
+            bytes32 id = gateway.send(chains[i], exchange, payload, ttl, gasLimit);
+            emit PolicyBroadcast(chains[i], id, v, sectors.length);
+        }
     }
 
     function _broadcast(uint64[] calldata chains, bytes memory payload, uint64 ttl, uint32 gasLimit, uint32 v)

@@ -224,6 +224,8 @@ def _configure(network: Network, node: ChainNode) -> None:
     if node.broadcaster is not None:
         txs += [node.broadcaster.tx("setMirror", z.chain_id, z.mirror.address, by=admin, gas=100_000)  # type: ignore[union-attr]
                 for z in network.zones]
+        txs += [node.broadcaster.tx("setExchange", z.chain_id, z.data_exchange.address, by=admin, gas=100_000)
+                for z in network.zones]
         # a suspension's sync must not wait behind whoever drained a rate-limited hub lane
         txs.append(node.gateway.tx("setRateExempt", node.broadcaster.address, True, by=admin, gas=100_000))
     for receipt in node.chain.send(txs):

@@ -1,6 +1,7 @@
-"""The hub's broadcaster at work: every `broadcast_interval_s` it reads the registry's entity events
-since its last look and sends each zone's mirror the entities changed since that zone's last sync,
-through the RegistryBroadcaster and the same gateways and relayers as data messages.
+"""The hub's broadcaster at work: every `broadcast_interval_s` it reads the registry's events since
+its last look and sends each zone what changed since that zone's last sync — entities to its
+RegistryMirror, the sector policy to its DataExchange — through the RegistryBroadcaster and the same
+gateways and relayers as data messages.
 
 Each zone has its own queue and its own sync transaction, so a zone whose lane is paused (the send
 reverts) keeps its queue and only it falls behind; a sync that times out or fails on the way is
@@ -22,6 +23,7 @@ from .registry_settings import RegistrySettings
 
 ENTITY_EVENTS = ("EntityRegistered", "EntityStatusChanged")
 SYNC_TTL_S = 3_600
+SYNCS = {"entities": "sync", "policy": "syncPolicy"}  # what changed → the broadcaster's function for it
 
 
 class Broadcaster:
@@ -32,8 +34,10 @@ class Broadcaster:
         self.env, self.network, self.settings, self.hub = env, network, settings, hub
         assert network.hub.broadcaster is not None  # the hub is deployed with one
         self.contract = network.hub.broadcaster
-        self.queues: dict[int, dict[int, None]] = {z.chain_id: {} for z in network.zones}  # ordered sets
-        self.in_flight: dict[bytes, tuple[int, list[int]]] = {}  # sync message id → (zone chain, entities)
+        # what each zone still needs, as ordered sets: entity ids, and requester sectors of the policy
+        self.queues: dict[tuple[str, int], dict[int, None]] = {(kind, z.chain_id): {} for kind in SYNCS
+                                                               for z in network.zones}
+        self.in_flight: dict[bytes, tuple[tuple[str, int], list[int]]] = {}  # sync message id → (queue, items)
         self.refused = 0  # sync transactions refused at the hub (a paused lane)
         self._next_block = network.hub.chain.block_number() + 1
 
@@ -41,12 +45,12 @@ class Broadcaster:
         while True:
             yield self.env.timeout(self.settings.broadcast_interval_s)
             self._read_hub()
-            for zone, queue in self.queues.items():
+            for key, queue in self.queues.items():
                 if queue:
                     batch = list(queue)[: self.settings.broadcast_batch]
-                    for entity_id in batch:
-                        del queue[entity_id]
-                    self.env.process(self._sync(zone, batch))
+                    for item in batch:
+                        del queue[item]
+                    self.env.process(self._sync(key, batch))
 
     def _read_hub(self) -> None:
         """Entities changed since the last look go to every zone's queue; syncs that ended without
@@ -58,26 +62,34 @@ class Broadcaster:
         registry = self.network.registry
         for log in chain.logs(registry.address, self._next_block, head):
             event = registry.abi.decode_event(log.address, log.topics, log.data)
-            if event is not None and event.name in ENTITY_EVENTS:
-                for queue in self.queues.values():
-                    queue[event["entityId"]] = None
+            if event is None:
+                continue
+            if event.name in ENTITY_EVENTS:
+                self._queue("entities", event["entityId"])
+            elif event.name == "DataPolicySet":
+                self._queue("policy", event["requesterSector"])
         for log in chain.logs(self.contract.address, self._next_block, head):
             event = self.contract.abi.decode_event(log.address, log.topics, log.data)
             if event is None or event.name != "SyncOutcome":
                 continue
-            zone, entities = self.in_flight.pop(event["id"], (0, []))
-            if zone and event["outcome"] != Outcome.DELIVERED:
-                self.queues[zone].update(dict.fromkeys(entities))
+            key, items = self.in_flight.pop(event["id"], (("", 0), []))
+            if items and event["outcome"] != Outcome.DELIVERED:
+                self.queues[key].update(dict.fromkeys(items))
         self._next_block = head + 1
 
-    def _sync(self, zone: int, entities: list[int]) -> Generator[simpy.Event, Any, None]:
-        gas = 150_000 + 45_000 * len(entities)
-        tx = self.contract.tx("sync", entities, [zone], SYNC_TTL_S, by=self.network.admin(HUB_CHAIN_ID), gas=gas)
+    def _queue(self, kind: str, item: int) -> None:
+        for zone in self.network.zones:
+            self.queues[(kind, zone.chain_id)][item] = None
+
+    def _sync(self, key: tuple[str, int], items: list[int]) -> Generator[simpy.Event, Any, None]:
+        kind, zone = key
+        gas = 150_000 + 45_000 * len(items)
+        tx = self.contract.tx(SYNCS[kind], items, [zone], SYNC_TTL_S, by=self.network.admin(HUB_CHAIN_ID), gas=gas)
         [receipt] = yield self.hub.submit([tx])
         if not receipt.status:  # the lane toward the zone is paused: try again next round
             self.refused += 1
-            self.queues[zone] = dict.fromkeys([*entities, *self.queues[zone]])
+            self.queues[key] = dict.fromkeys([*items, *self.queues[key]])
             return
         for event in self.contract.events(receipt):
-            if event.name == "Broadcast":
-                self.in_flight[event["id"]] = (zone, entities)
+            if event.name in ("Broadcast", "PolicyBroadcast"):
+                self.in_flight[event["id"]] = (key, items)

@@ -45,7 +45,8 @@ class RegistryActivity:
     def processes(self) -> list[Process]:
         s = self.settings
         found = [self._poisson(s.applications_per_min, self._apply), self._poisson(s.pilots_per_min, self._pilot),
-                 self._poisson(s.suspensions_per_min, self._random_suspension)]
+                 self._poisson(s.suspensions_per_min, self._random_suspension),
+                 self._poisson(s.policy_changes_per_min, self._policy_change)]
         for scheduled in s.suspend:
             entity_id = self.network.data.entity_id(scheduled.entity)
             found.append(self._suspension(entity_id, scheduled.at_s, scheduled.for_s))
@@ -120,6 +121,14 @@ class RegistryActivity:
             yield self.env.timeout(for_s)
             yield from self._send("reinstateEntity", entity_id, by=self.roles.regulator)
         self.suspended.discard(entity_id)
+
+    def _policy_change(self) -> Process:
+        """The national admin lets a requester sector ask for one more data sector, or one fewer."""
+        sectors = len(self.network.data.sectors)
+        requester = int(self.rng.integers(1, sectors + 1))
+        flipped = 1 << int(self.rng.integers(sectors))
+        mask = int(self.registry.view("dataPolicy", requester)) ^ flipped
+        yield from self._send("setDataPolicies", [requester], [mask], by=self.roles.admin)
 
     def _send(self, function: str, *args: Any, by: Any) -> Generator[simpy.Event, Any, Receipt | None]:
         """One registry transaction on the hub; its receipt, or None (counted) when the registry refused."""

@@ -35,6 +35,8 @@ class RegistrySettings(_Model):
         "how long a random suspension lasts before the regulator reinstates the entity"))
     suspend: list[ScheduledSuspension] = Field(default_factory=list, description=(
         "suspensions at given moments: [{entity = NAME, at_s = T, for_s = D}]"))
+    policy_changes_per_min: float = Field(0.0, ge=0, le=600, description=(
+        "sector-policy changes by the national admin: a requester sector gains or loses one data sector"))
     broadcast_interval_s: float = Field(10.0, gt=0, le=3600, description=(
         "how often the hub's broadcaster sends each zone the entities changed since its last sync"))
     broadcast_batch: int = Field(32, ge=1, le=256, description="entities per sync message at most")
@@ -52,4 +54,5 @@ class RegistrySettings(_Model):
     @property
     def active(self) -> bool:
         """Anything happens to the registry during the run."""
-        return bool(self.applications_per_min or self.pilots_per_min or self.suspensions_per_min or self.suspend)
+        return bool(self.applications_per_min or self.pilots_per_min or self.suspensions_per_min or self.suspend
+                    or self.policy_changes_per_min)

@@ -2,9 +2,11 @@
 what each provider's chain decided in between.
 
 Read block range by block range (as the watcher reads gateways): the hub's `EntityRegistered`,
-`EntityStatusChanged`, `PilotProposed` and `PilotStatusChanged`; the entity words each sync carried
-(the payload of the broadcaster's `Sent` on the hub's gateway); each mirror's `Synced`; each
-DataExchange's `RequestSent`, `RequestReceived` (accepted) and `RequestRefused`. Events of one chain
+`EntityStatusChanged`, `DataPolicySet`, `PilotProposed` and `PilotStatusChanged`; what each sync
+carried (the payload of the broadcaster's `Sent` on the hub's gateway: entity words for a mirror,
+sector masks for a DataExchange); each mirror's `Synced` and each DataExchange's `PolicySynced`; each
+DataExchange's `RequestSent`, `RequestReceived` (accepted) and `RequestRefused`. A change is
+propagated to a zone when the zone applies a sync the hub sent after it. Events of one chain
 are taken in log order, so a mirror's view at a decision is exact; the hub's view at a decision is its
 last change strictly before that moment.
 """
@@ -24,14 +26,15 @@ from .watcher import Violation
 
 ACTIVE, SUSPENDED = int(EntityStatus.ACTIVE), int(EntityStatus.SUSPENDED)
 Position = tuple[int, int]  # (block, log index) on one chain
+Subject = tuple[str, int]  # ("entity", id) or ("policy", requester sector)
 PILOT_STEPS = {PilotStatus.APPROVED: "pilots_approved", PilotStatus.ACTIVE: "pilots_started",
                PilotStatus.SUSPENDED: "pilots_suspended", PilotStatus.COMPLETED: "pilots_completed"}
 
 
 @dataclass(frozen=True, slots=True)
 class HubChange:
-    entity: int
-    status: int
+    subject: Subject
+    value: int  # an entity's status, a sector's data mask
     time_s: float
     position: Position  # on the hub
 
@@ -72,12 +75,15 @@ class RegistryWatch:
         self.history: dict[int, list[tuple[float, int]]] = {}  # entity → (time, status) changes in the run
         self.pilots = {i: int(s) for i, s in enumerate(registry.view("pilotStatuses"), start=1)}
         version = int(self.network.hub.broadcaster.view("version"))
-        self.mirrors = {z.chain_id: {e: (version, s) for e, s in self.initial.items()} for z in self.network.zones}
-        self.unapplied: dict[int, dict[int, list[int]]] = {z.chain_id: {} for z in self.network.zones}
+        # each zone's view: subject → (version that set it, value); the setup's sync set every entity
+        self.mirrors: dict[int, dict[Subject, tuple[int, int]]] = {
+            z.chain_id: {("entity", e): (version, s) for e, s in self.initial.items()} for z in self.network.zones}
+        self.unapplied: dict[int, dict[Subject, list[int]]] = {z.chain_id: {} for z in self.network.zones}
         self.propagation = {z.chain_id: [] for z in self.network.zones}
-        self.versions: dict[int, tuple[Position, dict[int, int]]] = {}  # version → (hub position, entity → status)
+        self.versions: dict[int, tuple[Position, dict[Subject, int]]] = {}  # version → (hub position, what it set)
         self.requests: dict[bytes, tuple[int, int]] = {}  # request id → (requester, provider), until decided
         self._scanned = {c: b - 1 for c, b in self.first_block.items()}
+        self._exchanges = {z.data_exchange.address.lower() for z in self.network.zones}
         self._times: dict[tuple[int, int], float] = {}
 
     # -- reading ------------------------------------------------------------------------------------
@@ -125,12 +131,15 @@ class RegistryWatch:
         name = event.name
         if name == "EntityRegistered":
             self.activity["applications"] += 1
-            self._change(event["entityId"], int(EntityStatus.PENDING), position)
+            self._change(("entity", event["entityId"]), int(EntityStatus.PENDING), position)
         elif name == "EntityStatusChanged":
             before, after = int(event["from"]), int(event["to"])
             kind = {(1, 2): "approvals", (2, 3): "suspensions", (3, 2): "reinstatements"}.get((before, after))
             self.activity[kind or "other_entity_changes"] += 1
-            self._change(event["entityId"], after, position)
+            self._change(("entity", event["entityId"]), after, position)
+        elif name == "DataPolicySet":
+            self.activity["policy_changes"] += 1
+            self._change(("policy", event["requesterSector"]), int(event["dataSectorMask"]), position)
         elif name == "PilotProposed":
             self.activity["pilots_proposed"] += 1
             self.pilots[event["pilotId"]] = int(PilotStatus.PROPOSED)
@@ -139,21 +148,29 @@ class RegistryWatch:
             self.activity[PILOT_STEPS.get(after, "pilots_other_changes")] += 1
             self.pilots[event["pilotId"]] = int(after)
         elif name == "Sent" and event["message"]["sender"].lower() == broadcaster.lower():
-            version, words = decode(["uint32", "uint256[]"], event["message"]["payload"])
-            self.versions[version] = (position, {w >> 224: (w >> 48) & 0xFF for w in words})
-            self.activity["syncs"] += 1
+            message = event["message"]
+            if message["recipient"].lower() in self._exchanges:
+                version, sectors, masks = decode(["uint32", "uint8[]", "uint32[]"], message["payload"])
+                found = {("policy", s): m for s, m in zip(sectors, masks, strict=True)}
+                self.activity["policy_syncs"] += 1
+            else:
+                version, words = decode(["uint32", "uint256[]"], message["payload"])
+                found = {("entity", w >> 224): (w >> 48) & 0xFF for w in words}
+                self.activity["syncs"] += 1
+            self.versions[version] = (position, found)
 
-    def _change(self, entity: int, status: int, position: Position) -> None:
+    def _change(self, subject: Subject, value: int, position: Position) -> None:
         t = self._time(HUB_CHAIN_ID, position[0])
         index = len(self.changes)
-        self.changes.append(HubChange(entity, status, t, position))
-        self.history.setdefault(entity, []).append((t, status))
+        self.changes.append(HubChange(subject, value, t, position))
+        if subject[0] == "entity":
+            self.history.setdefault(subject[1], []).append((t, value))
         for waiting in self.unapplied.values():
-            waiting.setdefault(entity, []).append(index)
+            waiting.setdefault(subject, []).append(index)
 
     def _zone_event(self, chain_id: int, position: Position, event: DecodedEvent) -> None:
         t = self._time(chain_id, position[0])
-        if event.name == "Synced":
+        if event.name in ("Synced", "PolicySynced"):
             self._apply(chain_id, int(event["version"]), t)
         elif event.name in ("RequestReceived", "RequestRefused"):
             parties = self.requests.pop(event["id"], None)
@@ -163,21 +180,21 @@ class RegistryWatch:
                 self._decide(chain_id, "0x" + event["id"].hex(), parties, accepted, t)
 
     def _apply(self, chain_id: int, version: int, t: float) -> None:
-        """A mirror applied a version: entities it had older words for take its words."""
+        """A zone applied a version: what it had from an older version takes the new value."""
         found = self.versions.get(version)
         if found is None:  # a version from before the run (the setup's sync)
             return
         position, words = found
         view, waiting = self.mirrors[chain_id], self.unapplied[chain_id]
-        for entity, status in words.items():
-            if view.get(entity, (0, 0))[0] >= version:
+        for subject, value in words.items():
+            if view.get(subject, (0, 0))[0] >= version:
                 continue
-            view[entity] = (version, status)
-            pending = waiting.get(entity, [])
+            view[subject] = (version, value)
+            pending = waiting.get(subject, [])
             done = [i for i in pending if self.changes[i].position < position]
             for i in done:
                 self.propagation[chain_id].append((i, t - self.changes[i].time_s))
-            waiting[entity] = [i for i in pending if self.changes[i].position >= position]
+            waiting[subject] = [i for i in pending if self.changes[i].position >= position]
 
     # -- judging --------------------------------------------------------------------------------------
 
@@ -195,7 +212,7 @@ class RegistryWatch:
         view = self.mirrors[chain_id]
         for entity in parties:
             hub, since = self.hub_status(entity, t)
-            mirrored = view.get(entity, (0, 0))[1]
+            mirrored = view.get(("entity", entity), (0, 0))[1]
             if accepted and hub != ACTIVE:
                 self.stale.append(StaleDecision("served_while_suspended", message_id, zone, entity, t, t - since))
                 if hub == SUSPENDED and t - since > self.max_stale_s:

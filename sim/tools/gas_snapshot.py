@@ -85,6 +85,10 @@ def _exercise_the_rest(network: Network) -> None:
     gateway.transact("setHandlerGasLimit", 200_000, by=admin, gas=100_000)
     keys = network.committees[other]
     beijing.committee.transact("rotate", other, keys.members, keys.threshold, by=admin, gas=500_000)
+    broadcaster = network.hub.broadcaster
+    assert broadcaster is not None
+    broadcaster.transact("syncPolicy", [1, 2], [beijing.chain_id], 600, by=network.admin(network.hub.chain_id),
+                         gas=1_000_000)
 
 
 def render(gas: dict[str, list[int]]) -> str:

@@ -1,0 +1,102 @@
+"""The sector policy lives on the hub's PilotRegistry and reaches every zone's DataExchange through the
+bridge: set only by the national admin, sent only by the broadcaster's owner, taken by a DataExchange
+only from the hub's broadcaster, and never rolled back by an older sync."""
+
+from __future__ import annotations
+
+import pytest
+from eth_abi import encode
+
+from registry import Contract
+from registry.models import sectors_to_mask
+from registry.testing import reverts
+from sim.bridge.exchange import round_trip
+from sim.bridge.relayer import Relayer
+from sim.bridge.topology import HUB_CHAIN_ID, Network
+
+
+def test_a_policy_change_on_the_hub_reaches_every_zone_and_decides_requests(net: Network) -> None:
+    registry, hub = net.registry, net.hub
+    assert hub.broadcaster is not None
+    refused = round_trip(net, "CNOOC", "Chengdu healthcare pilot 03", "healthcare")
+    assert (refused.status, refused.reason) == ("refused", "PolicyRefused")
+    healthcare = net.data.sector_id("healthcare")
+    requester = registry.find_entity("CNOOC")
+    sectors = requester.sectors
+    masks = [registry.view("dataPolicy", s) | sectors_to_mask([healthcare]) for s in sectors]
+    registry.transact("setDataPolicies", sectors, masks, by=registry.roles.admin)
+    zones = [z.chain_id for z in net.zones]
+    hub.broadcaster.transact("syncPolicy", sectors, zones, 600, by=net.admin(HUB_CHAIN_ID), gas=2_000_000)
+    Relayer(net).run_until_idle()
+    for zone in net.zones:
+        exchange = zone.data_exchange
+        assert [exchange.view("policy", s) for s in sectors] == masks, zone.name
+        assert all(exchange.view("policyVersion", s) == hub.broadcaster.view("version") for s in sectors)
+    served = round_trip(net, "CNOOC", "Chengdu healthcare pilot 03", "healthcare")
+    assert served.status == "answered", served
+
+
+def test_only_the_national_admin_sets_the_policy_and_only_the_owner_syncs_it(net: Network) -> None:
+    registry, hub = net.registry, net.hub
+    assert hub.broadcaster is not None
+    roles = registry.roles
+    entity = registry.find_entity("CNOOC")
+    for someone in (roles.authority(1), roles.regulator, roles.entity(entity.id), hub.chain.accounts[198]):
+        with reverts("NotAdmin", caller=someone):
+            registry.transact("setDataPolicies", [1], [1], by=someone)
+    sectors = len(net.data.sectors)
+    with reverts("UnknownSector", sectorId=0):
+        registry.transact("setDataPolicies", [0], [1], by=roles.admin)
+    with reverts("UnknownSector", sectorId=sectors + 1):
+        registry.transact("setDataPolicies", [sectors + 1], [1], by=roles.admin)
+    with reverts("UnknownSector", sectorId=sectors + 1):  # a data sector that does not exist
+        registry.transact("setDataPolicies", [1], [1 << sectors], by=roles.admin)
+    with reverts("LengthMismatch", sectors=2, masks=1):
+        registry.transact("setDataPolicies", [1, 2], [1], by=roles.admin)
+    for someone in (roles.regulator, hub.chain.accounts[198]):
+        with reverts("OwnableUnauthorizedAccount", account=someone):
+            hub.broadcaster.transact("syncPolicy", [1], [net.zones[0].chain_id], 600, by=someone, gas=1_000_000)
+    with reverts("UnknownExchange", chain=4242):
+        hub.broadcaster.transact("syncPolicy", [1], [4242], 600, by=net.admin(HUB_CHAIN_ID), gas=1_000_000)
+
+
+@pytest.fixture
+def exchange(net: Network) -> tuple[Network, Contract, object]:
+    """A DataExchange on Beijing whose gateway is a test account (messages in any order, from anyone),
+    reading the real Beijing mirror (which names the hub and its broadcaster)."""
+    node = net.node("Beijing")
+    assert node.mirror is not None
+    chain = node.chain
+    gateway = chain.accounts[8]
+    contract = Contract.create(chain, "DataExchange", gateway.address, node.mirror.address, node.zone_id,
+                               chain.accounts[0].address, by=chain.accounts[0])
+    return net, contract, gateway
+
+
+def test_a_data_exchange_takes_the_policy_only_from_the_hub_broadcaster_and_only_newer(
+        exchange: tuple[Network, Contract, object]) -> None:
+    net, contract, gateway = exchange
+    broadcaster = net.hub.broadcaster
+    assert broadcaster is not None
+    chengdu = net.node("Chengdu")
+
+    def deliver(version: int, sectors: list[int], masks: list[int], src: int = HUB_CHAIN_ID,
+                sender: str = broadcaster.address, by: object = gateway) -> list[tuple[int, int]]:
+        payload = encode(["uint32", "uint8[]", "uint32[]"], [version, sectors, masks])
+        sent = contract.transact("handleMessage", src, sender, b"\x00" * 32, payload, by=by, gas=1_000_000)
+        return [(e["applied"], e["stale"]) for e in sent.events if e.name == "PolicySynced"]
+
+    assert deliver(5, [3], [0b101]) == [(1, 0)]
+    assert contract.view("policy", 3) == 0b101 and contract.view("allowedRequesters", 1) == 1 << 2
+    assert deliver(4, [3], [0b111]) == [(0, 1)]  # an older sync arriving late: ignored
+    assert contract.view("policy", 3) == 0b101
+    assert deliver(6, [3, 0, 33], [0, 1, 1]) == [(1, 2)]  # sectors that cannot exist: ignored
+    assert contract.view("policy", 3) == 0 and contract.view("allowedRequesters", 1) == 0
+    assert deliver(9, [3], [1], src=chengdu.chain_id) == []  # the broadcaster's address, not on the hub
+    stranger = net.hub.chain.accounts[198].address
+    assert deliver(9, [3], [1], sender=stranger) == []  # on the hub, not the broadcaster
+    contract.transact("setPeer", chengdu.chain_id, stranger, by=net.node("Beijing").chain.accounts[0])
+    assert deliver(9, [3], [1], src=chengdu.chain_id, sender=stranger) == []  # a peer zone: data, not policy
+    assert contract.view("policy", 3) == 0
+    with reverts("NotGateway"):
+        deliver(9, [3], [1], by=net.node("Beijing").chain.accounts[10])
