@@ -57,8 +57,9 @@ class RateLimit(_Lasting):
 
 
 class LanePause(_Lasting):
-    """`chain`'s gateway pauses its lanes toward the chains `to` for `duration_s` (0: for good): sends
-    that way are refused, registry syncs from the hub included; what was sent before still travels."""
+    """`chain`'s gateway pauses its lanes with the chains `to` for `duration_s` (0: for good): sends
+    toward them are refused (registry syncs from the hub included) and deliveries from them wait (their
+    acknowledgements too); what was sent before the pause travels on once it ends."""
 
     kind: Literal["lane-pause"]
     chain: ChainName = Field("hub", description="the chain whose outbound lanes pause")

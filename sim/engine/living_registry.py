@@ -48,5 +48,10 @@ class LivingRegistry:
     def processes(self) -> list[Process]:
         return [*self.activity.processes(), self.broadcaster.run()]
 
+    def settled(self) -> bool:
+        """The broadcaster has nothing left to send: what the hub changed reached the zones (or was
+        refused on the way: the relayers and the watch see to that)."""
+        return self.broadcaster.idle()
+
     def records(self) -> RegistryRecords:
         return RegistryRecords(self.settings, self.watch, self.activity.refused, self.broadcaster.refused)

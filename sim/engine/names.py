@@ -4,6 +4,7 @@ the closest known names: zones, sectors and chains against the pilot data, and s
 
 from __future__ import annotations
 
+from contextlib import suppress
 from functools import cache
 from typing import Any
 
@@ -30,6 +31,9 @@ def zones_used(scenario: Any, config: Any) -> list[str] | None:
              *(name for lane in config.lane_verifiers for name in lane.split(":"))]
     names += [name for f in scenario.faults for name in (getattr(f, "chain", None), getattr(f, "source", None),
                                                          *getattr(f, "to", ())) if isinstance(name, str)]
+    for suspension in scenario.registry.suspend:  # an entity suspended by name needs its zone's chain
+        with suppress(NotFound):  # an unknown name is reported by name_errors, at its field
+            names.append(data.entity(data.entity_id(suspension.entity)).zone)
     ids = {data.zone_id(name) for name in names if slug(name) != "hub"}
     return [data.zones[i - 1].name for i in sorted(ids)]
 

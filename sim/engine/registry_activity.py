@@ -39,6 +39,7 @@ class RegistryActivity:
         self.roles = network.registry.roles
         self.entities = entities  # the workload's entities: the ones random suspensions strike
         self.suspended: set[int] = set()  # by this activity, not yet reinstated
+        self.scheduled = {network.data.entity_id(s.entity) for s in settings.suspend}  # random ones leave these be
         self.refused: Counter[str] = Counter()  # function → transactions the registry refused
         self.applicants = 0
 
@@ -104,7 +105,7 @@ class RegistryActivity:
         yield from self._send("completePilot", pilot_id, by=self.roles.entity(entity_id))
 
     def _random_suspension(self) -> Process:
-        active = [e for e in self.entities if e not in self.suspended]
+        active = [e for e in self.entities if e not in self.suspended and e not in self.scheduled]
         if not active:
             return
         entity_id = active[int(self.rng.integers(len(active)))]
@@ -116,11 +117,12 @@ class RegistryActivity:
         yield self.env.timeout(at_s)
         self.suspended.add(entity_id)
         if (yield from self._send("suspendEntity", entity_id, by=self.roles.regulator)) is None:
+            self.suspended.discard(entity_id)
             return
         if for_s:
             yield self.env.timeout(for_s)
             yield from self._send("reinstateEntity", entity_id, by=self.roles.regulator)
-        self.suspended.discard(entity_id)
+            self.suspended.discard(entity_id)  # (a suspension for good stays remembered)
 
     def _policy_change(self) -> Process:
         """The national admin lets a requester sector ask for one more data sector, or one fewer."""

@@ -27,6 +27,8 @@ from .watcher import Violation
 ACTIVE, SUSPENDED = int(EntityStatus.ACTIVE), int(EntityStatus.SUSPENDED)
 Position = tuple[int, int]  # (block, log index) on one chain
 Subject = tuple[str, int]  # ("entity", id) or ("policy", requester sector)
+ENDED_UNDECIDED = (5, 6)  # DataExchange.FAILED, TIMED_OUT
+MAX_KEPT = 1_000  # stale decisions and violations listed; all are counted
 PILOT_STEPS = {PilotStatus.APPROVED: "pilots_approved", PilotStatus.ACTIVE: "pilots_started",
                PilotStatus.SUSPENDED: "pilots_suspended", PilotStatus.COMPLETED: "pilots_completed"}
 
@@ -65,6 +67,8 @@ class RegistryWatch:
     violations: list[Violation] = field(default_factory=list)
     lag_timeline: list[tuple[float, dict[str, float]]] = field(default_factory=list)  # (t, zone → lag s)
     pilot_timeline: list[tuple[float, dict[str, int]]] = field(default_factory=list)  # (t, status → pilots)
+    stale_counts: Counter[str] = field(default_factory=Counter)  # every stale decision, by kind
+    violation_count: int = 0
     decisions: Counter[tuple[str, str]] = field(default_factory=Counter)  # (zone, accepted | refused) → requests
 
     def __post_init__(self) -> None:
@@ -80,7 +84,8 @@ class RegistryWatch:
             z.chain_id: {("entity", e): (version, s) for e, s in self.initial.items()} for z in self.network.zones}
         self.unapplied: dict[int, dict[Subject, list[int]]] = {z.chain_id: {} for z in self.network.zones}
         self.propagation = {z.chain_id: [] for z in self.network.zones}
-        self.versions: dict[int, tuple[Position, dict[Subject, int]]] = {}  # version → (hub position, what it set)
+        # version → (hub position, the zone it went to, what it set); dropped once that zone applied it
+        self.versions: dict[int, tuple[Position, int, dict[Subject, int]]] = {}
         self.requests: dict[bytes, tuple[int, int]] = {}  # request id → (requester, provider), until decided
         self._scanned = {c: b - 1 for c, b in self.first_block.items()}
         self._exchanges = {z.data_exchange.address.lower() for z in self.network.zones}
@@ -105,6 +110,7 @@ class RegistryWatch:
         for chain_id, events in zone_events.items():
             for position, event in events:
                 self._zone_event(chain_id, position, event)
+        self._times.clear()  # block times are looked up within a scan only
         self._sample(now)
 
     def _events(self, chain_id: int, contracts: list) -> list[tuple[Position, DecodedEvent]]:  # type: ignore[type-arg]
@@ -147,7 +153,9 @@ class RegistryWatch:
             after = PilotStatus(int(event["to"]))
             self.activity[PILOT_STEPS.get(after, "pilots_other_changes")] += 1
             self.pilots[event["pilotId"]] = int(after)
-        elif name == "Sent" and event["message"]["sender"].lower() == broadcaster.lower():
+        elif name == "Sent" and event["message"]["srcChain"] == HUB_CHAIN_ID and \
+                event["message"]["sender"].lower() == broadcaster.lower():
+            # the hub's own sends only: forwarded zone messages may name a sender at the same address
             message = event["message"]
             if message["recipient"].lower() in self._exchanges:
                 version, sectors, masks = decode(["uint32", "uint8[]", "uint32[]"], message["payload"])
@@ -157,7 +165,7 @@ class RegistryWatch:
                 version, words = decode(["uint32", "uint256[]"], message["payload"])
                 found = {("entity", w >> 224): (w >> 48) & 0xFF for w in words}
                 self.activity["syncs"] += 1
-            self.versions[version] = (position, found)
+            self.versions[version] = (position, message["dstChain"], found)
 
     def _change(self, subject: Subject, value: int, position: Position) -> None:
         t = self._time(HUB_CHAIN_ID, position[0])
@@ -172,6 +180,8 @@ class RegistryWatch:
         t = self._time(chain_id, position[0])
         if event.name in ("Synced", "PolicySynced"):
             self._apply(chain_id, int(event["version"]), t)
+        elif event.name == "RequestStatus" and event["status"] in ENDED_UNDECIDED:
+            self.requests.pop(event["id"], None)  # timed out or failed on the way: no decision will come
         elif event.name in ("RequestReceived", "RequestRefused"):
             parties = self.requests.pop(event["id"], None)
             if parties is not None:
@@ -184,7 +194,9 @@ class RegistryWatch:
         found = self.versions.get(version)
         if found is None:  # a version from before the run (the setup's sync)
             return
-        position, words = found
+        position, destination, words = found
+        if destination == chain_id:
+            del self.versions[version]
         view, waiting = self.mirrors[chain_id], self.unapplied[chain_id]
         for subject, value in words.items():
             if view.get(subject, (0, 0))[0] >= version:
@@ -208,21 +220,32 @@ class RegistryWatch:
         return status, since
 
     def _decide(self, chain_id: int, message_id: str, parties: tuple[int, int], accepted: bool, t: float) -> None:
+        """One judgement per request: the party whose status the provider's mirror had wrong the longest."""
         zone = self.network.nodes[chain_id].name
-        view = self.mirrors[chain_id]
-        for entity in parties:
-            hub, since = self.hub_status(entity, t)
-            mirrored = view.get(("entity", entity), (0, 0))[1]
-            if accepted and hub != ACTIVE:
-                self.stale.append(StaleDecision("served_while_suspended", message_id, zone, entity, t, t - since))
-                if hub == SUSPENDED and t - since > self.max_stale_s:
-                    self.violations.append(Violation(
-                        "suspension_honoured", message_id,
-                        f"served on {zone} {t - since:.1f} s after entity {entity} was suspended on the hub "
-                        f"(bound {self.max_stale_s:g} s)"))
-            elif not accepted and hub == ACTIVE and mirrored != ACTIVE and \
-                    all(self.hub_status(e, t)[0] == ACTIVE for e in parties):
-                self.stale.append(StaleDecision("refused_while_active", message_id, zone, entity, t, t - since))
+        hub = {entity: self.hub_status(entity, t) for entity in parties}
+        if accepted:
+            suspended = [(t - since, entity) for entity, (status, since) in hub.items() if status == SUSPENDED]
+            if suspended:
+                lag, entity = max(suspended)
+                self._stale(StaleDecision("served_while_suspended", message_id, zone, entity, t, lag))
+                if lag > self.max_stale_s:
+                    self.violation_count += 1
+                    if len(self.violations) < MAX_KEPT:
+                        self.violations.append(Violation(
+                            "suspension_honoured", message_id,
+                            f"served on {zone} {lag:.1f} s after entity {entity} was suspended on the hub "
+                            f"(bound {self.max_stale_s:g} s)"))
+        elif all(status == ACTIVE for status, _ in hub.values()):
+            view = self.mirrors[chain_id]
+            wrong = [(t - hub[e][1], e) for e in parties if view.get(("entity", e), (0, 0))[1] != ACTIVE]
+            if wrong:
+                lag, entity = max(wrong)
+                self._stale(StaleDecision("refused_while_active", message_id, zone, entity, t, lag))
+
+    def _stale(self, decision: StaleDecision) -> None:
+        self.stale_counts[decision.kind] += 1
+        if len(self.stale) < MAX_KEPT:
+            self.stale.append(decision)
 
     def _sample(self, now: float) -> None:
         lags = {}

@@ -171,6 +171,11 @@ def _cross_field_errors(scenario: Scenario) -> list[tuple[str, str]]:
         errors.append(("watcher.lane_stall_s", f"{scenario.watcher.lane_stall_s} s is no longer than "
                                                "relayers.ack_wait_s plus the takeover time: held acknowledgements "
                                                "would count as stalls"))
+    sync_bytes = 96 + 32 * scenario.registry.broadcast_batch  # (version, offset, length), a word per entity
+    if sync_bytes > network.max_payload_bytes:
+        errors.append(("registry.broadcast_batch", f"{scenario.registry.broadcast_batch} entities make a "
+                                                   f"{sync_bytes}-byte sync, above network.max_payload_bytes "
+                                                   f"({network.max_payload_bytes})"))
     count = scenario.relayers.count
     for i, fault in enumerate(scenario.faults):
         relayer = getattr(fault, "relayer", 0)

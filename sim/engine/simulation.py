@@ -119,7 +119,9 @@ class Simulation:
             raise RunStopped(f"{scenario.name} stopped at simulated {float(env.now):g} s: {exc}") from exc
         self._scan()
         if self.registry:
-            self.watcher.found.extend(self.registry.watch.violations)
+            watch = self.registry.watch
+            self.watcher.found.extend(watch.violations)
+            self.watcher.dropped += watch.violation_count - len(watch.violations)
         for attack in self.attacks:  # where each attack message ended, as the chains recorded it
             attack.outcomes = [[o.label for o in self.watcher.outcomes_of(bytes.fromhex(i[2:]))]
                                for i in attack.message_ids]
@@ -135,8 +137,11 @@ class Simulation:
         )
 
     def _settled(self) -> bool:
-        """After the workload: nothing waits in a mempool and every message is acknowledged."""
+        """After the workload: nothing waits in a mempool, every message is acknowledged, and the
+        registry's broadcaster has sent everything the hub changed."""
         if any(d.pending for d in self.drivers.values()) or any(s.inflight for s in self.slots):
+            return False
+        if self.registry and not self.registry.settled():
             return False
         return self.recorder.all_acknowledged() and all(not s.relayer.pending() for s in self.slots if not s.down)
 

@@ -87,6 +87,7 @@ class Watcher:
     keep: set[bytes] = field(default_factory=set)  # ids whose outcomes are asked for later (attacks)
     settled: set[int] = field(default_factory=set)  # id prefixes of messages done with
     found: list[Violation] = field(default_factory=list)  # violations of messages and lanes done with
+    dropped: int = 0  # violations found elsewhere (the registry watch) beyond those it kept
     waiting: dict[tuple[int, int], dict[bytes, float]] = field(default_factory=lambda: defaultdict(dict))
     _progress: dict[tuple[int, int], float] = field(default_factory=dict)  # lane → last processing or excuse
     _stalled: set[tuple[int, int]] = field(default_factory=set)  # lanes flagged, until they move again
@@ -219,7 +220,8 @@ class Watcher:
                                         f"processed on chain {chain_id} as from chain {origin}, which never sent it"))
         broken = {v.invariant for v in violations}
         return InvariantReport(held={name: name not in broken for name in INVARIANTS},
-                               violations=violations[:MAX_VIOLATIONS_KEPT], violation_count=len(violations))
+                               violations=violations[:MAX_VIOLATIONS_KEPT],
+                               violation_count=len(violations) + self.dropped)
 
 
 def _prefix(message_id: bytes) -> int:

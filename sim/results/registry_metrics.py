@@ -20,7 +20,7 @@ def registry_section(records: RegistryRecords, entity_names: list[str]) -> Regis
 
     def listed(kind: str) -> StaleDecisions:
         found: list[StaleDecision] = [d for d in watch.stale if d.kind == kind]
-        return StaleDecisions(count=len(found), listed=[
+        return StaleDecisions(count=watch.stale_counts[kind], listed=[
             StaleDecisionEntry(message_id=d.message_id, zone=d.zone, entity=name(d.entity), time_s=_round(d.time_s),
                                lag_s=_round(d.lag_s)) for d in found[:MAX_LISTED]])
 

@@ -17,7 +17,7 @@ def registry_summary(section: RegistrySection) -> str:
     spread = f"propagation p50 {p.p50} s, p95 {p.p95} s, max {p.max} s" if p.count else "nothing propagated"
     stale = section.stale_decisions
     return (f"{activity or 'no activity'}; {spread}"
-            + (f" ({section.unpropagated} changes never reached a mirror)" if section.unpropagated else "")
+            + (f" ({section.unpropagated} change-and-zone pairs never applied)" if section.unpropagated else "")
             + f"; stale decisions: {stale['served_while_suspended'].count} served while suspended, "
               f"{stale['refused_while_active'].count} refused while active (of {section.decisions})")
 

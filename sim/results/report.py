@@ -176,7 +176,7 @@ class RegistrySection(_Part):
     activity: dict[str, int]  # from the hub's events: applications, approvals, suspensions, pilots_…, syncs
     refused: dict[str, int]  # registry transactions the registry refused, by function
     syncs_refused: int  # sync transactions refused at the hub (a paused lane toward the zone)
-    propagation_s: Percentiles  # hub change → applied on a mirror, over every (change, zone)
+    propagation_s: Percentiles  # hub change → applied on a zone (or superseded there), over every (change, zone)
     propagation_by_zone: dict[str, Percentiles]
     unpropagated: int  # (change, zone) pairs still not applied when the run ended
     decisions: int  # requests decided by the providers' chains
