@@ -14,7 +14,7 @@ from .evm.artifacts import Artifact, load_artifact
 from .evm.base import Chain, Tx
 from .evm.contract import Contract, Sent
 from .labels import explained
-from .models import Entity, EntityStatus, Pilot, PilotStatus, Sector, Zone, sectors_to_mask
+from .models import Entity, EntityStatus, Pilot, PilotStatus, Sector, Zone, mask_to_sectors, sectors_to_mask
 from .progress import Progress
 from .seeding import SeedReport, chunks, seed_registry
 from .seeds import SeedData, slug
@@ -156,6 +156,17 @@ class Registry(Contract):
     def register_pilots(self, pilots: Sequence[tuple[int, int, str]], by: Account | None = None) -> Sent:
         """`pilots`: (entity id, sector id, title) each; they start Proposed."""
         return self.transact_batch("registerPilots", [tuple(p) for p in pilots], by=by or self.roles.admin)
+
+    def set_data_policies(self, policy: dict[int, Sequence[int]], by: Account | None = None) -> Sent:
+        """The sector policy: requester sector id → the data sector ids its entities may request
+        (the zones apply it when the hub's broadcaster brings it)."""
+        masks = [sectors_to_mask(list(data)) for data in policy.values()]
+        return self.transact("setDataPolicies", list(policy), masks, by=by or self.roles.admin)
+
+    def data_policy(self, sector: int | str) -> list[int]:
+        """The data sector ids entities of `sector` may request."""
+        return mask_to_sectors(int(self.view("dataPolicy", self.sector(sector).id if isinstance(sector, str)
+                                                 else sector)))
 
     def register_entity(self, *, zone: int | str, sectors: Sequence[int | str], name: str, province: str,
                         account: str | Account, by: Account | None = None) -> int:

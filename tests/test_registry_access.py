@@ -49,6 +49,7 @@ ADMIN_CALLS: dict[str, Callable[[Registry, Account], object]] = {
     "registerEntities": lambda r, by: r.register_entities(
         [(1, [1], r.chain.accounts[197].address, "Extra", "Beijing")], by=by),
     "registerPilots": lambda r, by: r.register_pilots([(1, 1, "Extra pilot")], by=by),
+    "setDataPolicies": lambda r, by: r.set_data_policies({1: [1, 2]}, by=by),
 }
 
 
@@ -312,6 +313,17 @@ def test_a_suspended_entity_cannot_complete_its_pilots(registry: Registry) -> No
                 entityId=pilot.entity_id)
     registry.suspend_pilot(pilot.id, by=registry.roles.regulator)  # still within the regulator's reach
     assert registry.pilot(pilot.id).status is PilotStatus.SUSPENDED
+
+
+def test_the_sector_policy_names_only_sectors_that_exist(registry: Registry) -> None:
+    sectors = registry.sector_count()
+    refused(lambda: registry.set_data_policies({0: [1]}), "UnknownSector", sectorId=0)
+    refused(lambda: registry.set_data_policies({sectors + 1: [1]}), "UnknownSector", sectorId=sectors + 1)
+    refused(lambda: registry.set_data_policies({1: [sectors + 1]}), "UnknownSector", sectorId=sectors + 1)
+    refused(lambda: registry.transact("setDataPolicies", [1, 2], [1], by=registry.roles.admin), "LengthMismatch",
+            sectors=2, masks=1)
+    registry.set_data_policies({2: [1, sectors]})
+    assert registry.data_policy(2) == [1, sectors]
 
 
 # ------------------------------------------------------------------------- every error is covered
