@@ -280,29 +280,39 @@ def test_killed_run_stops_its_anvil_nodes(tmp_path: Path, keep: list[str]) -> No
 
 KEPT_RUN = """
 name = "kept"
-description = "A short steady run whose nodes are kept"
+description = "A steady run whose nodes are kept, long enough to be queried while it goes on"
 seed = 5
-duration_s = 10
+duration_s = 150
 drain_s = 300
 
 [workload]
-rate_per_s = 1.0
+rate_per_s = 2.0
 ttl_s = 600
 """
 
 
 @pytest.mark.anvil
 def test_a_kept_run_leaves_its_nodes_to_registry_queries_until_node_down(tmp_path: Path) -> None:
-    """`run --backend anvil --keep-nodes`: the 16 nodes outlive the run's process, `registry` queries
-    reach the hub without --rpc-url, `node status` lists them, `node down` stops every one."""
+    """`run --backend anvil --keep-nodes`: the 16 nodes are queryable while the run goes on and outlive
+    its process, `registry` queries reach the hub without --rpc-url, `node status` lists them, `node
+    down` stops every one."""
     scenario = tmp_path / "kept.toml"
     scenario.write_text(KEPT_RUN)
-    done = subprocess.run([sys.executable, "-m", "sim.cli", "run", str(scenario), "--backend", "anvil",
-                           "--keep-nodes", "--quiet", "--out", str(tmp_path / "out")],
-                          capture_output=True, text=True, timeout=300)
+    running = subprocess.Popen([sys.executable, "-m", "sim.cli", "run", str(scenario), "--backend", "anvil",
+                                "--keep-nodes", "--quiet", "--out", str(tmp_path / "out")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while load_state().network is None and running.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)  # recorded as soon as the network is built
     network = load_state().network
     pids = [node.pid for node in network.nodes] if network else []
     try:
+        assert network is not None, "the kept nodes were not recorded while the run went on"
+        during = json.loads(run("registry", "zones", "--json")[1])  # while the run goes on
+        assert running.poll() is None, "the run ended before it could be queried mid-way"
+        assert len(during) == 15
+        _, stderr = running.communicate(timeout=300)
+        done = subprocess.CompletedProcess(running.args, running.returncode, "", stderr)
         assert done.returncode == 0, done.stderr
         assert network is not None and "Traceback" not in done.stderr
         hub = network.hub
@@ -347,8 +357,10 @@ def test_a_kept_run_leaves_its_nodes_to_registry_queries_until_node_down(tmp_pat
         assert_one_line_error(*run("registry", "zones"), "no node is running")
         assert run("node", "down")[1].strip() == "no node is running"
     finally:
-        for pid in pids:  # whatever failed above, no node outlives the test
-            stop_pid(pid)
+        if running.poll() is None:
+            running.kill()
+        for pid in pids or [n.pid for n in (load_state().network.nodes if load_state().network else [])]:
+            stop_pid(pid)  # whatever failed above, no node outlives the test
 
 
 @pytest.mark.parametrize("flags", [[], ["--backend", "revm"], ["--backend", "eth-tester"]])

@@ -30,18 +30,22 @@ def check_keep(wanted: bool, backend: BackendName) -> None:
 
 @contextmanager
 def keeping(wanted: bool, scenario: str, out: Path) -> Iterator[KeptNodes | None]:
-    """The `KeptNodes` for `run_scenario` (None unless wanted). Once the run completed they are
-    recorded in the state file; a run that fails, or whose nodes cannot be recorded, stops them, so
-    nothing is left running that `node down` would not know of."""
+    """The `KeptNodes` for `run_scenario` (None unless wanted). As soon as the network is built they
+    are recorded in the state file (`pilotsim registry` queries the hub while the run goes on); a run
+    that fails, or whose nodes cannot be recorded, stops them and forgets them, so nothing is left
+    running that `node down` would not know of."""
     if not wanted:
         yield None
         return
-    kept = KeptNodes()
+    kept = KeptNodes(on_ready=lambda ready: _record(ready, scenario, out))  # queryable while the run goes on
     try:
         yield kept
-        _record(kept, scenario, out)
     except BaseException:
         kept.stop()
+        state = load_state()
+        if state.network is not None and kept.registry and state.network.registry == kept.registry:
+            stop_kept(state)  # forget them: they are stopped
+            save_state(state)
         raise
 
 

@@ -47,11 +47,13 @@ def default_out(scenario: Scenario) -> Path:
 @dataclass
 class KeptNodes:
     """The Anvil nodes a run was asked to keep (`run_scenario(keep=…)`), hub first, and the registry on
-    the hub. Filled once the simulation completed; from then on they are the caller's to stop (also
-    when writing the outputs fails afterwards)."""
+    the hub. Filled (and `on_ready` called) as soon as the network is built, so they can be queried
+    while the run goes on; a run that fails stops them; once it completed they are the caller's to stop
+    (also when writing the outputs fails afterwards)."""
 
     nodes: list[AnvilNode] = field(default_factory=list)
     registry: str = ""
+    on_ready: Callable[[KeptNodes], None] | None = None  # called once the network is built, before the run
 
     def stop(self) -> None:
         for node in self.nodes:
@@ -70,10 +72,13 @@ def _network_for(scenario: Scenario, backend: Backend, progress: Progress, netwo
     if network is None:
         with build_network(scenario.network_config(), backend=backend, data=data, progress=progress,
                            cache=cache) as built:
-            yield built
-            if keep is not None:  # reached only when the run completed: a failed run stops its nodes
+            if keep is not None:
                 keep.nodes = sorted(built.anvils, key=lambda node: node.chain_id)  # the hub (1000) first
                 keep.registry = built.registry.address
+                if keep.on_ready is not None:
+                    keep.on_ready(keep)
+            yield built
+            if keep is not None:  # reached only when the run completed: a failed run stops its nodes
                 built.anvils = []  # so closing the network closes its connections and stops no node
         return
     if network.config != scenario.network_config():
