@@ -10,7 +10,8 @@ from registry.defaults import RELAYER_INDEX
 from registry.evm.abi import DecodedEvent
 from registry.evm.artifacts import decode_revert
 from sim.bridge.committee import CommitteeKeys
-from sim.bridge.messages import Message, Outcome, SentRecord, subject
+from sim.bridge.merkle import MerkleTree
+from sim.bridge.messages import KIND_DATA, VERSION, Message, Outcome, SentRecord, subject
 from sim.bridge.topology import Network
 
 BRIDGE_ZONES = ["Beijing", "Chengdu", "Guiyang"]  # the zones of `bridge_network`
@@ -57,3 +58,24 @@ def refusals(events: list[DecodedEvent]) -> list[str]:
 def outcome_at_destination(net: Network, record: SentRecord) -> Outcome:
     m = record.message
     return net.nodes[m.dst_chain].gateway.inbound_outcome(m.src_chain, m.sequence)
+
+
+def forged(net: Network, src: int, dst: int, sender: str, recipient: str, payload: bytes) -> Message:
+    """A message no one sent: claiming `src`, from `sender`, to `recipient` on `dst`."""
+    now = net.nodes[dst].chain.block().timestamp
+    return Message(VERSION, KIND_DATA, src, dst, 10**12, now + 3_600, 1_000_000, sender, recipient, payload)
+
+
+def stolen_delivery(net: Network, via: str, to: str, messages: list[Message]) -> list[str]:
+    """Deliver `messages` over the checkpoint lane from `via` to `to`, the root signed with `via`'s keys
+    at threshold (as a thief of them would); the refusals, by name."""
+    src, dst = net.node(via), net.node(to)
+    keys = net.committees[src.chain_id]
+    first = dst.gateway.hop_state([src.chain_id])[src.chain_id][1]
+    domain = net.domain(src.chain_id, dst.chain_id)
+    sequences = range(first, first + len(messages))
+    tree = MerkleTree([subject(m.id, s) for m, s in zip(messages, sequences, strict=True)])
+    items = [(m, s, tree.proof(i)) for i, (m, s) in enumerate(zip(messages, sequences, strict=True))]
+    signatures = keys.attest(domain, tree.root, keys.keys[:keys.threshold])
+    tx = dst.gateway.deliver_checkpoint(src.chain_id, tree.root, signatures, items, by=RELAYER, gas=8_000_000)
+    return refusals(dst.gateway.events(dst.chain.send([tx])[0].raise_for_status()))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from bridge_kit import RELAYER, refusals, send
+from bridge_kit import RELAYER, forged, send, stolen_delivery
 from eth_abi import encode
 
 import sim.bridge.relayer as relayer_module
@@ -15,33 +15,10 @@ from registry import Contract, ContractRevert, Receipt
 from registry.evm.gasrules import calldata_costs
 from sim.bridge import gas, messages
 from sim.bridge.exchange import round_trip
-from sim.bridge.merkle import MerkleTree
-from sim.bridge.messages import KIND_DATA, VERSION, Message, Outcome, subject
+from sim.bridge.messages import Outcome
 from sim.bridge.provision import sync_mirrors
 from sim.bridge.relayer import Relayer
 from sim.bridge.topology import HUB_CHAIN_ID, Network
-
-STOLEN = 3  # Beijing's committee: 3 of 4 keys, its threshold
-
-
-def forged(net: Network, src: int, dst: int, sender: str, recipient: str, payload: bytes) -> Message:
-    now = net.nodes[dst].chain.block().timestamp
-    return Message(VERSION, KIND_DATA, src, dst, 10**12, now + 3_600, 1_000_000, sender, recipient, payload)
-
-
-def stolen_delivery(net: Network, via: str, to: str, messages: list[Message]) -> list[str]:
-    """Deliver `messages` over the checkpoint lane from `via` to `to`, the root signed with `via`'s keys
-    at threshold (as a thief of them would); the refusals, by name."""
-    src, dst = net.node(via), net.node(to)
-    keys = net.committees[src.chain_id]
-    first = dst.gateway.hop_state([src.chain_id])[src.chain_id][1]
-    domain = net.domain(src.chain_id, dst.chain_id)
-    sequences = range(first, first + len(messages))
-    tree = MerkleTree([subject(m.id, s) for m, s in zip(messages, sequences, strict=True)])
-    items = [(m, s, tree.proof(i)) for i, (m, s) in enumerate(zip(messages, sequences, strict=True))]
-    tx = dst.gateway.deliver_checkpoint(src.chain_id, tree.root, keys.attest(domain, tree.root, keys.keys[:STOLEN]),
-                                        items, by=RELAYER, gas=8_000_000)
-    return refusals(dst.gateway.events(dst.chain.send([tx])[0].raise_for_status()))
 
 
 def test_the_protocol_constants_python_mirrors_are_the_gateways(net: Network) -> None:

@@ -5,14 +5,33 @@ only from the hub's broadcaster, and never rolled back by an older sync."""
 from __future__ import annotations
 
 import pytest
+from bridge_kit import forged, stolen_delivery
 from eth_abi import encode
 
 from registry import Contract
 from registry.models import sectors_to_mask
 from registry.testing import reverts
 from sim.bridge.exchange import round_trip
+from sim.bridge.messages import Outcome
 from sim.bridge.relayer import Relayer
 from sim.bridge.topology import HUB_CHAIN_ID, Network
+
+
+def _sync(net: Network, sectors: list[int]) -> dict[str, tuple[Outcome, list[int]]]:
+    """The hub's broadcaster sends `sectors`' policy to every zone, relayed: each zone's outcome and masks."""
+    hub = net.hub
+    assert hub.broadcaster is not None
+    zones = [z.chain_id for z in net.zones]
+    sent = hub.broadcaster.transact("syncPolicy", sectors, zones, 600, by=net.admin(HUB_CHAIN_ID), gas=3_000_000)
+    ids = {e["chain"]: e["id"] for e in sent.events if e.name == "PolicyBroadcast"}
+    relayer = Relayer(net)
+    relayer.run_until_idle()
+    return {z.name: (relayer.processed[ids[z.chain_id]][-1].outcome,
+                     [z.data_exchange.view("policy", s) for s in sectors]) for z in net.zones}
+
+
+def _policy(sectors: list[int], masks: list[int], version: int = 2**32 - 1) -> bytes:
+    return encode(["uint32", "uint8[]", "uint32[]"], [version, sectors, masks])
 
 
 def test_a_policy_change_on_the_hub_reaches_every_zone_and_decides_requests(net: Network) -> None:
@@ -100,3 +119,56 @@ def test_a_data_exchange_takes_the_policy_only_from_the_hub_broadcaster_and_only
     assert contract.view("policy", 3) == 0
     with reverts("NotGateway"):
         deliver(9, [3], [1], by=net.node("Beijing").chain.accounts[10])
+
+
+@pytest.mark.parametrize(("sector", "mask"), [("government-services", 0), ("education", -1)])
+def test_revoking_or_widening_a_whole_policy_reaches_every_zone(net: Network, sector: str, mask: int) -> None:
+    """A policy that flips every data sector at once (government-services may read everything; revoked
+    to nothing; education widened to everything): the handler's gas budget covers a bit per sector,
+    so it is applied everywhere (it used to fail on every zone, which kept serving revoked data)."""
+    sector_id = net.data.sector_id(sector)
+    full = (1 << len(net.data.sectors)) - 1
+    wanted = full if mask == -1 else mask
+    assert net.registry.view("dataPolicy", sector_id) != wanted
+    net.registry.transact("setDataPolicies", [sector_id], [wanted], by=net.registry.roles.admin)
+    assert _sync(net, [sector_id]) == {z.name: (Outcome.DELIVERED, [wanted]) for z in net.zones}
+
+
+def test_stolen_zone_keys_cannot_forge_the_hubs_policy(net: Network, hub_net: Network) -> None:
+    """Guiyang's committee keys at threshold vouch, on Guiyang's lane, for a policy "from the hub's
+    broadcaster" at the highest version (which would freeze Chengdu's policy): refused as WrongOrigin,
+    in the mesh and through the hub."""
+    for network, via, to in ((net, "Guiyang", "Chengdu"), (hub_net, "Beijing", "hub")):
+        chengdu = network.node("Chengdu")
+        assert network.hub.broadcaster is not None
+        fake = forged(network, HUB_CHAIN_ID, chengdu.chain_id, network.hub.broadcaster.address,
+                      chengdu.data_exchange.address, _policy([1, 2, 3], [2**16 - 1] * 3))
+        assert stolen_delivery(network, via, to, [fake]) == ["WrongOrigin"]
+        assert chengdu.data_exchange.view("policyVersion", 1) == 0
+
+
+def test_a_policy_shaped_send_from_a_zone_is_rejected(net: Network) -> None:
+    beijing, chengdu = net.node("Beijing"), net.node("Chengdu")
+    sent = beijing.gateway.transact("send", chengdu.chain_id, chengdu.data_exchange.address,
+                                    _policy([1, 2, 3], [2**16 - 1] * 3), 600, 1_000_000, by=beijing.chain.accounts[150],
+                                    gas=500_000)
+    [message_id] = [e["id"] for e in sent.events if e.name == "Sent"]
+    relayer = Relayer(net)
+    relayer.run_until_idle()
+    assert relayer.processed[message_id][-1].outcome is Outcome.REJECTED
+    assert chengdu.data_exchange.view("policyVersion", 1) == 0
+
+
+def test_in_the_hub_topology_zone_traffic_and_the_hubs_policy_share_an_address_safely(hub_net: Network) -> None:
+    """Every zone's DataExchange sits at the hub broadcaster's address (same deployer, same nonce): the
+    gateway hands a handler the message's origin, so forwarded zone traffic is data and only the hub's
+    own sends are policy."""
+    net = hub_net
+    assert net.hub.broadcaster is not None
+    assert {z.data_exchange.address for z in net.zones} == {net.hub.broadcaster.address}
+    healthcare = net.data.sector_id("healthcare")
+    requester = net.registry.find_entity("CNOOC")
+    masks = [net.registry.view("dataPolicy", s) | sectors_to_mask([healthcare]) for s in requester.sectors]
+    net.registry.transact("setDataPolicies", requester.sectors, masks, by=net.registry.roles.admin)
+    assert all(outcome is Outcome.DELIVERED for outcome, _ in _sync(net, requester.sectors).values())
+    assert round_trip(net, "CNOOC", "Chengdu healthcare pilot 03", "healthcare").status == "answered"

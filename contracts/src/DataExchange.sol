@@ -62,6 +62,10 @@ contract DataExchange is IMessageRecipient, Ownable2Step {
     Gateway public immutable gateway;
     RegistryMirror public immutable mirror;
     uint8 public immutable zoneId;
+    // The only origin of the sector policy: the hub's broadcaster (the mirror's own source), kept here so
+    // that telling a policy sync from data costs two comparisons, not two calls, on every message.
+    uint64 public immutable hubChain;
+    address public immutable hubBroadcaster;
     mapping(uint64 chain => address) public peers;
     mapping(uint8 requesterSector => uint32 dataSectorMask) public policy;
     mapping(uint8 dataSector => uint32 requesterSectorMask) public allowedRequesters; // the same policy, inverted
@@ -74,6 +78,8 @@ contract DataExchange is IMessageRecipient, Ownable2Step {
         gateway = gateway_;
         mirror = mirror_;
         zoneId = zoneId_;
+        hubChain = mirror_.hubChain();
+        hubBroadcaster = mirror_.broadcaster();
     }
 
     function setPeer(uint64 chain, address peer) public onlyOwner {
@@ -91,11 +97,11 @@ contract DataExchange is IMessageRecipient, Ownable2Step {
     }
 
     function _setPolicy(uint8 requesterSector, uint32 dataSectorMask) private {
-        uint32 previous = policy[requesterSector];
+        uint32 changed = policy[requesterSector] ^ dataSectorMask; // only these need writing
         uint32 bit = uint32(1) << (requesterSector - 1);
         for (uint8 s = 1; s <= 32; ++s) {
             uint32 dataBit = uint32(1) << (s - 1);
-            if ((previous | dataSectorMask) & dataBit == 0) continue;
+            if (changed & dataBit == 0) continue;
             if (dataSectorMask & dataBit != 0) allowedRequesters[s] |= bit;
             else allowedRequesters[s] &= ~bit;
         }
@@ -156,17 +162,17 @@ contract DataExchange is IMessageRecipient, Ownable2Step {
         returns (bool)
     {
         if (msg.sender != address(gateway)) revert NotGateway(msg.sender);
-        if (sender != peers[srcChain] || sender == address(0)) return _receivePolicy(srcChain, sender, payload);
+        if (srcChain == hubChain && sender == hubBroadcaster) return _receivePolicy(payload);
+        if (sender != peers[srcChain] || sender == address(0)) return false;
         uint8 kind = abi.decode(payload[:32], (uint8));
         if (kind == REQUEST) return _receiveRequest(srcChain, id, payload);
         if (kind == RESPONSE) return _receiveResponse(srcChain, payload);
         return false;
     }
 
-    /// @dev The hub's sector policy, from the origin the mirror trusts (the hub's broadcaster; the
-    ///      gateway has checked the origin). A sector set by a later sync is not rolled back.
-    function _receivePolicy(uint64 srcChain, address sender, bytes calldata payload) private returns (bool) {
-        if (sender == address(0) || srcChain != mirror.hubChain() || sender != mirror.broadcaster()) return false;
+    /// @dev The hub's sector policy, from the hub's broadcaster (the gateway has checked the origin).
+    ///      A sector set by a later sync is not rolled back.
+    function _receivePolicy(bytes calldata payload) private returns (bool) {
         (uint32 version, uint8[] memory sectors, uint32[] memory masks) =
             abi.decode(payload, (uint32, uint8[], uint32[]));
         if (sectors.length != masks.length) return false;

@@ -43,7 +43,10 @@ contract RegistryBroadcaster is IMessageRecipient, Ownable2Step {
     }
 
     uint32 public constant GAS_PER_ENTITY = 30_000;
-    uint32 public constant GAS_PER_SECTOR = 60_000; // DataExchange._setPolicy: 32 bits, a few of them stored
+    // A zone's DataExchange applying one sector's policy: its version and mask, then one word per data
+    // sector whose bit changes (at worst every sector, each a fresh slot: 22,100 gas)
+    uint32 public constant GAS_PER_SECTOR = 45_000;
+    uint32 public constant GAS_PER_POLICY_BIT = 23_000;
 
     /// @notice Send the current record of `entityIds` to the mirrors of `chains`.
     function sync(uint32[] calldata entityIds, uint64[] calldata chains, uint64 ttl) external onlyOwner {
@@ -59,13 +62,11 @@ contract RegistryBroadcaster is IMessageRecipient, Ownable2Step {
 
     /// @notice Send the registry's sector policy of `sectors` to the DataExchanges of `chains`.
     function syncPolicy(uint8[] calldata sectors, uint64[] calldata chains, uint64 ttl) external onlyOwner {
-        uint32[] memory masks = new uint32[](sectors.length);
-        for (uint256 i; i < sectors.length; ++i) {
-            masks[i] = registry.dataPolicy(sectors[i]);
-        }
         uint32 v = ++version;
-        bytes memory payload = abi.encode(v, sectors, masks);
-        uint32 gasLimit = uint32(50_000 + GAS_PER_SECTOR * sectors.length);
+        bytes memory payload = _policyPayload(v, sectors);
+        // above the gateway's cap (too many sectors at once), the send is refused
+        uint256 perSector = GAS_PER_SECTOR + GAS_PER_POLICY_BIT * registry.sectorCount();
+        uint32 gasLimit = uint32(50_000 + perSector * sectors.length);
         for (uint256 i; i < chains.length; ++i) {
             address exchange = exchanges[chains[i]];
             if (exchange == address(0)) revert UnknownExchange(chains[i]);
@@ -74,6 +75,14 @@ contract RegistryBroadcaster is IMessageRecipient, Ownable2Step {
             bytes32 id = gateway.send(chains[i], exchange, payload, ttl, gasLimit);
             emit PolicyBroadcast(chains[i], id, v, sectors.length);
         }
+    }
+
+    function _policyPayload(uint32 v, uint8[] calldata sectors) private view returns (bytes memory) {
+        uint32[] memory masks = new uint32[](sectors.length);
+        for (uint256 i; i < sectors.length; ++i) {
+            masks[i] = registry.dataPolicy(sectors[i]);
+        }
+        return abi.encode(v, sectors, masks);
     }
 
     function _broadcast(uint64[] calldata chains, bytes memory payload, uint64 ttl, uint32 gasLimit, uint32 v)
