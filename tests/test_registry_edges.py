@@ -151,3 +151,32 @@ broadcast_batch = 256
                                             r"network.max_payload_bytes \(4096\)"):
         validate(tomllib.loads(toml), "big-batch")
     assert validate(tomllib.loads(toml.replace("256", "125")), "big-batch").registry.broadcast_batch == 125
+
+
+def test_a_halted_zone_falls_behind_and_catches_up() -> None:
+    """Guiyang's chain makes no blocks from 10 s to 110 s while an entity is suspended at 20 s: its
+    mirror learns of it only after the halt (the sync waits on the lane, within its deadline), the
+    others within a broadcast; nothing is left unpropagated."""
+    network, _, records = _run(f"""
+name = "halted-zone"
+seed = 2
+duration_s = 60
+drain_s = 600
+[workload]
+rate_per_s = 1.0
+zones = {ZONES!r}
+[registry]
+broadcast_interval_s = 10
+suspend = [{{ entity = "ICBC", at_s = 20 }}]
+[[faults]]
+kind = "chain-halt"
+chain = "Guiyang"
+at_s = 10
+duration_s = 100
+""")
+    with network:
+        watch = records.registry.watch
+        by_zone = {network.nodes[c].name: [s for _, s in found] for c, found in watch.propagation.items()}
+        assert by_zone["Beijing"] and max(by_zone["Beijing"]) <= 14 and max(by_zone["Chengdu"]) <= 14
+        assert len(by_zone["Guiyang"]) == 1 and 88 <= by_zone["Guiyang"][0] <= 110
+        assert sum(len(p) for waiting in watch.unapplied.values() for p in waiting.values()) == 0
