@@ -194,11 +194,22 @@ def test_the_same_seed_gives_the_same_registry_activity_and_report(networks: Net
 @pytest.mark.parametrize(("section", "error"), [
     ('[registry]\nsuspend = [{ entity = "ICBK", at_s = 5 }]',
      "registry.suspend.0.entity: unknown entity 'ICBK'; did you mean 'ICBC'?"),
-    ("[registry]\nreview_s = [90, 30]", "review_s must be [low, high]"),
+    ("[registry]\nreview_s = [90, 30]", "registry.review_s: must be [low, high]"),
     ("[registry]\nbroadcast_batch = 0", "registry.broadcast_batch"),
     ('[[faults]]\nkind = "lane-pause"\nto = ["Pekin"]\nat_s = 5',
      "faults.0.to.0: unknown zone 'Pekin'; did you mean 'Beijing'"),
     ('[[faults]]\nkind = "lane-pause"\nat_s = 5', "faults.0.to"),
+    ('[[faults]]\nkind = "lane-pause"\nchain = "Beijing"\nto = ["beijing"]',
+     "faults.0.to.0: beijing is Beijing itself: a chain has no lane to itself"),
+    ('drain_s = 60\n[registry]\nsuspend = [{ entity = "ICBC", at_s = 30, for_s = 100 }]',
+     "registry.suspend.0.for_s: the reinstatement would come at 130 s, after the run ends (duration_s + drain_s = "
+     "70 s)"),
+    ('drain_s = 60\n[registry]\nsuspend = [{ entity = "ICBC", at_s = 80 }]',
+     "registry.suspend.0.at_s: it would come at 80 s, after the run ends"),
+    ('[workload]\nzones = ["Beijing", "Chengdu"]\n[registry]\nsuspend = [{ entity = "Haier", at_s = 3 }]',
+     "registry.suspend.0.entity: Haier is in Weifang, which workload.zones leaves out"),
+    ('[registry]\nsuspend = [{ entity = "icbc", at_s = 3 }, { entity = "ICBC", at_s = 5 }]',
+     "registry.suspend.1.entity: ICBC is already suspended then (registry.suspend.0)"),
 ])
 def test_registry_mistakes_are_one_line_before_anything_is_built(section: str, error: str, tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
@@ -208,3 +219,26 @@ def test_registry_mistakes_are_one_line_before_anything_is_built(section: str, e
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("error: ") and error in line, line
     assert not (tmp_path / "out").exists()
+
+
+def test_set_takes_toml_and_bare_word_lists_and_says_when_a_list_is_too_short(tmp_path: Path) -> None:
+    scenario = scenarios.load("baseline")
+    result = CliRunner().invoke(app, ["run", "baseline", "--set", "registry.suspend.0.at_s=5",
+                                      "--out", str(tmp_path / "a")])
+    assert result.exit_code == 1 and result.stderr.strip() == (
+        "error: --set registry.suspend.0.at_s: registry.suspend has 0 items; add one in the scenario file, or set "
+        "the whole list (--set registry.suspend=[…])")
+    from sim.results.runner import parse_sets
+    sets = parse_sets(['registry.suspend=[{entity = "ICBC", at_s = 5}]', "workload.zones=[Beijing, Chengdu]"])
+    changed = scenario.with_overrides({key: values[0] for key, values in sets.items()})
+    assert changed.registry.suspend[0].entity == "ICBC" and changed.workload.zones == ["Beijing", "Chengdu"]
+
+
+def test_the_run_waits_for_scheduled_suspensions_after_the_workload(networks: Networks, tmp_path: Path) -> None:
+    """Suspended at 50 s and reinstated at 120 s, after a 40 s workload: both happen and reach every zone."""
+    scenario = shortened("baseline", 40).with_overrides(
+        {"registry.suspend": [{"entity": "ICBC", "at_s": 50, "for_s": 70}]})
+    report = run_on(networks, scenario, tmp_path / "run")
+    assert report.registry is not None
+    assert (report.registry.activity["suspensions"], report.registry.activity["reinstatements"]) == (1, 1)
+    assert report.registry.unpropagated == 0 and report.sim_seconds > 120

@@ -59,7 +59,7 @@ def test_fault_timing_and_list_settings_can_be_swept() -> None:
     variant = halt.with_overrides(runs[-1])
     assert variant.faults[0].at_s == 50 and variant.workload.payload_bytes == (1024, 2048)
     assert variant.faults[0].chain == halt.faults[0].chain  # the rest of the fault kept
-    with pytest.raises(PilotsimError, match="faults.3.at_s: unknown setting"):
+    with pytest.raises(PilotsimError, match=r"faults.3.at_s: faults has 1 item; add one in the scenario file"):
         halt.with_overrides({"faults.3.at_s": 1})
 
 

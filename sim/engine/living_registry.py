@@ -49,9 +49,9 @@ class LivingRegistry:
         return [*self.activity.processes(), self.broadcaster.run()]
 
     def settled(self) -> bool:
-        """The broadcaster has nothing left to send: what the hub changed reached the zones (or was
-        refused on the way: the relayers and the watch see to that)."""
-        return self.broadcaster.idle()
+        """Every scheduled suspension has happened and the broadcaster has nothing left to send (random
+        activity still under way when the data settles is not waited for)."""
+        return self.activity.scheduled_done and self.broadcaster.idle()
 
     def records(self) -> RegistryRecords:
         return RegistryRecords(self.settings, self.watch, self.activity.refused, self.broadcaster.refused)

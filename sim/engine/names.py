@@ -4,7 +4,6 @@ the closest known names: zones, sectors and chains against the pilot data, and s
 
 from __future__ import annotations
 
-from contextlib import suppress
 from functools import cache
 from typing import Any
 
@@ -31,9 +30,6 @@ def zones_used(scenario: Any, config: Any) -> list[str] | None:
              *(name for lane in config.lane_verifiers for name in lane.split(":"))]
     names += [name for f in scenario.faults for name in (getattr(f, "chain", None), getattr(f, "source", None),
                                                          *getattr(f, "to", ())) if isinstance(name, str)]
-    for suspension in scenario.registry.suspend:  # an entity suspended by name needs its zone's chain
-        with suppress(NotFound):  # an unknown name is reported by name_errors, at its field
-            names.append(data.entity(data.entity_id(suspension.entity)).zone)
     ids = {data.zone_id(name) for name in names if slug(name) != "hub"}
     return [data.zones[i - 1].name for i in sorted(ids)]
 
@@ -75,17 +71,49 @@ def name_errors(scenario: Any) -> list[tuple[str, str]]:
                     errors.append((f"faults.{i}.source", "forgeries claim a zone's chain, not the hub"))
         for j, name in enumerate(getattr(fault, "to", ())):
             check(f"faults.{i}.to.{j}", name, hub=True)
+            if _same_chain(data, name, fault.chain):
+                errors.append((f"faults.{i}.to.{j}", f"{name} is {fault.chain} itself: a chain has no lane to itself"))
+    in_play = None if work.zones == "all" else {slug(data.zones[data.zone_id(z) - 1].code) for z in work.zones
+                                                if not _unknown_zone(data, z)}
+    held: dict[int, list[tuple[float, float, int]]] = {}  # entity → (from, until, item) of its suspensions
     for i, suspension in enumerate(scenario.registry.suspend):
+        path = f"registry.suspend.{i}.entity"
         try:
-            data.entity_id(suspension.entity)
+            entity_id = data.entity_id(suspension.entity)
         except NotFound as unknown:
-            errors.append((f"registry.suspend.{i}.entity", str(unknown)))
+            errors.append((path, str(unknown)))
+            continue
+        zone = data.entity(entity_id).zone
+        if in_play is not None and slug(zone) not in in_play:
+            errors.append((path, f"{suspension.entity} is in {data.zones[data.zone_id(zone) - 1].name}, which "
+                                 "workload.zones leaves out: nothing would ask it for data"))
+        until = suspension.at_s + suspension.for_s if suspension.for_s else float("inf")
+        for start, end, j in held.get(entity_id, []):
+            if suspension.at_s < end and start < until:
+                errors.append((path, f"{suspension.entity} is already suspended then (registry.suspend.{j})"))
+        held.setdefault(entity_id, []).append((suspension.at_s, until, i))
     for name in scenario.network.vulnerable:
         check(f"network.vulnerable.{name}", name, hub=True)
     for lane in scenario.network.lane_verifiers:
         for name in lane.split(":"):
             check(f"network.lane_verifiers.{lane}", name, hub=True)
     return errors
+
+
+def _same_chain(data: SeedData, a: str, b: str) -> bool:
+    if "hub" in (slug(a), slug(b)) or _unknown_zone(data, a) or _unknown_zone(data, b):
+        return slug(a) == slug(b)
+    return data.zone_id(a) == data.zone_id(b)
+
+
+def _unknown_zone(data: SeedData, name: str) -> bool:
+    if slug(name) == "hub":
+        return False
+    try:
+        data.zone_id(name)
+    except NotFound:
+        return True
+    return False
 
 
 def setting_keys(data: dict[str, Any], prefix: str = "") -> list[str]:

@@ -42,6 +42,7 @@ class RegistryActivity:
         self.scheduled = {network.data.entity_id(s.entity) for s in settings.suspend}  # random ones leave these be
         self.refused: Counter[str] = Counter()  # function → transactions the registry refused
         self.applicants = 0
+        self._scheduled_left = 0  # scheduled suspensions not yet over
 
     def processes(self) -> list[Process]:
         s = self.settings
@@ -50,8 +51,18 @@ class RegistryActivity:
                  self._poisson(s.policy_changes_per_min, self._policy_change)]
         for scheduled in s.suspend:
             entity_id = self.network.data.entity_id(scheduled.entity)
-            found.append(self._suspension(entity_id, scheduled.at_s, scheduled.for_s))
+            found.append(self._scheduled(entity_id, scheduled.at_s, scheduled.for_s))
         return found
+
+    @property
+    def scheduled_done(self) -> bool:
+        """Every scheduled suspension (and its reinstatement) has happened: the run may end."""
+        return self._scheduled_left == 0
+
+    def _scheduled(self, entity_id: int, at_s: float, for_s: float) -> Process:
+        self._scheduled_left += 1
+        yield from self._suspension(entity_id, at_s, for_s)
+        self._scheduled_left -= 1
 
     # -- the kinds of activity ------------------------------------------------------------------------
 

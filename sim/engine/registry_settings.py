@@ -3,7 +3,7 @@ hub's broadcaster carries it to the zones' mirrors, and how stale a mirror may b
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator
 
 from .settings_base import Seconds, _Model
 
@@ -13,7 +13,7 @@ class ScheduledSuspension(_Model):
 
     entity: str = Field(min_length=1, description="the entity's name, as in the pilot data")
     at_s: Seconds = Field(description="when the regulator suspends it")
-    for_s: Seconds = Field(0.0, description="reinstated this long after (0: not during the run)")
+    for_s: Seconds = Field(0.0, description="reinstated by the regulator this long after (0: never)")
 
 
 class RegistrySettings(_Model):
@@ -43,13 +43,13 @@ class RegistrySettings(_Model):
     max_stale_s: float = Field(120.0, gt=0, le=86_400, description=(
         "suspension_honoured: no request to or from an entity is served later than this after its suspension"))
 
-    @model_validator(mode="after")
-    def _ranges(self) -> RegistrySettings:
-        for name in ("review_s", "pilot_step_s", "pilot_run_s", "suspension_s"):
-            low, high = getattr(self, name)
-            if low < 0 or high < low:
-                raise ValueError(f"{name} must be [low, high] with 0 <= low <= high")
-        return self
+    @field_validator("review_s", "pilot_step_s", "pilot_run_s", "suspension_s")
+    @classmethod
+    def _range(cls, value: tuple[float, float]) -> tuple[float, float]:
+        low, high = value
+        if low < 0 or high < low:
+            raise ValueError("must be [low, high] with 0 <= low <= high")
+        return value
 
     @property
     def active(self) -> bool:

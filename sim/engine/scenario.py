@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from registry.errors import NotFound, PilotsimError, first_error
 from registry.paths import SEEDS_DIR
@@ -55,24 +55,23 @@ class WatcherSettings(_Model):
 
 class Workload(_Model):
     rate_per_s: float = Field(1.0, gt=0, le=1000, description="new data requests per second, all zones")
-    zones: list[str] | Literal["all"] = "all"
+    zones: list[str] | Literal["all"] = Field("all", description="zone names, or \"all\"")
     zone_weights: dict[str, float] = Field(default_factory=dict, description="relative traffic of requester zones")
-    sectors: list[str] | Literal["all"] = "all"
+    sectors: list[str] | Literal["all"] = Field("all", description="sector names, or \"all\"")
     payload_bytes: tuple[int, int] = (256, 4096)
     ttl_s: int = Field(600, ge=1, le=MAX_TTL_S)
     respond_after_s: tuple[float, float] = (1.0, 5.0)
     respect_policy: bool = Field(True, description="only pairs the sector policy allows")
 
-    @model_validator(mode="after")
-    def _ranges(self) -> Workload:
-        for name in ("payload_bytes", "respond_after_s"):
-            low, high = getattr(self, name)
-            if low < 0 or high < low:
-                raise ValueError(f"{name} must be [low, high] with 0 <= low <= high")
-        if self.payload_bytes[1] > MAX_PAYLOAD_LIMIT:
-            raise ValueError(f"payload_bytes: {self.payload_bytes[1]} is above the gateways' largest cap, "
-                             f"{MAX_PAYLOAD_LIMIT}")
-        return self
+    @field_validator("payload_bytes", "respond_after_s")
+    @classmethod
+    def _range(cls, value: tuple[float, float], info: ValidationInfo) -> tuple[float, float]:
+        low, high = value
+        if low < 0 or high < low:
+            raise ValueError("must be [low, high] with 0 <= low <= high")
+        if info.field_name == "payload_bytes" and high > MAX_PAYLOAD_LIMIT:
+            raise ValueError(f"{high} is above the gateways' largest cap, {MAX_PAYLOAD_LIMIT}")
+        return value
 
 
 # -- the scenario ---------------------------------------------------------------------------------
@@ -128,7 +127,11 @@ class Scenario(_Model):
         for key, value in overrides.items():
             *path, last = key.split(".")
             target: Any = data
-            for part in path:  # sections by name, faults by number (`faults.0.at_s`)
+            for depth, part in enumerate(path):  # sections by name, faults by number (`faults.0.at_s`)
+                if isinstance(target, list) and part.isdigit() and int(part) >= len(target):
+                    where = ".".join(path[:depth])
+                    raise ScenarioError(f"--set {key}: {where} has {len(target)} item{'s' if len(target) != 1 else ''}"
+                                        f"; add one in the scenario file, or set the whole list (--set {where}=[…])")
                 target = _step(target, part)
             if isinstance(target, list) and last.isdigit() and int(last) < len(target):
                 target[int(last)] = value
@@ -176,6 +179,13 @@ def _cross_field_errors(scenario: Scenario) -> list[tuple[str, str]]:
         errors.append(("registry.broadcast_batch", f"{scenario.registry.broadcast_batch} entities make a "
                                                    f"{sync_bytes}-byte sync, above network.max_payload_bytes "
                                                    f"({network.max_payload_bytes})"))
+    end = scenario.duration_s + scenario.drain_s
+    for i, suspension in enumerate(scenario.registry.suspend):
+        if suspension.at_s + suspension.for_s >= end:
+            what = "the reinstatement" if suspension.for_s and suspension.at_s < end else "it"
+            errors.append((f"registry.suspend.{i}.{'for_s' if what != 'it' else 'at_s'}",
+                           f"{what} would come at {suspension.at_s + (suspension.for_s if what != 'it' else 0):g} s, "
+                           f"after the run ends (duration_s + drain_s = {end:g} s)"))
     count = scenario.relayers.count
     for i, fault in enumerate(scenario.faults):
         relayer = getattr(fault, "relayer", 0)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -62,7 +62,7 @@ def toml_value(value: Any) -> str:
 def _meaning(info: Any) -> str:
     parts = [info.description or ""]
     choices = [c for arg in (info.annotation, *get_args(info.annotation)) for c in _literal(arg)]
-    if choices:
+    if choices and not any(get_origin(arg) is list for arg in get_args(info.annotation)):  # names, or "all"
         parts.append("one of " + ", ".join(map(str, choices)))
     bounds = [f"{name} {getattr(m, name)}" for m in info.metadata for name in ("ge", "gt", "le", "lt")
               if getattr(m, name, None) is not None]

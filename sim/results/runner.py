@@ -10,6 +10,7 @@ import csv
 import itertools
 import json
 import time
+import tomllib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -111,20 +112,30 @@ def run_scenario(scenario: Scenario, out: Path, *, backend: Backend = "eth-teste
 
 
 def parse_sets(sets: list[str]) -> dict[str, list[Any]]:
-    """`key=v1,v2` options → {key: [v1, v2]}, values read as JSON where they parse (2, true, "x")."""
+    """`key=v1,v2` options → {key: [v1, v2]}, each value read as JSON or TOML where it parses (see `_value`)."""
     grid: dict[str, list[Any]] = {}
     for item in sets:
         if "=" not in item:
             raise ScenarioError(f"--set {item!r}: expected key=value[,value…]")
         key, raw = item.split("=", 1)
-        values = []
-        for text in _top_level_split(raw):
-            try:
-                values.append(json.loads(text))
-            except json.JSONDecodeError:
-                values.append(text)
-        grid[key.strip()] = values
+        grid[key.strip()] = [_value(text) for text in _top_level_split(raw)]
     return grid
+
+
+def _value(text: str) -> Any:
+    """A `--set` value: JSON (`2`, `true`, `["a", "b"]`), else TOML (`[{entity = "ICBC", at_s = 5}]`), else a
+    list of bare words (`[Beijing, Chengdu]`), else the text itself."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    try:
+        return tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        pass
+    if text.startswith("[") and text.endswith("]"):
+        return [word.strip() for word in text[1:-1].split(",") if word.strip()]
+    return text
 
 
 def _top_level_split(raw: str) -> list[str]:
