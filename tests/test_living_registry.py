@@ -18,6 +18,7 @@ from sim.cli.app import app
 from sim.engine import scenario as scenarios
 from sim.engine.scenario import Scenario
 from sim.engine.simulation import Simulation
+from sim.results.outputs import summary_rows
 
 SUSPENDED, ACTIVE = int(EntityStatus.SUSPENDED), int(EntityStatus.ACTIVE)
 
@@ -174,8 +175,16 @@ def test_registry_scenarios_as_documented(name: str, networks: Networks, tmp_pat
         assert all(section.propagation_by_zone[z].max <= 24 for z in zones if z not in paused)
         assert all(lag == 0 for lag in section.lag_timeline[-1][1].values())  # caught up by the end
         assert section.syncs_refused > 0
+        [pause] = report.faults
+        assert "registry of Changsha, Guangzhou, Haikou up to" in pause.effect  # the fault's effect, observed
+        listed = stale["served_while_suspended"].listed
+        assert [d.time_s for d in listed] == sorted(d.time_s for d in listed)
+        assert {d.role for d in listed} <= {"requester", "provider"} and any(d.role == "provider" for d in listed)
+        summary = dict(summary_rows(report))["registry"]
+        assert f"{section.syncs_refused} syncs refused on paused lanes" in summary
     html = (tmp_path / name / "report.html").read_text()
-    assert 'aria-label="mirror-lag"' in html and 'aria-label="pilots"' in html
+    assert 'aria-label="mirror-lag"' in html
+    assert ('aria-label="pilots"' in html) is (name == "registry-churn")  # plotted when pilots moved
     assert "## Registry" in (tmp_path / name / "report.md").read_text()
     gas = {(row.contract, row.function) for row in report.gas.by_function}
     assert ("PilotRegistry", "suspendEntity") in gas and ("RegistryBroadcaster", "sync") in gas

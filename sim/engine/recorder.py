@@ -103,13 +103,11 @@ class NetworkSummary:
     entities: int
     sectors: int
     chain_names: dict[int, str]  # chain id → name, hub first
-    entity_names: list[str]  # by registry id - 1
 
     @classmethod
     def of(cls, network: Network) -> NetworkSummary:
         return cls(network.config, [z.name for z in network.zones], len(network.data.entities),
-                   len(network.data.sectors), {c: n.name for c, n in sorted(network.nodes.items())},
-                   [e.name for e in network.data.entities])
+                   len(network.data.sectors), {c: n.name for c, n in sorted(network.nodes.items())})
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ class StaleDecision:
     message_id: str
     zone: str
     entity: int
+    role: str  # requester | provider
     time_s: float
     lag_s: float  # since the hub's change the mirror had not caught up with
 
@@ -222,25 +223,35 @@ class RegistryWatch:
     def _decide(self, chain_id: int, message_id: str, parties: tuple[int, int], accepted: bool, t: float) -> None:
         """One judgement per request: the party whose status the provider's mirror had wrong the longest."""
         zone = self.network.nodes[chain_id].name
-        hub = {entity: self.hub_status(entity, t) for entity in parties}
+        hub = [self.hub_status(entity, t) for entity in parties]
+        roles = ("requester", "provider")
         if accepted:
-            suspended = [(t - since, entity) for entity, (status, since) in hub.items() if status == SUSPENDED]
+            suspended = [(t - since, role) for role, (status, since) in zip(roles, hub, strict=True)
+                         if status == SUSPENDED]
             if suspended:
-                lag, entity = max(suspended)
-                self._stale(StaleDecision("served_while_suspended", message_id, zone, entity, t, lag))
+                lag, role = max(suspended)
+                entity = parties[roles.index(role)]
+                self._stale(StaleDecision("served_while_suspended", message_id, zone, entity, role, t, lag))
                 if lag > self.max_stale_s:
                     self.violation_count += 1
                     if len(self.violations) < MAX_KEPT:
                         self.violations.append(Violation(
                             "suspension_honoured", message_id,
-                            f"served on {zone} {lag:.1f} s after entity {entity} was suspended on the hub "
-                            f"(bound {self.max_stale_s:g} s)"))
-        elif all(status == ACTIVE for status, _ in hub.values()):
+                            f"served on {zone} {lag:.1f} s after its {role} {self.name(entity)} was suspended on "
+                            f"the hub (bound {self.max_stale_s:g} s)"))
+        elif all(status == ACTIVE for status, _ in hub):
             view = self.mirrors[chain_id]
-            wrong = [(t - hub[e][1], e) for e in parties if view.get(("entity", e), (0, 0))[1] != ACTIVE]
+            wrong = [(t - since, role) for role, entity, (_, since) in zip(roles, parties, hub, strict=True)
+                     if view.get(("entity", entity), (0, 0))[1] != ACTIVE]
             if wrong:
-                lag, entity = max(wrong)
-                self._stale(StaleDecision("refused_while_active", message_id, zone, entity, t, lag))
+                lag, role = max(wrong)
+                entity = parties[roles.index(role)]
+                self._stale(StaleDecision("refused_while_active", message_id, zone, entity, role, t, lag))
+
+    def name(self, entity: int) -> str:
+        """An entity's name (one registered during the run has only its id)."""
+        entities = self.network.data.entities
+        return entities[entity - 1].name if 0 < entity <= len(entities) else f"entity {entity}"
 
     def _stale(self, decision: StaleDecision) -> None:
         self.stale_counts[decision.kind] += 1

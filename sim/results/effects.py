@@ -9,15 +9,18 @@ from collections import Counter
 
 import numpy as np
 
-from ..engine.fault_kinds import Fault, RelayerOutage
+from registry.seeds import slug
+
+from ..engine.fault_kinds import Fault, LanePause, RelayerOutage
 from ..engine.recorder import Attack
+from .report import RegistrySection
 from .tally import MessageTally
 
 LASTING_KINDS = ("relayer-outage", "relayer-duplicate", "relayer-reorder", "chain-halt", "rate-limit", "lane-pause")
 
 
 def fault_effect(fault: Fault, window: tuple[float, float | None], tally: MessageTally, attacks: list[Attack],
-                 restarts_at_s: list[list[float]], sim_seconds: float) -> str:
+                 restarts_at_s: list[list[float]], sim_seconds: float, registry: RegistrySection | None = None) -> str:
     """`processed 0.2/s during (1.9/s outside); sent during: p50 21.3 s (4.1 s outside); relayer 0
     restarted at 75 s` — or, for an attack, what its transactions and messages came to."""
     start, end = window
@@ -25,6 +28,8 @@ def fault_effect(fault: Fault, window: tuple[float, float | None], tally: Messag
         mine = [a for a in attacks if a.kind == fault.kind and start <= a.time_s <= (end or sim_seconds)]
         return _attack_effect(mine)
     parts = [_processing(tally, start, end if end is not None else sim_seconds, sim_seconds)]
+    if isinstance(fault, LanePause) and registry is not None and registry.lag_timeline:
+        parts.append(_registry_lag(registry, [slug(z) for z in fault.to], start))
     if isinstance(fault, RelayerOutage):
         after = [t for t in restarts_at_s[fault.relayer] if t >= start]
         parts.append(f"relayer {fault.relayer} restarted at {after[0]:g} s" if after
@@ -63,3 +68,16 @@ def _attack_effect(attacks: list[Attack]) -> str:
     elif not refused and not reverted:
         parts.append("no message of it processed")
     return "; ".join(parts)
+
+
+def _registry_lag(registry: RegistrySection, zones: list[str], start: float) -> str:
+    """How far the paused zones' registry fell behind the hub from the pause on."""
+    worst: dict[str, float] = {}
+    for t, lags in registry.lag_timeline:
+        if t >= start:
+            for zone, lag in lags.items():
+                if slug(zone) in zones:
+                    worst[zone] = max(worst.get(zone, 0.0), lag)
+    if not worst:
+        return ""
+    return f"registry of {', '.join(worst)} up to {max(worst.values()):g} s behind the hub"

@@ -64,6 +64,7 @@ def build_report(records: RunRecords, machine: Machine | None = None) -> Report:
     config = network.config
     delivered = counts.get("delivered", 0)
     restarts = [r.restarts_at_s for r in records.relayers]
+    registry = registry_section(records.registry) if records.registry else None
     return Report(
         scenario=ScenarioInfo(name=scenario.name, seed=scenario.seed, settings_hash=scenario.settings_hash,
                               description=scenario.description,
@@ -86,7 +87,8 @@ def build_report(records: RunRecords, machine: Machine | None = None) -> Report:
         gas=_gas(records, tally.sent),
         invariants=records.invariants,
         faults=[FaultEntry(fault=f, started_s=round(start, 3), ended_s=None if end is None else round(end, 3),
-                           effect=fault_effect(f, (start, end), tally, records.attacks, restarts, records.sim_seconds))
+                           effect=fault_effect(f, (start, end), tally, records.attacks, restarts, records.sim_seconds,
+                                               registry))
                 for f, (start, end) in zip(scenario.faults, records.fault_windows, strict=True)],
         attacks=records.attacks,
         relayers=Relayers(count=scenario.relayers.count, restarts=sum(r.restarts for r in records.relayers),
@@ -97,7 +99,7 @@ def build_report(records: RunRecords, machine: Machine | None = None) -> Report:
                                         for r in records.relayers]),
         blocks={network.chain_names[c]: n for c, n in sorted(records.blocks.items())},
         sim_seconds=_round(records.sim_seconds),
-        registry=registry_section(records.registry, network.entity_names) if records.registry else None,
+        registry=registry,
         versions=versions(machine.backend) if machine else None,
         wall=_wall(records, machine, delivered) if machine else None,
     )

@@ -213,6 +213,8 @@ def fault_line(entry: FaultEntry) -> str:
         parts.append(f"relayer {fields['relayer']}")
     if fields.get("chain"):
         parts.append(str(fields["chain"]))
+    if fields.get("to"):
+        parts.append("→ " + ", ".join(fields["to"]))
     if fields.get("source"):
         parts.append(f"from {fields['source']}")
     parts.append(f"at {entry.started_s:g} s")
@@ -232,6 +234,8 @@ def fault_rows(report: Report) -> list[list[str]]:
         fields: dict[str, Any] = entry.fault.model_dump()
         if "relayer" in fields:
             target = f"relayer {fields['relayer']}"
+        elif fields.get("to"):
+            target = f"{fields['chain']} → {', '.join(fields['to'])}"
         elif fields.get("source"):
             target = f"{fields['source']} → {fields['chain']}"
         else:

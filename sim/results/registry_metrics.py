@@ -11,25 +11,23 @@ MAX_LISTED = 200
 STALE_KINDS = ("served_while_suspended", "refused_while_active")
 
 
-def registry_section(records: RegistryRecords, entity_names: list[str]) -> RegistrySection:
+def registry_section(records: RegistryRecords) -> RegistrySection:
     watch = records.watch
     zones = {z.chain_id: z.name for z in watch.network.zones}
 
-    def name(entity: int) -> str:
-        return entity_names[entity - 1] if 0 < entity <= len(entity_names) else f"entity {entity}"
-
     def listed(kind: str) -> StaleDecisions:
-        found: list[StaleDecision] = [d for d in watch.stale if d.kind == kind]
+        found: list[StaleDecision] = sorted((d for d in watch.stale if d.kind == kind), key=lambda d: d.time_s)
         return StaleDecisions(count=watch.stale_counts[kind], listed=[
-            StaleDecisionEntry(message_id=d.message_id, zone=d.zone, entity=name(d.entity), time_s=_round(d.time_s),
-                               lag_s=_round(d.lag_s)) for d in found[:MAX_LISTED]])
+            StaleDecisionEntry(message_id=d.message_id, zone=d.zone, entity=watch.name(d.entity), role=d.role,
+                               time_s=_round(d.time_s), lag_s=_round(d.lag_s)) for d in found[:MAX_LISTED]])
 
+    unapplied = {zones[c]: sum(len(pending) for pending in waiting.values()) for c, waiting in watch.unapplied.items()}
     every = [seconds for found in watch.propagation.values() for _, seconds in found]
     return RegistrySection(
         activity=dict(sorted(watch.activity.items())), refused=dict(sorted(records.refused.items())),
         syncs_refused=records.syncs_refused, propagation_s=percentiles(every),
         propagation_by_zone={zones[c]: percentiles([s for _, s in found]) for c, found in watch.propagation.items()},
-        unpropagated=sum(len(pending) for waiting in watch.unapplied.values() for pending in waiting.values()),
+        unpropagated=sum(unapplied.values()), unpropagated_by_zone=unapplied,
         decisions=sum(watch.decisions.values()),
         decisions_by_zone={zone: {kind: watch.decisions[(zone, kind)] for kind in ("accepted", "refused")}
                            for zone in zones.values()},

@@ -1,5 +1,5 @@
 """The living registry in the reports: a summary line, tables for report.md and report.html, and two
-plots: each mirror's lag behind the hub over time, and the pilots by status over time."""
+plots: each zone's lag behind the hub over time, and the pilots by status over time."""
 
 from __future__ import annotations
 
@@ -8,30 +8,62 @@ from typing import Any
 from .report import RegistrySection, Report
 from .svg import svg
 
+# activity in the order things happen, with the words the summary uses (singular, plural)
+ACTIVITY = {"applications": ("application", "applications"), "approvals": ("approval", "approvals"),
+            "suspensions": ("suspension", "suspensions"), "reinstatements": ("reinstatement", "reinstatements"),
+            "pilots_proposed": ("pilot proposed", "pilots proposed"),
+            "pilots_approved": ("pilot approved", "pilots approved"),
+            "pilots_started": ("pilot started", "pilots started"),
+            "pilots_suspended": ("pilot suspended", "pilots suspended"),
+            "pilots_completed": ("pilot completed", "pilots completed"),
+            "policy_changes": ("policy change", "policy changes"), "syncs": ("entity sync", "entity syncs"),
+            "policy_syncs": ("policy sync", "policy syncs")}
+
+
+def _counted(n: int, words: tuple[str, str]) -> str:
+    return f"{n:,} {words[0] if n == 1 else words[1]}"
+
 
 def registry_summary(section: RegistrySection) -> str:
-    """`9 suspensions, 8 reinstatements, …; propagation p50 10 s, p95 90.6 s, max 130 s; stale: 6 served while
-    suspended, 3 refused while active`."""
-    activity = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in section.activity.items())
+    """`20 suspensions, 19 reinstatements, …; propagation p50 8 s, p95 12 s, max 12 s; stale decisions: 1
+    served while suspended, 1 refused while active (of 597 requests decided by providers' chains)`."""
+    order = [*ACTIVITY, *sorted(set(section.activity) - set(ACTIVITY))]
+    activity = ", ".join(_counted(section.activity[k], ACTIVITY.get(k, (k.replace("_", " "),) * 2))
+                         for k in order if section.activity.get(k))
+    refused = sum(section.refused.values())
     p = section.propagation_s
-    spread = f"propagation p50 {p.p50} s, p95 {p.p95} s, max {p.max} s" if p.count else "nothing propagated"
+    parts = [activity or "no activity"]
+    if refused:
+        parts.append(f"{_counted(refused, ('transaction', 'transactions'))} the registry refused "
+                     f"({', '.join(f'{f} {n}' for f, n in section.refused.items())})")
+    if section.syncs_refused:
+        parts.append(f"{_counted(section.syncs_refused, ('sync', 'syncs'))} refused on paused lanes, sent again")
+    parts.append(f"propagation p50 {p.p50} s, p95 {p.p95} s, max {p.max} s" if p.count else "nothing propagated")
+    if section.unpropagated:
+        late = ", ".join(f"{zone} {n}" for zone, n in section.unpropagated_by_zone.items() if n)
+        parts.append(f"never applied: {late} (changes)")
     stale = section.stale_decisions
-    return (f"{activity or 'no activity'}; {spread}"
-            + (f" ({section.unpropagated} change-and-zone pairs never applied)" if section.unpropagated else "")
-            + f"; stale decisions: {stale['served_while_suspended'].count} served while suspended, "
-              f"{stale['refused_while_active'].count} refused while active (of {section.decisions})")
+    parts.append(f"stale decisions: {stale['served_while_suspended'].count} served while suspended, "
+                 f"{stale['refused_while_active'].count} refused while active (of {section.decisions:,} requests "
+                 "decided by providers' chains)")
+    return "; ".join(parts)
 
 
 def registry_tables(section: RegistrySection) -> list[tuple[str, list[str], list[list[Any]]]]:
     """(title, headers, rows) of each registry table."""
-    tables = [("Propagation by zone (s): hub change → applied on the mirror", ["zone", "p50", "p95", "p99", "max",
-                                                                              "changes"],
-               [[zone, p.p50, p.p95, p.p99, p.max, p.count] for zone, p in section.propagation_by_zone.items()])]
+    def shown(value: float | None) -> Any:
+        return "—" if value is None else value
+
+    tables = [("Propagation by zone (s): hub change → applied on the zone", ["zone", "p50", "p95", "p99", "max",
+                                                                           "changes applied", "never applied"],
+               [[zone, shown(p.p50), shown(p.p95), shown(p.p99), shown(p.max), p.count,
+                 section.unpropagated_by_zone.get(zone, 0)] for zone, p in section.propagation_by_zone.items()])]
     for kind, found in section.stale_decisions.items():
         if found.count:
-            tables.append((f"{kind.replace('_', ' ').capitalize()} ({found.count})",
-                           ["message", "zone", "entity", "at (s)", "lag (s)"],
-                           [[d.message_id, d.zone, d.entity, d.time_s, d.lag_s] for d in found.listed]))
+            more = f", the first {len(found.listed)} listed" if found.count > len(found.listed) else ""
+            tables.append((f"{kind.replace('_', ' ').capitalize()} ({found.count}{more})",
+                           ["message", "zone", "entity", "role", "at (s)", "lag (s)"],
+                           [[d.message_id, d.zone, d.entity, d.role, d.time_s, d.lag_s] for d in found.listed]))
     return tables
 
 
@@ -47,29 +79,42 @@ def registry_markdown(report: Report) -> list[str]:
 
 
 def registry_plots(report: Report) -> dict[str, str]:
-    from matplotlib.figure import Figure  # noqa: PLC0415 - loaded on first use: slow to import
+    from matplotlib import colormaps  # noqa: PLC0415 - loaded on first use: slow to import
+    from matplotlib.figure import Figure  # noqa: PLC0415 - as above
 
     section = report.registry
     if section is None or not section.lag_timeline:
         return {}
     plots = {}
-    figure = Figure(figsize=(6.4, 3.6))
+    figure = Figure(figsize=(8.0, 3.8))
     axis = figure.subplots()
     times = [t for t, _ in section.lag_timeline]
     tips: dict[str, str] = {}
     zones = list(section.lag_timeline[0][1])
+    palette, dashes = colormaps["tab20"], ["-", "--", ":", "-."]
     for i, zone in enumerate(zones):
         lags = [lag[zone] for _, lag in section.lag_timeline]
-        [line] = axis.plot(times, lags, label=zone if max(lags) > 0 else None, linewidth=1.2)
+        # twenty colours and four dash patterns: zones that lag alike stay apart
+        [line] = axis.plot(times, lags, label=zone, linewidth=1.4, color=palette(i % 20), linestyle=dashes[i % 4])
         line.set_gid(f"tip-{i}")
         tips[f"tip-{i}"] = f"{zone}: at most {max(lags):g} s behind the hub"
     axis.axhline(section.max_stale_s, color="black", linestyle="--", linewidth=1, label="registry.max_stale_s")
     axis.set_xlabel("simulated time (s)")
     axis.set_ylabel("oldest hub change not applied (s)")
-    axis.set_title("Mirror lag behind the hub, by zone")
+    late = [z for z in zones if max(lag[z] for _, lag in section.lag_timeline) > section.max_stale_s]
+    axis.set_title("Each zone's lag behind the hub's registry" + (f"\n(over the bound: {', '.join(late)})" if late
+                                                                  else ""), fontsize=10)
     axis.grid(alpha=0.3)
-    axis.legend(fontsize=7)
+    axis.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     plots["mirror-lag"] = svg(figure, "mirror-lag", tips)
+
+    if any(k.startswith("pilots_") for k in section.activity):  # no pilot moved: nothing to plot
+        plots["pilots"] = _pilots_plot(section)
+    return plots
+
+
+def _pilots_plot(section: RegistrySection) -> str:
+    from matplotlib.figure import Figure  # noqa: PLC0415 - loaded on first use: slow to import
 
     figure = Figure(figsize=(6.4, 3.6))
     axis = figure.subplots()
@@ -85,5 +130,4 @@ def registry_plots(report: Report) -> dict[str, str]:
     axis.set_ylabel("pilots")
     axis.set_title("Pilots by status on the hub")
     axis.legend(fontsize=7, loc="lower left")
-    plots["pilots"] = svg(figure, "pilots", tips)
-    return plots
+    return svg(figure, "pilots", tips)

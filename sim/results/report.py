@@ -160,6 +160,7 @@ class StaleDecisionEntry(_Part):
     message_id: str
     zone: str  # the provider's zone, whose mirror decided
     entity: str
+    role: str  # requester | provider
     time_s: float
     lag_s: float  # since the hub's change the mirror had not caught up with
 
@@ -179,6 +180,7 @@ class RegistrySection(_Part):
     propagation_s: Percentiles  # hub change → applied on a zone (or superseded there), over every (change, zone)
     propagation_by_zone: dict[str, Percentiles]
     unpropagated: int  # (change, zone) pairs still not applied when the run ended
+    unpropagated_by_zone: dict[str, int]
     decisions: int  # requests decided by the providers' chains
     decisions_by_zone: dict[str, dict[str, int]]  # provider's zone → accepted | refused → requests
     stale_decisions: dict[str, StaleDecisions]  # served_while_suspended | refused_while_active

@@ -33,11 +33,16 @@ from .outputs import check_output_folder, write_outputs
 from .report import Report
 
 RUNS_DIR = Path("runs")
+# the living registry's headline (empty for a run without registry activity)
+REGISTRY_HEADLINE = ["registry.propagation_s.p50", "registry.propagation_s.p95", "registry.propagation_s.max",
+                     "registry.unpropagated", "registry.syncs_refused",
+                     "registry.stale_decisions.served_while_suspended.count",
+                     "registry.stale_decisions.refused_while_active.count"]
 SWEEP_COLUMNS = ["messages.sent", "messages.delivered", "messages.failed", "messages.timed_out", "messages.rejected",
                  "messages.pending", "messages.acknowledged", "messages.refused_at_source", "latency_s.p50",
                  "latency_s.p95", "latency_s.p99", "latency_s.round_trip.p50", "throughput.delivered_per_s",
                  "gas.per_message", *(f"invariants.{name}" for name in INVARIANTS), "invariants.violation_count",
-                 "wall.run_s"]
+                 *REGISTRY_HEADLINE, "wall.run_s"]
 
 
 def default_out(scenario: Scenario) -> Path:
@@ -267,7 +272,8 @@ def _finished_runs(table: Path, header: list[str]) -> set[int]:
 # What a reader of two runs looks at first; everything else (per pair, per sector, per function) after.
 HEADLINE = ("scenario.", "messages.", "invariants.", "latency_s.p50", "latency_s.p95", "latency_s.p99",
             "latency_s.mean", "latency_s.max", "throughput.sent_per_s", "throughput.delivered_per_s",
-            "gas.per_message", "gas.total", "relayers.", "latency_s.round_trip.", "latency_s.by_phase.")
+            *REGISTRY_HEADLINE, "gas.per_message", "gas.total", "relayers.", "latency_s.round_trip.",
+            "latency_s.by_phase.")
 
 
 def compare(a: Report, b: Report, only: tuple[str, ...] = ()) -> list[tuple[str, Any, Any]]:
