@@ -260,3 +260,15 @@ def test_a_chain_failing_mid_run_is_one_line_with_the_moment_and_writes_nothing(
     assert re.fullmatch(r"error: short stopped at simulated \d+(\.\d+)? s: chain \d+ refused the transaction: "
                         r"nonce too low", line), line
     assert [p.name for p in tmp_path.iterdir() if p.name != "home"] == ["short.toml"]  # no output, no staging
+
+
+@pytest.mark.anvil
+def test_the_same_run_on_anvil_nodes_gives_revms_report(tmp_path: Path) -> None:
+    """Anvil stamps blocks a second apart from the genesis, as the in-process chains do (it used to take
+    the wall clock's seconds during the build: other block times, other message ids, other calldata gas,
+    and two Anvil runs could differ)."""
+    scenario = short_scenario().with_overrides({"registry.suspend": [{"entity": "ICBC", "at_s": 5, "for_s": 10}]})
+    on_revm = run_scenario(scenario, tmp_path / "revm", backend="revm")
+    on_anvil = run_scenario(scenario, tmp_path / "anvil", backend="anvil")
+    assert on_anvil.without_machine() == on_revm.without_machine()
+    assert (tmp_path / "anvil" / "messages.csv").read_text() == (tmp_path / "revm" / "messages.csv").read_text()

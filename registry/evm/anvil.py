@@ -12,6 +12,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -89,12 +90,19 @@ class AnvilNode:
         ]
         if genesis_timestamp is not None:
             args += ["--timestamp", str(genesis_timestamp)]
+        node = None
         for _ in range(0 if port else 2):  # a free port can be taken by another process before Anvil binds it
             try:
-                return cls._launch(args, chain_id, free_port(), ipc, detach, log_file, startup_timeout_s)
+                node = cls._launch(args, chain_id, free_port(), ipc, detach, log_file, startup_timeout_s)
+                break
             except ChainConnectionError:
                 continue
-        return cls._launch(args, chain_id, port or free_port(), ipc, detach, log_file, startup_timeout_s)
+        node = node or cls._launch(args, chain_id, port or free_port(), ipc, detach, log_file, startup_timeout_s)
+        if genesis_timestamp is not None:
+            # block times count from the genesis, a second a block (unless set), as on the in-process chains:
+            # not from the wall clock, so the same run gives the same blocks, message ids and gas
+            node.call("anvil_setBlockTimestampInterval", [1])
+        return node
 
     @classmethod
     def _launch(cls, args: list[str], chain_id: int, port: int, ipc: bool, detach: bool, log_file: Path | None,
@@ -126,6 +134,16 @@ class AnvilNode:
             time.sleep(0.02)
         self.stop()
         raise ChainConnectionError(f"anvil did not answer at {self.url} within {timeout_s:.0f} s")
+
+    def call(self, method: str, params: list[Any]) -> Any:
+        """One JSON-RPC call to the node (its setup: the chains go through `RpcChain`)."""
+        response = requests.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},
+                                 timeout=10)
+        answer = response.json()
+        if "error" in answer:
+            self.stop()
+            raise ChainConnectionError(f"anvil refused {method}: {answer['error'].get('message', answer['error'])}")
+        return answer.get("result")
 
     def stop(self) -> None:
         stop_pid(self.pid)
