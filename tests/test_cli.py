@@ -325,6 +325,10 @@ def test_a_kept_run_leaves_its_nodes_to_registry_queries_until_node_down(tmp_pat
 
         zones = json.loads(run("registry", "zones", "--json")[1])  # no --rpc-url: the kept hub
         assert len(zones) == 15 and zones[13]["name"] == "Chengdu"
+        policy = {row["sector"]: row["may_request"] for row in json.loads(run("registry", "policy", "--json")[1])}
+        assert len(policy) == 16 and len(policy["Government data sharing and services"]) == 16  # seeded: "*"
+        assert json.loads(run("registry", "policy", "--sector", "healthcare", "--json")[1]) == [
+            {"sector": "Healthcare", "may_request": policy["Healthcare"]}]
         found = json.loads(run("registry", "entities", "--zone", "chengdu", "--sector", "healthcare", "--json")[1])
         assert [(e["name"], e["status"], e["zone"]) for e in found] == [("Chengdu healthcare pilot 03", "active",
                                                                           "Chengdu")]

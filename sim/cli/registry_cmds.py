@@ -323,3 +323,20 @@ def registry_pilots(rpc_url: RpcUrl = None, address: AddressOpt = None, zone: Zo
     rows = registry.pilots(_zone_filter(registry, zone), _sector_filter(registry, sector),
                            PilotStatus(_status_filter(PilotStatus, status)))
     _emit(rows, as_json, "Pilots", ["id", "title", "entity_id", "zone", "sector", "status", "updated_at"], registry)
+
+
+@registry_app.command("policy")
+def registry_policy(rpc_url: RpcUrl = None, address: AddressOpt = None, sector: SectorOpt = None,
+                    as_json: JsonFlag = False) -> None:
+    """The sector policy on the hub: which sectors' data an entity of each sector may request."""
+    registry = _attach(rpc_url, address)
+    sectors = {s.id: s.name for s in registry.sectors()}
+    chosen = [_sector_filter(registry, sector)] if sector else list(sectors)
+    rows = [{"sector": sectors[s], "may_request": [sectors[d] for d in registry.data_policy(s)]} for s in chosen]
+    if as_json:
+        print(json.dumps(rows))
+        return
+    table = Table("requester sector", "may request data of", title=f"Sector policy ({len(rows)})")
+    for row in rows:
+        table.add_row(row["sector"], ", ".join(row["may_request"]) or "nothing")
+    out.print(table)
