@@ -332,7 +332,8 @@ def registry_policy(rpc_url: RpcUrl = None, address: AddressOpt = None, sector: 
     registry = _attach(rpc_url, address)
     sectors = {s.id: s.name for s in registry.sectors()}
     chosen = [_sector_filter(registry, sector)] if sector else list(sectors)
-    rows = [{"sector": sectors[s], "may_request": [sectors[d] for d in registry.data_policy(s)]} for s in chosen]
+    rows: list[dict[str, Any]] = [{"sector": sectors[s], "may_request": [sectors[d] for d in registry.data_policy(s)]}
+                                  for s in chosen]
     if as_json:
         print(json.dumps(rows))
         return
