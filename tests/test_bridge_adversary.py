@@ -160,6 +160,7 @@ def test_a_stranger_draining_a_hub_lane_cannot_hold_back_a_sync(topology: str, n
         Relayer(hub_net).run_until_idle()
     entity = network.registry.entities(zone_id=chengdu.zone_id)[0]
     network.registry.suspend_entity(entity.id, by=network.registry.roles.regulator)
+    assert hub.broadcaster is not None and chengdu.mirror is not None
     hub.broadcaster.transact("sync", [entity.id], [chengdu.chain_id], 600, by=network.admin(HUB_CHAIN_ID),
                              gas=2_000_000)
     Relayer(network).run_until_idle()

@@ -37,6 +37,7 @@ def test_one_zones_keys_cannot_forge_the_hubs_registry_broadcast(net: Network) -
     """Beijing's keys at threshold, a message "from the hub's RegistryBroadcaster" over Beijing's lane
     into Chengdu's mirror: it would hand entity 1 to the attacker at the highest version."""
     chengdu = net.node("Chengdu")
+    assert chengdu.mirror is not None and net.hub.broadcaster is not None
     before = chengdu.mirror.view("records", 1)
     word = chengdu.mirror.view("pack", 1, RELAYER.address, chengdu.zone_id, 2, 1)
     fake = forged(net, HUB_CHAIN_ID, chengdu.chain_id, net.hub.broadcaster.address, chengdu.mirror.address,
@@ -62,6 +63,7 @@ def test_the_hub_forwards_only_what_came_from_its_origin(hub_net: Network, hub_a
     """Hub topology: a forgery "from the hub" or "from Guiyang" handed to the hub over Beijing's lane is
     refused there, so the hub's honest committee never vouches for it onward."""
     chengdu = hub_net.node("Chengdu")
+    assert chengdu.mirror is not None and hub_net.hub.broadcaster is not None
     fakes = [forged(hub_net, HUB_CHAIN_ID, chengdu.chain_id, hub_net.hub.broadcaster.address,
                     chengdu.mirror.address, encode(["uint32", "uint256[]"], [2**32 - 1, []])),
              forged(hub_net, hub_net.node("Guiyang").chain_id, chengdu.chain_id, hub_apps["Guiyang"].address,
@@ -152,6 +154,7 @@ def test_a_timeout_at_the_hub_is_filed_on_the_origins_lane_to_the_real_destinati
         hub_net: Network, hub_apps: dict[str, Contract]) -> None:
     beijing, chengdu, hub = hub_net.node("Beijing"), hub_net.node("Chengdu"), hub_net.hub
     late = send(hub_net, hub_apps, "Beijing", "Chengdu", b"late", ttl=30)
+    assert hub.broadcaster is not None
     # a message to the hub itself: its outcome on Beijing's lane to the hub, the timeout's on the lane to Chengdu
     broadcaster_call = beijing.gateway.transact("send", HUB_CHAIN_ID, hub.broadcaster.address, b"hi", 600, 0,
                                                 by=beijing.chain.accounts[9])
@@ -225,6 +228,7 @@ def test_a_zone_refuses_data_from_an_origin_it_paused_even_through_the_hub(
 
 def test_only_the_hubs_governance_syncs_the_mirrors(net: Network) -> None:
     broadcaster = net.hub.broadcaster
+    assert broadcaster is not None
     stranger = net.hub.chain.accounts[150]
     with pytest.raises(ContractRevert, match="OwnableUnauthorizedAccount"):
         broadcaster.transact("sync", [1], [net.node("Chengdu").chain_id], 600, by=stranger, gas=2_000_000)

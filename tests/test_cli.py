@@ -267,8 +267,8 @@ def test_killed_run_stops_its_anvil_nodes(tmp_path: Path, keep: list[str]) -> No
     children: set[int] = set()
     deadline = time.monotonic() + 120
     while len(children) < 16 and time.monotonic() < deadline and process.poll() is None:
-        children = {int(p) for p in Path(f"/proc/{process.pid}/task").glob("*/children")
-                    for p in p.read_text().split()} if Path(f"/proc/{process.pid}").exists() else set()
+        children = {int(pid) for task in Path(f"/proc/{process.pid}/task").glob("*/children")
+                    for pid in task.read_text().split()} if Path(f"/proc/{process.pid}").exists() else set()
         time.sleep(0.2)
     assert len(children) == 16, f"expected 16 Anvil nodes, saw {len(children)}"
     process.send_signal(signal.SIGTERM)
@@ -289,6 +289,12 @@ drain_s = 300
 rate_per_s = 2.0
 ttl_s = 600
 """
+
+
+def kept_pids() -> list[int]:
+    """The pids of the nodes the state file records as kept, if any."""
+    network = load_state().network
+    return [n.pid for n in network.nodes] if network else []
 
 
 @pytest.mark.anvil
@@ -363,7 +369,7 @@ def test_a_kept_run_leaves_its_nodes_to_registry_queries_until_node_down(tmp_pat
     finally:
         if running.poll() is None:
             running.kill()
-        for pid in pids or [n.pid for n in (load_state().network.nodes if load_state().network else [])]:
+        for pid in pids or kept_pids():
             stop_pid(pid)  # whatever failed above, no node outlives the test
 
 

@@ -140,7 +140,7 @@ def test_attach_checks_the_code(registry: Registry, chain: Chain) -> None:
 def test_seed_batches_fit_the_block_and_their_gas_limits(seed_data: SeedData) -> None:
     chain = EthTesterChain(genesis_timestamp=1_643_414_400)
     registry = Registry.deploy(chain)
-    steps: list[tuple[str, int, int]] = []
+    steps: list[tuple[str, float, float]] = []
     report = registry.seed(seed_data, progress=lambda label, done, total: steps.append((label, done, total)))
     assert (report.zones, report.sectors, report.entities, report.pilots) == (15, 16, 164, 164)
     assert report.active_pilots == 164

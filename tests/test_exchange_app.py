@@ -25,7 +25,9 @@ def test_inactive_entities_are_refused(net: Network) -> None:
     provider = registry.find_entity("Chengdu healthcare pilot 03")
     registry.suspend_entity(provider.id, by=registry.roles.regulator)
     sync_mirrors(net, [provider.id])
-    assert net.node("Chengdu").mirror.view("isActive", provider.id) is False
+    mirror = net.node("Chengdu").mirror
+    assert mirror is not None
+    assert mirror.view("isActive", provider.id) is False
     result = round_trip(net, "Beijing healthcare pilot 05", "Chengdu healthcare pilot 03", "healthcare")
     assert (result.status, result.reason) == ("refused", "ProviderCannotServe")
 

@@ -8,7 +8,7 @@ import pytest
 from bridge_kit import forged, stolen_delivery
 from eth_abi import encode
 
-from registry import Contract
+from registry import Account, Contract
 from registry.models import sectors_to_mask
 from registry.testing import reverts
 from sim.bridge.exchange import round_trip
@@ -80,7 +80,7 @@ def test_only_the_national_admin_sets_the_policy_and_only_the_owner_syncs_it(net
 
 
 @pytest.fixture
-def exchange(net: Network) -> tuple[Network, Contract, object]:
+def exchange(net: Network) -> tuple[Network, Contract, Account]:
     """A DataExchange on Beijing whose gateway is a test account (messages in any order, from anyone),
     reading the real Beijing mirror (which names the hub and its broadcaster)."""
     node = net.node("Beijing")
@@ -93,14 +93,14 @@ def exchange(net: Network) -> tuple[Network, Contract, object]:
 
 
 def test_a_data_exchange_takes_the_policy_only_from_the_hub_broadcaster_and_only_newer(
-        exchange: tuple[Network, Contract, object]) -> None:
+        exchange: tuple[Network, Contract, Account]) -> None:
     net, contract, gateway = exchange
     broadcaster = net.hub.broadcaster
     assert broadcaster is not None
     chengdu = net.node("Chengdu")
 
     def deliver(version: int, sectors: list[int], masks: list[int], src: int = HUB_CHAIN_ID,
-                sender: str = broadcaster.address, by: object = gateway) -> list[tuple[int, int]]:
+                sender: str = broadcaster.address, by: Account = gateway) -> list[tuple[int, int]]:
         payload = encode(["uint32", "uint8[]", "uint32[]"], [version, sectors, masks])
         sent = contract.transact("handleMessage", src, sender, b"\x00" * 32, payload, by=by, gas=1_000_000)
         return [(e["applied"], e["stale"]) for e in sent.events if e.name == "PolicySynced"]

@@ -8,6 +8,7 @@ in the contract makes the transaction succeed and the test fail.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import pytest
 
@@ -57,7 +58,7 @@ ADMIN_CALLS: dict[str, Callable[[Registry, Account], object]] = {
 def test_admin_functions_refuse_everyone_else(registry: Registry, function: str) -> None:
     call = ADMIN_CALLS[function]
     for who in (registry.roles.regulator, registry.roles.authority(1), registry.roles.entity(1), stranger(registry)):
-        refused(lambda who=who: call(registry, who), "NotAdmin", caller=who.address)
+        refused(partial(call, registry, who), "NotAdmin", caller=who.address)
     call(registry, registry.roles.admin)  # and the admin may
 
 
@@ -162,7 +163,7 @@ def test_suspension_by_authority_or_regulator_only(registry: Registry) -> None:
     entity = registry.entities(zone_id=7)[0]
     roles = registry.roles
     for who in (roles.authority(8), roles.entity(entity.id), stranger(registry), roles.admin):
-        refused(lambda who=who: registry.suspend_entity(entity.id, by=who), "NotAuthorityOrRegulator",
+        refused(partial(registry.suspend_entity, entity.id, by=who), "NotAuthorityOrRegulator",
                 caller=who.address, zoneId=7)
     registry.suspend_entity(entity.id, by=registry.roles.regulator)
     assert registry.entity(entity.id).status is EntityStatus.SUSPENDED
@@ -245,7 +246,7 @@ def test_pilot_lifecycle_with_the_right_actors(registry: Registry) -> None:
 def test_pilot_suspension_and_reinstatement(registry: Registry) -> None:
     pilot = registry.pilots(zone_id=2, status=PilotStatus.ACTIVE)[0]
     for who in (registry.roles.authority(3), registry.roles.entity(pilot.entity_id), stranger(registry)):
-        refused(lambda who=who: registry.suspend_pilot(pilot.id, by=who), "NotAuthorityOrRegulator", zoneId=2)
+        refused(partial(registry.suspend_pilot, pilot.id, by=who), "NotAuthorityOrRegulator", zoneId=2)
     registry.suspend_pilot(pilot.id, by=registry.roles.regulator)
     assert registry.pilot(pilot.id).status is PilotStatus.SUSPENDED
     refused(lambda: registry.suspend_pilot(pilot.id, by=registry.roles.authority(2)), "InvalidPilotTransition")
@@ -309,7 +310,7 @@ def test_a_suspended_entity_cannot_complete_its_pilots(registry: Registry) -> No
     me, authority = registry.roles.entity(pilot.entity_id), registry.roles.authority(pilot.zone_id)
     registry.suspend_entity(pilot.entity_id, by=registry.roles.regulator)
     for who in (me, authority):
-        refused(lambda who=who: registry.complete_pilot(pilot.id, by=who), "EntityNotActive",
+        refused(partial(registry.complete_pilot, pilot.id, by=who), "EntityNotActive",
                 entityId=pilot.entity_id)
     registry.suspend_pilot(pilot.id, by=registry.roles.regulator)  # still within the regulator's reach
     assert registry.pilot(pilot.id).status is PilotStatus.SUSPENDED

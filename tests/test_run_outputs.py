@@ -22,6 +22,7 @@ from registry import PilotsimError
 from sim.bridge.cache import NetworkCache
 from sim.bridge.provision import build_network
 from sim.cli.app import app
+from sim.engine.fault_kinds import ChainHalt
 from sim.engine.scenario import Scenario
 from sim.engine.watcher import INVARIANTS
 from sim.results.outputs import summary_rows
@@ -202,6 +203,7 @@ def test_the_reports_say_what_faults_the_run_met(networks: Networks, tmp_path: P
     scenario = shortened("chain-halt", 40)
     report = run_on(networks, scenario, tmp_path / "run")
     [fault] = scenario.faults
+    assert isinstance(fault, ChainHalt)
     line = f"chain-halt {fault.chain} at {report.faults[0].started_s:g} s for {fault.duration_s:g} s"
     assert ("faults", line) in summary_rows(report)
     [entry] = report.faults

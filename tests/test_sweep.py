@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from registry import PilotsimError
 from sim.cli.app import app
+from sim.engine.fault_kinds import ChainHalt
 from sim.engine.scenario import load
 from sim.results.runner import batch_run, parse_sets, sweep_runs
 
@@ -58,7 +59,9 @@ def test_fault_timing_and_list_settings_can_be_swept() -> None:
     assert len(runs) == 4
     variant = halt.with_overrides(runs[-1])
     assert variant.faults[0].at_s == 50 and variant.workload.payload_bytes == (1024, 2048)
-    assert variant.faults[0].chain == halt.faults[0].chain  # the rest of the fault kept
+    kept, original = variant.faults[0], halt.faults[0]
+    assert isinstance(kept, ChainHalt) and isinstance(original, ChainHalt)
+    assert kept.chain == original.chain  # the rest of the fault kept
     with pytest.raises(PilotsimError, match=r"faults.3.at_s: faults has 1 item; add one in the scenario file"):
         halt.with_overrides({"faults.3.at_s": 1})
 
