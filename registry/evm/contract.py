@@ -10,7 +10,7 @@ from ..defaults import DEFAULT_GAS
 from .abi import DecodedEvent
 from .accounts import Account
 from .artifacts import Artifact, load_artifact
-from .base import Chain, Receipt, Tx
+from .base import Chain, Log, Receipt, Tx
 
 __tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
 
@@ -73,6 +73,12 @@ class Contract:
     def view(self, function: str, *args: Any, block: int | None = None) -> Any:
         fn = self.abi.function(function)
         return fn.decode(self.chain.call(self.address, fn.encode(args), block=block))
+
+    def logged(self, from_block: int, to_block: int) -> list[tuple[Log, DecodedEvent]]:
+        """This contract's events in the block range, decoded, each with the log it came from, in order."""
+        decoded = ((log, self.abi.decode_event(log.address, log.topics, log.data))
+                   for log in self.chain.logs(self.address, from_block, to_block))
+        return [(log, event) for log, event in decoded if event is not None]
 
     def events(self, receipt: Receipt) -> list[DecodedEvent]:
         """This contract's events in `receipt`, decoded (other contracts' logs are left out)."""

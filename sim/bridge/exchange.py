@@ -136,10 +136,7 @@ def _ack_step(network: Network, relayer: Relayer, message_id: bytes, origin: Cha
 
 
 def _events(node: ChainNode, block: int) -> list[Any]:
-    exchange = node.data_exchange
-    decoded = (exchange.abi.decode_event(log.address, log.topics, log.data)
-               for log in node.chain.logs(exchange.address, block, block))
-    return [e for e in decoded if e is not None]
+    return [event for _, event in node.data_exchange.logged(block, block)]
 
 
 def _refusal_reason(node: ChainNode, request_id: bytes, block: int) -> str:

@@ -70,18 +70,13 @@ class Broadcaster:
         head = chain.block_number()
         if head < self._next_block:
             return
-        registry = self.network.registry
-        for log in chain.logs(registry.address, self._next_block, head):
-            event = registry.abi.decode_event(log.address, log.topics, log.data)
-            if event is None:
-                continue
+        for _, event in self.network.registry.logged(self._next_block, head):
             if event.name in ENTITY_EVENTS:
                 self._queue("entities", event["entityId"])
             elif event.name == "DataPolicySet":
                 self._queue("policy", event["requesterSector"])
-        for log in chain.logs(self.contract.address, self._next_block, head):
-            event = self.contract.abi.decode_event(log.address, log.topics, log.data)
-            if event is None or event.name != "SyncOutcome":
+        for _, event in self.contract.logged(self._next_block, head):
+            if event.name != "SyncOutcome":
                 continue
             key, items = self.in_flight.pop(event["id"], (("", 0), []))
             if items and event["outcome"] != Outcome.DELIVERED:

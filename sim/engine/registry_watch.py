@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from eth_abi import decode
 
-from registry import EntityStatus, PilotStatus
+from registry import Contract, EntityStatus, PilotStatus
 from registry.evm.abi import DecodedEvent
 
 from ..bridge.topology import HUB_CHAIN_ID, Network
@@ -114,17 +114,12 @@ class RegistryWatch:
         self._times.clear()  # block times are looked up within a scan only
         self._sample(now)
 
-    def _events(self, chain_id: int, contracts: list) -> list[tuple[Position, DecodedEvent]]:  # type: ignore[type-arg]
-        chain = self.network.nodes[chain_id].chain
-        head = chain.block_number()
+    def _events(self, chain_id: int, contracts: list[Contract]) -> list[tuple[Position, DecodedEvent]]:
+        """The contracts' events since the last scan, in log order across them."""
+        head = self.network.nodes[chain_id].chain.block_number()
         first = self._scanned[chain_id] + 1
-        found = []
-        if first <= head:
-            for contract in contracts:
-                for log in chain.logs(contract.address, first, head):
-                    event = contract.abi.decode_event(log.address, log.topics, log.data)
-                    if event is not None:
-                        found.append(((log.block_number, log.log_index), event))
+        found = [((log.block_number, log.log_index), event) for contract in contracts if first <= head
+                 for log, event in contract.logged(first, head)]
         self._scanned[chain_id] = max(head, self._scanned[chain_id])
         return sorted(found, key=lambda item: item[0])
 

@@ -105,9 +105,7 @@ class Watcher:
             first = self._scanned.get(chain_id, self.first_block[chain_id] - 1) + 1
             if first > head:
                 continue
-            gateway = node.gateway
-            events = [e for log in node.chain.logs(gateway.address, first, head)
-                      if (e := gateway.abi.decode_event(log.address, log.topics, log.data)) is not None]
+            events = [event for _, event in node.gateway.logged(first, head)]
             forwarded = {e["id"] for e in events if e.name == "Processed" and e["outcome"] == Outcome.FORWARDED}
             for event in events:
                 if event.name == "Sent":
