@@ -27,9 +27,6 @@ from .registry_settings import RegistrySettings
 ENTITY_EVENTS = ("EntityRegistered", "EntityStatusChanged")
 SYNC_TTL_S = 3_600
 SYNCS = {"entities": "sync", "policy": "syncPolicy"}  # what changed → the broadcaster's function for it
-MAX_HANDLER_GAS = 10_000_000  # Gateway.MAX_GAS_LIMIT
-POLICY_GAS_PER_SECTOR = 45_000  # RegistryBroadcaster.GAS_PER_SECTOR
-POLICY_GAS_PER_BIT = 23_000  # RegistryBroadcaster.GAS_PER_POLICY_BIT
 
 
 class Broadcaster:
@@ -47,8 +44,11 @@ class Broadcaster:
         self.refused = 0  # sync transactions refused at the hub (a paused lane)
         self._sending = 0  # sync transactions submitted, not yet mined
         # a policy sync's handler gas grows with the sectors it carries; keep it under the gateway's cap
-        per_sector = POLICY_GAS_PER_SECTOR + POLICY_GAS_PER_BIT * len(network.data.sectors)
-        self._policy_batch = max(1, min(settings.broadcast_batch, (MAX_HANDLER_GAS - 50_000) // per_sector))
+        # (the figures are the contracts' own: RegistryBroadcaster.syncPolicy's budget, the gateway's cap)
+        contract = self.contract
+        per_sector = contract.view("GAS_PER_SECTOR") + contract.view("GAS_PER_POLICY_BIT") * len(network.data.sectors)
+        cap = network.hub.gateway.view("MAX_GAS_LIMIT")
+        self._policy_batch = max(1, min(settings.broadcast_batch, (cap - 50_000) // per_sector))
         self._next_block = network.hub.chain.block_number() + 1
 
     def run(self) -> Generator[simpy.Event, Any, None]:

@@ -16,39 +16,41 @@ class _Fault(_Model):
     jitter_s: Seconds = Field(0.0, description="starts at a moment drawn from [at_s, at_s + jitter_s] (seeded)")
 
 
-class _Lasting(_Fault):
+class Lasting(_Fault):
+    """A fault with a window: it starts at `at_s` and is lifted `duration_s` later."""
+
     duration_s: Seconds = 0.0
 
 
-class RelayerOutage(_Lasting):
+class RelayerOutage(Lasting):
     """The relayer is killed, then restarted from chain state after `duration_s`."""
 
     kind: Literal["relayer-outage"]
     relayer: int = Field(0, ge=0, description="which relayer (0-based)")
 
 
-class RelayerDuplicate(_Lasting):
+class RelayerDuplicate(Lasting):
     """The relayer submits every delivery twice for `duration_s`."""
 
     kind: Literal["relayer-duplicate"]
     relayer: int = Field(0, ge=0, description="which relayer (0-based)")
 
 
-class RelayerReorder(_Lasting):
+class RelayerReorder(Lasting):
     """The relayer delivers every batch in reverse order for `duration_s`."""
 
     kind: Literal["relayer-reorder"]
     relayer: int = Field(0, ge=0, description="which relayer (0-based)")
 
 
-class ChainHalt(_Lasting):
+class ChainHalt(Lasting):
     """The chain produces no blocks for `duration_s`."""
 
     kind: Literal["chain-halt"]
     chain: ChainName
 
 
-class RateLimit(_Lasting):
+class RateLimit(Lasting):
     """Every zone-to-zone lane gets a token bucket for `duration_s` (0: for good)."""
 
     kind: Literal["rate-limit"]
@@ -56,7 +58,7 @@ class RateLimit(_Lasting):
     refill_per_s: float = Field(0.1, ge=0, le=1_000_000, description="messages per second")
 
 
-class LanePause(_Lasting):
+class LanePause(Lasting):
     """`chain`'s gateway pauses its lanes with the chains `to` for `duration_s` (0: for good): sends
     toward them are refused (registry syncs from the hub included) and deliveries from them wait (their
     acknowledgements too); what was sent before the pause travels on once it ends."""

@@ -13,7 +13,7 @@ import simpy
 from ..bridge.topology import HUB_CHAIN_ID, Network
 from .broadcaster import Broadcaster
 from .driver import ChainDriver
-from .registry_activity import Process, RegistryActivity, workload_entities
+from .registry_activity import Process, RegistryActivity
 from .registry_settings import RegistrySettings
 from .registry_watch import RegistryWatch
 
@@ -37,11 +37,11 @@ class LivingRegistry:
 
     @classmethod
     def start(cls, env: simpy.Environment, network: Network, settings: RegistrySettings, until_s: float,
-              drivers: dict[int, ChainDriver], zones: list[str] | None, epoch: int,
+              drivers: dict[int, ChainDriver], entities: list[int], first: dict[int, int], epoch: int,
               rng: np.random.Generator) -> LivingRegistry:
+        """`entities`: the workload's (random suspensions strike them); `first`: each chain's first block
+        of the run."""
         hub = drivers[HUB_CHAIN_ID]
-        entities = workload_entities(network, zones)
-        first = {c: n.chain.block_number() + 1 for c, n in network.nodes.items()}
         return cls(settings, RegistryActivity(env, network, settings, until_s, hub, entities, rng),
                    Broadcaster(env, network, settings, hub), RegistryWatch(network, first, epoch, settings.max_stale_s))
 

@@ -151,10 +151,3 @@ class RegistryActivity:
             self.refused[function] += 1
             return None
         return receipt
-
-
-def workload_entities(network: Network, zones: list[str] | None) -> list[int]:
-    """Entities of the zones in play (all when `zones` is None): the ones random suspensions strike."""
-    data = network.data
-    codes = None if zones is None else {data.zones[data.zone_id(z) - 1].code for z in zones}
-    return [i for i, e in enumerate(data.entities, start=1) if codes is None or e.zone in codes]

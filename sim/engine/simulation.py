@@ -85,10 +85,10 @@ class Simulation:
         self.slots = [RelayerSlot(i, lanes[i::count], self._new_relayer(i, lanes[i::count])) for i in range(count)]
         self.attacks: list[Attack] = []
         self.rss_mb: list[tuple[float, float]] = []
-        zones = None if scenario.workload.zones == "all" else list(scenario.workload.zones)
+        entities = sorted(e for members in self.workload.pairs.by_zone.values() for e in members)
         self.registry = LivingRegistry.start(self.env, network, scenario.registry, scenario.duration_s, self.drivers,
-                                             zones, self.epoch, np.random.default_rng(streams[2])) \
-            if scenario.registry.active else None
+                                             entities, self.watcher.first_block, self.epoch,
+                                             np.random.default_rng(streams[2])) if scenario.registry.active else None
 
     # -- the run --------------------------------------------------------------------------------------
 

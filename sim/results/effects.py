@@ -11,12 +11,10 @@ import numpy as np
 
 from registry.seeds import slug
 
-from ..engine.fault_kinds import Fault, LanePause, RelayerOutage
+from ..engine.fault_kinds import Fault, LanePause, Lasting, RelayerOutage
 from ..engine.recorder import Attack
 from .report import RegistrySection
 from .tally import MessageTally
-
-LASTING_KINDS = ("relayer-outage", "relayer-duplicate", "relayer-reorder", "chain-halt", "rate-limit", "lane-pause")
 
 
 def fault_effect(fault: Fault, window: tuple[float, float | None], tally: MessageTally, attacks: list[Attack],
@@ -24,7 +22,7 @@ def fault_effect(fault: Fault, window: tuple[float, float | None], tally: Messag
     """`processed 0.2/s during (1.9/s outside); sent during: p50 21.3 s (4.1 s outside); relayer 0
     restarted at 75 s` — or, for an attack, what its transactions and messages came to."""
     start, end = window
-    if fault.kind not in LASTING_KINDS:
+    if not isinstance(fault, Lasting):
         mine = [a for a in attacks if a.kind == fault.kind and start <= a.time_s <= (end or sim_seconds)]
         return _attack_effect(mine)
     parts = [_processing(tally, start, end if end is not None else sim_seconds, sim_seconds)]

@@ -21,8 +21,8 @@ import numpy as np
 
 from registry import PilotsimError
 
+from ..engine.fault_kinds import Lasting
 from ..engine.recorder import MessageRecord
-from .effects import LASTING_KINDS
 from .registry_outputs import registry_markdown, registry_plots, registry_summary, registry_tables
 from .report import FaultEntry, Report
 from .svg import svg
@@ -163,7 +163,7 @@ def _throughput_plot(report: Report) -> str:
         label = fault_line(entry) if i < 4 else None
         colour = f"C{4 + i % 5}"
         end = entry.ended_s if entry.ended_s is not None else report.sim_seconds
-        if entry.fault.kind in LASTING_KINDS and end > entry.started_s:
+        if isinstance(entry.fault, Lasting) and end > entry.started_s:
             axis.axvspan(entry.started_s, end, color=colour, alpha=0.15, label=label, gid=f"tip-fault-{i}")
         else:
             axis.axvline(entry.started_s, color=colour, linestyle="--", label=label, gid=f"tip-fault-{i}")
