@@ -1,5 +1,6 @@
-"""Helpers for the simulation tests: a short steady scenario, and running scenarios on the shared
-networks of `conftest.Networks` (each run inside a snapshot, so runs cannot leak into each other)."""
+"""Helpers for the simulation tests: a short steady scenario, running scenarios on the shared
+networks of `conftest.Networks` (each run inside a snapshot, so runs cannot leak into each other),
+and scenario files the CLI must refuse."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import tomllib
 from pathlib import Path
 
 from conftest import Networks
+from typer.testing import CliRunner
 
+from sim.cli.app import app
 from sim.engine import scenario as scenarios
 from sim.engine.scenario import Scenario
 from sim.engine.watcher import INVARIANTS
@@ -43,3 +46,16 @@ def run_on(networks: Networks, scenario: Scenario, out: Path) -> Report:
 
 def all_hold(report: Report) -> bool:
     return all(report.invariants.held[name] for name in INVARIANTS)
+
+
+def refused_scenario(tmp_path: Path, body: str) -> tuple[Path, str]:
+    """`pilotsim run` on a scenario file holding `body`, which must be refused before anything runs: exit
+    1, no traceback, one line on stderr, no output folder. The file and that line."""
+    path, out = tmp_path / "bad.toml", tmp_path / "out"
+    path.write_text(body)
+    result = CliRunner().invoke(app, ["run", str(path), "--out", str(out)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert not out.exists()
+    return path, lines[0]

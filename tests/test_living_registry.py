@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import pytest
 from conftest import Networks
-from sim_kit import all_hold, run_on, shortened
+from sim_kit import all_hold, refused_scenario, run_on, shortened
 from typer.testing import CliRunner
 
 from registry import Contract, EntityStatus, load_seed_data
@@ -234,13 +234,8 @@ def test_the_same_seed_gives_the_same_registry_activity_and_report(networks: Net
      "registry.suspend.1.entity: ICBC is already suspended then (registry.suspend.0)"),
 ])
 def test_registry_mistakes_are_one_line_before_anything_is_built(section: str, error: str, tmp_path: Path) -> None:
-    path = tmp_path / "bad.toml"
-    path.write_text(f'name = "bad"\nduration_s = 10\n{section}\n')
-    result = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "out")])
-    assert result.exit_code == 1 and "Traceback" not in result.output
-    [line] = result.stderr.strip().splitlines()
+    _, line = refused_scenario(tmp_path, f'name = "bad"\nduration_s = 10\n{section}\n')
     assert line.startswith("error: ") and error in line, line
-    assert not (tmp_path / "out").exists()
 
 
 def test_set_takes_toml_and_bare_word_lists_and_says_when_a_list_is_too_short(tmp_path: Path) -> None:

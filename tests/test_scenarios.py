@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Networks
-from sim_kit import SHORT, all_hold, run_on, shortened
+from sim_kit import SHORT, all_hold, refused_scenario, run_on, shortened
 from typer.testing import CliRunner
 
 from registry import PilotsimError
@@ -174,14 +174,8 @@ def test_hub_and_peak_load_keep_every_invariant(name: str, duration: int, networ
      "network.lane_verifiers.beijing:pekin: unknown zone 'pekin'"),
 ])
 def test_malformed_scenario_is_one_line_and_writes_nothing(body: str, fragment: str, tmp_path: Path) -> None:
-    path = tmp_path / "bad.toml"
-    path.write_text(body)
-    out = tmp_path / "out"
-    result = runner.invoke(app, ["run", str(path), "--out", str(out)])
-    assert result.exit_code == 1
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and fragment in lines[0] and str(path) in lines[0], result.stderr
-    assert not out.exists()
+    path, line = refused_scenario(tmp_path, body)
+    assert fragment in line and str(path) in line, line
 
 
 @pytest.mark.parametrize(("sets", "fragment"), [
