@@ -180,12 +180,14 @@ def _cross_field_errors(scenario: Scenario) -> list[tuple[str, str]]:
                                                    f"{sync_bytes}-byte sync, above network.max_payload_bytes "
                                                    f"({network.max_payload_bytes})"))
     end = scenario.duration_s + scenario.drain_s
+    after_the_run = f"after the run ends (duration_s + drain_s = {end:g} s)"
     for i, suspension in enumerate(scenario.registry.suspend):
-        if suspension.at_s + suspension.for_s >= end:
-            what = "the reinstatement" if suspension.for_s and suspension.at_s < end else "it"
-            errors.append((f"registry.suspend.{i}.{'for_s' if what != 'it' else 'at_s'}",
-                           f"{what} would come at {suspension.at_s + (suspension.for_s if what != 'it' else 0):g} s, "
-                           f"after the run ends (duration_s + drain_s = {end:g} s)"))
+        back = suspension.at_s + suspension.for_s
+        if suspension.at_s >= end:
+            errors.append((f"registry.suspend.{i}.at_s", f"it would come at {suspension.at_s:g} s, {after_the_run}"))
+        elif suspension.for_s and back >= end:
+            errors.append((f"registry.suspend.{i}.for_s",
+                           f"the reinstatement would come at {back:g} s, {after_the_run}"))
     count = scenario.relayers.count
     for i, fault in enumerate(scenario.faults):
         relayer = getattr(fault, "relayer", 0)
