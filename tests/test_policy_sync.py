@@ -77,6 +77,29 @@ def test_only_the_national_admin_sets_the_policy_and_only_the_owner_syncs_it(net
             hub.broadcaster.transact("syncPolicy", [1], [net.zones[0].chain_id], 600, by=someone, gas=1_000_000)
     with reverts("UnknownExchange", chain=4242):
         hub.broadcaster.transact("syncPolicy", [1], [4242], 600, by=net.admin(HUB_CHAIN_ID), gas=1_000_000)
+    zone = net.zones[0]
+    assert zone.mirror is not None
+    for someone in (roles.regulator, hub.chain.accounts[198]):  # nobody else redirects where policy or entities go
+        for function in ("setExchange", "setMirror"):
+            with reverts("OwnableUnauthorizedAccount", account=someone):
+                hub.broadcaster.transact(function, zone.chain_id, someone.address, by=someone, gas=200_000)
+    assert (hub.broadcaster.view("exchanges", zone.chain_id), hub.broadcaster.view("mirrors", zone.chain_id)) \
+        == (zone.data_exchange.address, zone.mirror.address)
+
+
+def test_a_policy_sync_too_large_for_a_handler_is_refused_at_the_hub(net: Network) -> None:
+    """A sync's handler budget grows with its sectors; past the gateway's cap the send is refused
+    (BadGasLimit) rather than sent with a budget it could not have."""
+    broadcaster = net.hub.broadcaster
+    assert broadcaster is not None
+    per_sector = broadcaster.view("GAS_PER_SECTOR") + broadcaster.view("GAS_PER_POLICY_BIT") * len(net.data.sectors)
+    cap = net.hub.gateway.view("MAX_GAS_LIMIT")
+    fits = (cap - 50_000) // per_sector
+    zone = [net.zones[0].chain_id]
+    admin = net.admin(HUB_CHAIN_ID)
+    broadcaster.transact("syncPolicy", [1] * fits, zone, 600, by=admin, gas=5_000_000)
+    with reverts("BadGasLimit"):
+        broadcaster.transact("syncPolicy", [1] * (fits + 1), zone, 600, by=admin, gas=5_000_000)
 
 
 @pytest.fixture
