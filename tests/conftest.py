@@ -109,9 +109,15 @@ def net(bridge_network: Network) -> Iterator[Network]:
 
 
 def recipients(network: Network) -> dict[str, Contract]:
-    """A TestRecipient on each zone chain of `network`, to send from and deliver to."""
-    return {z.name: Contract.create(z.chain, "TestRecipient", z.gateway.address, by=z.chain.accounts[0])
+    """A TestRecipient on each zone chain of `network`, to send from and deliver to: an application of
+    governance's, with a destination-gas quota of its own on every lane (strangers share the open one)."""
+    apps = {z.name: Contract.create(z.chain, "TestRecipient", z.gateway.address, by=z.chain.accounts[0])
             for z in network.zones}
+    for zone in network.zones:
+        others = [c for c in network.nodes if c != zone.chain_id]
+        zone.gateway.transact("setGasQuota", others, apps[zone.name].address, 10**12, 10**9,
+                              by=network.admin(zone.chain_id), gas=1_000_000)
+    return apps
 
 
 @pytest.fixture

@@ -49,7 +49,10 @@ def test_paused_lane_refuses_sends_and_deliveries(net: Network, apps: dict[str, 
 def test_gateway_admin_functions_are_guarded(net: Network) -> None:
     gateway: GatewayClient = net.node("Beijing").gateway
     stranger = gateway.chain.accounts[7]
-    for function, args in [("setLane", (5, 5, 1, stranger.address)), ("setPaused", (1, True)),
-                           ("setRateLimit", (1, 1, 1)), ("setHandlerGasLimit", (1,))]:
+    for function, args in [("setLane", (5, 5, stranger.address, stranger.address)), ("setPaused", (1, True)),
+                           ("setRateLimit", (1, 1, 1)), ("setHandlerGasLimit", (1,)),
+                           ("setRateExempt", (stranger.address, True)),
+                           ("setGasQuota", ([1], stranger.address, 10**12, 10**12)),
+                           ("setLanes", ([5], [5], [stranger.address], [stranger.address]))]:
         with pytest.raises(ContractRevert, match="OwnableUnauthorizedAccount"):
             gateway.transact(function, *args, by=stranger)

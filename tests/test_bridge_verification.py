@@ -11,8 +11,9 @@ from bridge_kit import RELAYER, deliver_signed, outcome_at_destination, pending_
 from registry import Contract, ContractRevert
 from sim.bridge.committee import CommitteeKeys, validator_key
 from sim.bridge.merkle import MerkleTree
-from sim.bridge.messages import MODE_CHECKPOINT, Outcome, subject
+from sim.bridge.messages import Outcome, subject
 from sim.bridge.topology import Network
+from sim.bridge.verifiers import VERIFIERS
 
 
 def test_forged_signature_is_refused(net: Network, apps: dict[str, Contract]) -> None:
@@ -111,7 +112,7 @@ def test_a_message_replayed_on_another_chain_or_lane_is_refused(net: Network, ap
         node.chain.send([tx])[0].raise_for_status()
     # a message for Chengdu delivered to Guiyang over its real lane from Beijing is refused per message
     other = guiyang.gateway.deliver_signed(record.chain_id, [item], by=RELAYER, gas=2_000_000)
-    with pytest.raises(ContractRevert, match="WrongVerifierMode"):  # Beijing→Guiyang is a checkpoint lane
+    with pytest.raises(ContractRevert, match="BadProof"):  # Beijing→Guiyang is a checkpoint lane
         guiyang.chain.send([other])[0].raise_for_status()
     leaf_tree = MerkleTree([subject(record.message_id, record.hop_sequence)])
     src = net.node("Beijing")
@@ -132,7 +133,7 @@ def test_signatures_for_one_chain_do_not_verify_on_another(net: Network, apps: d
     keys = net.committees[src.chain_id]
     lane = net.domain(src.chain_id, dst.chain_id)
     wrong_chain = dataclasses.replace(lane, dst_chain=dst.chain_id + 1)
-    wrong_mode = dataclasses.replace(lane, mode=MODE_CHECKPOINT)
+    wrong_mode = dataclasses.replace(lane, mode=VERIFIERS["checkpoint"].mode)
     for domain in (wrong_chain, wrong_mode):
         item = (record.message, record.hop_sequence, keys.attest(domain, subject(record.message_id,
                                                                                  record.hop_sequence)))
@@ -179,9 +180,10 @@ def test_committee_rotation_refuses_old_keys(net: Network, apps: dict[str, Contr
     old = net.committees[beijing.chain_id]
     new = old.rotated()
     with pytest.raises(ContractRevert, match="OwnableUnauthorizedAccount"):
-        chengdu.committee.transact("rotate", beijing.chain_id, new.members, new.threshold,
-                                   by=chengdu.chain.accounts[7])
-    chengdu.committee.transact("rotate", beijing.chain_id, new.members, new.threshold, by=chengdu.chain.accounts[0])
+        chengdu.verifiers["committee"].transact("rotate", beijing.chain_id, new.members, new.threshold,
+                                                by=chengdu.chain.accounts[7])
+    chengdu.verifiers["committee"].transact("rotate", beijing.chain_id, new.members, new.threshold,
+                                            by=chengdu.chain.accounts[0])
     assert refusals(deliver_signed(net, beijing.chain_id, "Chengdu", [signed_item(net, record, keys=old)])) \
         == ["SignerNotMember"]
     stale_epoch = CommitteeKeys(old.chain_id, old.size, old.threshold, epoch=2, keys=old.keys)

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from registry import AnvilNode, ChainError
 from registry.seeds import load_seed_data
 from sim.bridge.exchange import round_trip
-from sim.bridge.messages import MODE_CHECKPOINT, MODE_COMMITTEE, Outcome
+from sim.bridge.messages import Outcome
 from sim.bridge.provision import build_network
 from sim.bridge.relayer import Relayer
 from sim.bridge.topology import HUB_CHAIN_ID, NetworkConfig
@@ -48,8 +48,8 @@ def test_round_trip_from_python(topology: str, verifier: str, networks: Networks
             final = [p for p in relayer.processed[message_id] if p.outcome is not Outcome.FORWARDED]
             assert [p.outcome for p in final] == [Outcome.DELIVERED]
             assert relayer.acknowledged[message_id].outcome is Outcome.DELIVERED
-        modes = {d.mode for d in relayer.deliveries}
-        assert modes == {MODE_COMMITTEE if verifier == "committee" else MODE_CHECKPOINT}
+        kinds = {d.verifier for d in relayer.deliveries}
+        assert kinds == {verifier}
         assert all(d.gas_used > 0 and d.status for d in relayer.deliveries)
 
 

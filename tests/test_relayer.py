@@ -84,7 +84,7 @@ def test_watcher_flags_a_lane_that_does_not_move_while_it_could(net: Network, ap
     with every relayer down, or a chain of the lane halted, the wait is excused."""
     first = {c: n.chain.block_number() + 1 for c, n in net.nodes.items()}
     stuck = send(net, apps, "Beijing", "Guiyang", b"nobody carries me")
-    beijing, guiyang = net.node("Beijing").chain_id, net.node("Guiyang").chain_id
+    guiyang = net.node("Guiyang").chain_id
 
     def watched(**conditions: object) -> Watcher:
         watcher = Watcher(net, first, lane_stall_s=30)
@@ -97,4 +97,4 @@ def test_watcher_flags_a_lane_that_does_not_move_while_it_could(net: Network, ap
     found = watched().invariants()
     assert found.held["lanes_live"] is False
     [stall] = [v for v in found.violations if v.invariant == "lanes_live"]
-    assert stall.message_id == "0x" + stuck.hex() and f"lane {beijing}→{guiyang}" in stall.detail
+    assert stall.message_id == "0x" + stuck.hex() and "lane Beijing→Guiyang" in stall.detail

@@ -57,8 +57,8 @@ def test_run_with_no_arguments_writes_the_four_outputs(tmp_path: Path, monkeypat
     for phase in ("source_inclusion", "relay_pickup", "delivery", "execution", "acknowledgement"):
         assert report["latency_s"]["by_phase"][phase]["count"] > 0
     assert report["latency_s"]["p50"] <= report["latency_s"]["p95"] <= report["latency_s"]["p99"]
-    assert {"contract": "Gateway", "function": "deliverCheckpoint"}.items() <= next(
-        r for r in report["gas"]["by_function"] if r["function"] == "deliverCheckpoint").items()
+    assert {"contract": "Gateway", "function": "deliver"}.items() <= next(
+        r for r in report["gas"]["by_function"] if r["function"] == "deliver").items()
     assert report["wall"]["total_s"] > 0 and report["versions"]["backend"] == "revm"  # the default
     with (folder / "messages.csv").open() as handle:
         rows = list(csv.DictReader(handle))

@@ -15,6 +15,13 @@ struct Message {
     bytes payload;
 }
 
+/// @notice One message handed to a gateway by a relayer: the message, and the sequence the previous hop
+///         gave it when it emitted it toward this chain.
+struct Delivery {
+    Message message;
+    uint64 hopSequence;
+}
+
 /// @notice The processing record sent back to a message's origin: where the message was headed
 ///         (`dstChain`, whose lane its `sequence` numbers) and how it ended.
 struct AckEntry {
@@ -59,9 +66,18 @@ library MessageLib {
         );
     }
 
-    /// @notice What the committee signs for one message in committee mode, and the checkpoint leaf.
-    function subject(bytes32 messageId, uint64 hopSequence) internal pure returns (bytes32) {
-        return keccak256(abi.encodePacked(bytes1(0x00), messageId, hopSequence));
+    /// @notice What a committee signs for one message, and a checkpoint's leaf: the message as the hop
+    ///         emitted it (its id and the hop sequence it got there).
+    ///         keccak256(abi.encodePacked(bytes1(0x00), messageId, hopSequence)), hashed in place: a verifier
+    ///         computes one per message, and allocating each would cost a batch of 64 thousands of gas.
+    function subject(bytes32 messageId, uint64 hopSequence) internal pure returns (bytes32 hash) {
+        assembly ("memory-safe") {
+            let p := mload(0x40) // free memory, used as scratch and not kept
+            mstore(p, 0)
+            mstore(add(p, 1), messageId)
+            mstore(add(p, 33), shl(192, hopSequence))
+            hash := keccak256(p, 41)
+        }
     }
 }
 
@@ -75,4 +91,26 @@ interface IMessageRecipient {
     /// @notice The source gateway reports the outcome of a message this contract sent (with at
     ///         most `Gateway.OUTCOME_GAS` gas: keep it short).
     function handleOutcome(bytes32 id, uint8 outcome) external;
+}
+
+/// @notice How a gateway learns that a previous hop really emitted what a relayer hands it: every inbound
+///         lane names one verifier (as Hyperlane's Mailbox asks a recipient's ISM). A new kind of
+///         verification is one contract implementing this, and its relayer-side proof builder.
+interface IVerifier {
+    /// @notice For each message, bytes4(0) when `proof` shows that chain `hop`'s gateway `hopGateway` emitted
+    ///         message `ids[i]` toward the caller (the destination gateway) as hop sequence
+    ///         `hopSequences[i]`; otherwise the selector of the reason. `proof` is the whole batch's, in the
+    ///         verifier's own layout (its part for the batch, then each message's in order). Reverts when
+    ///         the batch's part is refused (a root without its signatures) or the layout is broken:
+    ///         nothing in the batch is then processed.
+    function verify(
+        uint64 hop,
+        address hopGateway,
+        bytes calldata proof,
+        bytes32[] calldata ids,
+        uint64[] calldata hopSequences
+    ) external view returns (bytes4[] memory reasons);
+
+    /// @notice What this verifier is ("committee", "checkpoint", …): relayers build its proofs by it.
+    function kind() external pure returns (string memory);
 }

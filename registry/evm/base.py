@@ -101,6 +101,11 @@ class Chain(ABC):
         """Execute against the latest block (or the state after `block`) without a transaction;
         raises `ContractRevert`."""
 
+    @abstractmethod
+    def estimate_gas(self, tx: Tx) -> int:
+        """The gas `tx` needs if it is mined next (its execution before refunds, or the node's estimate):
+        what its gas limit must cover. Raises `ContractRevert` when it would fail with `tx.gas`."""
+
     def _next_nonce(self, account: Account) -> int:
         nonce = self._nonces.get(account.address)
         if nonce is None:

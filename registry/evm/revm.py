@@ -184,6 +184,19 @@ class RevmChain(InProcessChain):
             self.evm.revert(checkpoint)
             self.evm.reset_transient_storage()
 
+    def estimate_gas(self, tx: Tx) -> int:
+        checkpoint = self.evm.snapshot()
+        try:
+            self.evm.message_call(tx.sender.address.lower(), tx.to, tx.data, value=tx.value, gas=tx.gas)
+            result = self.evm.result
+            return max(result.gas_used + result.gas_refunded, calldata_costs(tx.data)[1])
+        except RuntimeError as exc:
+            found = _REVERT.search(str(exc))
+            raise decode_revert(bytes.fromhex(found.group(1)) if found else b"") from None
+        finally:
+            self.evm.revert(checkpoint)
+            self.evm.reset_transient_storage()
+
     # -- the database underneath, and its undo log ------------------------------------------------
 
     def _write_info(self, address: str, balance: int, nonce: int, code: bytes | None = None) -> None:

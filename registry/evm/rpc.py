@@ -206,7 +206,12 @@ class RpcChain(Chain):
             request["from"] = sender
         return bytes.fromhex(self.rpc("eth_call", [request, "latest" if block is None else hex(block)])[2:])
 
-    # -- state ----------------------------------------------------------------------------------
+    def estimate_gas(self, tx: Tx) -> int:
+        request: dict[str, Any] = {"from": tx.sender.address, "data": _hex(tx.data), "gas": hex(tx.gas),
+                                   "value": hex(tx.value)}
+        if tx.to:
+            request["to"] = tx.to
+        return _int(self.rpc("eth_estimateGas", [request, "latest"]))  # a revert comes as ContractRevert
 
     def nonce(self, address: str) -> int:
         return _int(self.rpc("eth_getTransactionCount", [address, "latest"]))

@@ -11,7 +11,9 @@ genesis timestamp gives a fully reproducible chain.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -30,6 +32,7 @@ from ..errors import ChainError, TransactionRejected
 from .abi import checksum
 from .artifacts import decode_revert
 from .base import Block, Log, Receipt, Tx, check_gas_limits, sign, split_by_gas
+from .gasrules import TX_GAS, calldata_costs
 from .inprocess import InProcessChain
 
 __tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
@@ -132,17 +135,46 @@ class EthTesterChain(InProcessChain):
 
     def call(self, to: str, data: bytes, sender: str | None = None, gas: int = BLOCK_GAS_LIMIT,
              block: int | None = None) -> bytes:
-        chain = self._chain
-        head = self._head if block is None else chain.get_canonical_block_header_by_number(block)
-        unsigned = chain.create_unsigned_transaction(
+        unsigned = self._chain.create_unsigned_transaction(
             nonce=0, gas_price=0, gas=gas, to=to_canonical_address(to), value=0, data=data
         )
         spoofed = SpoofTransaction(unsigned, from_=to_canonical_address(sender) if sender else ZERO_ADDRESS)
-        with chain.get_vm(head).in_costless_state() as state:
+        with self._state_after(block) as state:
             computation = state.costless_execute_transaction(spoofed)
         if computation.is_error:
             raise decode_revert(_revert_data(computation) or b"")
         return bytes(computation.output)
+
+    def estimate_gas(self, tx: Tx) -> int:
+        unsigned = self._chain.create_unsigned_transaction(
+            nonce=self.nonce(tx.sender.address), gas_price=0, gas=tx.gas,
+            to=to_canonical_address(tx.to) if tx.to else b"", value=tx.value, data=tx.data)
+        spoofed = SpoofTransaction(unsigned, from_=to_canonical_address(tx.sender.address))
+        with self._state_after(None) as state:
+            computation = state.costless_execute_transaction(spoofed)
+        if computation.is_error:
+            raise decode_revert(_revert_data(computation) or b"")
+        standard, floor = calldata_costs(tx.data)
+        return max(TX_GAS + standard + computation.get_gas_used(), floor)
+
+    @contextmanager
+    def _state_after(self, block: int | None) -> Iterator[Any]:
+        """The state after `block` (or the latest), as the block after it sees it: a second later, its own
+        prevrandao, no base fee (py-evm's `in_costless_state` takes the wall clock for the time). Whatever
+        runs on it is undone."""
+        chain = self._chain
+        parent = self._head if block is None else chain.get_canonical_block_header_by_number(block)
+        vm = chain.get_vm(parent)
+        child = vm.generate_block_from_parent_header_and_coinbase(parent, parent.coinbase).header
+        header = child.copy(timestamp=parent.timestamp + 1, mix_hash=self._mix_hash(child.block_number),
+                            base_fee_per_gas=0)
+        state = vm.build_state(vm.chaindb.db, header, vm.chain_context,
+                               itertools.chain((parent.hash,), vm.previous_hashes))
+        snapshot = state.snapshot()
+        try:
+            yield state
+        finally:
+            state.revert(snapshot)
 
     # -- state ----------------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ class Delivery:
 
     src: int
     dst: int
-    mode: int
+    verifier: str  # the lane verifier's kind
     size: int
     processed: int
     refused: int

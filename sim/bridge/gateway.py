@@ -9,6 +9,7 @@ from registry.evm import Account, Contract, Tx
 from registry.evm.abi import DecodedEvent
 
 from .messages import Message, Outcome, SentRecord
+from .verifiers import checkpoint_proof, committee_proof
 
 
 class GatewayClient(Contract):
@@ -49,14 +50,29 @@ class GatewayClient(Contract):
     def outbound_outcome(self, dst_chain: int, sequence: int) -> Outcome:
         return Outcome(self.view("outboundOutcome", dst_chain, sequence))
 
+    def taken(self, hop: int, sequences: Sequence[int]) -> set[int]:
+        """Which of `sequences` (above the watermark of `hop`) this gateway has taken already."""
+        words: dict[int, int] = {}
+        for first in sorted({s >> 8 << 8 for s in sequences}):
+            words[first] = self.view("takenAbove", hop, first)
+        return {s for s in sequences if (words[s >> 8 << 8] >> (s & 255)) & 1}
+
+    def deliver(self, hop: int, proof: bytes, items: Sequence[tuple[Message, int]], by: Account, gas: int) -> Tx:
+        """Messages `hop` emitted toward this chain, each (message, hop sequence), with the batch's `proof`
+        for the lane's verifier (sim.bridge.verifiers)."""
+        return self.tx("deliver", hop, proof, [(m.as_tuple(), hop_sequence) for m, hop_sequence in items], by=by,
+                       gas=gas)
+
     def deliver_signed(self, hop: int, items: Sequence[tuple[Message, int, bytes]], by: Account, gas: int) -> Tx:
-        rows = [(m.as_tuple(), hop_sequence, signatures) for m, hop_sequence, signatures in items]
-        return self.tx("deliverSigned", hop, rows, by=by, gas=gas)
+        """A delivery for a committee lane: each item (message, hop sequence, its signatures)."""
+        return self.deliver(hop, committee_proof([s for _, _, s in items]), [(m, h) for m, h, _ in items], by=by,
+                            gas=gas)
 
     def deliver_checkpoint(self, hop: int, root: bytes, signatures: bytes,
                            items: Sequence[tuple[Message, int, list[bytes]]], by: Account, gas: int) -> Tx:
-        rows = [(m.as_tuple(), hop_sequence, proof) for m, hop_sequence, proof in items]
-        return self.tx("deliverCheckpoint", hop, root, signatures, rows, by=by, gas=gas)
+        """A delivery for a checkpoint lane: the signed root, each item (message, hop sequence, its path)."""
+        return self.deliver(hop, checkpoint_proof(root, signatures, [p for _, _, p in items]),
+                            [(m, h) for m, h, _ in items], by=by, gas=gas)
 
 
 def event_args(events: Sequence[DecodedEvent], name: str) -> list[dict[str, Any]]:

@@ -1,5 +1,4 @@
-"""Cross-chain messages as Python sees them: the same id, subject, verifier modes and outcomes as
-Messaging.sol."""
+"""Cross-chain messages as Python sees them: the same id, subject and outcomes as Messaging.sol."""
 
 from __future__ import annotations
 
@@ -15,12 +14,6 @@ KIND_DATA = 0
 KIND_ACK = 1
 MAX_PAYLOAD_LIMIT = 32 * 1024  # Gateway.MAX_PAYLOAD_LIMIT: the largest payload cap a gateway takes
 MAX_TTL_S = 30 * 86_400  # Gateway.MAX_TTL
-
-# How a lane verifies what crosses it (Committee.sol): signatures per message, or one signed
-# Merkle root per batch with an inclusion proof per message.
-MODE_COMMITTEE = 1
-MODE_CHECKPOINT = 2
-MODES = {"committee": MODE_COMMITTEE, "checkpoint": MODE_CHECKPOINT}
 
 
 class Outcome(IntEnum):

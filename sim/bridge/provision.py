@@ -1,9 +1,10 @@
 """Provision a network: start the chains, deploy and wire the contracts, seed the registry, sync the mirrors.
 
 `build_network` starts the chains (in-process eth-tester, one Anvil per chain, or nodes given by URL),
-deploys on each a Committee, a Gateway and the apps (RegistryMirror and DataExchange on zone chains;
-PilotRegistry and RegistryBroadcaster on the hub), configures lanes for the topology and the committees
-each chain trusts, seeds the registry and syncs every mirror from it across chains. Given a
+deploys on each its verifiers (committee and checkpoint), a Gateway and the apps (RegistryMirror and
+DataExchange on zone chains; PilotRegistry and RegistryBroadcaster on the hub), configures lanes for the
+topology, the committees each chain's verifiers trust and (with `gas_accounting`) the destination-gas
+quotas, seeds the registry and syncs every mirror from it across chains. Given a
 `NetworkCache`, in-process networks are loaded from it when it has them, and kept in it when built.
 """
 
@@ -29,10 +30,15 @@ from .committee import CommitteeKeys
 from .gateway import GatewayClient
 from .relayer import Relayer
 from .topology import HUB_CHAIN_ID, HUB_NAME, Backend, ChainNode, Network, NetworkConfig, zone_chain_id
+from .verifiers import VERIFIERS
 
 CONFIG_GAS = 3_000_000
 DEPLOY_GAS = 6_000_000
-FLAWS = {"verifier-bypass": 1, "zero-root": 2, "origin-unchecked": 3}  # VulnerableGateway.flaw
+OPEN_QUOTA = "0x" + "00" * 20  # GatewayConfig.OPEN_QUOTA: the share of senders without a quota of their own
+# The quotas governance gives its own applications on every lane (messages at the handler gas by default):
+# far above what any workload here sends, so only strangers meet a limit
+APP_BURST_MESSAGES = 2_000
+APP_MESSAGES_PER_S = 100
 SYNC_CHUNK = 64  # entities per mirror-sync message: its handler must fit its gas limit
 
 ChainFactory = Callable[[int, int], Chain]  # (chain id, genesis timestamp) → a chain
@@ -173,48 +179,55 @@ def _layout(network: Network, chain_id: int, chain: Chain, first_nonce: int) -> 
         artifact = load_artifact(name)
         return Tx(admin, None, artifact.bytecode + artifact.abi.encode_constructor(args), DEPLOY_GAS)
 
-    committee, gateway = address(0), address(1)
+    kinds = list(VERIFIERS)
+    gateway = address(len(kinds))
     is_hub = chain_id == HUB_CHAIN_ID
     router = is_hub and network.config.topology == "hub"
     name = HUB_NAME if is_hub else network.data.zones[chain_id - HUB_CHAIN_ID - 1].name
-    flaw = next((FLAWS[f] for n, f in network.config.vulnerable.items() if slug(n) == slug(name)), 0)
-    settings = (admin.address, committee, router, network.config.handler_gas, network.config.max_payload_bytes)
-    gateway_init = init("VulnerableGateway", *settings, flaw) if flaw else init("Gateway", *settings)
-    txs = [init("Committee", admin.address), gateway_init]
+    flaw = next((f for n, f in network.config.vulnerable.items() if slug(n) == slug(name)), None)
+    txs = []
+    for kind in kinds:  # a flawed verifier where the scenario puts one of its historical flaws
+        contract, extra = (VERIFIERS[kind].flawed(flaw) if flaw else None) or (VERIFIERS[kind].contract, ())
+        txs.append(init(contract, admin.address, *extra))
+    settings = (admin.address, router, network.config.handler_gas, network.config.max_payload_bytes)
+    txs.append(init("VulnerableGateway" if flaw == "origin-unchecked" else "Gateway", *settings))
+    apps = len(kinds) + 1
     if is_hub:
-        txs += [init("PilotRegistry"), init("RegistryBroadcaster", address(2), gateway, admin.address)]
+        txs += [init("PilotRegistry"), init("RegistryBroadcaster", address(apps), gateway, admin.address)]
     else:
         assert network.hub.broadcaster is not None  # the hub is deployed first
         txs += [init("RegistryMirror", gateway, HUB_CHAIN_ID, network.hub.broadcaster.address),
-                init("DataExchange", gateway, address(2), chain_id - HUB_CHAIN_ID, admin.address)]
+                init("DataExchange", gateway, address(apps), chain_id - HUB_CHAIN_ID, admin.address)]
     node = ChainNode(
-        name=name,
-        chain_id=chain_id, zone_id=0 if is_hub else chain_id - HUB_CHAIN_ID, chain=chain,
-        gateway=GatewayClient(chain, gateway, "Gateway"), committee=Contract(chain, committee, "Committee"),
+        name=name, chain_id=chain_id, zone_id=0 if is_hub else chain_id - HUB_CHAIN_ID, chain=chain,
+        gateway=GatewayClient(chain, gateway, "Gateway"),
+        verifiers={kind: Contract(chain, address(i), VERIFIERS[kind].contract) for i, kind in enumerate(kinds)},
     )
     if is_hub:
-        node.registry = Registry(chain, address(2))
-        node.broadcaster = Contract(chain, address(3), "RegistryBroadcaster")
+        node.registry = Registry(chain, address(apps))
+        node.broadcaster = Contract(chain, address(apps + 1), "RegistryBroadcaster")
     else:
-        node.mirror = Contract(chain, address(2), "RegistryMirror")
-        node.exchange = Contract(chain, address(3), "DataExchange")
+        node.mirror = Contract(chain, address(apps), "RegistryMirror")
+        node.exchange = Contract(chain, address(apps + 1), "DataExchange")
     return node, txs
 
 
 def _configure(network: Network, node: ChainNode) -> None:
-    """Lanes toward every other chain, the committees of its neighbours, the apps' peers and policy."""
+    """Lanes toward every other chain, the committees of its neighbours, the quotas, the apps' peers and policy."""
     admin = network.admin(node.chain_id)
     others = [c for c in network.nodes if c != node.chain_id]  # every chain is deployed by now
     vias = [network.via(node.chain_id, c) for c in others]
-    modes = [network.mode(node.chain_id, c) if network.direct(node.chain_id, c) else 0 for c in others]
+    verifiers = [node.verifiers[network.verifier(node.chain_id, c).name].address if network.direct(node.chain_id, c)
+                 else OPEN_QUOTA for c in others]
     gateways = [network.nodes[c].gateway.address for c in others]
     hops = network.neighbours(node.chain_id)
     committees = [network.committees[h] for h in hops]
-    txs = [
-        node.gateway.tx("setLanes", others, vias, modes, gateways, by=admin, gas=CONFIG_GAS),
-        node.committee.tx("rotateMany", hops, [k.members for k in committees], [k.threshold for k in committees],
-                          by=admin, gas=CONFIG_GAS + 100_000 * len(hops) * network.config.committee_size),
-    ]
+    txs = [node.gateway.tx("setLanes", others, vias, verifiers, gateways, by=admin, gas=CONFIG_GAS)]
+    txs += [verifier.tx("rotateMany", hops, [k.members for k in committees], [k.threshold for k in committees],
+                        by=admin, gas=CONFIG_GAS + 100_000 * len(hops) * network.config.committee_size)
+            for verifier in node.verifiers.values()]
+    if network.config.gas_accounting:
+        txs += _quotas(network, node, others)
     if node.exchange is not None:
         zones = [z for z in network.zones if z.chain_id != node.chain_id]
         policy = network.data.policy_masks()
@@ -230,3 +243,17 @@ def _configure(network: Network, node: ChainNode) -> None:
         txs.append(node.gateway.tx("setRateExempt", node.broadcaster.address, True, by=admin, gas=100_000))
     for receipt in node.chain.send(txs):
         receipt.raise_for_status()
+
+
+def _quotas(network: Network, node: ChainNode, others: list[int]) -> list[Tx]:
+    """Destination-gas quotas on the lanes toward `others`: the open share every stranger draws on, and
+    a quota of its own for each of governance's applications on this chain."""
+    config, admin, gateway = network.config, network.admin(node.chain_id), node.gateway
+    gas = CONFIG_GAS + 30_000 * len(others)
+    txs = [gateway.tx("setGasQuota", others, OPEN_QUOTA, config.open_gas_burst, config.open_gas_per_s, by=admin,
+                      gas=gas)]
+    message = gateway.view("destinationGas", config.handler_gas, config.max_payload_bytes)
+    apps = [a for a in (node.exchange, node.broadcaster) if a is not None]
+    txs += [gateway.tx("setGasQuota", others, app.address, APP_BURST_MESSAGES * message, APP_MESSAGES_PER_S * message,
+                       by=admin, gas=gas) for app in apps]
+    return txs

@@ -1,16 +1,21 @@
-"""The relayer: carries messages hop by hop, with the committee's signatures, in batches.
+"""The relayer: carries messages hop by hop, with what each lane's verifier needs, in batches.
 
-It reads `Sent` events from bounded block ranges of each chain, asks the source chain's committee
-to sign (each message, or one Merkle root per batch), and delivers to the next hop in the order the
-hop expects. It keeps no state of its own that matters: where to resume comes from the chains
-(each gateway's hop counters, and a binary search for the block where a hop sequence was sent), so
-a relayer killed at any point and started again delivers everything exactly once.
+It reads `Sent` events from bounded block ranges of each chain, has the source chain's committee prove
+them (signatures per message, or one signed Merkle root per batch: `sim.bridge.verifiers`), and delivers
+them to the next hop. Gateways take messages in any order, once each; what goes into a batch and the
+gas it gets are `sim.bridge.batching`'s (fair across senders, sized by what can really run). A delivery
+that runs out of gas anyway is tried again with half the batch and the declared caps; a message that
+fails alone at the block's gas limit waits for its deadline and is then delivered as timed out: no
+lane is blocked by one message for good.
+
+It keeps no state of its own that matters: where to resume comes from the chains (each gateway's
+watermark of what it took from a hop, the bits of what it took above it, and a binary search for the
+block where a hop sequence was sent), so a relayer killed at any point and started again delivers
+everything exactly once.
 
 Relayers share lanes: each has its own (`lanes`) and, given `takeover_after_s`, delivers any other
 lane whose oldest message has waited that long (the contracts make deliveries exactly-once, so two
-relayers on one lane waste gas, never correctness). A delivery that runs out of gas is tried again
-with half the batch and more gas; a message that fails alone at the block's gas limit waits for its
-deadline and is then delivered as timed out: no lane is blocked by one message for good.
+relayers on one lane waste gas, never correctness).
 
 `poll()` does a whole round at once (scan, plan, send, settle); a simulation drives the same steps
 one by one: `scan()`, `plan()`, its own block production, then `settle()` with the receipts.
@@ -27,6 +32,7 @@ from registry.evm.artifacts import decode_revert
 from registry.progress import Progress, no_progress
 
 from .attestation import CommitteeView
+from .batching import Sizer, choose
 from .deliveries import (
     Delivery,
     Lane,
@@ -38,10 +44,8 @@ from .deliveries import (
     Retry,
     by_destination,
 )
-from .gas import batch_bound, transaction_bound
 from .gateway import event_args
-from .merkle import MerkleTree
-from .messages import MODE_CHECKPOINT, Outcome, SentRecord, subject
+from .messages import Outcome, SentRecord, subject
 from .topology import Network
 
 OUT_OF_GAS = {"Revert", "InsufficientGas"}  # a failed delivery's reasons that more gas or fewer messages cure
@@ -56,8 +60,7 @@ class Relayer:
     lanes: Collection[Lane] | None = None  # the lanes this relayer serves first (None: all)
     takeover_after_s: float | None = None  # deliver other lanes whose oldest message waited this long
     listener: Listener | None = None
-    history: bool = True  # keep `deliveries`, `processed`, `acknowledged`, `sent` (a long simulation
-    # has a listener instead, and memory that must not grow with every message)
+    history: bool = True  # keep `deliveries`, `processed`, `acknowledged`, `sent` (not in a long simulation)
     ack_wait_s: float = 0.0  # see `plan`
 
     deliveries: list[Delivery] = field(default_factory=list)
@@ -69,14 +72,22 @@ class Relayer:
 
     _scanned: dict[int, int] = field(default_factory=dict)
     _queue: dict[Lane, dict[int, SentRecord]] = field(default_factory=lambda: defaultdict(dict))
-    _next: dict[Lane, int] = field(default_factory=dict)
+    _next: dict[Lane, int] = field(default_factory=dict)  # the hop's watermark, as far as this relayer knows
+    _unchecked: set[Lane] = field(default_factory=set)  # lanes whose queue may hold messages taken above it
     _retry: dict[Lane, Retry] = field(default_factory=dict)
     _started: bool = False
     _transactions: int = 0
     _view: CommitteeView = field(init=False)
+    _sizer: Sizer = field(init=False)
 
     def __post_init__(self) -> None:
         self._view = CommitteeView(self.network)
+        self._sizer = Sizer(self.network)
+
+    @property
+    def fair(self) -> bool:
+        """Gas accounting: batches shared fairly across senders and sized by what they can use."""
+        return self.network.config.gas_accounting
 
     # -- position from chain state ---------------------------------------------------------------
 
@@ -87,7 +98,7 @@ class Relayer:
         return self.owns(lane) or self.takeover_after_s is not None
 
     def start(self) -> None:
-        """Find, for every lane, the next hop sequence its hop expects and the block it was sent in."""
+        """Find, for every lane, the hop's watermark and the block its hop sequence was sent in."""
         net = self.network
         state = {c: node.gateway.hop_state(net.neighbours(c)) for c, node in net.nodes.items()}
         for src, node in net.nodes.items():
@@ -101,6 +112,7 @@ class Relayer:
                 self._next[(src, hop)] = expected
                 if expected <= sent:
                     start = min(start, self._block_of(src, hop, expected, head))
+                    self._unchecked.add((src, hop))
             self._scanned[src] = start - 1
         self._started = True
 
@@ -150,8 +162,7 @@ class Relayer:
         return sum(len(q) for lane, q in self._queue.items() if self.owns(lane))
 
     @property
-    def observed_blocks(self) -> int:
-        """Source blocks whose Sent events the committee holds in view (at most OBSERVED_BLOCKS)."""
+    def observed_blocks(self) -> int:  # source blocks whose Sent events the committee holds in view
         return len(self._view.blocks)
 
     # -- the steps ----------------------------------------------------------------------------------
@@ -179,14 +190,19 @@ class Relayer:
                         if self.listener:
                             self.listener.picked(record)
             self._scanned[chain_id] = head
+        for lane in self._unchecked:  # resumed: what the hop took above its watermark is not delivered again
+            queue = self._queue[lane]
+            for sequence in self.network.nodes[lane[1]].gateway.taken(lane[0], list(queue)):
+                del queue[sequence]
+        self._unchecked.clear()
         return picked
 
     def plan(self, busy: Collection[Lane] = (), now: int | None = None) -> list[Planned]:
-        """Signed delivery transactions for every lane with messages ready (lanes in `busy` wait).
+        """Deliveries for every lane with messages ready (lanes in `busy` wait).
 
         Given the chains' time `now`, a batch of acknowledgements alone waits until its oldest was
         sent `ack_wait_s` ago or the batch is full: data on its lane meanwhile takes it along, one
-        delivery (and one committee check) instead of two. Another relayer's lane is taken over when
+        delivery (and one verification) instead of two. Another relayer's lane is taken over when
         its oldest message has waited `takeover_after_s` (and the lane's hop has not moved on).
         """
         planned = []
@@ -208,7 +224,8 @@ class Relayer:
         if not batch or self._holds_acks(batch, now):
             return []
         retry = self._retry.get(lane)
-        return [Planned(lane, batch, self.delivery_tx(lane, batch, retry.gas_factor if retry else 1.0), takeover)]
+        return [Planned(lane, batch, self.delivery_tx(lane, batch, retry.gas_factor if retry else 1.0,
+                                                      now=now, careful=retry is not None), takeover)]
 
     def _stalled(self, queue: dict[int, SentRecord], now: int | None) -> bool:
         if now is None or self.takeover_after_s is None:
@@ -250,48 +267,36 @@ class Relayer:
             handed += self._record(p, receipt)
         return handed
 
+    # -- choosing a batch ---------------------------------------------------------------------------
+
     def _ready(self, lane: Lane, queue: dict[int, SentRecord], now: int | None) -> list[SentRecord]:
-        """The contiguous run from the next expected hop sequence, within batch size and block gas
-        (and, after a delivery ran out of gas, the smaller batch it is retried with)."""
-        chain = self.network.nodes[lane[1]].chain
+        """The next delivery on `lane` (after one ran out of gas, the smaller batch it is retried with)."""
+        chain_ = self.network.nodes[lane[1]].chain
         retry = self._retry.get(lane)
         if retry and retry.stuck_until is not None:
-            clock = now if now is not None else chain.block().timestamp
+            clock = now if now is not None else chain_.block().timestamp
             if clock < retry.stuck_until:
                 return []  # after its deadline it goes through as timed out, whatever it carries
         limit = min(self.batch_size, retry.batch_limit if retry else self.batch_size)
-        next_sequence = self._next.get(lane, 1)
-        batch: list[SentRecord] = []
-        while next_sequence in queue and len(batch) < limit:
-            record = queue[next_sequence]
-            if batch and batch_bound([r.message for r in batch] + [record.message]) > chain.block_gas_limit:
-                break
-            batch.append(record)
-            next_sequence += 1
-        return batch
+        handlers = self._sizer.handlers(lane[1], now, careful=retry is not None)
+        return choose(queue, limit, chain_.block_gas_limit, handlers, fair=self.fair)
 
-    # -- signing ------------------------------------------------------------------------------------
+    # -- proving and sizing -------------------------------------------------------------------------
 
-    def delivery_tx(self, lane: Lane, batch: Sequence[SentRecord], gas_factor: float = 1.0) -> Tx:
-        """The signed delivery of `batch` (in the order given) over `lane`, from this relayer's account,
-        with the gas `sim.bridge.gas` bounds it to (times `gas_factor`, within the block)."""
+    def delivery_tx(self, lane: Lane, batch: Sequence[SentRecord], gas_factor: float = 1.0, now: int | None = None,
+                    careful: bool = False) -> Tx:
+        """The delivery of `batch` (in the order given) over `lane`, from this relayer's account, proven for
+        the lane's verifier, with the gas it can use (times `gas_factor`, within the block)."""
         src, dst = lane
         net = self.network
         target = net.nodes[dst]
-        keys, domain = net.committees[src], net.domain(src, dst)
         self._view.attest(batch)
-        relayer = net.relayer_account(dst, self.account_index)
-        if domain.mode == MODE_CHECKPOINT:
-            tree = MerkleTree([subject(r.message_id, r.hop_sequence) for r in batch])
-            items = [(r.message, r.hop_sequence, tree.proof(i)) for i, r in enumerate(batch)]
-            tx = target.gateway.deliver_checkpoint(src, tree.root, keys.attest(domain, tree.root), items, by=relayer,
-                                                   gas=0)
-        else:
-            signed = [(r.message, r.hop_sequence, keys.attest(domain, subject(r.message_id, r.hop_sequence)))
-                      for r in batch]
-            tx = target.gateway.deliver_signed(src, signed, by=relayer, gas=0)
-        gas = int(transaction_bound(tx.data, [r.message for r in batch]) * gas_factor)
-        return replace(tx, gas=min(target.chain.block_gas_limit, gas))
+        proof = net.verifier(src, dst).prove(net.committees[src], net.domain(src, dst),
+                                             [subject(r.message_id, r.hop_sequence) for r in batch])
+        items = [(r.message, r.hop_sequence) for r in batch]
+        tx = target.gateway.deliver(src, proof, items, by=net.relayer_account(dst, self.account_index), gas=0)
+        gas = self._sizer.gas(dst, tx, [r.message for r in batch], now, careful)
+        return replace(tx, gas=min(target.chain.block_gas_limit, int(gas * gas_factor)))
 
     # -- receipts -----------------------------------------------------------------------------------
 
@@ -300,8 +305,8 @@ class Relayer:
         events = self.network.nodes[dst].gateway.events(receipt) if receipt.status else []
         processed = event_args(events, "Processed")
         refused = event_args(events, "Refused")
-        delivery = Delivery(src, dst, self.network.mode(src, dst), len(planned.batch), len(processed), len(refused),
-                            receipt.gas_used, receipt.block_number, receipt.timestamp, receipt.status,
+        delivery = Delivery(src, dst, self.network.verifier(src, dst).name, len(planned.batch), len(processed),
+                            len(refused), receipt.gas_used, receipt.block_number, receipt.timestamp, receipt.status,
                             planned.takeover)
         self.delivery_count += 1
         self.takeovers += planned.takeover
@@ -312,33 +317,29 @@ class Relayer:
             return 0
         self._retry.pop(planned.lane, None)
         share = receipt.gas_used // max(1, len(planned.batch))
-        for args in processed:
-            processing = Processing(args["id"], dst, Outcome(args["outcome"]), receipt.block_number,
-                                    receipt.timestamp, share)
-            if self.history:
-                self.processed[args["id"]].append(processing)
-            if self.listener:
-                self.listener.processed(processing)
-        for args in event_args(events, "Acknowledged"):
-            processing = Processing(args["id"], dst, Outcome(args["outcome"]), receipt.block_number,
-                                    receipt.timestamp, share)
-            if self.history:
-                self.acknowledged[args["id"]] = processing
-            if self.listener:
-                self.listener.acknowledged(processing)
-        # the hop took the first `len(processed)` of the batch, in order; refused ones stay queued
-        lane_next = self._next.get(planned.lane, 1) + len(processed)
-        if any(decode_revert(bytes(r["reason"])).name == "AlreadyProcessed" for r in refused):
-            # the hop is further than we thought (another relayer, or someone else's messages took
-            # those hop sequences): what it expects next is on chain
-            lane_next = max(lane_next, self.network.nodes[dst].gateway.hop_state([src])[src][1])
-        self._advance(planned.lane, lane_next)
+        for name in ("Processed", "Acknowledged"):
+            for args in event_args(events, name):
+                p = Processing(args["id"], dst, Outcome(args["outcome"]), receipt.block_number, receipt.timestamp,
+                               share)
+                if self.history and name == "Processed":
+                    self.processed[p.message_id].append(p)
+                elif self.history:
+                    self.acknowledged[p.message_id] = p
+                if self.listener:
+                    (self.listener.processed if name == "Processed" else self.listener.acknowledged)(p)
+        # what the hop took leaves the queue; so does what it had taken already (another relayer's delivery)
+        done = {args["id"] for args in processed}
+        done |= {r["id"] for r in refused if decode_revert(bytes(r["reason"])).name == "AlreadyProcessed"}
+        queue = self._queue[planned.lane]
+        for record in planned.batch:
+            if record.message_id in done:
+                queue.pop(record.hop_sequence, None)
         return len(planned.batch)
 
     def _failed(self, planned: Planned, receipt: Receipt) -> None:
-        """A delivery that ran out of gas is retried with half the batch and half as much gas again;
-        one message failing alone with the whole block's gas waits for its deadline. Other failures
-        (a paused lane) are retried as they were, when the chain lets them through."""
+        """A delivery that ran out of gas is retried with half the batch, the declared caps and half as much
+        gas again; one message failing alone with the whole block's gas waits for its deadline. Other
+        failures (a paused lane) are retried as they were, when the chain lets them through."""
         if decode_revert(receipt.revert_data or b"").name not in OUT_OF_GAS:
             return
         retry = self._retry.setdefault(planned.lane, Retry(batch_limit=len(planned.batch)))
@@ -347,4 +348,3 @@ class Relayer:
         block_limit = self.network.nodes[planned.lane[1]].chain.block_gas_limit
         if len(planned.batch) == 1 and planned.tx.gas >= block_limit:
             retry.stuck_until = planned.batch[0].message.deadline + 1
-

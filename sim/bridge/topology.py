@@ -20,14 +20,14 @@ from registry.seeds import slug
 
 from .committee import CommitteeKeys, LaneDomain
 from .gateway import GatewayClient
-from .messages import MAX_PAYLOAD_LIMIT, MAX_TTL_S, MODES
+from .messages import MAX_PAYLOAD_LIMIT, MAX_TTL_S
+from .verifiers import VERIFIERS, Flaw, Verifier, VerifierName
 
 HUB_CHAIN_ID = 1000
 MIN_PAYLOAD_CAP = 4_096  # above the registry broadcaster's largest sync: 96 + 32 bytes × 64 entities
 HUB_NAME = "hub"
 
 Topology = Literal["mesh", "hub"]
-VerifierMode = Literal["committee", "checkpoint"]
 Backend = BackendName
 
 
@@ -41,8 +41,8 @@ class NetworkConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     topology: Topology = "mesh"
-    verifier: VerifierMode = "checkpoint"
-    lane_verifiers: dict[str, VerifierMode] = Field(
+    verifier: VerifierName = "checkpoint"
+    lane_verifiers: dict[str, VerifierName] = Field(
         default_factory=dict, description="per pair of chains, e.g. {'beijing:chengdu': 'committee'}")
     committee_size: int = Field(4, ge=1, le=64)
     threshold: int = Field(3, ge=1, le=64)
@@ -50,11 +50,21 @@ class NetworkConfig(BaseModel):
     max_payload_bytes: int = Field(16_384, ge=MIN_PAYLOAD_CAP, le=MAX_PAYLOAD_LIMIT, description=(
         "largest message payload a gateway accepts (the same on every gateway, so a message at the cap is "
         "deliverable at every hop)"))
-    vulnerable: dict[str, Literal["verifier-bypass", "zero-root", "origin-unchecked"]] = Field(
+    vulnerable: dict[str, Flaw] = Field(
         default_factory=dict, description="FAULT SCENARIOS ONLY: chain name → historical flaw of its gateway")
     genesis_timestamp: int = Field(GENESIS_TIMESTAMP, ge=1, lt=2**40, description="the chains' first block time, "
                                    "Unix seconds")
     sync_ttl: int = Field(86_400, ge=1, le=MAX_TTL_S, description="how long a mirror sync may take to arrive")
+    gas_accounting: bool = Field(True, description=(
+        "destination gas is paid for: each sender's declared handler gas is taken from a quota per lane at the "
+        "source, relayers reserve only what a delivery can use and batch fairly across senders; false is the "
+        "FLAWED setting (no quotas, declared caps reserved, first come first served)"))
+    open_gas_per_s: int = Field(200_000, ge=0, le=10**12, description=(
+        "gas_accounting: the destination gas per second that all senders without a quota of their own share on "
+        "a lane"))
+    open_gas_burst: int = Field(12_000_000, ge=10_100_000, le=10**12, description=(
+        "gas_accounting: how much of that share may be used at once (at least one message at the largest "
+        "handler gas)"))
 
 
 @dataclass
@@ -66,7 +76,7 @@ class ChainNode:
     zone_id: int  # 0 for the hub
     chain: Chain
     gateway: GatewayClient
-    committee: Contract
+    verifiers: dict[str, Contract]  # by kind: the contract checking inbound lanes of that kind
     mirror: Contract | None = None  # zone chains
     exchange: Contract | None = None  # zone chains
     registry: Registry | None = None  # the hub
@@ -84,7 +94,7 @@ class ChainNode:
         return self.exchange
 
     def contracts(self) -> list[Contract]:
-        found = [self.gateway, self.committee, self.mirror, self.exchange, self.registry, self.broadcaster]
+        found = [self.gateway, *self.verifiers.values(), self.mirror, self.exchange, self.registry, self.broadcaster]
         return [c for c in found if c is not None]
 
 
@@ -96,16 +106,16 @@ class Network:
     committees: dict[int, CommitteeKeys]  # chain id → the validators that sign what leaves it
     anvils: list[AnvilNode] = field(default_factory=list)
     from_cache: bool = False  # loaded from a NetworkCache rather than built
-    _lane_modes: dict[frozenset[int], int] = field(init=False, repr=False)
+    _lane_verifiers: dict[frozenset[int], str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         # the per-lane verifier settings, resolved to chain ids once (names are checked here)
-        self._lane_modes = {}
-        for key, mode in self.config.lane_verifiers.items():
+        self._lane_verifiers = {}
+        for key, name in self.config.lane_verifiers.items():
             ends = [self.chain_id(part) for part in key.split(":")]
             if len(ends) != 2 or ends[0] == ends[1]:
                 raise ConfigError(f"lane_verifiers: {key!r} is not a pair of two chains, e.g. 'beijing:chengdu'")
-            self._lane_modes[frozenset(ends)] = MODES[mode]
+            self._lane_verifiers[frozenset(ends)] = name
 
     # -- lookups --------------------------------------------------------------------------------
 
@@ -164,13 +174,13 @@ class Network:
     def via(self, src: int, dst: int) -> int:
         return dst if self.direct(src, dst) else HUB_CHAIN_ID
 
-    def mode(self, a: int, b: int) -> int:
+    def verifier(self, a: int, b: int) -> Verifier:
         """How messages between neighbours a and b are verified (symmetric)."""
-        return self._lane_modes.get(frozenset((a, b)), MODES[self.config.verifier])
+        return VERIFIERS[self._lane_verifiers.get(frozenset((a, b)), self.config.verifier)]
 
     def domain(self, src: int, hop: int) -> LaneDomain:
         """What the source committee's signatures for the hop src → hop are bound to."""
-        return LaneDomain(self.mode(src, hop), src, self.nodes[src].gateway.address, hop,
+        return LaneDomain(self.verifier(src, hop).mode, src, self.nodes[src].gateway.address, hop,
                           self.nodes[hop].gateway.address)
 
     # -- life cycle -----------------------------------------------------------------------------

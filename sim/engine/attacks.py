@@ -15,15 +15,25 @@ import simpy
 from eth_abi import encode
 from eth_utils import keccak
 
-from registry import Tx, derive_account
+from registry import Receipt, Tx, derive_account
 from registry.defaults import ATTACKER_INDEX
 from registry.evm.artifacts import decode_revert, load_artifact
 
 from ..bridge.gateway import GatewayClient
-from ..bridge.merkle import MerkleTree
-from ..bridge.messages import KIND_DATA, MODE_CHECKPOINT, VERSION, Message, subject
+from ..bridge.messages import KIND_DATA, VERSION, Message, subject
 from ..bridge.topology import HUB_CHAIN_ID, ChainNode, Network
-from .fault_kinds import AckBomb, AdminCall, KeysCompromised, OriginSpoof, OversizedPayload, VerifierBypass, ZeroRoot
+from ..bridge.verifiers import CheckpointVerifier
+from .fault_kinds import (
+    AckBomb,
+    AdminCall,
+    FanOut,
+    GasCapFlood,
+    KeysCompromised,
+    OriginSpoof,
+    OversizedPayload,
+    VerifierBypass,
+    ZeroRoot,
+)
 from .recorder import Attack
 from .target import FaultProcess, FaultTarget
 
@@ -64,8 +74,8 @@ def origin_spoof(target: FaultTarget, fault: OriginSpoof) -> FaultProcess:
 
 def _deliver_forged(target: FaultTarget, kind: str, source: ChainNode, victim: ChainNode, forged: list[Message],
                     stolen_keys: int, zero_root: bool = False) -> FaultProcess:
-    """Hand `forged` to the next hop from `source` toward `victim`, in the hop order it expects,
-    signed with `stolen_keys` of `source`'s committee (none: unsigned; `zero_root`: the zero root)."""
+    """Hand `forged` to the next hop from `source` toward `victim`, as hop sequences `source` has not used
+    yet, proven with `stolen_keys` of `source`'s committee (none: unsigned; `zero_root`: the zero root)."""
     net = target.network
     hop = net.via(source.chain_id, victim.chain_id)
     receiver = net.nodes[hop]
@@ -73,23 +83,16 @@ def _deliver_forged(target: FaultTarget, kind: str, source: ChainNode, victim: C
     stolen = keys.keys[:stolen_keys]
     if len(stolen) >= keys.threshold:
         target.breach_threshold()
-    first = receiver.gateway.hop_state([source.chain_id])[source.chain_id][1]
+    first = source.gateway.hop_state([hop])[hop][0] + 1
     sequences = list(range(first, first + len(forged)))
-    domain = net.domain(source.chain_id, hop)
-    if domain.mode == MODE_CHECKPOINT:
-        if zero_root:
-            proofs: list[list[bytes]] = [[] for _ in forged]
-            root, signatures = b"\x00" * 32, b""
-        else:
-            tree = MerkleTree([subject(m.id, s) for m, s in zip(forged, sequences, strict=True)])
-            root, signatures = tree.root, keys.attest(domain, tree.root, stolen) if stolen else b""
-            proofs = [tree.proof(i) for i in range(len(forged))]
-        items = list(zip(forged, sequences, proofs, strict=True))
-        tx = receiver.gateway.deliver_checkpoint(source.chain_id, root, signatures, items, by=ATTACKER, gas=ATTACK_GAS)
+    if zero_root:
+        proof = CheckpointVerifier.zero_root(len(forged))
     else:
-        signed = [(m, s, keys.attest(domain, subject(m.id, s), stolen) if stolen else b"")
-                  for m, s in zip(forged, sequences, strict=True)]
-        tx = receiver.gateway.deliver_signed(source.chain_id, signed, by=ATTACKER, gas=ATTACK_GAS)
+        proof = net.verifier(source.chain_id, hop).prove(
+            keys, net.domain(source.chain_id, hop), [subject(m.id, s) for m, s in zip(forged, sequences, strict=True)],
+            stolen)
+    items = list(zip(forged, sequences, strict=True))
+    tx = receiver.gateway.deliver(source.chain_id, proof, items, by=ATTACKER, gas=ATTACK_GAS)
     attack = Attack(kind=kind, source=source.name, target=victim.name, messages=len(forged), keys=len(stolen),
                     threshold=keys.threshold, message_ids=["0x" + m.id.hex() for m in forged])
     yield from _attack(target, hop, tx, attack, receiver.gateway)
@@ -100,10 +103,10 @@ def admin_call(target: FaultTarget, fault: AdminCall) -> FaultProcess:
     contracts, calling their admin functions. Sent through the real gateway, by anyone."""
     net = target.network
     source, victim = net.node(fault.source), net.node(fault.chain)
+    verifier = victim.verifiers[net.verifier(net.via(victim.chain_id, source.chain_id), victim.chain_id).name]
     calls = [
         (victim.gateway.address, "setPaused", victim.gateway.abi.function("setPaused").encode([source.chain_id, True])),
-        (victim.committee.address, "transferOwnership",
-         victim.committee.abi.function("transferOwnership").encode([ATTACKER.address])),
+        (verifier.address, "transferOwnership", verifier.abi.function("transferOwnership").encode([ATTACKER.address])),
     ]
     for i in range(fault.forged):
         recipient, function, calldata = calls[i % len(calls)]
@@ -145,6 +148,38 @@ def ack_bomb(target: FaultTarget, fault: AckBomb) -> FaultProcess:
     yield from _attack(target, source.chain_id, tx, attack, source.gateway)
 
 
+def gas_cap_flood(target: FaultTarget, fault: GasCapFlood) -> FaultProcess:
+    """A stranger's sends, each declaring `gas_limit` handler gas, to an address with no code: each its own
+    transaction, all submitted at once (those its quota cannot pay for revert alone)."""
+    net = target.network
+    source, victim = net.node(fault.source), net.node(fault.chain)
+    keyless = "0x" + keccak(b"pilotsim: no code here")[:20].hex()
+    txs = [source.gateway.tx("send", victim.chain_id, keyless, i.to_bytes(32, "big"), 3600, fault.gas_limit,
+                             by=ATTACKER, gas=200_000) for i in range(fault.messages)]
+    receipts = yield target.submit(source.chain_id, txs)
+    for receipt in receipts:
+        _record(target, Attack(kind=fault.kind, source=source.name, target=victim.name, function="send",
+                               messages=1), receipt, source.gateway)
+
+
+def fan_out(target: FaultTarget, fault: FanOut) -> FaultProcess:
+    """A contract on `chain` that sends `fan_out` messages back for each one it handles, and a contract on
+    `source` sending it `messages` messages with handler gas enough for the fan-out."""
+    net = target.network
+    source, victim = net.node(fault.source), net.node(fault.chain)
+    sender = yield from _deploy_recipient(target, source)
+    fanner = yield from _deploy_recipient(target, victim)
+    contract = load_artifact("TestRecipient").abi
+    yield target.submit(victim.chain_id, [Tx(ATTACKER, fanner, contract.function("setFanOut").encode(
+        [source.chain_id, sender, fault.fan_out, 0]), 200_000)])
+    handler_gas = 100_000 + 150_000 * fault.fan_out
+    flood = contract.function("flood").encode([victim.chain_id, fanner, handler_gas, fault.messages])
+    tx = Tx(ATTACKER, sender, flood, min(source.chain.block_gas_limit, 300_000 + 150_000 * fault.messages))
+    attack = Attack(kind=fault.kind, source=source.name, target=victim.name, function="flood",
+                    messages=fault.messages)
+    yield from _attack(target, source.chain_id, tx, attack, source.gateway)
+
+
 def _deploy_recipient(target: FaultTarget, node: ChainNode) -> Generator[simpy.Event, Any, str]:
     """Deploy a TestRecipient (accepts any message) on `node`'s chain; its address."""
     artifact = load_artifact("TestRecipient")
@@ -158,6 +193,11 @@ def _deploy_recipient(target: FaultTarget, node: ChainNode) -> Generator[simpy.E
 def _attack(target: FaultTarget, chain_id: int, tx: Tx, attack: Attack, gateway: GatewayClient) -> FaultProcess:
     """Submit an attack transaction and record what the chain made of it."""
     [receipt] = yield target.submit(chain_id, [tx])
+    _record(target, attack, receipt, gateway)
+
+
+def _record(target: FaultTarget, attack: Attack, receipt: Receipt, gateway: GatewayClient) -> None:
+    """What the chain made of an attack transaction."""
     events = gateway.events(receipt) if receipt.status else []
     sent = [e["id"] for e in events if e.name == "Sent"]
     if sent and not attack.message_ids:  # a send: its messages are the attack
@@ -166,7 +206,9 @@ def _attack(target: FaultTarget, chain_id: int, tx: Tx, attack: Attack, gateway:
     attack.status = receipt.status
     attack.gas_used = receipt.gas_used
     attack.processed = sum(e.name == "Processed" for e in events)
-    attack.refused = sum(e.name == "Refused" for e in events)
+    refusals = [decode_revert(bytes(e["reason"])).name for e in events if e.name == "Refused"]
+    attack.refused = len(refusals)
+    attack.refusals = sorted(set(refusals))
     attack.reason = "" if receipt.status else decode_revert(receipt.revert_data or b"").name
     target.record_attack(attack)
 

@@ -132,7 +132,32 @@ class AckBomb(_Fault):
     messages: int = Field(64, ge=1, le=256, description="messages in the flood")
 
 
+class GasCapFlood(_Fault):
+    """A stranger's account on `source` sends `chain` `messages` messages, one transaction each, every one
+    declaring `gas_limit` handler gas, to an address with no code: destination gas that no handler will
+    use, declared to crowd the lane (gas accounting takes it from the open quota, and refuses what exceeds it)."""
+
+    kind: Literal["gas-cap-flood"]
+    chain: ChainName = Field(description="the destination")
+    source: ChainName = Field(description="the chain sent from (hub: a stranger on the hub)")
+    messages: int = Field(300, ge=1, le=2_000, description="messages in the flood")
+    gas_limit: int = Field(10_000_000, ge=1, le=10_000_000, description="handler gas each declares")
+
+
+class FanOut(_Fault):
+    """A contract on `chain` answers every message it handles with `fan_out` messages back to `source`; a
+    contract on `source` sends it `messages` messages (one transaction): the amplification is paid from the
+    fanning contract's own quota, or refused."""
+
+    kind: Literal["fan-out"]
+    chain: ChainName = Field(description="the chain of the fanning contract")
+    source: ChainName = Field(description="the chain of the first sender, where the fanned messages go")
+    messages: int = Field(10, ge=1, le=64, description="messages sent to the fanning contract")
+    fan_out: int = Field(10, ge=1, le=50, description="messages it sends for each one it handles")
+
+
 Fault = Annotated[RelayerOutage | RelayerDuplicate | RelayerReorder | ChainHalt | RateLimit | LanePause
-                  | KeysCompromised | VerifierBypass | ZeroRoot | AdminCall | OriginSpoof | OversizedPayload | AckBomb,
+                  | KeysCompromised | VerifierBypass | ZeroRoot | AdminCall | OriginSpoof | OversizedPayload | AckBomb
+                  | GasCapFlood | FanOut,
                   Field(discriminator="kind")]
 FAULT_KINDS = [get_args(t.model_fields["kind"].annotation)[0] for t in get_args(get_args(Fault)[0])]

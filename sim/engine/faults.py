@@ -12,7 +12,9 @@ from .fault_kinds import (
     AckBomb,
     AdminCall,
     ChainHalt,
+    FanOut,
     Fault,
+    GasCapFlood,
     KeysCompromised,
     LanePause,
     OriginSpoof,
@@ -57,6 +59,10 @@ def inject(target: FaultTarget, fault: Fault) -> FaultProcess:
         yield from attacks.oversized_payload(target, fault)
     elif isinstance(fault, AckBomb):
         yield from attacks.ack_bomb(target, fault)
+    elif isinstance(fault, GasCapFlood):
+        yield from attacks.gas_cap_flood(target, fault)
+    elif isinstance(fault, FanOut):
+        yield from attacks.fan_out(target, fault)
 
 
 def _rate_limit(target: FaultTarget, fault: RateLimit) -> FaultProcess:

@@ -90,6 +90,7 @@ class Attack(BaseModel):
     gas_used: int = 0
     processed: int = 0
     refused: int = 0
+    refusals: list[str] = Field(default_factory=list, exclude_if=lambda v: not v)  # the reasons given, by name
     reason: str = ""
     outcomes: list[list[str]] = Field(default_factory=list)  # per message, where it ended (watcher)
 

@@ -16,10 +16,10 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from registry.errors import NotFound, PilotsimError, first_error
 from registry.paths import SEEDS_DIR
-from registry.seeds import SeedData
+from registry.seeds import SeedData, slug
 
 from ..bridge.messages import MAX_PAYLOAD_LIMIT, MAX_TTL_S
-from ..bridge.topology import NetworkConfig
+from ..bridge.topology import HUB_NAME, NetworkConfig
 from .fault_kinds import FAULT_KINDS, Fault, OriginSpoof, VerifierBypass, ZeroRoot
 from .names import bundled_data, extra_field_error, name_errors, setting_keys, zones_used
 from .registry_settings import RegistrySettings
@@ -51,6 +51,9 @@ class Relayers(_Model):
 class WatcherSettings(_Model):
     lane_stall_s: float = Field(180.0, gt=0, le=86_400, description=(
         "lanes_live: how long a lane with messages waiting may go without progress while it could move"))
+    max_wait_s: float = Field(120.0, gt=0, le=86_400, description=(
+        "deadlines_met: how long a message may wait on a lane, beyond the time a halt, a pause or no relayer "
+        "excuses"))
 
 
 class Workload(_Model):
@@ -105,14 +108,22 @@ class Scenario(_Model):
         return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
 
     def network_config(self) -> NetworkConfig:
-        """The network to build: the scenario's, with the flawed gateways its faults attack."""
-        flawed: dict[str, Any] = {f.chain: f.kind for f in self.faults if isinstance(f, VerifierBypass | ZeroRoot)}
+        """The network to build: the scenario's, with the flawed gateway or verifiers its faults attack, on the
+        chain where their forgeries arrive (the hub, in the hub topology, for zone-to-zone forgeries)."""
+        flawed: dict[str, Any] = {}
         for fault in self.faults:
-            if isinstance(fault, OriginSpoof) and fault.unchecked_gateway:  # the gateway the forgeries reach
-                flawed["hub" if self.network.topology == "hub" else fault.chain] = "origin-unchecked"
+            if isinstance(fault, VerifierBypass | ZeroRoot):
+                flawed[self.first_hop(fault.source, fault.chain)] = fault.kind
+            elif isinstance(fault, OriginSpoof) and fault.unchecked_gateway:
+                flawed[self.first_hop(fault.source, fault.chain)] = "origin-unchecked"
         if not flawed:
             return self.network
         return self.network.model_copy(update={"vulnerable": self.network.vulnerable | flawed})
+
+    def first_hop(self, source: str, chain: str) -> str:
+        """The chain that messages from `source` to `chain` reach first."""
+        direct = self.network.topology == "mesh" or HUB_NAME in (slug(source), slug(chain))
+        return chain if direct else HUB_NAME
 
     def seed_data(self) -> SeedData:
         """The pilot data its network is built from: all zones, or, when the workload names zones, only
@@ -174,6 +185,10 @@ def _cross_field_errors(scenario: Scenario) -> list[tuple[str, str]]:
         errors.append(("watcher.lane_stall_s", f"{scenario.watcher.lane_stall_s} s is no longer than "
                                                "relayers.ack_wait_s plus the takeover time: held acknowledgements "
                                                "would count as stalls"))
+    if scenario.watcher.max_wait_s <= scenario.relayers.ack_wait_s + scenario.takeover_after_s():
+        errors.append(("watcher.max_wait_s", f"{scenario.watcher.max_wait_s} s is no longer than "
+                                             "relayers.ack_wait_s plus the takeover time: held acknowledgements "
+                                             "would count as late"))
     sync_bytes = 96 + 32 * scenario.registry.broadcast_batch  # (version, offset, length), a word per entity
     if sync_bytes > network.max_payload_bytes:
         errors.append(("registry.broadcast_batch", f"{scenario.registry.broadcast_batch} entities make a "

@@ -78,7 +78,8 @@ class Simulation:
             for c, node in network.nodes.items()
         }
         self.watcher = Watcher(network, {c: n.chain.block_number() + 1 for c, n in network.nodes.items()},
-                               lane_stall_s=scenario.watcher.lane_stall_s)
+                               lane_stall_s=scenario.watcher.lane_stall_s, max_wait_s=scenario.watcher.max_wait_s,
+                               epoch=self.epoch)
         self.workload = Workload(self.env, network, scenario.workload, scenario.duration_s, self.drivers,
                                  self.recorder, self.rng_workload)
         lanes, count = network.lanes(), scenario.relayers.count
@@ -118,6 +119,7 @@ class Simulation:
         except PilotsimError as exc:  # a chain or relayer gave up: say when, so the run can be looked into
             raise RunStopped(f"{scenario.name} stopped at simulated {float(env.now):g} s: {exc}") from exc
         self._scan()
+        self.watcher.close(float(env.now))
         if self.registry:
             watch = self.registry.watch
             self.watcher.found.extend(watch.violations)
@@ -214,6 +216,7 @@ class Simulation:
 
     def relayer_down(self, index: int) -> None:
         self.slots[index].down = True
+        self.watcher.relayers_changed(float(self.env.now), any(not s.down for s in self.slots))
 
     def restart_relayer(self, index: int) -> None:
         """Killed, then started again: a fresh relayer that knows only what the chains say."""
@@ -224,12 +227,14 @@ class Simulation:
         slot.inflight.clear()
         slot.restarts_at_s.append(float(self.env.now))
         slot.down = False
+        self.watcher.relayers_changed(float(self.env.now), True)
 
     def relayer_misbehaves(self, index: int, *, duplicate: bool = False, reorder: bool = False) -> None:
         self.slots[index].duplicate, self.slots[index].reorder = duplicate, reorder
 
     def halt_chain(self, chain_id: int, halted: bool) -> None:
         self.drivers[chain_id].halted = halted
+        self.watcher.chain_halted(chain_id, float(self.env.now), halted)
 
     def submit(self, chain_id: int, txs: list[Tx]) -> simpy.Event:
         return self.drivers[chain_id].submit(txs)

@@ -7,6 +7,12 @@ emission when the chain is the message's origin and did not forward it (a forwar
 hop) and to its origin's own send (the origin it names). A message it is done with (terminal and, if
 data, acknowledged to its origin) is checked then and kept only as an 8-byte prefix of its id, to
 catch a later second processing: a long run's memory holds what is in flight, not its history.
+
+It also times every hop: from a message's `Sent` toward a chain to its processing there, by block
+times. A lane may be held up for a reason the run knows of (one of its chains halted, the lane paused
+by either end, no relayer up): that time is excused. A message that times out on a lane with nothing
+excusing its wait, or waits longer than `max_wait_s` beyond what is excused, breaks `deadlines_met`:
+throttling (a flood, costly caps ahead of it) shows there even when lanes keep moving.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ INVARIANTS = {
     "authentic_origin": "every processed message was sent by the chain it names as its origin",
     "lanes_live": "no lane with messages waiting goes without progress longer than the bound, while its chains "
                   "produce blocks and a relayer is up",
+    "deadlines_met": "no message times out, or waits longer than the bound, on a lane whose chains produce "
+                     "blocks, which neither end paused, while a relayer is up",
     "suspension_honoured": "no request to or from an entity is served later than registry.max_stale_s after its "
                            "suspension on the hub",
 }
@@ -76,6 +84,8 @@ class Watcher:
     network: Network
     first_block: dict[int, int]  # where to start reading each chain (the simulation's first block)
     lane_stall_s: float | None = None  # lanes_live's bound (None: not checked)
+    max_wait_s: float | None = None  # deadlines_met's bound on a hop's unexcused wait (None: not checked)
+    epoch: int = 0  # the block timestamp of simulated second 0
     threshold_breached: bool = False  # set by a fault: as many keys stolen as the threshold needs
 
     sent: dict[bytes, tuple[int, int, int]] = field(default_factory=dict)  # origin sends: id → (origin, dst, kind)
@@ -88,7 +98,12 @@ class Watcher:
     settled: set[int] = field(default_factory=set)  # id prefixes of messages done with
     found: list[Violation] = field(default_factory=list)  # violations of messages and lanes done with
     dropped: int = 0  # violations found elsewhere (the registry watch) beyond those it kept
-    waiting: dict[tuple[int, int], dict[bytes, float]] = field(default_factory=lambda: defaultdict(dict))
+    # lane → message → (when the watcher first saw it, when it was sent toward the hop: simulated seconds)
+    waiting: dict[tuple[int, int], dict[bytes, tuple[float, float]]] = field(default_factory=lambda: defaultdict(dict))
+    halts: dict[int, list[list[float]]] = field(default_factory=lambda: defaultdict(list))  # chain → [start, end]
+    pauses: dict[frozenset[int], list[list[float]]] = field(default_factory=lambda: defaultdict(list))
+    relayers_down: list[list[float]] = field(default_factory=list)  # while no relayer was up
+    excused_before: dict[bytes, float] = field(default_factory=dict)  # in-flight messages: excused on earlier hops
     _progress: dict[tuple[int, int], float] = field(default_factory=dict)  # lane → last processing or excuse
     _stalled: set[tuple[int, int]] = field(default_factory=set)  # lanes flagged, until they move again
     _scanned: dict[int, int] = field(default_factory=dict)
@@ -98,38 +113,94 @@ class Watcher:
         the simulated time `now`, also check that lanes move (excused: a lane of a `halted` chain, or
         every lane while no relayer is up)."""
         clock = now or 0.0
-        new_processed: list[tuple[bytes, int, int]] = []
+        new_processed: list[tuple[bytes, int, int, Outcome, float]] = []
         touched: set[bytes] = set()
         for chain_id, node in self.network.nodes.items():
             head = node.chain.block_number()
             first = self._scanned.get(chain_id, self.first_block[chain_id] - 1) + 1
             if first > head:
                 continue
-            events = [event for _, event in node.gateway.logged(first, head)]
+            logged = node.gateway.logged(first, head)
+            times = {n: node.chain.block(n).timestamp - self.epoch for n in {log.block_number for log, _ in logged}}
+            events = [event for _, event in logged]
             forwarded = {e["id"] for e in events if e.name == "Processed" and e["outcome"] == Outcome.FORWARDED}
-            for event in events:
+            for log, event in logged:
+                at = float(times[log.block_number])
                 if event.name == "Sent":
                     message, message_id, hop = event["message"], event["id"], event["hop"]
                     self.hops.setdefault(message_id, {})[hop] = chain_id
-                    self.waiting[(chain_id, hop)].setdefault(message_id, clock)
+                    self.waiting[(chain_id, hop)].setdefault(message_id, (clock, at))
                     if message["srcChain"] == chain_id and message_id not in forwarded:
                         self.sent[message_id] = (chain_id, message["dstChain"], message["kind"])
                 elif event.name == "Processed":
-                    self.outcomes[event["id"]].append((chain_id, Outcome(event["outcome"])))
-                    new_processed.append((event["id"], chain_id, event["srcChain"]))
+                    outcome = Outcome(event["outcome"])
+                    self.outcomes[event["id"]].append((chain_id, outcome))
+                    new_processed.append((event["id"], chain_id, event["srcChain"], outcome, at))
                 elif event.name == "Acknowledged":
                     self.acknowledged[event["id"]] = Outcome(event["outcome"])
                     touched.add(event["id"])
+                elif event.name == "LanePauseSet":
+                    self._interval(self.pauses[frozenset((chain_id, event["chain"]))], at, event["paused"])
             self._scanned[chain_id] = head
-        for message_id, chain_id, origin in new_processed:
-            self._check_processing(message_id, chain_id, origin, clock)
+        for message_id, chain_id, origin, outcome, at in new_processed:
+            self._check_processing(message_id, chain_id, origin, clock, outcome, at)
             touched.add(message_id)
         for message_id in touched:
             self._settle(message_id)
         if now is not None and self.lane_stall_s is not None:
             self._check_lanes(now, set(halted), relayers_up)
 
-    def _check_processing(self, message_id: bytes, chain_id: int, origin: int, now: float) -> None:
+    # -- what excuses a lane's wait -------------------------------------------------------------
+
+    def chain_halted(self, chain_id: int, now: float, halted: bool) -> None:
+        """A chain stopped (or started again) producing blocks at simulated second `now`."""
+        self._interval(self.halts[chain_id], now, halted)
+
+    def relayers_changed(self, now: float, any_up: bool) -> None:
+        """Whether some relayer is up, from simulated second `now` on."""
+        self._interval(self.relayers_down, now, not any_up)
+
+    @staticmethod
+    def _interval(intervals: list[list[float]], at: float, opens: bool) -> None:
+        if opens and (not intervals or intervals[-1][1] != float("inf")):
+            intervals.append([at, float("inf")])
+        elif not opens and intervals and intervals[-1][1] == float("inf"):
+            intervals[-1][1] = at
+
+    def _excused(self, lane: tuple[int, int], start: float, end: float) -> float:
+        """How much of [start, end] the lane could not move for a reason of the run's."""
+        spans = sorted((max(a, start), min(b, end)) for a, b in
+                       [*self.halts.get(lane[0], []), *self.halts.get(lane[1], []),
+                        *self.pauses.get(frozenset(lane), []), *self.relayers_down] if a < end and b > start)
+        excused, reach = 0.0, start
+        for a, b in spans:
+            if b > reach:
+                excused += b - max(a, reach)
+                reach = b
+        return excused
+
+    def _check_wait(self, message_id: bytes, lane: tuple[int, int], sent_at: float, end: float,
+                    outcome: Outcome | None) -> None:
+        """deadlines_met for one hop of one message, from its send toward the hop to `end`."""
+        if self.max_wait_s is None:
+            return
+        excused = self._excused(lane, sent_at, end)
+        where = self._lane_name(lane)
+        if outcome is Outcome.FORWARDED:  # a router passes it on: what held it up here may make it late there
+            self.excused_before[message_id] = self.excused_before.get(message_id, 0.0) + excused
+        earlier = self.excused_before.get(message_id, 0.0) if outcome is not None else 0.0
+        if outcome is Outcome.TIMED_OUT and excused + earlier == 0:
+            self.found.append(Violation("deadlines_met", "0x" + message_id.hex(),
+                                        f"{where}: timed out after {end - sent_at:.0f} s with nothing holding its "
+                                        "lanes up"))
+        elif end - sent_at - excused > self.max_wait_s:
+            self.found.append(Violation("deadlines_met", "0x" + message_id.hex(),
+                                        f"{where}: waited {end - sent_at - excused:.0f} s "
+                                        f"{'' if outcome else 'and still waits '}(bound {self.max_wait_s:g} s)"
+                                        + (f", {excused:.0f} s more excused" if excused else "")))
+
+    def _check_processing(self, message_id: bytes, chain_id: int, origin: int, now: float, outcome: Outcome,
+                          at: float) -> None:
         if _prefix(message_id) in self.settled:
             self.found.append(Violation("exactly_once", "0x" + message_id.hex(),
                                         f"processed again on chain {chain_id} after it was done"))
@@ -140,7 +211,9 @@ class Watcher:
             self.unmatched.setdefault(message_id, (chain_id, not self.threshold_breached))
         else:
             lane = (emitter, chain_id)
-            self.waiting[lane].pop(message_id, None)
+            seen = self.waiting[lane].pop(message_id, None)
+            if seen is not None:
+                self._check_wait(message_id, lane, seen[1], at, outcome)
             self._progress[lane] = now
             self._stalled.discard(lane)
         sent = self.sent.get(message_id)
@@ -154,13 +227,17 @@ class Watcher:
             if not relayers_up or lane[0] in halted or lane[1] in halted:
                 self._progress[lane] = now  # excused: the clock starts again when it can move
                 continue
-            since = max(min(waiting.values()), self._progress.get(lane, 0.0))
+            since = max(min(seen for seen, _ in waiting.values()), self._progress.get(lane, 0.0))
             if now - since > self.lane_stall_s:  # type: ignore[operator]
                 oldest = min(waiting, key=waiting.__getitem__)
                 self.found.append(Violation("lanes_live", "0x" + oldest.hex(),
-                                            f"lane {lane[0]}→{lane[1]}: {len(waiting)} waiting, no progress for "
+                                            f"{self._lane_name(lane)}: {len(waiting)} waiting, no progress for "
                                             f"{now - since:.0f} s"))
                 self._stalled.add(lane)
+
+    def _lane_name(self, lane: tuple[int, int]) -> str:
+        names = [self.network.nodes[c].name if c in self.network.nodes else str(c) for c in lane]
+        return f"lane {names[0]}→{names[1]}"
 
     def rewind(self, chain_id: int, block: int) -> None:
         """Read `chain_id` again from `block` on at the next scan (a node serving its events twice)."""
@@ -190,7 +267,14 @@ class Watcher:
         self.hops.pop(message_id, None)
         self.outcomes.pop(message_id, None)
         self.acknowledged.pop(message_id, None)
+        self.excused_before.pop(message_id, None)
         self.settled.add(_prefix(message_id))
+
+    def close(self, now: float) -> None:
+        """The run is over at simulated second `now`: what still waits has waited until then."""
+        for lane, waiting in self.waiting.items():
+            for message_id, (_, sent_at) in waiting.items():
+                self._check_wait(message_id, lane, sent_at, now, None)
 
     def invariants(self) -> InvariantReport:
         violations: list[Violation] = list(self.found)

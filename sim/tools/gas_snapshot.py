@@ -35,7 +35,7 @@ def record(backend: str = "revm") -> list[Mined]:
 
 def collect(backend: str = "revm") -> dict[str, list[int]]:
     """`Contract.function` → the gas of every successful call in the fixed run."""
-    by_code = {load_artifact(n).bytecode[:64]: n for n in artifact_names()}
+    by_code = {load_artifact(n).bytecode: n for n in artifact_names() if load_artifact(n).bytecode}
     names: dict[tuple[int, str], str] = {}  # chains share addresses: the same deployer and nonces on each
     gas: dict[str, list[int]] = defaultdict(list)
     for mined in record(backend):
@@ -43,7 +43,7 @@ def collect(backend: str = "revm") -> dict[str, list[int]]:
         if not receipt.status:
             continue
         if tx.to is None:
-            name = next((n for code, n in by_code.items() if tx.data.startswith(code)), "?")
+            name = max(((len(code), n) for code, n in by_code.items() if tx.data.startswith(code)), default=(0, "?"))[1]
             if receipt.contract_address:
                 names[mined.chain_id, receipt.contract_address] = name
             gas[f"{name}.deploy"].append(receipt.gas_used)
@@ -84,7 +84,8 @@ def _exercise_the_rest(network: Network) -> None:
     gateway.transact("setPaused", other, False, by=admin, gas=100_000)
     gateway.transact("setHandlerGasLimit", 200_000, by=admin, gas=100_000)
     keys = network.committees[other]
-    beijing.committee.transact("rotate", other, keys.members, keys.threshold, by=admin, gas=500_000)
+    for verifier in beijing.verifiers.values():
+        verifier.transact("rotate", other, keys.members, keys.threshold, by=admin, gas=500_000)
     broadcaster = network.hub.broadcaster
     assert broadcaster is not None
     broadcaster.transact("syncPolicy", [1, 2], [beijing.chain_id], 600, by=network.admin(network.hub.chain_id),

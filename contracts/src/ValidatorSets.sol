@@ -4,18 +4,16 @@ pragma solidity ^0.8.28;
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
-/// @title Committee
-/// @notice The validator committees this chain trusts, one per remote (hop) chain, and the m-of-n
-///         ECDSA check of their signatures. A signature covers a domain (verifier version, mode,
-///         source chain and gateway, this chain and its calling gateway, committee epoch) and a
-///         subject (a message in committee mode, a Merkle root in checkpoint mode).
-///         Signatures: 65 bytes each (r, s, v), ordered by strictly increasing signer address,
-///         low-s only (OpenZeppelin's ECDSA.tryRecover). Governance (the owner, two-step ownership)
-///         rotates a committee; the epoch changes, so old signatures and old members are refused.
-contract Committee is Ownable2Step {
+/// @title ValidatorSets
+/// @notice The validator committees a verifier trusts, one per remote (hop) chain, and the m-of-n ECDSA
+///         check of their signatures. A signature covers a domain (verifier version and mode, source
+///         chain and gateway, this chain and the destination gateway that asks, committee epoch) and a
+///         subject (a message, or a Merkle root). Signatures: 65 bytes each (r, s, v), by strictly
+///         increasing signer address, low-s only (OpenZeppelin's ECDSA.tryRecover). Governance (the
+///         owner, two-step ownership) rotates a committee; the epoch changes, so old signatures and old
+///         members are refused.
+abstract contract ValidatorSets is Ownable2Step {
     uint8 public constant VERSION = 1;
-    uint8 public constant MODE_COMMITTEE = 1;
-    uint8 public constant MODE_CHECKPOINT = 2;
     bytes32 public constant DOMAIN_TAG = keccak256("pilotsim.committee");
 
     struct CommitteeSet {
@@ -33,6 +31,8 @@ contract Committee is Ownable2Step {
     error InvalidSignature(uint256 index);
     error SignerNotMember(address signer);
     error DuplicateOrUnsortedSigner(address signer);
+    error BadProof(uint256 offset); // the proof's layout is broken at that byte
+
 
     event CommitteeRotated(uint64 indexed chain, uint32 epoch, uint8 threshold, address[] members);
 
@@ -79,35 +79,8 @@ contract Committee is Ownable2Step {
         );
     }
 
-    /// @notice bytes4(0) when at least `threshold` distinct members of `srcChain`'s committee
-    ///         signed; otherwise the selector of the reason. Never reverts, so one bad message
-    ///         does not sink a batch. The caller (msg.sender) is the destination gateway.
-    function check(uint8 mode, uint64 srcChain, address srcGateway, bytes32 subject, bytes calldata signatures)
-        external
-        view
-        returns (bytes4)
-    {
-        (bytes4 reason,) = _check(mode, srcChain, srcGateway, msg.sender, subject, signatures);
-        return reason;
-    }
-
-    /// @notice Like `check`, but reverts with the reason and its arguments.
-    function verify(uint8 mode, uint64 srcChain, address srcGateway, bytes32 subject, bytes calldata signatures)
-        external
-        view
-    {
-        (bytes4 reason, uint256 detail) = _check(mode, srcChain, srcGateway, msg.sender, subject, signatures);
-        if (reason == bytes4(0)) return;
-        CommitteeSet memory set = committees[srcChain];
-        if (reason == UnknownCommittee.selector) revert UnknownCommittee(srcChain);
-        if (reason == BadSignatureLength.selector) revert BadSignatureLength(signatures.length);
-        if (reason == TooFewSignatures.selector) revert TooFewSignatures(signatures.length / 65, set.threshold);
-        if (reason == MalleableSignature.selector) revert MalleableSignature(detail);
-        if (reason == InvalidSignature.selector) revert InvalidSignature(detail);
-        if (reason == SignerNotMember.selector) revert SignerNotMember(address(uint160(detail)));
-        revert DuplicateOrUnsortedSigner(address(uint160(detail)));
-    }
-
+    /// @dev bytes4(0) when at least `threshold` distinct members of `srcChain`'s committee signed; otherwise
+    ///      the selector of the reason and a detail (the signature's index or the signer). Never reverts.
     function _check(
         uint8 mode,
         uint64 srcChain,
@@ -115,33 +88,54 @@ contract Committee is Ownable2Step {
         address dstGateway,
         bytes32 subject,
         bytes calldata signatures
-    ) private view returns (bytes4, uint256) {
+    ) internal view returns (bytes4, uint256) {
         CommitteeSet memory set = committees[srcChain];
         if (set.epoch == 0) return (UnknownCommittee.selector, 0);
         if (signatures.length % 65 != 0) return (BadSignatureLength.selector, 0);
         uint256 count = signatures.length / 65;
         if (count < set.threshold) return (TooFewSignatures.selector, 0);
         bytes32 hash = digest(mode, srcChain, srcGateway, dstGateway, subject);
-        return _checkSigners(memberEpoch[srcChain], set.epoch, hash, signatures);
-    }
-
-    function _checkSigners(
-        mapping(address => uint32) storage epochs,
-        uint32 epoch,
-        bytes32 hash,
-        bytes calldata signatures
-    ) private view returns (bytes4, uint256) {
+        mapping(address => uint32) storage epochs = memberEpoch[srcChain];
         address previous;
-        uint256 count = signatures.length / 65;
         for (uint256 i; i < count; ++i) {
             (address signer, bool malleable) = _recover(hash, signatures, i);
             if (malleable) return (MalleableSignature.selector, i);
             if (signer == address(0)) return (InvalidSignature.selector, i);
             if (signer <= previous) return (DuplicateOrUnsortedSigner.selector, uint160(signer));
-            if (epochs[signer] != epoch) return (SignerNotMember.selector, uint160(signer));
+            if (epochs[signer] != set.epoch) return (SignerNotMember.selector, uint160(signer));
             previous = signer;
         }
         return (bytes4(0), 0);
+    }
+
+    /// @dev `_check` that reverts with the reason and its arguments.
+    function _require(uint8 mode, uint64 srcChain, address srcGateway, bytes32 subject, bytes calldata signatures)
+        internal
+        view
+    {
+        (bytes4 reason, uint256 detail) = _check(mode, srcChain, srcGateway, msg.sender, subject, signatures);
+        if (reason == bytes4(0)) return;
+        if (reason == UnknownCommittee.selector) revert UnknownCommittee(srcChain);
+        if (reason == BadSignatureLength.selector) revert BadSignatureLength(signatures.length);
+        if (reason == TooFewSignatures.selector) {
+            revert TooFewSignatures(signatures.length / 65, committees[srcChain].threshold);
+        }
+        if (reason == MalleableSignature.selector) revert MalleableSignature(detail);
+        if (reason == InvalidSignature.selector) revert InvalidSignature(detail);
+        if (reason == SignerNotMember.selector) revert SignerNotMember(address(uint160(detail)));
+        revert DuplicateOrUnsortedSigner(address(uint160(detail)));
+    }
+
+    /// @dev The next part of a proof at byte `cursor`: a count (one byte), then that many `unit`-byte items.
+    function _part(bytes calldata proof, uint256 cursor, uint256 unit)
+        internal
+        pure
+        returns (bytes calldata part, uint256 end)
+    {
+        if (cursor >= proof.length) revert BadProof(cursor);
+        end = cursor + 1 + uint8(proof[cursor]) * unit;
+        if (end > proof.length) revert BadProof(cursor);
+        part = proof[cursor + 1:end];
     }
 
     /// @dev Signature `i` of the concatenation, through OpenZeppelin's malleability-checked recovery.
