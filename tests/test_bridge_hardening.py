@@ -10,10 +10,9 @@ import pytest
 from bridge_kit import RELAYER, forged, send, stolen_delivery
 from eth_abi import encode
 
-import sim.bridge.relayer as relayer_module
 from registry import Contract, ContractRevert, Receipt
 from registry.evm.gasrules import calldata_costs
-from sim.bridge import gas, messages
+from sim.bridge import batching, gas, messages
 from sim.bridge.exchange import round_trip
 from sim.bridge.messages import Outcome
 from sim.bridge.provision import sync_mirrors
@@ -116,7 +115,7 @@ def test_a_delivery_that_runs_out_of_gas_is_retried_smaller_with_more_gas(
         net: Network, apps: dict[str, Contract], monkeypatch: pytest.MonkeyPatch) -> None:
     """Never the same failing transaction again: half the batch, half as much gas again, until through."""
     ids = [send(net, apps, "Guiyang", "Beijing", bytes([i])) for i in range(8)]
-    monkeypatch.setattr(relayer_module, "transaction_bound", lambda *args: 150_000)  # far too little
+    monkeypatch.setattr(batching, "transaction_bound", lambda *args: 150_000)  # far too little
     relayer = Relayer(net)
     relayer.run_until_idle()
     forward = [d for d in relayer.deliveries if d.src == net.node("Guiyang").chain_id]
