@@ -28,12 +28,12 @@ EXPECTED = {
     "relayer-outage": (80, ALL_TRUE),
     "chain-halt": (70, ALL_TRUE),
     "keys-below-threshold": (70, ALL_TRUE),
-    "keys-at-threshold": (70, {"exactly_once": True, "no_forged_accepted": True, "no_unmatched_delivery": False,
-                               "authentic_origin": False}),
-    "verifier-bypass": (70, {"exactly_once": True, "no_forged_accepted": False, "no_unmatched_delivery": False,
-                             "authentic_origin": False}),
-    "zero-root": (70, {"exactly_once": True, "no_forged_accepted": False, "no_unmatched_delivery": False,
-                       "authentic_origin": False}),
+    # forgeries accepted and flagged; nothing else moves (delivery is unordered: no genuine message displaced)
+    "keys-at-threshold": (70, ALL_TRUE | {"no_unmatched_delivery": False, "authentic_origin": False}),
+    "verifier-bypass": (70, ALL_TRUE | {"no_forged_accepted": False, "no_unmatched_delivery": False,
+                                        "authentic_origin": False}),
+    "zero-root": (70, ALL_TRUE | {"no_forged_accepted": False, "no_unmatched_delivery": False,
+                                  "authentic_origin": False}),
     "admin-call": (70, ALL_TRUE),
     "rate-limit-storm": (30, ALL_TRUE),
     "origin-spoof": (70, ALL_TRUE),
@@ -41,6 +41,8 @@ EXPECTED = {
     "ack-bomb": (40, ALL_TRUE),
     "hub-halt": (100, ALL_TRUE),
     "relayer-failover": (60, ALL_TRUE),
+    "gas-cap-flood": (150, ALL_TRUE),
+    "fan-out": (60, ALL_TRUE),
 }
 
 
@@ -88,9 +90,57 @@ def test_fault_scenarios_produce_their_findings(name: str, networks: Networks, t
         assert messages.delivered == messages.sent and messages.pending == 0
         down, survivor = report.relayers.per_relayer
         assert survivor.takeovers > 0 and down.deliveries < survivor.deliveries
+    elif name == "gas-cap-flood":  # the open quota pays for one message at the largest cap; the rest are refused
+        assert messages.timed_out == messages.pending == 0
+        assert [sum(a.status for a in attacks if a.source == src) for src in ("Beijing", "hub")] == [1, 1]
+        assert {a.reason for a in attacks if not a.status} == {"GasQuotaExceeded"} and len(attacks) == 600
+    elif name == "fan-out":  # the fanning contract's share pays for four of the five handlers' fan-out
+        assert attacks[0].outcomes == [["delivered"]] * 4 + [["failed"]] and messages.pending == 0
     faults = scenarios.load(name).faults
     assert [entry.fault for entry in report.faults] == faults
     assert [entry.started_s for entry in report.faults] == [f.at_s for f in faults]  # no jitter in these
+
+
+@pytest.mark.parametrize("name", ["keys-at-threshold", "verifier-bypass", "zero-root"])
+def test_forgeries_are_flagged_in_the_hub_topology_as_in_the_mesh(name: str, networks: Networks,
+                                                                  tmp_path: Path) -> None:
+    """In the hub topology the forgeries arrive at the hub: the flaw sits there, the forged hop sequences are
+    the source's next ones when the delivery is built, and every forgery is accepted and flagged."""
+    duration, invariants = EXPECTED[name]
+    report = run_on(networks, shortened(name, duration).with_overrides({"network.topology": "hub"}),
+                    tmp_path / "out")
+    assert report.invariants.held == invariants, report.invariants.violations[:5]
+    [attack] = report.attacks
+    assert attack.status and attack.processed == attack.messages == 5 and attack.checked is True
+    assert attack.outcomes == [["forwarded", "delivered"]] * 5  # the hub passes them on to Chengdu
+    flagged = {v.message_id for v in report.invariants.violations if v.invariant == "no_unmatched_delivery"}
+    assert flagged == set(attack.message_ids)
+
+
+@pytest.mark.parametrize("topology", ["mesh", "hub"])
+def test_a_keyless_flood_throttles_no_lane_and_holds_back_no_suspension(topology: str, networks: Networks,
+                                                                        tmp_path: Path) -> None:
+    """gas-cap-flood (a stranger's max-cap messages to no code, on Beijing→Chengdu and on hub→Chengdu just
+    before a suspension) at the baseline's load: nothing times out, p95 within 2x of the baseline's at the
+    same seed, the suspension reaches every zone within the bound. With gas accounting off (the flawed
+    setting) the flood goes through, declared caps are reserved first come first served, and
+    deadlines_met names the lanes it throttled."""
+    flood = shortened("gas-cap-flood", 150).with_overrides({"network.topology": topology})
+    baseline = shortened("baseline", 150).with_overrides({"network.topology": topology, "seed": flood.seed})
+    report = run_on(networks, flood, tmp_path / "flood")
+    calm = run_on(networks, baseline, tmp_path / "baseline")
+    assert all_hold(report) and report.messages.timed_out == 0
+    assert report.latency_s.p95 is not None and calm.latency_s.p95 is not None
+    assert report.latency_s.p95 <= 2 * calm.latency_s.p95
+    assert report.registry is not None and report.registry.propagation_s.max is not None
+    assert report.registry.propagation_s.max <= flood.registry.max_stale_s
+
+    flawed = run_on(networks, flood.with_overrides({"network.gas_accounting": False}), tmp_path / "flawed")
+    assert flawed.invariants.held["deadlines_met"] is False
+    late = [v.detail for v in flawed.invariants.violations if v.invariant == "deadlines_met"]
+    first_hop = "lane Beijing→Chengdu" if topology == "mesh" else "lane Beijing→hub"
+    assert any(d.startswith(first_hop) for d in late) and any(d.startswith("lane hub→Chengdu") for d in late)
+    assert all(a.status for a in flawed.attacks)  # nothing refused the flood at its source
 
 
 @pytest.mark.parametrize("topology", ["mesh", "hub"])
@@ -172,6 +222,8 @@ def test_hub_and_peak_load_keep_every_invariant(name: str, duration: int, networ
      "faults.0.source: forgeries claim a zone's chain, not the hub"),
     ("name = 'x'\n[network]\nlane_verifiers = {'beijing:pekin' = 'committee'}\n",
      "network.lane_verifiers.beijing:pekin: unknown zone 'pekin'"),
+    ("name = 'x'\n[network]\nlane_verifiers = {'beijing:chengdu' = 'committee'}\n[[faults]]\nkind = 'zero-root'\n"
+     "chain = 'Chengdu'\nsource = 'Beijing'\n", "faults.0.kind: zero-root attacks a checkpoint verifier"),
 ])
 def test_malformed_scenario_is_one_line_and_writes_nothing(body: str, fragment: str, tmp_path: Path) -> None:
     path, line = refused_scenario(tmp_path, body)
@@ -256,3 +308,19 @@ def test_a_scenario_naming_zones_builds_only_their_chains_and_those_its_faults_n
     with build_network(scenario.network_config(), backend="revm") as all_zones, \
             pytest.raises(PilotsimError, match="built for other zones"):
         run_scenario(scenario, tmp_path / "again", network=all_zones)
+
+
+def test_a_forgery_turned_away_before_any_check_is_reported_not_attempted(networks: Networks, tmp_path: Path) -> None:
+    """keys-at-threshold while Chengdu has paused its lane with Beijing: the forged delivery reverts
+    (LanePaused) before the verifier sees it; the faults table says it was not attempted, not refused."""
+    base = shortened("keys-at-threshold", 70)
+    pause = {"kind": "lane-pause", "chain": "Chengdu", "to": ["Beijing"], "at_s": 50, "duration_s": 30}
+    scenario = Scenario.model_validate(base.model_dump(mode="json") | {
+        "faults": [*base.model_dump(mode="json")["faults"], pause]})
+    report = run_on(networks, scenario, tmp_path / "out")
+    [attack] = report.attacks
+    assert (attack.status, attack.reason, attack.checked) == (False, "LanePaused", False)
+    forgery = next(entry for entry in report.faults if entry.fault.kind == "keys-compromised")
+    assert "not attempted: 1 reverted (LanePaused)" in forgery.effect
+    below = shortened("keys-below-threshold", 70)  # refused by its verifier: attempted, and refused
+    assert "not attempted" not in run_on(networks, below, tmp_path / "below").faults[0].effect

@@ -152,7 +152,7 @@ class FanOut(_Fault):
     kind: Literal["fan-out"]
     chain: ChainName = Field(description="the chain of the fanning contract")
     source: ChainName = Field(description="the chain of the first sender, where the fanned messages go")
-    messages: int = Field(10, ge=1, le=64, description="messages sent to the fanning contract")
+    messages: int = Field(5, ge=1, le=64, description="messages sent to the fanning contract")
     fan_out: int = Field(10, ge=1, le=50, description="messages it sends for each one it handles")
 
 

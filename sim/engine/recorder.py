@@ -91,6 +91,9 @@ class Attack(BaseModel):
     processed: int = 0
     refused: int = 0
     refusals: list[str] = Field(default_factory=list, exclude_if=lambda v: not v)  # the reasons given, by name
+    # a forgery: whether the gateway checked it for what it is (its verifier, or origin authentication) before
+    # processing or refusing it; False: turned away before (a paused lane, a message taken already)
+    checked: bool | None = Field(None, exclude_if=lambda v: v is None)
     reason: str = ""
     outcomes: list[list[str]] = Field(default_factory=list)  # per message, where it ended (watcher)
 

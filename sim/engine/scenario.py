@@ -120,6 +120,12 @@ class Scenario(_Model):
             return self.network
         return self.network.model_copy(update={"vulnerable": self.network.vulnerable | flawed})
 
+    def lane_verifier(self, source: str, chain: str) -> str:
+        """The verifier of the lane from `source` to the first hop toward `chain`."""
+        ends = {slug(source), slug(self.first_hop(source, chain))}
+        named = (v for k, v in self.network.lane_verifiers.items() if {slug(p) for p in k.split(":")} == ends)
+        return next(named, self.network.verifier)
+
     def first_hop(self, source: str, chain: str) -> str:
         """The chain that messages from `source` to `chain` reach first."""
         direct = self.network.topology == "mesh" or HUB_NAME in (slug(source), slug(chain))
@@ -205,6 +211,11 @@ def _cross_field_errors(scenario: Scenario) -> list[tuple[str, str]]:
                            f"the reinstatement would come at {back:g} s, {after_the_run}"))
     count = scenario.relayers.count
     for i, fault in enumerate(scenario.faults):
+        if isinstance(fault, ZeroRoot) and scenario.lane_verifier(fault.source, fault.chain) != "checkpoint":
+            hop = scenario.first_hop(fault.source, fault.chain)
+            errors.append((f"faults.{i}.kind", f"zero-root attacks a checkpoint verifier, and the lane from "
+                                               f"{fault.source} to {hop} is verified by committee "
+                                               "(network.lane_verifiers)"))
         relayer = getattr(fault, "relayer", 0)
         if relayer >= count:
             errors.append((f"faults.{i}.relayer", f"relayer {relayer} does not exist: relayers.count is {count} "

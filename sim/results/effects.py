@@ -52,18 +52,24 @@ def _processing(tally: MessageTally, start: float, end: float, sim_seconds: floa
 
 
 def _attack_effect(attacks: list[Attack]) -> str:
+    """What an attack's transactions came to. A forgery the gateway turned away before checking what it is
+    (its lane paused, its message taken already) says so: it was not attempted, not refused."""
     if not attacks:
         return "no attack transaction settled"
-    reverted = Counter(a.reason or "reverted" for a in attacks if not a.status)
+    reverted = Counter((a.reason or "reverted", a.checked is False) for a in attacks if not a.status)
     parts = [f"{len(attacks) - sum(reverted.values())} of {len(attacks)} transactions mined"]
-    parts += [f"{n} reverted ({reason})" for reason, n in sorted(reverted.items())]
-    refused = sum(a.refused for a in attacks)
-    if refused:
-        parts.append(f"{refused} refused on delivery")
+    for (reason, unchecked), n in sorted(reverted.items()):
+        parts.append(f"{'not attempted: ' if unchecked else ''}{n} reverted ({reason})")
+    for unchecked in (False, True):
+        mine = [a for a in attacks if a.status and a.refused and (a.checked is False) == unchecked]
+        if mine:
+            refused, reasons = sum(a.refused for a in mine), ", ".join(sorted({r for a in mine for r in a.refusals}))
+            parts.append(f"not attempted: {refused} turned away before verification ({reasons})" if unchecked
+                         else f"{refused} refused on delivery" + (f" ({reasons})" if reasons else ""))
     ends = Counter(hops[-1] for a in attacks for hops in a.outcomes if hops)  # where its messages ended
     if ends:
         parts.append("messages: " + ", ".join(f"{n} {label}" for label, n in sorted(ends.items())))
-    elif not refused and not reverted:
+    elif not any(a.refused for a in attacks) and not reverted:
         parts.append("no message of it processed")
     return "; ".join(parts)
 
