@@ -4,17 +4,19 @@ refused at the source when their next hop is paused."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from bridge_kit import BRIDGE_ZONES, send
+from bridge_kit import BRIDGE_ZONES, RELAYER, pending_records, send
 from conftest import recipients
 
 from registry import Account, Contract, ContractRevert, derive_account
 from registry.evm.artifacts import load_artifact
 from registry.seeds import load_seed_data
 from sim.bridge.gas import batch_bound
-from sim.bridge.messages import Outcome
+from sim.bridge.merkle import MerkleTree
+from sim.bridge.messages import Outcome, subject
 from sim.bridge.provision import build_network
 from sim.bridge.relayer import Relayer
 from sim.bridge.topology import Network, NetworkConfig
@@ -67,7 +69,8 @@ def test_strangers_share_one_open_quota_and_apps_keep_their_own(net: Network, ap
     refused = stranger_send(net, "Beijing", "Chengdu", MAX_CAP)
     assert refused is not None and refused.name == "GasQuotaExceeded"
     assert refused.args_by_name["sender"] == STRANGER.address
-    assert refused.args_by_name["cost"] == MAX_CAP + 60_000 + 16 * 32
+    # the handler's cap, its acknowledgement and callback, the hop's work and 48 gas a payload byte
+    assert refused.args_by_name["cost"] == MAX_CAP + 80_000 + 60_000 + 48 * 32
     again = stranger_send(net, "Beijing", "Chengdu", MAX_CAP, by=OTHER_STRANGER)
     assert again is not None and again.name == "GasQuotaExceeded"
     assert stranger_send(net, "Beijing", "Guiyang", MAX_CAP) is None  # a share per lane
@@ -89,13 +92,21 @@ def test_only_governance_sets_quotas(net: Network) -> None:
                          by=STRANGER)
 
 
+def _flood_app(net: Network, src: str, dst: str) -> Contract:
+    """A TestRecipient on `src` with a quota of its own toward `dst` (so only the relayer stands between its
+    flood and the lane)."""
+    source = net.node(src)
+    app = Contract.create(source.chain, "TestRecipient", source.gateway.address, by=source.chain.accounts[0])
+    source.gateway.transact("setGasQuota", [net.via(source.chain_id, net.node(dst).chain_id)], app.address, 10**15,
+                            10**12, by=net.admin(source.chain_id), gas=200_000)
+    return app
+
+
 def _flood(net: Network, count: int, cap: int, recipient: str) -> Contract:
     """A sender with a quota of its own (so only the relayer stands between its flood and the lane)
     sending `count` messages to `recipient` on Chengdu, each declaring `cap` handler gas."""
     beijing, chengdu = net.node("Beijing"), net.node("Chengdu")
-    flooder = Contract.create(beijing.chain, "TestRecipient", beijing.gateway.address, by=beijing.chain.accounts[0])
-    beijing.gateway.transact("setGasQuota", [chengdu.chain_id], flooder.address, 10**15, 10**12,
-                             by=net.admin(beijing.chain_id), gas=200_000)
+    flooder = _flood_app(net, "Beijing", "Chengdu")
     flooder.transact("flood", chengdu.chain_id, recipient, cap, count, by=beijing.chain.accounts[5], gas=15_000_000)
     return flooder
 
@@ -190,3 +201,84 @@ def test_a_fanning_handler_pays_for_its_fan_out_or_fails(net: Network, flawed_ne
             relayer.run_until_idle()
             assert relayer.processed[message_id][0].outcome is outcome
             assert apps["Beijing"].view("handled") == fanned
+
+
+def test_a_message_taken_after_thousands_above_it_costs_a_bounded_walk(net: Network) -> None:
+    """A relayer holds back one hop sequence and delivers the 2,400 after it: whoever delivers the held one
+    pays for a walk of at most eight words of taken bits (the watermark catches up over later deliveries),
+    not for 2,400 steps."""
+    beijing, guiyang = net.node("Beijing"), net.node("Guiyang")
+    flooder = _flood_app(net, "Beijing", "Guiyang")
+    for _ in range(10):
+        flooder.transact("flood", guiyang.chain_id, NO_CODE, 0, 241, by=beijing.chain.accounts[5], gas=25_000_000)
+    records = [r for r in pending_records(net, "Beijing") if r.hop == guiyang.chain_id][-2_410:]
+    held, rest = records[0], records[1:]
+    keys, domain = net.committees[beijing.chain_id], net.domain(beijing.chain_id, guiyang.chain_id)
+    for batch in (rest[i:i + 400] for i in range(0, len(rest), 400)):
+        tree = MerkleTree([subject(r.message_id, r.hop_sequence) for r in batch])
+        items = [(r.message, r.hop_sequence, tree.proof(i)) for i, r in enumerate(batch)]
+        tx = guiyang.gateway.deliver_checkpoint(beijing.chain_id, tree.root, keys.attest(domain, tree.root), items,
+                                                by=RELAYER, gas=29_000_000)
+        guiyang.chain.send([tx])[0].raise_for_status()
+    watermark = guiyang.gateway.hop_state([beijing.chain_id])[beijing.chain_id][1]
+    assert watermark == held.hop_sequence
+    tree = MerkleTree([subject(held.message_id, held.hop_sequence)])
+    tx = guiyang.gateway.deliver_checkpoint(beijing.chain_id, tree.root, keys.attest(domain, tree.root),
+                                            [(held.message, held.hop_sequence, [])], by=RELAYER, gas=1_000_000)
+    receipt = guiyang.chain.send([tx])[0].raise_for_status()
+    assert receipt.gas_used < 200_000
+    walked = guiyang.gateway.hop_state([beijing.chain_id])[beijing.chain_id][1] - held.hop_sequence
+    assert 8 * 256 - 256 < walked <= 8 * 256  # eight words at most, then the next delivery walks on
+    relayer = Relayer(net)  # a relayer starting now delivers nothing again: the bits above say what was taken
+    relayer.run_until_idle()
+    assert not [d for d in relayer.deliveries if (d.src, d.dst) == (beijing.chain_id, guiyang.chain_id)]
+
+
+def test_a_message_refused_for_good_is_not_delivered_again(hub_net: Network) -> None:
+    """Beijing's governance points a lane at a chain the hub does not know: the hub refuses the message sent
+    there (WrongDestination) and the relayer drops it, instead of delivering it again every round."""
+    beijing = hub_net.node("Beijing")
+    beijing.gateway.transact("setLane", 4242, hub_net.hub.chain_id, NO_CODE, NO_CODE,
+                             by=hub_net.admin(beijing.chain_id), gas=200_000)
+    beijing.gateway.transact("send", 4242, NO_CODE, b"nowhere", 3600, 0, by=STRANGER, gas=300_000)
+    relayer = Relayer(hub_net)
+    relayer.run_until_idle()
+    to_hub = [d for d in relayer.deliveries if (d.src, d.dst) == (beijing.chain_id, hub_net.hub.chain_id)]
+    assert [(d.refused, d.processed) for d in to_hub] == [(1, 0)] and relayer.pending() == 0
+
+
+def test_quotas_are_kept_by_next_hop_and_the_router_keeps_one_per_origin(hub_net: Network) -> None:
+    """Hub topology: a stranger's sends to any zone leave by the lane to the hub, and draw on that one open
+    share (the second at the largest cap is refused, whatever its destination). A zone whose governance lifts
+    its own quotas still meets the hub's quota for what it may send through it: the hub rejects the rest."""
+    beijing, hub = hub_net.node("Beijing"), hub_net.hub
+    assert stranger_send(hub_net, "Beijing", "Chengdu", MAX_CAP) is None
+    refused = stranger_send(hub_net, "Beijing", "Guiyang", MAX_CAP)
+    assert refused is not None and refused.name == "GasQuotaExceeded"
+    assert refused.args_by_name["lane"] == hub.chain_id
+    beijing.gateway.transact("setGasQuota", [hub.chain_id], "0x" + "00" * 20, 0, 0, by=hub_net.admin(beijing.chain_id),
+                             gas=200_000)  # Beijing's governance lets its strangers send without limit
+    chengdu = hub_net.node("Chengdu").chain_id
+    allowance = hub.gateway.view("originQuotas", chengdu, beijing.chain_id)
+    assert allowance["capacity"] == hub.chain.block_gas_limit  # set when the network was built
+    for i in range(5):
+        assert stranger_send(hub_net, "Beijing", "Chengdu", MAX_CAP, by=derive_account(160 + i)) is None
+    relayer = Relayer(hub_net)
+    relayer.run_until_idle()
+    at_hub = Counter(p[0].outcome for p in relayer.processed.values() if p[0].chain_id == hub.chain_id)
+    # a block's worth at once, refilled at Beijing's share of the lane: of the six, the rest rejected at the hub
+    assert 2 <= at_hub[Outcome.REJECTED] <= 4
+
+
+def test_strangers_take_one_turn_together_however_many_accounts_they_use(net: Network) -> None:
+    """One hundred strangers' messages queued ahead of an application's: they share the open quota, so they
+    share one turn, and the application's message rides in the first delivery of 64."""
+    apps = recipients(net)
+    for i in range(100):
+        stranger_send(net, "Beijing", "Chengdu", 1, by=derive_account(100 + i))
+    late = send(net, apps, "Beijing", "Chengdu", b"the application's")
+    relayer = Relayer(net, batch_size=64)
+    relayer.run_until_idle()
+    lane = [d for d in relayer.deliveries if (d.src, d.dst) == (net.node("Beijing").chain_id,
+                                                               net.node("Chengdu").chain_id)]
+    assert relayer.processed[late][0].block_number == lane[0].block_number and lane[0].size == 64

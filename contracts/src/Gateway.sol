@@ -3,36 +3,26 @@ pragma solidity ^0.8.28;
 
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Acks} from "./Acks.sol";
+import {OutcomeStore} from "./OutcomeStore.sol";
+import {Watermark} from "./Watermark.sol";
 import {GatewayConfig} from "./GatewayConfig.sol";
 import {AckEntry, Delivery, IMessageRecipient, Message, MessageLib, Outcome} from "./Messaging.sol";
 
 /// @title Gateway
-/// @notice The cross-chain mailbox of one chain: it orders nothing, dedupes and dispatches (as Hyperlane's
-///         Mailbox). `send` gives a message an id that commits to its version, kind, origin and
-///         destination chains, lane sequence, deadline, sender, recipient and payload hash. Relayers
-///         deliver messages hop by hop through one function, `deliver`; the inbound lane's verifier
-///         (GatewayConfig.Lane.verifier) says which ones the previous hop really emitted. Every message
-///         ends DELIVERED, FAILED, TIMED_OUT or REJECTED, recorded on the destination and sent back to
-///         the origin in an acknowledgement. A routing gateway (the hub) forwards messages meant for
-///         other chains.
-///
-///         Delivery is unordered with replay protection: a message is processed at most once, whatever
-///         hop sequence or batch it comes in, so no message, however costly, holds back the others and
-///         relayers may batch fairly across senders. Each lane keeps a watermark (`hopNext`: every hop
-///         sequence below it was taken) from which a restarted relayer resumes.
-///
-///         Origin authentication: a verifier vouches only for what its hop emitted. A message is accepted
-///         from a hop only if the hop is its origin, or the hop is the router the origin's lane goes
-///         through; a router accepts (and forwards) only what came from its origin directly.
-///         Nothing can wedge a lane: payloads are capped at the source (the same cap on every gateway),
-///         handlers and outcome callbacks run under gas caps that the sender's quota pays for, and
-///         acknowledgements carry at most Acks.MAX_ENTRIES entries. Reentrancy guard: OpenZeppelin's.
+/// @notice The cross-chain mailbox of one chain: orders nothing, dedupes and dispatches (as Hyperlane's Mailbox).
+///         `send` gives a message an id committing to every field (the payload by hash). Relayers deliver
+///         hop by hop through one function, `deliver`; the inbound lane's verifier says what the previous
+///         hop really emitted. Every message ends DELIVERED, FAILED, TIMED_OUT or REJECTED on its
+///         destination, and an acknowledgement tells its origin. A router (the hub) forwards the rest.
+///         Unordered, with replay protection: each message is processed at most once in whatever batch it
+///         comes, so none holds back the others; a watermark per lane (`hopNext`) is where a restarted
+///         relayer resumes. Origin authentication: a message is taken from a hop only if the hop is its
+///         origin, or the router its origin's lane goes through (which took it from the origin directly).
+///         Nothing wedges a lane: payloads are capped alike on every gateway, handlers and callbacks run
+///         under gas caps the sender's quota paid for, acknowledgements carry at most Acks.MAX_ENTRIES.
 contract Gateway is GatewayConfig, ReentrancyGuardTransient {
     using MessageLib for Message;
 
-    uint256 public constant OUTCOME_GAS = 50_000; // what each sender's handleOutcome callback gets
-
-    error InsufficientGas(uint256 left, uint256 needed);
     error BadVerifierAnswer(uint256 reasons, uint256 items);
     // reasons a delivered message is refused (in `Refused` events)
     error WrongDestination(uint64 dstChain);
@@ -45,7 +35,7 @@ contract Gateway is GatewayConfig, ReentrancyGuardTransient {
     event Refused(bytes32 indexed id, uint64 hopSequence, bytes4 reason);
     event Acknowledged(bytes32 indexed id, uint64 indexed dstChain, uint64 sequence, uint8 outcome);
 
-    // 4-bit outcomes packed 64 to a word, by (remote chain, lane sequence)
+    // outcomes (OutcomeStore), by (remote chain, lane sequence)
     mapping(uint64 dstChain => mapping(uint256 word => uint256)) private _outbound;
     mapping(uint64 srcChain => mapping(uint256 word => uint256)) private _inbound;
     // a router's outcomes for what passed through it, by (origin, destination, lane sequence)
@@ -53,7 +43,7 @@ contract Gateway is GatewayConfig, ReentrancyGuardTransient {
     // what this chain sent and has not heard back of: keccak(id, sender) by (destination, lane sequence),
     // so an acknowledgement can speak only of the very message that holds its slot (as IBC's commitments)
     mapping(uint64 dstChain => mapping(uint256 sequence => bytes32)) private _pending;
-    // hop sequences taken above a lane's watermark, a bit each
+    // hop sequences taken above a lane's watermark (Watermark), a bit each
     mapping(uint64 hop => mapping(uint256 word => uint256)) private _taken;
 
     constructor(address admin_, bool isRouter_, uint256 handlerGasLimit_, uint256 maxPayload_)
@@ -77,14 +67,14 @@ contract Gateway is GatewayConfig, ReentrancyGuardTransient {
         if (gasLimit > MAX_GAS_LIMIT) revert BadGasLimit(gasLimit);
         if (payload.length > maxPayload) revert PayloadTooLarge(payload.length, maxPayload);
         uint32 cap = gasLimit == 0 ? uint32(handlerGasLimit) : gasLimit;
-        _admit(dstChain, msg.sender, destinationGas(cap, payload.length));
+        _admit(dstChain, via, cap, payload.length);
         uint64 sequence = ++lane.outSequence;
         Message memory m = Message(
             MessageLib.VERSION, MessageLib.KIND_DATA, chainId, dstChain, sequence, uint64(block.timestamp) + ttl,
             cap, msg.sender, recipient, payload
         );
         id = m.idMemory();
-        _setNibble(_outbound[dstChain], sequence, Outcome.PENDING);
+        OutcomeStore.set(_outbound[dstChain], sequence, Outcome.PENDING);
         _pending[dstChain][sequence] = keccak256(abi.encodePacked(id, msg.sender));
         _emitSent(id, via, m);
     }
@@ -133,10 +123,10 @@ contract Gateway is GatewayConfig, ReentrancyGuardTransient {
                 emit Refused(ids[i], hopSequences[i], reason);
                 continue;
             }
-            (next, ahead) = _take(hop, hopSequences[i], next, ahead);
+            (next, ahead) = Watermark.take(_taken[hop], hopSequences[i], next, ahead);
             _process(m, ids[i], acks);
         }
-        (lane.hopNext, lane.ahead) = (next, ahead);
+        (lane.hopNext, lane.ahead) = Watermark.walk(_taken[hop], next, ahead);
         _sendAcks(acks);
     }
 
@@ -161,20 +151,7 @@ contract Gateway is GatewayConfig, ReentrancyGuardTransient {
             return Malformed.selector;
         }
         mapping(uint256 => uint256) storage seen = here ? _inbound[m.srcChain] : _routed[m.srcChain][m.dstChain];
-        return _nibble(seen, m.sequence) == Outcome.NONE ? bytes4(0) : AlreadyProcessed.selector;
-    }
-
-    /// @dev Mark hop sequence `s` taken: the watermark moves past it and every taken one above.
-    function _take(uint64 hop, uint64 s, uint64 next, uint64 ahead) private returns (uint64, uint64) {
-        if (s > next) {
-            uint256 bit = uint256(1) << (s & 255);
-            uint256 word = _taken[hop][s >> 8];
-            if (word & bit == 0) (_taken[hop][s >> 8], ahead) = (word | bit, ahead + 1);
-            return (next, ahead);
-        }
-        if (s < next) return (next, ahead); // a message of a hop sequence taken already (forgery below it)
-        for (++next; ahead != 0 && (_taken[hop][next >> 8] >> (next & 255)) & 1 == 1; ++next) --ahead;
-        return (next, ahead);
+        return OutcomeStore.get(seen, m.sequence) == Outcome.NONE ? bytes4(0) : AlreadyProcessed.selector;
     }
 
     function _process(Message calldata m, bytes32 id, Acks.Buffer memory acks) private {
@@ -192,7 +169,7 @@ contract Gateway is GatewayConfig, ReentrancyGuardTransient {
         } else {
             outcome = _dispatch(m, id);
         }
-        _setNibble(here ? _inbound[m.srcChain] : _routed[m.srcChain][m.dstChain], m.sequence, outcome);
+        OutcomeStore.set(here ? _inbound[m.srcChain] : _routed[m.srcChain][m.dstChain], m.sequence, outcome);
         emit Processed(id, m.srcChain, m.sequence, outcome);
         if (data && outcome != Outcome.FORWARDED) {
             Acks.add(acks, m.srcChain, AckEntry(id, m.dstChain, m.sequence, m.sender, outcome));
@@ -219,13 +196,6 @@ contract Gateway is GatewayConfig, ReentrancyGuardTransient {
         return accepted == 1 ? Outcome.DELIVERED : Outcome.REJECTED;
     }
 
-    /// @dev Revert unless a call given `cap` gas really gets it (EIP-150 keeps 1/64 back): a relayer cannot
-    ///      starve a handler into failing.
-    function _reserve(uint256 cap) private view {
-        uint256 needed = cap + cap / 63 + 10_000;
-        if (gasleft() < needed) revert InsufficientGas(gasleft(), needed);
-    }
-
     /// @dev An acknowledgement: record each outcome on the lane of the message's destination, tell each
     ///      sender. A chain reports on the messages sent to it; a router also on the messages it could not
     ///      pass on; an entry beyond that, or naming another message than the one sent with that sequence,
@@ -240,7 +210,7 @@ contract Gateway is GatewayConfig, ReentrancyGuardTransient {
             if (e.outcome < Outcome.DELIVERED || e.outcome > Outcome.REJECTED) continue; // terminal ones only
             if (_pending[e.dstChain][e.sequence] != keccak256(abi.encodePacked(e.id, e.sender))) continue;
             delete _pending[e.dstChain][e.sequence];
-            _setNibble(_outbound[e.dstChain], e.sequence, e.outcome);
+            OutcomeStore.set(_outbound[e.dstChain], e.sequence, e.outcome);
             emit Acknowledged(e.id, e.dstChain, e.sequence, e.outcome);
             if (e.sender.code.length == 0) continue;
             _reserve(OUTCOME_GAS); // a fixed budget: an acknowledgement of the most entries fits in a block
@@ -257,7 +227,10 @@ contract Gateway is GatewayConfig, ReentrancyGuardTransient {
     ///      rate): then it ends REJECTED here and its origin is told. Acknowledgements always pass.
     function _forward(Message calldata m, bytes32 id) private returns (uint8) {
         Lane storage lane = lanes[m.dstChain];
-        if (m.kind == MessageLib.KIND_DATA && (lane.paused || !_takeForward(m.dstChain))) return Outcome.REJECTED;
+        bool data = m.kind == MessageLib.KIND_DATA;
+        if (data && (lane.paused || !_admitForward(m.dstChain, m.srcChain, m.gasLimit, m.payload.length))) {
+            return Outcome.REJECTED;
+        }
         _emitSent(id, lane.via, m);
         return Outcome.FORWARDED;
     }
@@ -285,22 +258,11 @@ contract Gateway is GatewayConfig, ReentrancyGuardTransient {
     // ------------------------------------------------------------------------ views
 
     function inboundOutcome(uint64 srcChain, uint64 sequence) external view returns (uint8) {
-        return _nibble(_inbound[srcChain], sequence);
+        return OutcomeStore.get(_inbound[srcChain], sequence);
     }
 
     function outboundOutcome(uint64 dstChain, uint64 sequence) external view returns (uint8) {
-        return _nibble(_outbound[dstChain], sequence);
-    }
-
-    /// @notice Outcomes of `count` consecutive sequences from `first`, in one call.
-    function inboundOutcomes(uint64 srcChain, uint64 first, uint64 count) external view returns (uint8[] memory out) {
-        out = new uint8[](count);
-        for (uint64 i; i < count; ++i) out[i] = _nibble(_inbound[srcChain], first + i);
-    }
-
-    function outboundOutcomes(uint64 dstChain, uint64 first, uint64 count) external view returns (uint8[] memory out) {
-        out = new uint8[](count);
-        for (uint64 i; i < count; ++i) out[i] = _nibble(_outbound[dstChain], first + i);
+        return OutcomeStore.get(_outbound[dstChain], sequence);
     }
 
     /// @notice For each chain: Sent events emitted toward it, and the watermark of what was taken from it.
@@ -317,17 +279,5 @@ contract Gateway is GatewayConfig, ReentrancyGuardTransient {
     ///         `hop` were taken, a bit each (bit i: sequence first + i).
     function takenAbove(uint64 hop, uint64 first) external view returns (uint256) {
         return _taken[hop][first >> 8];
-    }
-
-    // ------------------------------------------------------------------------ internals
-
-    function _nibble(mapping(uint256 => uint256) storage words, uint64 sequence) private view returns (uint8) {
-        return uint8((words[sequence >> 6] >> ((sequence & 63) * 4)) & 0xF);
-    }
-
-    function _setNibble(mapping(uint256 => uint256) storage words, uint64 sequence, uint8 value) private {
-        uint256 shift = (sequence & 63) * 4;
-        uint256 key = sequence >> 6;
-        words[key] = (words[key] & ~(uint256(0xF) << shift)) | (uint256(value) << shift);
     }
 }

@@ -2,7 +2,9 @@
 can hold a lane back.
 
 With gas accounting (the default), senders take turns, one message each per round, so no sender's
-flood or costly caps hold the others back for longer than a delivery; and a delivery is given the gas
+flood or costly caps hold the others back for longer than a delivery (a sender is who pays: an
+application with a quota of its own, or all the strangers of a chain together, who share its open
+quota; acknowledgements of a chain are one sender); and a delivery is given the gas
 it can really use: nothing for a handler that will not run (a recipient with no code, a message past
 its deadline, a message the hop only forwards), an outcome callback only for senders with code; a
 batch whose bound is still large is simulated on the destination's current state and given what it
@@ -12,7 +14,7 @@ first come, first served, and every declared cap is reserved, as if every handle
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from itertools import chain, zip_longest
 
 from registry import Chain, ContractRevert, Tx
@@ -25,13 +27,17 @@ SIMULATE_ABOVE = 8  # a batch whose bound is above 1/8 of a block is simulated a
 MARGIN = 25_000  # on top of a simulated delivery's gas (and 1/64 of it: calls keep that back)
 
 
-def choose(queue: dict[int, SentRecord], limit: int, block_gas: int, handlers: Handlers, *,
-           fair: bool) -> list[SentRecord]:
-    """At most `limit` waiting messages whose delivery fits `block_gas`, in hop order: senders taking
-    turns (`fair`; a message too costly next to the others is left for a later delivery), or first come,
-    first served (the first that does not fit ends the batch)."""
-    waiting = sorted(queue.items())
-    order = in_turns(waiting) if fair else [record for _, record in waiting]
+Principal = Callable[[SentRecord], Hashable]  # who a message's gas is paid by: senders take turns by it
+
+
+def choose(queue: dict[int, SentRecord], limit: int, block_gas: int, handlers: Handlers,
+           principal: Principal | None) -> list[SentRecord]:
+    """At most `limit` waiting messages whose delivery fits `block_gas`, in hop order: senders (by
+    `principal`) taking turns, a message too costly next to the others left for a later delivery; or, with
+    no principal, first come, first served (the first that does not fit ends the batch)."""
+    fair = principal is not None
+    waiting = [record for _, record in sorted(queue.items())]
+    order = in_turns(waiting, principal) if principal is not None else waiting
     gas = BatchGas(handlers)
     batch: list[SentRecord] = []
     for record in order:
@@ -46,12 +52,20 @@ def choose(queue: dict[int, SentRecord], limit: int, block_gas: int, handlers: H
     return sorted(batch, key=lambda r: r.hop_sequence)
 
 
-def in_turns(waiting: Sequence[tuple[int, SentRecord]]) -> list[SentRecord]:
+def unparked(queue: dict[int, SentRecord], parked: dict[int, int], clock: int) -> dict[int, SentRecord]:
+    """The queue without the messages parked until a time to come (a message that failed alone with a whole
+    block's gas waits for its deadline: then it goes through as timed out, whatever it carries)."""
+    for sequence in [s for s, until in parked.items() if until <= clock or s not in queue]:
+        del parked[sequence]
+    return {s: r for s, r in queue.items() if s not in parked}
+
+
+def in_turns(waiting: Sequence[SentRecord], principal: Principal) -> list[SentRecord]:
     """The waiting messages with their senders taking turns: each sender's oldest first, then each one's
     second, and so on; senders in the order of their oldest message."""
-    by_sender: dict[tuple[int, str], list[SentRecord]] = {}
-    for _, record in waiting:
-        by_sender.setdefault((record.message.src_chain, record.message.sender), []).append(record)
+    by_sender: dict[Hashable, list[SentRecord]] = {}
+    for record in waiting:
+        by_sender.setdefault(principal(record), []).append(record)
     return [r for r in chain.from_iterable(zip_longest(*by_sender.values())) if r is not None]
 
 
@@ -61,6 +75,7 @@ class Sizer:
     def __init__(self, network: Network) -> None:
         self.network = network
         self._has_code: set[tuple[int, str]] = set()
+        self._own_quota: dict[tuple[int, int, str], bool] = {}
 
     @property
     def accounting(self) -> bool:
@@ -90,6 +105,19 @@ class Sizer:
         if self.accounting and not careful and gas > chain_.block_gas_limit // SIMULATE_ABOVE:
             gas = _simulated(chain_, Tx(tx.sender, tx.to, tx.data, gas), max(map(handlers, messages), default=0))
         return gas
+
+    def principal(self, record: SentRecord) -> Hashable:
+        """Who pays for a message: its sender if the sender has a quota of its own on the lane it left its
+        origin by, else its origin's strangers together (they share the open quota); acknowledgements of
+        an origin together."""
+        m = record.message
+        if m.is_ack:
+            return (m.src_chain, "acknowledgements")
+        lane = (m.src_chain, self.network.via(m.src_chain, m.dst_chain), m.sender)
+        if lane not in self._own_quota:  # governance's grant, read once from the origin's gateway
+            quota = self.network.nodes[m.src_chain].gateway.view("gasQuotas", lane[1], m.sender)
+            self._own_quota[lane] = quota["capacity"] > 0
+        return (m.src_chain, m.sender if self._own_quota[lane] else "open")
 
     def _code_at(self, chain_id: int, address: str) -> bool:
         """Whether `address` has code on `chain_id` (once it has, it keeps it)."""

@@ -72,7 +72,6 @@ class Retry:
 
     batch_limit: int
     gas_factor: float = 1.0
-    stuck_until: int | None = None  # one message fails even alone at the block's gas: wait for its deadline
 
 
 class Listener(Protocol):

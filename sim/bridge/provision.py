@@ -35,10 +35,15 @@ from .verifiers import VERIFIERS
 CONFIG_GAS = 3_000_000
 DEPLOY_GAS = 6_000_000
 OPEN_QUOTA = "0x" + "00" * 20  # GatewayConfig.OPEN_QUOTA: the share of senders without a quota of their own
-# The quotas governance gives its own applications on every lane (messages at the handler gas by default):
-# far above what any workload here sends, so only strangers meet a limit
+# The quotas governance gives its own applications on every lane, in messages at the default handler gas
+# with a 256-byte payload over two hops: far above what any workload here sends, so only strangers meet a
+# limit. The hub's broadcaster (syncs of up to 10M handler gas) gets the same in largest messages.
 APP_BURST_MESSAGES = 2_000
 APP_MESSAGES_PER_S = 100
+APP_PAYLOAD_BYTES = 256
+# A router's quota for each origin on each lane it forwards onto: a lane carries about a 30M-gas block every
+# 2 s; each origin may use twice its fair share of that, and a block's worth at once
+LANE_GAS_PER_S = 15_000_000
 SYNC_CHUNK = 64  # entities per mirror-sync message: its handler must fit its gas limit
 
 ChainFactory = Callable[[int, int], Chain]  # (chain id, genesis timestamp) → a chain
@@ -227,7 +232,7 @@ def _configure(network: Network, node: ChainNode) -> None:
                         by=admin, gas=CONFIG_GAS + 100_000 * len(hops) * network.config.committee_size)
             for verifier in node.verifiers.values()]
     if network.config.gas_accounting:
-        txs += _quotas(network, node, others)
+        txs += _quotas(network, node)
     if node.exchange is not None:
         zones = [z for z in network.zones if z.chain_id != node.chain_id]
         policy = network.data.policy_masks()
@@ -245,15 +250,25 @@ def _configure(network: Network, node: ChainNode) -> None:
         receipt.raise_for_status()
 
 
-def _quotas(network: Network, node: ChainNode, others: list[int]) -> list[Tx]:
-    """Destination-gas quotas on the lanes toward `others`: the open share every stranger draws on, and
-    a quota of its own for each of governance's applications on this chain."""
+def _quotas(network: Network, node: ChainNode) -> list[Tx]:
+    """Destination-gas quotas on the lanes to this chain's next hops: the open share every stranger draws
+    on, and a quota of its own for each of governance's applications on this chain; on a router, a quota
+    per origin zone on each lane it forwards onto (a share of what the lane can carry)."""
     config, admin, gateway = network.config, network.admin(node.chain_id), node.gateway
-    gas = CONFIG_GAS + 30_000 * len(others)
-    txs = [gateway.tx("setGasQuota", others, OPEN_QUOTA, config.open_gas_burst, config.open_gas_per_s, by=admin,
+    hops = network.neighbours(node.chain_id)
+    gas = CONFIG_GAS + 30_000 * len(hops)
+    txs = [gateway.tx("setGasQuota", hops, OPEN_QUOTA, config.open_gas_burst, config.open_gas_per_s, by=admin,
                       gas=gas)]
-    message = gateway.view("destinationGas", config.handler_gas, config.max_payload_bytes)
-    apps = [a for a in (node.exchange, node.broadcaster) if a is not None]
-    txs += [gateway.tx("setGasQuota", others, app.address, APP_BURST_MESSAGES * message, APP_MESSAGES_PER_S * message,
-                       by=admin, gas=gas) for app in apps]
+    message = gateway.view("destinationGas", config.handler_gas, APP_PAYLOAD_BYTES, 2)
+    largest = gateway.view("destinationGas", gateway.view("MAX_GAS_LIMIT"), config.max_payload_bytes, 2)
+    for app, size in ((node.exchange, message), (node.broadcaster, largest)):
+        if app is not None:
+            txs.append(gateway.tx("setGasQuota", hops, app.address, APP_BURST_MESSAGES * size,
+                                  APP_MESSAGES_PER_S * size, by=admin, gas=gas))
+    if node.is_hub and network.config.topology == "hub":
+        share = 2 * LANE_GAS_PER_S // max(1, len(network.zones) - 1)
+        for origin in network.zones:
+            onto = [z.chain_id for z in network.zones if z is not origin]
+            txs.append(gateway.tx("setOriginQuota", onto, origin.chain_id, node.chain.block_gas_limit, share,
+                                  by=admin, gas=gas))
     return txs

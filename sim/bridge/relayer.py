@@ -32,7 +32,7 @@ from registry.evm.artifacts import decode_revert
 from registry.progress import Progress, no_progress
 
 from .attestation import CommitteeView
-from .batching import Sizer, choose
+from .batching import Sizer, choose, unparked
 from .deliveries import (
     Delivery,
     Lane,
@@ -47,6 +47,7 @@ from .deliveries import (
 from .gateway import event_args
 from .messages import Outcome, SentRecord, subject
 from .topology import Network
+from .verifiers import VERIFICATION_ERRORS
 
 OUT_OF_GAS = {"Revert", "InsufficientGas"}  # a failed delivery's reasons that more gas or fewer messages cure
 
@@ -75,6 +76,7 @@ class Relayer:
     _next: dict[Lane, int] = field(default_factory=dict)  # the hop's watermark, as far as this relayer knows
     _unchecked: set[Lane] = field(default_factory=set)  # lanes whose queue may hold messages taken above it
     _retry: dict[Lane, Retry] = field(default_factory=dict)
+    _parked: dict[Lane, dict[int, int]] = field(default_factory=lambda: defaultdict(dict))  # hop sequence → until
     _started: bool = False
     _transactions: int = 0
     _view: CommitteeView = field(init=False)
@@ -83,11 +85,6 @@ class Relayer:
     def __post_init__(self) -> None:
         self._view = CommitteeView(self.network)
         self._sizer = Sizer(self.network)
-
-    @property
-    def fair(self) -> bool:
-        """Gas accounting: batches shared fairly across senders and sized by what they can use."""
-        return self.network.config.gas_accounting
 
     # -- position from chain state ---------------------------------------------------------------
 
@@ -154,7 +151,7 @@ class Relayer:
             handed = self.poll()
             total += handed
             progress(label, total, total + self.pending())
-            if handed == 0 and not any(r.stuck_until is None for r in self._retry.values()):
+            if handed == 0 and not self._retry:
                 return total  # (a delivery that ran out of gas is tried again first)
         raise RelayerStuck(f"relayer still busy after {max_rounds} rounds")
 
@@ -262,24 +259,21 @@ class Relayer:
     def settle(self, planned: Sequence[Planned], receipts: Sequence[Receipt]) -> int:
         """Take in the mined deliveries: what each hop processed, refused and acknowledged."""
         self._transactions += len(planned)
-        handed = 0
-        for p, receipt in zip(planned, receipts, strict=True):
-            handed += self._record(p, receipt)
-        return handed
+        return sum(self._record(p, receipt) for p, receipt in zip(planned, receipts, strict=True))
 
     # -- choosing a batch ---------------------------------------------------------------------------
 
     def _ready(self, lane: Lane, queue: dict[int, SentRecord], now: int | None) -> list[SentRecord]:
-        """The next delivery on `lane` (after one ran out of gas, the smaller batch it is retried with)."""
+        """The next delivery on `lane` (after one ran out of gas, the smaller batch it is retried with); a
+        message parked until its deadline stays out of it, the others go on."""
         chain_ = self.network.nodes[lane[1]].chain
+        if self._parked.get(lane):
+            queue = unparked(queue, self._parked[lane], now if now is not None else chain_.block().timestamp)
         retry = self._retry.get(lane)
-        if retry and retry.stuck_until is not None:
-            clock = now if now is not None else chain_.block().timestamp
-            if clock < retry.stuck_until:
-                return []  # after its deadline it goes through as timed out, whatever it carries
         limit = min(self.batch_size, retry.batch_limit if retry else self.batch_size)
         handlers = self._sizer.handlers(lane[1], now, careful=retry is not None)
-        return choose(queue, limit, chain_.block_gas_limit, handlers, fair=self.fair)
+        fair = self._sizer.principal if self._sizer.accounting else None
+        return choose(queue, limit, chain_.block_gas_limit, handlers, fair)
 
     # -- proving and sizing -------------------------------------------------------------------------
 
@@ -327,9 +321,10 @@ class Relayer:
                     self.acknowledged[p.message_id] = p
                 if self.listener:
                     (self.listener.processed if name == "Processed" else self.listener.acknowledged)(p)
-        # what the hop took leaves the queue; so does what it had taken already (another relayer's delivery)
+        # what the hop took leaves the queue; so does what it refused for good (taken already by another
+        # relayer's delivery, or refused for what it is: only a verifier's refusal may change on a later try)
         done = {args["id"] for args in processed}
-        done |= {r["id"] for r in refused if decode_revert(bytes(r["reason"])).name == "AlreadyProcessed"}
+        done |= {r["id"] for r in refused if decode_revert(bytes(r["reason"])).name not in VERIFICATION_ERRORS}
         queue = self._queue[planned.lane]
         for record in planned.batch:
             if record.message_id in done:
@@ -338,13 +333,17 @@ class Relayer:
 
     def _failed(self, planned: Planned, receipt: Receipt) -> None:
         """A delivery that ran out of gas is retried with half the batch, the declared caps and half as much
-        gas again; one message failing alone with the whole block's gas waits for its deadline. Other
-        failures (a paused lane) are retried as they were, when the chain lets them through."""
+        gas again; one message failing alone with the whole block's gas is parked until its deadline (then
+        it goes through as timed out) and the lane goes on without it. Other failures (a paused lane) are
+        retried as they were, when the chain lets them through."""
         if decode_revert(receipt.revert_data or b"").name not in OUT_OF_GAS:
+            return
+        block_limit = self.network.nodes[planned.lane[1]].chain.block_gas_limit
+        if len(planned.batch) == 1 and planned.tx.gas >= block_limit:
+            [record] = planned.batch
+            self._parked[planned.lane][record.hop_sequence] = record.message.deadline + 1
+            self._retry.pop(planned.lane, None)
             return
         retry = self._retry.setdefault(planned.lane, Retry(batch_limit=len(planned.batch)))
         retry.batch_limit = max(1, len(planned.batch) // 2)
         retry.gas_factor *= 1.5
-        block_limit = self.network.nodes[planned.lane[1]].chain.block_gas_limit
-        if len(planned.batch) == 1 and planned.tx.gas >= block_limit:
-            retry.stuck_until = planned.batch[0].message.deadline + 1

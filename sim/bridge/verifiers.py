@@ -12,6 +12,8 @@ from typing import Literal, Protocol
 
 from eth_keys.datatypes import PrivateKey
 
+from registry.evm.artifacts import load_artifact
+
 from .committee import CommitteeKeys, LaneDomain
 from .merkle import MerkleTree
 
@@ -86,3 +88,7 @@ class CheckpointVerifier:
 
 
 VERIFIERS: dict[str, Verifier] = {v.name: v for v in (CommitteeVerifier(), CheckpointVerifier())}
+# the reasons a verifier gives for a message (or a batch): what a later proof may cure, unlike the gateway's own
+VERIFICATION_ERRORS = frozenset(error.name for v in VERIFIERS.values()
+                                for error in load_artifact(v.contract).abi.errors.values()
+                                if error.name not in ("Error", "Panic"))

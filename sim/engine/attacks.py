@@ -22,7 +22,7 @@ from registry.evm.artifacts import decode_revert, load_artifact
 from ..bridge.gateway import GatewayClient
 from ..bridge.messages import KIND_DATA, VERSION, Message, subject
 from ..bridge.topology import HUB_CHAIN_ID, ChainNode, Network
-from ..bridge.verifiers import VERIFIERS, CheckpointVerifier
+from ..bridge.verifiers import VERIFICATION_ERRORS, CheckpointVerifier
 from .fault_kinds import (
     AckBomb,
     AdminCall,
@@ -98,13 +98,7 @@ def _deliver_forged(target: FaultTarget, kind: str, source: ChainNode, victim: C
     yield from _attack(target, hop, tx, attack, receiver.gateway)
     # what its messages met: a verifier's or the origin check's reasons, or a processing (all passed them)
     met = {attack.reason} if not attack.status else set(attack.refusals)
-    attack.checked = attack.processed > 0 or bool(met & _checks())
-
-
-def _checks() -> set[str]:
-    """The reasons a forgery is refused for by what it is: a verifier's, or origin authentication."""
-    names = {e.name for v in VERIFIERS.values() for e in load_artifact(v.contract).abi.errors.values()}
-    return names | {"WrongOrigin"}
+    attack.checked = attack.processed > 0 or bool(met & (VERIFICATION_ERRORS | {"WrongOrigin"}))
 
 
 def admin_call(target: FaultTarget, fault: AdminCall) -> FaultProcess:

@@ -83,6 +83,7 @@ def _exercise_the_rest(network: Network) -> None:
     gateway.transact("setPaused", other, True, by=admin, gas=100_000)
     gateway.transact("setPaused", other, False, by=admin, gas=100_000)
     gateway.transact("setHandlerGasLimit", 200_000, by=admin, gas=100_000)
+    gateway.transact("setOriginQuota", [other], network.hub.chain_id, 10**9, 10**7, by=admin, gas=200_000)
     keys = network.committees[other]
     for verifier in beijing.verifiers.values():
         verifier.transact("rotate", other, keys.members, keys.threshold, by=admin, gas=500_000)
