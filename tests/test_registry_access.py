@@ -167,6 +167,8 @@ def test_suspension_by_authority_or_regulator_only(registry: Registry) -> None:
                 caller=who.address, zoneId=7)
     registry.suspend_entity(entity.id, by=registry.roles.regulator)
     assert registry.entity(entity.id).status is EntityStatus.SUSPENDED
+    refused(lambda: registry.suspend_entity(entity.id, by=registry.roles.regulator), "InvalidEntityTransition")
+    registry.suspend_entity(entity.id, by=registry.roles.authority(7))  # the authority's own, stacked
     refused(lambda: registry.suspend_entity(entity.id, by=registry.roles.authority(7)), "InvalidEntityTransition")
 
 
@@ -249,7 +251,7 @@ def test_pilot_suspension_and_reinstatement(registry: Registry) -> None:
         refused(partial(registry.suspend_pilot, pilot.id, by=who), "NotAuthorityOrRegulator", zoneId=2)
     registry.suspend_pilot(pilot.id, by=registry.roles.regulator)
     assert registry.pilot(pilot.id).status is PilotStatus.SUSPENDED
-    refused(lambda: registry.suspend_pilot(pilot.id, by=registry.roles.authority(2)), "InvalidPilotTransition")
+    refused(lambda: registry.suspend_pilot(pilot.id, by=registry.roles.regulator), "InvalidPilotTransition")
     refused(lambda: registry.complete_pilot(pilot.id, by=registry.roles.authority(2)), "InvalidPilotTransition",
             **{"from": int(PilotStatus.SUSPENDED)})
     # a regulator's suspension: the zone authority cannot lift it, a regulator can
@@ -340,3 +342,47 @@ def test_every_custom_error_of_the_contract_is_exercised_here() -> None:
     names = {e.name for e in load_artifact("PilotRegistry").abi.errors.values()} - {"Error", "Panic"}
     missing = sorted(n for n in names if f'"{n}"' not in source)
     assert not missing, f"custom errors without a test: {missing}"
+
+
+def test_a_regulators_hold_stacks_on_the_authoritys_suspension(registry: Registry) -> None:
+    """An authority that suspends first cannot pre-empt a regulator: the regulator's hold is recorded on top;
+    the authority cannot lift anything while it stands; lifting the hold leaves the authority's suspension."""
+    entity = registry.entities(zone_id=4)[0]
+    authority, regulator = registry.roles.authority(4), registry.roles.regulator
+    registry.suspend_entity(entity.id, by=authority)
+    registry.suspend_entity(entity.id, by=regulator)  # refused before: InvalidEntityTransition, no hold
+    assert registry.view("entityHeldByRegulator", entity.id) is True
+    assert registry.view("entitySuspendedByAuthority", entity.id) is True
+    refused(lambda: registry.suspend_entity(entity.id, by=regulator), "InvalidEntityTransition")  # once each
+    refused(lambda: registry.reinstate_entity(entity.id, by=authority), "HeldByRegulator", id=entity.id)
+    registry.reinstate_entity(entity.id, by=regulator)
+    assert registry.entity(entity.id).status is EntityStatus.SUSPENDED  # the authority's suspension stands
+    refused(lambda: registry.reinstate_entity(entity.id, by=regulator), "NotZoneAuthority")
+    registry.reinstate_entity(entity.id, by=authority)
+    assert registry.entity(entity.id).status is EntityStatus.ACTIVE
+    # a pilot alike
+    pilot = next(p for p in registry.pilots() if p.status is PilotStatus.ACTIVE)
+    zone_authority = registry.roles.authority(pilot.zone_id)
+    registry.suspend_pilot(pilot.id, by=zone_authority)
+    registry.suspend_pilot(pilot.id, by=regulator)
+    refused(lambda: registry.reinstate_pilot(pilot.id, by=zone_authority), "HeldByRegulator", id=pilot.id)
+    registry.reinstate_pilot(pilot.id, by=regulator)
+    assert registry.pilot(pilot.id).status is PilotStatus.SUSPENDED
+    registry.reinstate_pilot(pilot.id, by=zone_authority)
+    assert registry.pilot(pilot.id).status is PilotStatus.ACTIVE
+
+
+def test_reinstatement_returns_to_the_status_suspended_from(registry: Registry) -> None:
+    """A pending entity suspended and reinstated is pending again (its authority never approved it); an
+    approved pilot is approved again, not started."""
+    newcomer = registry.chain.accounts[196].address
+    registry.register_entities([(4, [1], newcomer, "Newcomer Lab", "Nowhere")])
+    entity_id = registry.entity_count()
+    registry.suspend_entity(entity_id, by=registry.roles.regulator)
+    registry.reinstate_entity(entity_id, by=registry.roles.regulator)
+    assert registry.entity(entity_id).status is EntityStatus.PENDING
+    pilot_id, zone = proposed_pilot(registry)
+    registry.approve_pilots([pilot_id], by=registry.roles.authority(zone))
+    registry.suspend_pilot(pilot_id, by=registry.roles.regulator)
+    registry.reinstate_pilot(pilot_id, by=registry.roles.regulator)
+    assert registry.pilot(pilot_id).status is PilotStatus.APPROVED

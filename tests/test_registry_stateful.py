@@ -1,7 +1,9 @@
 """PilotRegistry against a plain-Python reference model, under random sequences of calls by random
 actors (admin, authorities of the right and wrong zone, regulators, entities, strangers).
 
-Every call's result, or its refusal by name, must match the model; so must the state afterwards.
+Every call's result, or its refusal by name, must match the model; so must the state afterwards. The
+model keeps each party's own suspension (the zone authority's, a regulator's hold), stacked, and the
+status an entity or pilot returns to when the last is lifted.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ PROPOSED, APPROVED, P_ACTIVE, P_SUSPENDED, COMPLETED = 1, 2, 3, 4, 5  # PilotSta
 @dataclass
 class Model:
     regulators: set[str] = field(default_factory=set)
-    entities: list[dict] = field(default_factory=list)  # zone, mask, status, account
-    pilots: list[dict] = field(default_factory=list)  # entity, zone, sector, status
+    entities: list[dict] = field(default_factory=list)  # zone, mask, status, account; held, by_authority, resume
+    pilots: list[dict] = field(default_factory=list)  # entity, zone, sector, status; held, by_authority, resume
     entity_of: dict[str, int] = field(default_factory=dict)
 
 
@@ -157,14 +159,15 @@ class RegistryMachine(RuleBasedStateMachine):
     def suspend_entity(self, actor: str, index: int, hint: int) -> None:
         entity_id, who = self._entity(index), self.actor(actor, hint)
         e = self._modelled(entity_id)
+        party = "held" if e is None or not self.is_authority(who, e["zone"]) else "by_authority"
         error = ("UnknownEntity" if e is None else
                  "NotAuthorityOrRegulator" if not (self.is_authority(who, e["zone"]) or
                                                    who.address in self.model.regulators) else
-                 "InvalidEntityTransition" if e["status"] not in (PENDING, ACTIVE) else None)
+                 "InvalidEntityTransition" if e.get(party) or e["status"] not in (PENDING, ACTIVE, SUSPENDED)
+                 else None)
         self.expect(lambda: self.registry.suspend_entity(entity_id, by=who), error)
         if error is None and e is not None:
-            e["status"] = SUSPENDED
-            e["held"] = not self.is_authority(who, e["zone"])  # a regulator's suspension
+            _suspend(e, party, SUSPENDED)
 
     @rule(actor=ACTORS, index=st.integers(0, 20), hint=st.integers(0, 20))
     def reinstate_entity(self, actor: str, index: int, hint: int) -> None:
@@ -174,7 +177,7 @@ class RegistryMachine(RuleBasedStateMachine):
                  ("InvalidEntityTransition" if e["status"] != SUSPENDED else None))
         self.expect(lambda: self.registry.reinstate_entity(entity_id, by=who), error)
         if error is None and e is not None:
-            e["status"], e["held"] = ACTIVE, False
+            _lift(e)
 
     def _reinstater_error(self, who: Account, zone: int, held: bool) -> str | None:
         """What a regulator suspended only a regulator lifts; otherwise the zone authority does."""
@@ -227,9 +230,11 @@ class RegistryMachine(RuleBasedStateMachine):
                      "InvalidPilotTransition" if p["status"] != APPROVED else None)
             new = P_ACTIVE
         elif step == "suspend":
+            party = "by_authority" if self.is_authority(who, p["zone"]) else "held"
             error = ("NotAuthorityOrRegulator" if not (self.is_authority(who, p["zone"]) or
                                                        who.address in self.model.regulators) else
-                     "InvalidPilotTransition" if p["status"] not in (P_ACTIVE, APPROVED) else None)
+                     "InvalidPilotTransition" if p.get(party) or p["status"] not in (P_ACTIVE, APPROVED, P_SUSPENDED)
+                     else None)
             new = P_SUSPENDED
         elif step == "reinstate":
             error = (self._reinstater_error(who, p["zone"], p.get("held", False)) or
@@ -248,9 +253,12 @@ class RegistryMachine(RuleBasedStateMachine):
                  "complete": lambda: self.registry.complete_pilot(pilot_id, by=who)}
         self.expect(calls[step], error)
         if error is None and p is not None:
-            p["status"] = new
-            if step in ("suspend", "reinstate"):  # held: a regulator's suspension, until lifted
-                p["held"] = step == "suspend" and not self.is_authority(who, p["zone"])
+            if step == "suspend":
+                _suspend(p, party, P_SUSPENDED)
+            elif step == "reinstate":
+                _lift(p)
+            else:
+                p["status"] = new
 
     @precondition(lambda self: self.model.pilots)
     @rule(index=st.integers(0, 20), by_entity=st.booleans(), suspend=st.booleans())
@@ -291,6 +299,26 @@ class RegistryMachine(RuleBasedStateMachine):
         r, m = self.registry, self.model
         assert r.entity_statuses() == [e["status"] for e in m.entities]  # their number too
         assert r.pilot_statuses() == [p["status"] for p in m.pilots]
+        for kind, items in (("entity", m.entities), ("pilot", m.pilots)):
+            for i, item in enumerate(items, start=1):
+                if item["status"] in (SUSPENDED if kind == "entity" else P_SUSPENDED,):
+                    assert (r.view(f"{kind}HeldByRegulator", i), r.view(f"{kind}SuspendedByAuthority", i)) == \
+                        (bool(item.get("held")), bool(item.get("by_authority")))
+
+
+def _suspend(item: dict, party: str, suspended: int) -> None:
+    """A party's own suspension placed: the first one suspends (keeping what to return to)."""
+    item[party] = True
+    if item["status"] != suspended:
+        item["resume"], item["status"] = item["status"], suspended
+
+
+def _lift(item: dict) -> None:
+    """The reinstater's own suspension lifted (a regulator's hold first: while it stands, nobody else can);
+    with none left, back to what it was suspended from."""
+    item["held" if item.get("held") else "by_authority"] = False
+    if not item.get("held") and not item.get("by_authority"):
+        item["status"] = item["resume"]
 
 
 SETTINGS = settings(max_examples=20, stateful_step_count=40, deadline=None,

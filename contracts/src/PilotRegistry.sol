@@ -114,6 +114,9 @@ contract PilotRegistry {
     event EntityStatusChanged(uint32 indexed entityId, EntityStatus from, EntityStatus to, address by);
     event PilotProposed(uint32 indexed pilotId, uint32 indexed entityId, uint8 sectorId, address by);
     event PilotStatusChanged(uint32 indexed pilotId, PilotStatus from, PilotStatus to, address by);
+    /// @notice A party's own suspension of an entity (or a pilot) placed or lifted; the status changes only
+    ///         with the first placed and the last lifted.
+    event SuspensionChanged(uint32 indexed id, bool pilot, bool byRegulator, bool placed);
     event DataPolicySet(uint8 indexed requesterSector, uint32 dataSectorMask);
 
     // ---------------------------------------------------------------- state
@@ -131,8 +134,14 @@ contract PilotRegistry {
     mapping(address => bool) public isRegulator;
     mapping(address => uint32) public entityOf; // account => entityId (0: none)
     // suspended by a regulator (not by the zone authority): only a regulator lifts it
+    // Two suspensions may stand on one entity or pilot at once, its zone authority's and a regulator's (a
+    // hold); it is suspended while either stands, and returns to what it was suspended from when both are lifted.
     mapping(uint32 entityId => bool) public entityHeldByRegulator;
     mapping(uint32 pilotId => bool) public pilotHeldByRegulator;
+    mapping(uint32 entityId => bool) public entitySuspendedByAuthority;
+    mapping(uint32 pilotId => bool) public pilotSuspendedByAuthority;
+    mapping(uint32 entityId => EntityStatus) public entityResumesTo;
+    mapping(uint32 pilotId => PilotStatus) public pilotResumesTo;
     /// @notice The sector policy: entities of a requester sector may request data of the sectors in
     ///         its mask. The zones' DataExchanges apply it when the hub's broadcaster brings it.
     mapping(uint8 requesterSector => uint32 dataSectorMask) public dataPolicy;
@@ -242,22 +251,36 @@ contract PilotRegistry {
         }
     }
 
+    /// @notice By the zone authority or a regulator, each its own suspension: a regulator's hold stacks on
+    ///         the authority's (and the other way round); a pending or active entity becomes suspended.
     function suspendEntity(uint32 entityId) external {
         Entity storage e = _entity(entityId);
         _requireAuthorityOrRegulator(e.zoneId);
-        if (e.status != EntityStatus.Active && e.status != EntityStatus.Pending) {
+        bool regulator = _byRegulator(e.zoneId);
+        mapping(uint32 => bool) storage mine = regulator ? entityHeldByRegulator : entitySuspendedByAuthority;
+        if (mine[entityId] || (e.status != EntityStatus.Active && e.status != EntityStatus.Pending
+                && e.status != EntityStatus.Suspended)) {
             revert InvalidEntityTransition(entityId, e.status, EntityStatus.Suspended);
         }
-        if (_byRegulator(e.zoneId)) entityHeldByRegulator[entityId] = true;
+        mine[entityId] = true;
+        emit SuspensionChanged(entityId, false, regulator, true);
+        if (e.status == EntityStatus.Suspended) return; // stacked on the other party's
+        entityResumesTo[entityId] = e.status;
         _setEntityStatus(e, e.status, EntityStatus.Suspended);
     }
 
-    /// @notice By the zone authority, or by a regulator when a regulator suspended it.
+    /// @notice Each party lifts its own suspension: the zone authority, once no regulator holds the entity;
+    ///         a regulator, its hold. When none is left the entity returns to the status it was suspended from.
     function reinstateEntity(uint32 entityId) external {
         Entity storage e = _entity(entityId);
-        _requireReinstater(e.zoneId, entityId, entityHeldByRegulator[entityId]);
-        delete entityHeldByRegulator[entityId];
-        _setEntityStatus(e, EntityStatus.Suspended, EntityStatus.Active);
+        bool held = entityHeldByRegulator[entityId];
+        _requireReinstater(e.zoneId, entityId, held);
+        if (e.status != EntityStatus.Suspended) revert InvalidEntityTransition(entityId, e.status, EntityStatus.Active);
+        if (held) delete entityHeldByRegulator[entityId];
+        else delete entitySuspendedByAuthority[entityId];
+        emit SuspensionChanged(entityId, false, held, false);
+        if (entityHeldByRegulator[entityId] || entitySuspendedByAuthority[entityId]) return; // the other stands
+        _setEntityStatus(e, EntityStatus.Suspended, entityResumesTo[entityId]);
     }
 
     // ---------------------------------------------------------------- pilot lifecycle
@@ -290,23 +313,35 @@ contract PilotRegistry {
         }
     }
 
+    /// @notice As `suspendEntity`, for an approved or active pilot.
     function suspendPilot(uint32 pilotId) external {
         Pilot storage p = _pilot(pilotId);
         _requireAuthorityOrRegulator(p.zoneId);
-        if (p.status != PilotStatus.Active && p.status != PilotStatus.Approved) {
+        bool regulator = _byRegulator(p.zoneId);
+        mapping(uint32 => bool) storage mine = regulator ? pilotHeldByRegulator : pilotSuspendedByAuthority;
+        if (mine[pilotId] || (p.status != PilotStatus.Active && p.status != PilotStatus.Approved
+                && p.status != PilotStatus.Suspended)) {
             revert InvalidPilotTransition(pilotId, p.status, PilotStatus.Suspended);
         }
-        if (_byRegulator(p.zoneId)) pilotHeldByRegulator[pilotId] = true;
+        mine[pilotId] = true;
+        emit SuspensionChanged(pilotId, true, regulator, true);
+        if (p.status == PilotStatus.Suspended) return;
+        pilotResumesTo[pilotId] = p.status;
         _setPilotStatus(p, p.status, PilotStatus.Suspended);
     }
 
-    /// @notice By the zone authority, or by a regulator when a regulator suspended it.
+    /// @notice As `reinstateEntity`, for a pilot (its entity must be active).
     function reinstatePilot(uint32 pilotId) external {
         Pilot storage p = _pilot(pilotId);
-        _requireReinstater(p.zoneId, pilotId, pilotHeldByRegulator[pilotId]);
+        bool held = pilotHeldByRegulator[pilotId];
+        _requireReinstater(p.zoneId, pilotId, held);
         _requireEntityActive(p.entityId);
-        delete pilotHeldByRegulator[pilotId];
-        _setPilotStatus(p, PilotStatus.Suspended, PilotStatus.Active);
+        if (p.status != PilotStatus.Suspended) revert InvalidPilotTransition(pilotId, p.status, PilotStatus.Active);
+        if (held) delete pilotHeldByRegulator[pilotId];
+        else delete pilotSuspendedByAuthority[pilotId];
+        emit SuspensionChanged(pilotId, true, held, false);
+        if (pilotHeldByRegulator[pilotId] || pilotSuspendedByAuthority[pilotId]) return;
+        _setPilotStatus(p, PilotStatus.Suspended, pilotResumesTo[pilotId]);
     }
 
     /// @notice Completion is final: a suspended entity cannot put its pilots beyond a suspension.
