@@ -112,7 +112,7 @@ def test_what_things_are_reads_in_their_repr(registry: Registry) -> None:
     assert repr(chain) == f"<{type(chain).__name__} chain id {chain.chain_id}, block {chain.block_number()}>"
     sent = registry.suspend_entity(5, by=registry.roles.regulator)
     assert repr(sent) == f"<Sent 1 transaction(s) in block {sent.receipt.block_number}, {sent.gas_used:,} gas; " \
-                         "EntityStatusChanged>"
+                         "EntityStatusChanged, SuspensionChanged>"
 
 
 def test_refusals_cross_process_boundaries_intact(registry: Registry) -> None:

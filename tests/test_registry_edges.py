@@ -57,8 +57,9 @@ suspend = [{{ entity = "ICBC", at_s = 20 }}]
 
 
 def test_a_stale_decision_is_one_request() -> None:
-    """Both parties of a request suspended: the request is listed (and violates) once, not once per party;
-    served_while_suspended cannot exceed the decisions it is reported "of"."""
+    """Both parties of a request suspended: the request is listed (and violates) once, not once per party,
+    and its answer once, not once per chain it crosses; served_while_suspended cannot exceed the decisions
+    it is reported "of"."""
     data = _data()
     homes = {data.zones[data.zone_id(z) - 1].code for z in ("Beijing", "Chengdu")}
     names = [e.name for e in data.entities if e.zone in homes]
@@ -85,8 +86,10 @@ duration_s = 90
         per_message = Counter(d.message_id for d in served)
         assert max(per_message.values()) == 1, f"{len(served)} entries for {len(per_message)} requests"
         assert len(served) <= sum(watch.decisions.values())
-        violations = Counter(v.message_id for v in watch.violations)
+        violations = Counter((v.message_id, v.detail.split(" ", 1)[0]) for v in watch.violations)  # served | answered
         assert max(violations.values()) == 1, f"{len(watch.violations)} violations for {len(violations)} requests"
+        answered = Counter(d.message_id for d in watch.stale if d.kind.startswith("answered"))
+        assert answered and max(answered.values()) == 1
 
 
 def test_a_change_in_the_last_broadcast_interval_still_reaches_the_mirrors() -> None:

@@ -42,6 +42,7 @@ EXPECTED = {
     "hub-halt": (100, ALL_TRUE),
     "relayer-failover": (60, ALL_TRUE),
     "gas-cap-flood": (150, ALL_TRUE),
+    "requester-suspended": (160, ALL_TRUE),
     "fan-out": (60, ALL_TRUE),
 }
 
@@ -85,7 +86,9 @@ def test_fault_scenarios_produce_their_findings(name: str, networks: Networks, t
         assert attacks[0].outcomes == [["failed"]] * 64 and messages.pending == 0
     elif name == "hub-halt":  # what timed out at the hub is acknowledged on its origin's own lane
         assert messages.pending == 0 and messages.timed_out > 0
-        assert messages.timed_out + messages.delivered == messages.sent
+        # and an answer that comes after its request's deadline is refused by the requester's chain
+        assert messages.timed_out + messages.delivered + messages.rejected == messages.sent
+        assert set(messages.by_kind["request"]) <= {"delivered", "timed_out"}
     elif name == "relayer-failover":
         assert messages.delivered == messages.sent and messages.pending == 0
         down, survivor = report.relayers.per_relayer
@@ -94,6 +97,13 @@ def test_fault_scenarios_produce_their_findings(name: str, networks: Networks, t
         assert messages.timed_out == messages.pending == 0
         assert [sum(a.status for a in attacks if a.source == src) for src in ("Beijing", "hub")] == [1, 1]
         assert {a.reason for a in attacks if not a.status} == {"GasQuotaExceeded"} and len(attacks) == 600
+    elif name == "requester-suspended":  # answers to suspended requesters refused, the few let through counted
+        refused = messages.refused_at_source_by_reason
+        assert refused.get("RequesterNotActive", 0) > 0 and refused.get("EntityNotActive", 0) > 0
+        assert report.registry is not None
+        answered = report.registry.stale_decisions["answered_while_suspended"]
+        assert answered.count == len(answered.listed) > 0
+        assert all(d.lag_s <= report.registry.max_stale_s for d in answered.listed)
     elif name == "fan-out":  # the fanning contract's share pays for three of the five handlers' fan-out
         assert attacks[0].outcomes == [["delivered"]] * 3 + [["failed"]] * 2 and messages.pending == 0
     faults = scenarios.load(name).faults

@@ -24,6 +24,7 @@ contract DataExchange is IMessageRecipient, Ownable2Step {
     uint8 public constant REFUSED = 4; // rejected by the provider's chain (policy, inactive entity)
     uint8 public constant FAILED = 5;
     uint8 public constant TIMED_OUT = 6;
+    uint8 public constant ANSWER_REFUSED = 7; // an answer came, and this chain refused it (see AnswerRefused)
 
     struct Request {
         uint32 requester;
@@ -31,6 +32,7 @@ contract DataExchange is IMessageRecipient, Ownable2Step {
         uint8 sector;
         uint8 status;
         uint64 providerChain;
+        uint64 deadline; // the provider answers by then, and no later answer counts
         bytes32 queryHash;
         bytes32 answerHash;
         uint64 answerSize;
@@ -42,18 +44,21 @@ contract DataExchange is IMessageRecipient, Ownable2Step {
     error NotLocalEntity(uint32 entityId, uint8 zoneId);
     error UnknownPeer(uint64 chain);
     error UnknownRequest(bytes32 id);
+    error RequestExpired(bytes32 id, uint64 deadline);
+    error ProviderNotActive(uint32 provider);
 
     event PeerSet(uint64 indexed chain, address peer);
     event PolicySet(uint8 indexed requesterSector, uint32 dataSectorMask);
     event PolicySynced(uint32 indexed version, uint256 applied, uint256 stale);
     event RequestSent(bytes32 indexed id, uint32 indexed requester, uint32 indexed provider, uint64 providerChain,
-        uint8 sector, bytes32 queryHash);
+        uint8 sector, bytes32 queryHash, uint64 deadline);
     event RequestReceived(bytes32 indexed id, uint64 requesterChain, uint32 requester, uint32 provider, uint8 sector,
         bytes32 queryHash);
     event RequestRefused(bytes32 indexed id, bytes4 reason);
     event ResponseSent(bytes32 indexed requestId, bytes32 indexed responseId, bytes32 answerHash, uint64 size);
     event Answered(bytes32 indexed requestId, bytes32 answerHash, uint64 size);
     event RequestStatus(bytes32 indexed id, uint8 status);
+    event AnswerRefused(bytes32 indexed requestId, bytes4 reason);
 
     error PolicyRefused(uint8 dataSector);
     error ProviderCannotServe(uint32 provider, uint8 sector);
@@ -72,7 +77,8 @@ contract DataExchange is IMessageRecipient, Ownable2Step {
     mapping(uint8 requesterSector => uint32 version) public policyVersion; // of the hub's sync that set it
 
     mapping(bytes32 id => Request) public requests; // on the requester's chain
-    mapping(bytes32 id => bytes32) public incoming; // on the provider's chain: hash of the pending request
+    // on the provider's chain: a pending request, the high 192 bits of its hash and its deadline (low 64)
+    mapping(bytes32 id => bytes32) public incoming;
 
     constructor(Gateway gateway_, RegistryMirror mirror_, uint8 zoneId_, address admin_) Ownable(admin_) {
         gateway = gateway_;
@@ -91,11 +97,6 @@ contract DataExchange is IMessageRecipient, Ownable2Step {
         for (uint256 i; i < chains.length; ++i) setPeer(chains[i], peers_[i]);
     }
 
-    /// @notice Entities of `requesterSector` may receive data of the sectors in `dataSectorMask`.
-    function setPolicy(uint8 requesterSector, uint32 dataSectorMask) public onlyOwner {
-        _setPolicy(requesterSector, dataSectorMask);
-    }
-
     function _setPolicy(uint8 requesterSector, uint32 dataSectorMask) private {
         uint32 changed = policy[requesterSector] ^ dataSectorMask; // only these need writing
         uint32 bit = uint32(1) << (requesterSector - 1);
@@ -109,44 +110,56 @@ contract DataExchange is IMessageRecipient, Ownable2Step {
         emit PolicySet(requesterSector, dataSectorMask);
     }
 
-    function setPolicies(uint8[] calldata requesterSectors, uint32[] calldata dataSectorMasks) external {
-        for (uint256 i; i < requesterSectors.length; ++i) setPolicy(requesterSectors[i], dataSectorMasks[i]);
-    }
-
     // ------------------------------------------------------------------------ requester side
 
     function request(uint32 requester, uint32 provider, uint64 providerChain, uint8 sector, bytes32 queryHash,
         uint64 ttl) external returns (bytes32 id)
     {
+        _requireLocalRequester(requester);
+        address peer = peers[providerChain];
+        if (peer == address(0)) revert UnknownPeer(providerChain);
+        uint64 deadline = uint64(block.timestamp) + ttl;
+        bytes memory payload = abi.encode(REQUEST, requester, provider, sector, queryHash, deadline);
+        id = gateway.send(providerChain, peer, payload, ttl, 0);
+        // the gateway is this chain's own, trusted contract: no reentrancy through it
+        // solhint-disable-next-line reentrancy
+        requests[id] = Request(requester, provider, sector, SENT, providerChain, deadline, queryHash, 0, 0);
+        emit RequestSent(id, requester, provider, providerChain, sector, queryHash, deadline);
+    }
+
+    function _requireLocalRequester(uint32 requester) private view {
         (address account, uint8 zone, uint8 status,,) = mirror.records(requester);
         if (account != msg.sender) revert NotEntityAccount(msg.sender, requester);
         if (zone != zoneId) revert NotLocalEntity(requester, zone);
         if (status != ACTIVE) revert EntityNotActive(requester);
-        address peer = peers[providerChain];
-        if (peer == address(0)) revert UnknownPeer(providerChain);
-        id = gateway.send(providerChain, peer, abi.encode(REQUEST, requester, provider, sector, queryHash), ttl, 0);
-        // the gateway is this chain's own, trusted contract: no reentrancy through it
-        // solhint-disable-next-line reentrancy
-        requests[id] = Request(requester, provider, sector, SENT, providerChain, queryHash, 0, 0);
-        emit RequestSent(id, requester, provider, providerChain, sector, queryHash);
     }
 
     // ------------------------------------------------------------------------ provider side
 
-    /// @notice The provider commits to its answer: the hash of the dataset and its size. A provider
-    ///         suspended meanwhile (as its chain's mirror says) cannot answer.
+    /// @notice The provider commits to its answer: the hash of the dataset and its size, by the request's
+    ///         deadline. Neither party may have been suspended meanwhile, nor the sector's policy revoked
+    ///         (as this chain's mirror and policy say).
     function respond(bytes32 requestId, uint64 requesterChain, uint32 requester, uint32 provider, uint8 sector,
         bytes32 queryHash, bytes32 answerHash, uint64 size, uint64 ttl) external returns (bytes32 responseId)
     {
-        if (incoming[requestId] != _requestHash(requesterChain, requester, provider, sector, queryHash)) {
-            revert UnknownRequest(requestId);
-        }
+        _takeAnswerable(requestId, _requestHash(requesterChain, requester, provider, sector, queryHash));
         _requireActiveCaller(provider);
-        delete incoming[requestId]; // one answer per request
+        bytes4 reason = _refusal(requester, provider, sector);
+        if (reason == RequesterNotActive.selector) revert RequesterNotActive(requester);
+        if (reason == PolicyRefused.selector) revert PolicyRefused(sector);
+        if (reason != bytes4(0)) revert ProviderCannotServe(provider, sector);
         responseId = gateway.send(
             requesterChain, peers[requesterChain], abi.encode(RESPONSE, requestId, answerHash, size), ttl, 0
         );
         emit ResponseSent(requestId, responseId, answerHash, size);
+    }
+
+    /// @dev The pending request `requestId` of hash `hash`, taken (one answer per request) unless past its deadline.
+    function _takeAnswerable(bytes32 requestId, bytes32 hash) private {
+        uint256 pending = uint256(incoming[requestId]);
+        if (pending == 0 || pending >> 64 != uint256(hash) >> 64) revert UnknownRequest(requestId);
+        if (block.timestamp > uint64(pending)) revert RequestExpired(requestId, uint64(pending));
+        delete incoming[requestId];
     }
 
     function _requireActiveCaller(uint32 entityId) private view {
@@ -191,14 +204,15 @@ contract DataExchange is IMessageRecipient, Ownable2Step {
     }
 
     function _receiveRequest(uint64 srcChain, bytes32 id, bytes calldata payload) private returns (bool) {
-        (, uint32 requester, uint32 provider, uint8 sector, bytes32 queryHash) =
-            abi.decode(payload, (uint8, uint32, uint32, uint8, bytes32));
+        (, uint32 requester, uint32 provider, uint8 sector, bytes32 queryHash, uint64 deadline) =
+            abi.decode(payload, (uint8, uint32, uint32, uint8, bytes32, uint64));
         bytes4 reason = _refusal(requester, provider, sector);
         if (reason != bytes4(0)) {
             emit RequestRefused(id, reason);
             return false;
         }
-        incoming[id] = _requestHash(srcChain, requester, provider, sector, queryHash);
+        uint256 hash = uint256(_requestHash(srcChain, requester, provider, sector, queryHash));
+        incoming[id] = bytes32(hash >> 64 << 64 | deadline);
         emit RequestReceived(id, srcChain, requester, provider, sector, queryHash);
         return true;
     }
@@ -214,16 +228,35 @@ contract DataExchange is IMessageRecipient, Ownable2Step {
         return bytes4(0);
     }
 
+    /// @dev An answer counts only from the provider's chain, by the deadline, while both parties are active
+    ///      in this chain's mirror and the policy still lets the requester have the sector's data; otherwise
+    ///      it is refused (ANSWER_REFUSED) and the provider's chain is told (REJECTED).
     function _receiveResponse(uint64 srcChain, bytes calldata payload) private returns (bool) {
         (, bytes32 requestId, bytes32 answerHash, uint64 size) = abi.decode(payload, (uint8, bytes32, bytes32, uint64));
         Request storage r = requests[requestId];
         if (r.status != ACCEPTED && r.status != SENT) return false;
         if (srcChain != r.providerChain) return false; // only the provider's chain answers its requests
+        bytes4 reason = _answerRefusal(r);
+        if (reason != bytes4(0)) {
+            r.status = ANSWER_REFUSED;
+            emit AnswerRefused(requestId, reason);
+            emit RequestStatus(requestId, ANSWER_REFUSED);
+            return false;
+        }
         r.status = ANSWERED;
         r.answerHash = answerHash;
         r.answerSize = size;
         emit Answered(requestId, answerHash, size);
         return true;
+    }
+
+    function _answerRefusal(Request storage r) private view returns (bytes4) {
+        if (block.timestamp > r.deadline) return RequestExpired.selector;
+        (uint256 p, uint256 q) = mirror.wordsOf(r.provider, r.requester); // layout: RegistryMirror.words
+        if (uint8(q >> 48) != ACTIVE) return RequesterNotActive.selector;
+        if (uint8(p >> 48) != ACTIVE) return ProviderNotActive.selector;
+        if (uint32(q) & allowedRequesters[r.sector] == 0) return PolicyRefused.selector;
+        return bytes4(0);
     }
 
     function handleOutcome(bytes32 id, uint8 outcome) external {

@@ -21,7 +21,8 @@ from .relayer import Relayer
 from .topology import ChainNode, Network
 
 REQUEST_GAS = 400_000  # DataExchange.request and .respond, explicit as every gas limit here
-REQUEST_STATUS = {1: "sent", 2: "accepted", 3: "answered", 4: "refused", 5: "failed", 6: "timed_out"}
+REQUEST_STATUS = {1: "sent", 2: "accepted", 3: "answered", 4: "refused", 5: "failed", 6: "timed_out",
+                  7: "answer_refused"}
 
 
 class ExchangeError(PilotsimError):

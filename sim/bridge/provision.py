@@ -114,15 +114,22 @@ def _cached(network: Network, cache: NetworkCache, sync: bool, progress: Progres
 
 
 def sync_mirrors(network: Network, entity_ids: list[int] | None = None, progress: Progress = no_progress) -> None:
-    """Send the registry's entities to every zone mirror, and relay until all are delivered."""
+    """Send the registry's entities (and, with every entity, its sector policy) to every zone, and relay until
+    all are delivered: a zone's DataExchange takes its policy from the hub alone."""
     ids = entity_ids or list(range(1, network.registry.entity_count() + 1))
     broadcaster = network.hub.broadcaster
     assert broadcaster is not None
     zones = [n.chain_id for n in network.zones]
     admin = network.admin(HUB_CHAIN_ID)
     gas = min(network.hub.chain.block_gas_limit, 1_000_000 + 25_000 * SYNC_CHUNK * len(zones))
-    broadcaster.send([broadcaster.tx("sync", ids[i:i + SYNC_CHUNK], zones, network.config.sync_ttl, by=admin, gas=gas)
-                      for i in range(0, len(ids), SYNC_CHUNK)])
+    txs = [broadcaster.tx("sync", ids[i:i + SYNC_CHUNK], zones, network.config.sync_ttl, by=admin, gas=gas)
+           for i in range(0, len(ids), SYNC_CHUNK)]
+    if entity_ids is None:
+        sectors = list(range(1, len(network.data.sectors) + 1))
+        txs.append(broadcaster.tx("syncPolicy", sectors, zones, network.config.sync_ttl, by=admin,
+                                  gas=min(network.hub.chain.block_gas_limit, 1_000_000 + 300_000 * len(zones))))
+    for receipt in broadcaster.chain.send(txs):
+        receipt.raise_for_status()
     Relayer(network).run_until_idle(progress=progress, label="syncing mirrors")
 
 
@@ -235,10 +242,8 @@ def _configure(network: Network, node: ChainNode) -> None:
         txs += _quotas(network, node)
     if node.exchange is not None:
         zones = [z for z in network.zones if z.chain_id != node.chain_id]
-        policy = network.data.policy_masks()
-        txs += [node.exchange.tx("setPeers", [z.chain_id for z in zones], [z.data_exchange.address for z in zones],
-                                 by=admin, gas=CONFIG_GAS),
-                node.exchange.tx("setPolicies", list(policy), list(policy.values()), by=admin, gas=CONFIG_GAS)]
+        txs.append(node.exchange.tx("setPeers", [z.chain_id for z in zones], [z.data_exchange.address for z in zones],
+                                    by=admin, gas=CONFIG_GAS))
     if node.broadcaster is not None:
         txs += [node.broadcaster.tx("setMirror", z.chain_id, z.mirror.address, by=admin, gas=100_000)  # type: ignore[union-attr]
                 for z in network.zones]

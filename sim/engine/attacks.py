@@ -225,8 +225,8 @@ def _requests(net: Network, origin: ChainNode, victim: ChainNode, count: int, no
     sector = data.sector_id(data.entity(provider).sectors[0])
     messages = []
     for i in range(count):
-        payload = encode(["uint8", "uint32", "uint32", "uint8", "bytes32"],
-                         [1, requester, provider, sector, keccak(b"forged" + i.to_bytes(4, "big"))])
+        payload = encode(["uint8", "uint32", "uint32", "uint8", "bytes32", "uint64"],  # DataExchange.request's
+                         [1, requester, provider, sector, keccak(b"forged" + i.to_bytes(4, "big")), now + 3_600])
         messages.append(Message(VERSION, KIND_DATA, origin.chain_id, victim.chain_id, 10**12 + i, now + 3_600,
                                 200_000, origin.data_exchange.address, victim.data_exchange.address, payload))
     return messages

@@ -5,7 +5,9 @@ Read block range by block range (as the watcher reads gateways): the hub's `Enti
 `EntityStatusChanged`, `DataPolicySet`, `PilotProposed` and `PilotStatusChanged`; what each sync
 carried (the payload of the broadcaster's `Sent` on the hub's gateway: entity words for a mirror,
 sector masks for a DataExchange); each mirror's `Synced` and each DataExchange's `PolicySynced`; each
-DataExchange's `RequestSent`, `RequestReceived` (accepted) and `RequestRefused`. A change is
+DataExchange's `RequestSent`, `RequestReceived` (accepted) and `RequestRefused`, and the answers:
+`ResponseSent` (a provider's chain let its provider answer) and `Answered` (a requester's chain took
+the answer), each a decision judged like a request's. A change is
 propagated to a zone when the zone applies a sync the hub sent after it. Events of one chain
 are taken in log order, so a mirror's view at a decision is exact; the hub's view at a decision is its
 last change strictly before that moment.
@@ -45,11 +47,12 @@ class HubChange:
 class StaleDecision:
     """A request a provider's chain decided while its mirror disagreed with the hub."""
 
-    kind: str  # served_while_suspended | refused_while_active
+    # served_while_suspended | refused_while_active | answered_while_suspended | answered_after_policy_revoked
+    kind: str
     message_id: str
     zone: str
     entity: int
-    role: str  # requester | provider
+    role: str  # requester | provider (answered_after_policy_revoked: requester)
     time_s: float
     lag_s: float  # since the hub's change the mirror had not caught up with
 
@@ -88,6 +91,10 @@ class RegistryWatch:
         # version → (hub position, the zone it went to, what it set); dropped once that zone applied it
         self.versions: dict[int, tuple[Position, int, dict[Subject, int]]] = {}
         self.requests: dict[bytes, tuple[int, int]] = {}  # request id → (requester, provider), until decided
+        # request id → (requester, provider, sector, deadline), until its answer is taken or refused, or expires
+        self.asked: dict[bytes, tuple[int, int, int, float]] = {}
+        self.policy = {s: int(registry.view("dataPolicy", s)) for s in range(1, len(self.network.data.sectors) + 1)}
+        self._sectors: dict[int, int] = {}  # entity → its sector mask (fixed once registered)
         self._scanned = {c: b - 1 for c, b in self.first_block.items()}
         self._exchanges = {z.data_exchange.address.lower() for z in self.network.zones}
         self._times: dict[tuple[int, int], float] = {}
@@ -108,10 +115,14 @@ class RegistryWatch:
             for _, event in zone_events[zone.chain_id]:
                 if event.name == "RequestSent":
                     self.requests[event["id"]] = (event["requester"], event["provider"])
+                    self.asked[event["id"]] = (event["requester"], event["provider"], event["sector"],
+                                               float(event["deadline"] - self.epoch))
         for chain_id, events in zone_events.items():
             for position, event in events:
                 self._zone_event(chain_id, position, event)
         self._times.clear()  # block times are looked up within a scan only
+        for request_id in [r for r, asked in self.asked.items() if asked[3] < now]:
+            del self.asked[request_id]  # past its deadline: no answer counts any more
         self._sample(now)
 
     def _events(self, chain_id: int, contracts: list[Contract]) -> list[tuple[Position, DecodedEvent]]:
@@ -178,6 +189,13 @@ class RegistryWatch:
             self._apply(chain_id, int(event["version"]), t)
         elif event.name == "RequestStatus" and event["status"] in ENDED_UNDECIDED:
             self.requests.pop(event["id"], None)  # timed out or failed on the way: no decision will come
+        elif event.name in ("ResponseSent", "Answered"):  # an answer is judged once: where it is first stale
+            asked = self.asked.get(event["requestId"])
+            if asked is not None and (self._judge_answer(chain_id, "0x" + event["requestId"].hex(), asked, t)
+                                      or event.name == "Answered"):
+                del self.asked[event["requestId"]]
+        elif event.name in ("AnswerRefused",) or (event.name == "RequestStatus" and event["status"] == 4):
+            self.asked.pop(event["requestId"] if event.name == "AnswerRefused" else event["id"], None)
         elif event.name in ("RequestReceived", "RequestRefused"):
             parties = self.requests.pop(event["id"], None)
             if parties is not None:
@@ -243,6 +261,56 @@ class RegistryWatch:
                 entity = parties[roles.index(role)]
                 self._stale(StaleDecision("refused_while_active", message_id, zone, entity, role, t, lag))
 
+    def _judge_answer(self, chain_id: int, request_id: str, asked: tuple[int, int, int, float], t: float) -> bool:
+        """An answer let through (by the provider's chain) or taken (by the requester's) at `t`: stale if the
+        hub had suspended a party, or revoked the requester's access to the sector, before; a violation of
+        suspension_honoured beyond the bound. Whether it was stale."""
+        requester, provider, sector, _ = asked
+        zone = self.network.nodes[chain_id].name
+        suspended = [(t - since, role, entity) for role, entity in (("requester", requester), ("provider", provider))
+                     for status, since in [self.hub_status(entity, t)] if status == SUSPENDED]
+        if suspended:
+            lag, role, entity = max(suspended)
+            self._late(StaleDecision("answered_while_suspended", request_id, zone, entity, role, t, lag),
+                       f"answered on {zone} {lag:.1f} s after its {role} {self.name(entity)} was suspended on the hub")
+            return True
+        allowed, since = self.hub_allows(requester, sector, t)
+        if not allowed:
+            self._late(StaleDecision("answered_after_policy_revoked", request_id, zone, requester, "requester", t,
+                                     t - since),
+                       f"answered on {zone} {t - since:.1f} s after the hub's policy stopped {self.name(requester)} "
+                       f"having {self.network.data.sectors[sector - 1].name} data")
+        return not allowed
+
+    def hub_allows(self, requester: int, sector: int, t: float) -> tuple[bool, float]:
+        """Whether the hub's policy just before `t` let `requester` (by its sectors) have `sector`'s data, and
+        since when it said so."""
+        mask = self._sector_mask(requester)
+        policy, since = dict(self.policy), 0.0
+        allowed = any(policy.get(r, 0) >> (sector - 1) & 1 for r in _bits(mask))
+        for change in self.changes:
+            if change.time_s >= t:
+                break
+            if change.subject[0] == "policy" and mask >> (change.subject[1] - 1) & 1:
+                policy[change.subject[1]] = change.value
+                now_allowed = any(policy.get(r, 0) >> (sector - 1) & 1 for r in _bits(mask))
+                if now_allowed != allowed:
+                    allowed, since = now_allowed, change.time_s
+        return allowed, since
+
+    def _sector_mask(self, entity: int) -> int:
+        if entity not in self._sectors:
+            self._sectors[entity] = int(self.network.registry.view("getEntity", entity)["sectorMask"])
+        return self._sectors[entity]
+
+    def _late(self, decision: StaleDecision, what: str) -> None:
+        self._stale(decision)
+        if decision.lag_s > self.max_stale_s:
+            self.violation_count += 1
+            if len(self.violations) < MAX_KEPT:
+                self.violations.append(Violation("suspension_honoured", decision.message_id,
+                                                 f"{what} (bound {self.max_stale_s:g} s)"))
+
     def name(self, entity: int) -> str:
         """An entity's name (one registered during the run has only its id)."""
         entities = self.network.data.entities
@@ -261,3 +329,8 @@ class RegistryWatch:
         self.lag_timeline.append((now, lags))
         counts = Counter(PilotStatus(s).name.lower() for s in self.pilots.values())
         self.pilot_timeline.append((now, dict(sorted(counts.items()))))
+
+
+def _bits(mask: int) -> list[int]:
+    """The sectors (1-based) set in `mask`."""
+    return [i + 1 for i in range(mask.bit_length()) if mask >> i & 1]

@@ -8,7 +8,8 @@ from .report import RegistrySection, StaleDecisionEntry, StaleDecisions
 from .stats import _round, percentiles
 
 MAX_LISTED = 200
-STALE_KINDS = ("served_while_suspended", "refused_while_active")
+STALE_KINDS = ("served_while_suspended", "refused_while_active", "answered_while_suspended",
+               "answered_after_policy_revoked")
 
 
 def registry_section(records: RegistryRecords) -> RegistrySection:

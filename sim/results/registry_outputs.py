@@ -45,7 +45,8 @@ def registry_summary(section: RegistrySection) -> str:
     stale = section.stale_decisions
     parts.append(f"stale decisions: {stale['served_while_suspended'].count} served while suspended, "
                  f"{stale['refused_while_active'].count} refused while active (of {section.decisions:,} requests "
-                 "decided by providers' chains)")
+                 f"decided by providers' chains), {stale['answered_while_suspended'].count} answered while suspended, "
+                 f"{stale['answered_after_policy_revoked'].count} answered after the policy was revoked")
     return "; ".join(parts)
 
 

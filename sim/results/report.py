@@ -183,7 +183,8 @@ class RegistrySection(_Part):
     unpropagated_by_zone: dict[str, int]
     decisions: int  # requests decided by the providers' chains
     decisions_by_zone: dict[str, dict[str, int]]  # provider's zone → accepted | refused → requests
-    stale_decisions: dict[str, StaleDecisions]  # served_while_suspended | refused_while_active
+    # served_while_suspended | refused_while_active | answered_while_suspended | answered_after_policy_revoked
+    stale_decisions: dict[str, StaleDecisions]
     max_stale_s: float
     # for the plots, not in report.json
     lag_timeline: list[tuple[float, dict[str, float]]] = Field(default_factory=list, exclude=True)

@@ -37,7 +37,9 @@ RUNS_DIR = Path("runs")
 REGISTRY_HEADLINE = ["registry.propagation_s.p50", "registry.propagation_s.p95", "registry.propagation_s.max",
                      "registry.unpropagated", "registry.syncs_refused",
                      "registry.stale_decisions.served_while_suspended.count",
-                     "registry.stale_decisions.refused_while_active.count"]
+                     "registry.stale_decisions.refused_while_active.count",
+                     "registry.stale_decisions.answered_while_suspended.count",
+                     "registry.stale_decisions.answered_after_policy_revoked.count"]
 SWEEP_COLUMNS = ["messages.sent", "messages.delivered", "messages.failed", "messages.timed_out", "messages.rejected",
                  "messages.pending", "messages.acknowledged", "messages.refused_at_source", "latency_s.p50",
                  "latency_s.p95", "latency_s.p99", "latency_s.round_trip.p50", "throughput.delivered_per_s",
