@@ -187,8 +187,9 @@ class Registry(Contract):
 
     # -- entity lifecycle -----------------------------------------------------------------------
 
-    def approve_entities(self, entity_ids: Sequence[int], by: Account) -> Sent:
-        return self.transact_batch("approveEntities", list(entity_ids), by=by)
+    def approve_entities(self, entity_ids: Sequence[int] | int, by: Account) -> Sent:
+        ids = [entity_ids] if isinstance(entity_ids, int) else entity_ids  # one id, or several
+        return self.transact_batch("approveEntities", ids, by=by)
 
     def suspend_entity(self, entity_id: int, by: Account) -> Sent:
         return self.transact("suspendEntity", entity_id, by=by)

@@ -34,6 +34,6 @@ fi
 npm_stamp="$(stamp contracts/package.json contracts/package-lock.json)"
 if [ "$(cat contracts/node_modules/.pilotsim-stamp 2>/dev/null)" != "$npm_stamp" ]; then
   echo "setup: installing the npm toolchain (solc, anvil)" >&2
-  npm ci --prefix contracts --no-audit --no-fund --loglevel=error
+  npm ci --prefix contracts --no-audit --no-fund --loglevel=error >&2  # stdout stays the command's (--json)
   echo "$npm_stamp" > contracts/node_modules/.pilotsim-stamp
 fi

@@ -195,3 +195,16 @@ def test_registering_by_keyword_with_names(registry: Registry) -> None:
     assert set(entity.sectors) == {registry.sector("healthcare").id, registry.sector("education").id}
     pilot_id = registry.register_pilot(entity="Newcomer Lab", sector="healthcare", title="Triage data")
     assert registry.pilot(pilot_id).status is PilotStatus.PROPOSED
+
+
+def test_an_account_shows_its_address_never_its_key(registry: Registry) -> None:
+    account = registry.roles.regulator
+    assert account.address in repr(account)
+    assert account.key.to_hex()[2:] not in repr(account) and "key" not in repr(account)
+
+
+def test_one_id_or_several_where_ids_are_taken(registry: Registry) -> None:
+    registry.register_entities([(4, [1], registry.chain.accounts[196].address, "Single Lab", "Nowhere")])
+    entity_id = registry.entity_count()
+    registry.approve_entities(entity_id, by=registry.roles.authority(4))  # an int, not only a list
+    assert registry.entity(entity_id).status.name == "ACTIVE"

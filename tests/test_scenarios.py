@@ -232,6 +232,10 @@ def test_hub_and_peak_load_keep_every_invariant(name: str, duration: int, networ
      "faults.0.source: forgeries claim a zone's chain, not the hub"),
     ("name = 'x'\n[network]\nlane_verifiers = {'beijing:pekin' = 'committee'}\n",
      "network.lane_verifiers.beijing:pekin: unknown zone 'pekin'"),
+    ("name = 'x'\nduration_s = 100\ndrain_s = 100\n[[faults]]\nkind = 'chain-halt'\nchain = 'Chengdu'\nat_s = 200\n",
+     "faults.0.at_s: it would start at 200 s, after the run ends (duration_s + drain_s = 200 s)"),
+    ("name = 'x'\nduration_s = 100\ndrain_s = 100\n[[faults]]\nkind = 'chain-halt'\nchain = 'Chengdu'\nat_s = 50\n"
+     "duration_s = 500\n", "faults.0.duration_s: it would end at 550 s, after the run ends"),
     ("name = 'x'\n[network]\nlane_verifiers = {'beijing:chengdu' = 'committee'}\n[[faults]]\nkind = 'zero-root'\n"
      "chain = 'Chengdu'\nsource = 'Beijing'\n", "faults.0.kind: zero-root attacks a checkpoint verifier"),
 ])

@@ -7,7 +7,7 @@ cost milliseconds instead of a PBKDF2 run each.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from eth_account.hdaccount import seed_from_mnemonic
@@ -23,10 +23,10 @@ BASE_PATH = "m/44'/60'/0'/0"
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    """A local signing key and its checksummed address."""
+    """A local signing key and its checksummed address (its repr shows the address, never the key)."""
 
     index: int
-    key: PrivateKey
+    key: PrivateKey = field(repr=False)
     address: str
 
     @property

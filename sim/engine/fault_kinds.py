@@ -17,13 +17,13 @@ class _Fault(_Model):
 
 
 class Lasting(_Fault):
-    """A fault with a window: it starts at `at_s` and is lifted `duration_s` later."""
+    """A fault with a window: it starts at `at_s` and is lifted `duration_s` later (0: never, it lasts the run)."""
 
-    duration_s: Seconds = 0.0
+    duration_s: Seconds = Field(0.0, description="how long it lasts; 0: for the rest of the run")
 
 
 class RelayerOutage(Lasting):
-    """The relayer is killed, then restarted from chain state after `duration_s`."""
+    """The relayer is killed, then restarted from chain state after `duration_s` (0: killed for good)."""
 
     kind: Literal["relayer-outage"]
     relayer: int = Field(0, ge=0, description="which relayer (0-based)")
@@ -44,7 +44,7 @@ class RelayerReorder(Lasting):
 
 
 class ChainHalt(Lasting):
-    """The chain produces no blocks for `duration_s`."""
+    """The chain produces no blocks for `duration_s` (0: for the rest of the run)."""
 
     kind: Literal["chain-halt"]
     chain: ChainName

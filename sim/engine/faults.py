@@ -6,6 +6,8 @@ and know nothing else of it. Attacks (forgeries, hostile sends) are in sim.engin
 
 from __future__ import annotations
 
+import simpy
+
 from ..bridge.topology import HUB_CHAIN_ID
 from . import attacks
 from .fault_kinds import (
@@ -17,6 +19,7 @@ from .fault_kinds import (
     GasCapFlood,
     KeysCompromised,
     LanePause,
+    Lasting,
     OriginSpoof,
     OversizedPayload,
     RateLimit,
@@ -33,17 +36,17 @@ def inject(target: FaultTarget, fault: Fault) -> FaultProcess:
     """The fault's process, from the moment it starts."""
     if isinstance(fault, RelayerOutage):
         target.relayer_down(fault.relayer)
-        yield target.env.timeout(fault.duration_s)
+        yield _lasting(target, fault)
         target.restart_relayer(fault.relayer)
     elif isinstance(fault, RelayerDuplicate | RelayerReorder):
         duplicate = isinstance(fault, RelayerDuplicate)
         target.relayer_misbehaves(fault.relayer, duplicate=duplicate, reorder=not duplicate)
-        yield target.env.timeout(fault.duration_s)
+        yield _lasting(target, fault)
         target.relayer_misbehaves(fault.relayer)
     elif isinstance(fault, ChainHalt):
         chain_id = target.network.chain_id(fault.chain)
         target.halt_chain(chain_id, True)
-        yield target.env.timeout(fault.duration_s)
+        yield _lasting(target, fault)
         target.halt_chain(chain_id, False)
     elif isinstance(fault, RateLimit):
         yield from _rate_limit(target, fault)
@@ -63,6 +66,12 @@ def inject(target: FaultTarget, fault: Fault) -> FaultProcess:
         yield from attacks.gas_cap_flood(target, fault)
     elif isinstance(fault, FanOut):
         yield from attacks.fan_out(target, fault)
+
+
+def _lasting(target: FaultTarget, fault: Lasting) -> simpy.Event:
+    """The end of a lasting fault's window: `duration_s` from now, or never (0: for the rest of the run, so
+    the run records no end)."""
+    return target.env.timeout(fault.duration_s) if fault.duration_s else target.env.event()
 
 
 def _rate_limit(target: FaultTarget, fault: RateLimit) -> FaultProcess:

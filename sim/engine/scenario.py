@@ -20,7 +20,7 @@ from registry.seeds import SeedData, slug
 
 from ..bridge.messages import MAX_PAYLOAD_LIMIT, MAX_TTL_S
 from ..bridge.topology import HUB_NAME, NetworkConfig
-from .fault_kinds import FAULT_KINDS, Fault, OriginSpoof, VerifierBypass, ZeroRoot
+from .fault_kinds import FAULT_KINDS, Fault, Lasting, OriginSpoof, VerifierBypass, ZeroRoot
 from .names import bundled_data, extra_field_error, name_errors, setting_keys, zones_used
 from .registry_settings import RegistrySettings
 from .settings_base import _Model
@@ -211,6 +211,12 @@ def _cross_field_errors(scenario: Scenario) -> list[tuple[str, str]]:
                            f"the reinstatement would come at {back:g} s, {after_the_run}"))
     count = scenario.relayers.count
     for i, fault in enumerate(scenario.faults):
+        latest = fault.at_s + fault.jitter_s
+        if latest >= end:
+            errors.append((f"faults.{i}.at_s", f"it would start at {latest:g} s, {after_the_run}"))
+        elif isinstance(fault, Lasting) and fault.duration_s and latest + fault.duration_s > end:
+            errors.append((f"faults.{i}.duration_s", f"it would end at {latest + fault.duration_s:g} s, "
+                                                     f"{after_the_run}; 0 keeps it for the rest of the run"))
         if isinstance(fault, ZeroRoot) and scenario.lane_verifier(fault.source, fault.chain) != "checkpoint":
             hop = scenario.first_hop(fault.source, fault.chain)
             errors.append((f"faults.{i}.kind", f"zero-root attacks a checkpoint verifier, and the lane from "
