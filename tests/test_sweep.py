@@ -126,3 +126,13 @@ def test_batch_run_gives_the_sweep_as_a_dataframe(tmp_path: Path) -> None:
     means = frame.groupby("workload.rate_per_s")["messages.sent"].mean()
     assert means[1.5] > means[0.5]
     assert frame["invariants.exactly_once"].all()
+
+
+def test_the_sweep_interval_is_students_t_and_reads_like_the_rest() -> None:
+    """Two replicates of 70 and 58: mean 64, and a 95% interval of ± 76 (Student's t, one degree of freedom),
+    not the normal approximation's ± 12; gas with thousands separators, as everywhere else."""
+    from sim.cli.simulate import _interval
+
+    assert _interval(["70", "58"]) == "64 ± 76.2"
+    assert _interval(["403600", "385000"]) == "394,300 ± 118,166"
+    assert _interval(["5", ""]) == "5"  # one value: no interval

@@ -176,16 +176,29 @@ def sweep(
     out.print(summary)
 
 
+# Student's t at 97.5% (a two-sided 95% interval) by degrees of freedom; beyond the table the normal's 1.96
+T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
+         11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120, 17: 2.110, 18: 2.101, 19: 2.093,
+         20: 2.086, 25: 2.060, 30: 2.042, 40: 2.021, 60: 2.000, 120: 1.980}
+
+
 def _interval(values: list[str]) -> str:
-    """`12.5 ± 0.8`: the mean and the half-width of its 95% interval (normal approximation)."""
+    """`12.5 ± 0.8`: the mean and the half-width of its 95% interval (Student's t with n - 1 degrees of
+    freedom, so two replicates give an honest, wide one); numbers as the rest of the output writes them."""
     numbers = [float(v) for v in values if v not in ("", "None")]
     if not numbers:
         return "–"
     mean = sum(numbers) / len(numbers)
     if len(numbers) < 2:
-        return f"{mean:,.3g}"
+        return _figure(mean)
     spread = (sum((x - mean) ** 2 for x in numbers) / (len(numbers) - 1)) ** 0.5
-    return f"{mean:,.4g} ± {1.96 * spread / len(numbers) ** 0.5:,.2g}"
+    df = len(numbers) - 1
+    t = T_975[max(d for d in T_975 if d <= df)] if df <= max(T_975) else 1.960
+    return f"{_figure(mean)} ± {_figure(t * spread / len(numbers) ** 0.5)}"
+
+
+def _figure(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
 
 def compare(
