@@ -211,6 +211,10 @@ def test_the_reports_say_what_faults_the_run_met(networks: Networks, tmp_path: P
     # the halted chain's messages wait: less is processed while it lasts than outside it
     during, outside = map(float, re.findall(r"processed ([\d.]+)/s during \(([\d.]+)/s outside\)", entry.effect)[0])
     assert during < outside
+    # and on the lanes it touches, the wait shows, beside the network-wide figure that hides it
+    halted = float(re.findall(r"lanes to and from \w+, sent during: p50 latency ([\d.]+) s", entry.effect)[0])
+    network = float(re.findall(r"network-wide, sent during: p50 latency ([\d.]+) s", entry.effect)[0])
+    assert halted > 10 * network
     row = f"| chain-halt | {fault.chain} | {fault.at_s:g} | {entry.started_s:g} | {entry.ended_s:g} | {entry.effect} |"
     markdown = (tmp_path / "run" / "report.md").read_text()
     assert f"| faults | {line} |" in markdown and row in markdown

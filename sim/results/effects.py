@@ -11,7 +11,7 @@ import numpy as np
 
 from registry.seeds import slug
 
-from ..engine.fault_kinds import Fault, LanePause, Lasting, RelayerOutage
+from ..engine.fault_kinds import ChainHalt, Fault, LanePause, Lasting, RelayerOutage
 from ..engine.recorder import Attack
 from .report import RegistrySection
 from .tally import MessageTally
@@ -25,7 +25,11 @@ def fault_effect(fault: Fault, window: tuple[float, float | None], tally: Messag
     if not isinstance(fault, Lasting):
         mine = [a for a in attacks if a.kind == fault.kind and start <= a.time_s <= (end or sim_seconds)]
         return _attack_effect(mine)
-    parts = [_processing(tally, start, end if end is not None else sim_seconds, sim_seconds)]
+    until = end if end is not None else sim_seconds
+    parts = [_processing(tally, start, until, sim_seconds)]
+    touched = _touched(fault, tally)
+    if touched:
+        parts.insert(0, _on_lanes(tally, touched, start, until))
     if isinstance(fault, LanePause) and registry is not None and registry.lag_timeline:
         parts.append(_registry_lag(registry, [slug(z) for z in fault.to], start))
     if isinstance(fault, RelayerOutage):
@@ -33,6 +37,33 @@ def fault_effect(fault: Fault, window: tuple[float, float | None], tally: Messag
         parts.append(f"relayer {fault.relayer} restarted at {after[0]:g} s" if after
                      else f"relayer {fault.relayer} still down at the end")
     return "; ".join(p for p in parts if p)
+
+
+def _touched(fault: Fault, tally: MessageTally) -> tuple[str, set[int]] | None:
+    """The lanes a fault holds up, by the zones at their ends (a halted zone's chain; a paused zone's lanes),
+    and their numbers in the tally; None when it holds up every lane or none in particular."""
+    if isinstance(fault, ChainHalt):
+        zones, what = {slug(fault.chain)}, f"lanes to and from {fault.chain}"
+    elif isinstance(fault, LanePause) and slug(fault.chain) != "hub":
+        zones, what = {slug(fault.chain)}, f"lanes of {fault.chain} with {', '.join(fault.to)}"
+    else:
+        return None
+    ends = {slug(t) for t in fault.to} if isinstance(fault, LanePause) else None
+    pairs = {n for (a, b), n in tally.pairs.items()
+             if (slug(a) in zones and (ends is None or slug(b) in ends)) or
+             (slug(b) in zones and (ends is None or slug(a) in ends))}
+    return (what, pairs) if pairs and len(pairs) < len(tally.pairs) else None
+
+
+def _on_lanes(tally: MessageTally, touched: tuple[str, set[int]], start: float, end: float) -> str:
+    """What was sent on the fault's lanes during it, its p50 latency; the run's timeouts on those lanes."""
+    what, pairs = touched
+    sent = np.frombuffer(tally.delivered_submitted, dtype=float)
+    on = np.isin(np.frombuffer(tally.delivered_pair, dtype=np.uint16), list(pairs)) & (sent >= start) & (sent < end)
+    latency = np.frombuffer(tally.latencies, dtype=float)[on]
+    late = sum(1 for _, pair in tally.timeouts if pair in pairs)
+    shown = f"p50 latency {np.median(latency):.1f} s (n = {len(latency)})" if len(latency) else "none delivered"
+    return f"{what}, sent during: {shown}; {late} of the run's {len(tally.timeouts)} timeouts on them"
 
 
 def _processing(tally: MessageTally, start: float, end: float, sim_seconds: float) -> str:
@@ -47,7 +78,7 @@ def _processing(tally: MessageTally, start: float, end: float, sim_seconds: floa
     during = (sent >= start) & (sent < end)
     if not during.any() or during.all():
         return rate
-    return (f"{rate}; sent during: p50 latency {np.median(latency[during]):.1f} s "
+    return (f"{rate}; network-wide, sent during: p50 latency {np.median(latency[during]):.1f} s "
             f"({np.median(latency[~during]):.1f} s outside)")
 
 

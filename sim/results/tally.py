@@ -48,6 +48,9 @@ class MessageTally:
         self.round_trips = _floats()
         self.submitted = _floats()
         self.processed = _floats()  # when each message reached its destination
+        self.pairs: dict[tuple[str, str], int] = {}  # (source zone, destination zone) → its number below
+        self.delivered_pair = array("H")  # each delivered message's pair (order of delivered_submitted)
+        self.timeouts: list[tuple[float, int]] = []  # each timed-out message: (submitted, pair)
         unanswered: dict[bytes, float] = {}  # request id -> submitted, until its answer comes by
         for m in messages:
             self._add(m, unanswered)
@@ -59,6 +62,9 @@ class MessageTally:
         self.pending += m.delivered_s is None
         self.acknowledged += m.acked_s is not None
         self.submitted.append(m.submitted_s)
+        pair = self.pairs.setdefault((m.src_zone, m.dst_zone), len(self.pairs))
+        if m.outcome == "timed_out":
+            self.timeouts.append((m.submitted_s, pair))
         if m.kind == "request":
             unanswered[m.message_id] = m.submitted_s
         if m.delivered_s is None:
@@ -70,6 +76,7 @@ class MessageTally:
             return
         self.latencies.append(latency)
         self.delivered_submitted.append(m.submitted_s)
+        self.delivered_pair.append(pair)
         self.by_pair[f"{m.src_zone}->{m.dst_zone}"].append(latency)
         self.by_sector[m.sector].append(latency)
         for name, span in phases(m).items():
