@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
-from .defaults import ADMIN_INDEX, AUTHORITY_BASE, ENTITY_BASE, REGULATOR_INDEX
 from .errors import ChainError, ContractRevert, NotFound
-from .evm.accounts import Account, derive_account
+from .evm.accounts import Account
 from .evm.artifacts import Artifact, load_artifact
 from .evm.base import Chain, Tx
 from .evm.contract import Contract, Sent
 from .labels import explained
 from .models import Entity, EntityStatus, Pilot, PilotStatus, Sector, Zone, mask_to_sectors, sectors_to_mask
 from .progress import Progress
+from .roles import Roles
 from .seeding import SeedReport, chunks, seed_registry
 from .seeds import SeedData, slug
 
@@ -38,48 +37,13 @@ GAS_PER_ITEM = {
 SEED_BATCH = 40
 
 
-@dataclass(frozen=True)
-class Roles:
-    """Accounts of the registry's actors, derived from the chain's mnemonic; zones and entities by id,
-    or by name when the roles come from a `Registry` (`registry.roles.authority("Chengdu")`)."""
-
-    admin: Account
-    regulator: Account
-    mnemonic_accounts: Callable[[int], Account]
-    zone_id: Callable[[str], int] | None = None
-    entity_id: Callable[[str], int] | None = None
-
-    def authority(self, zone: int | str) -> Account:
-        return self.mnemonic_accounts(AUTHORITY_BASE + self._id(zone, self.zone_id, "zone") - 1)
-
-    def entity(self, entity: int | str) -> Account:
-        return self.mnemonic_accounts(ENTITY_BASE + self._id(entity, self.entity_id, "entity") - 1)
-
-    @staticmethod
-    def _id(key: int | str, lookup: Callable[[str], int] | None, kind: str) -> int:
-        if isinstance(key, int):
-            return key
-        if lookup is None:
-            raise TypeError(f"these roles know {kind}s by id only; take them from a Registry to use names")
-        return lookup(key)
-
-    @classmethod
-    def for_chain(cls, chain: Chain, zone_id: Callable[[str], int] | None = None,
-                  entity_id: Callable[[str], int] | None = None) -> Roles:
-        def account(i: int) -> Account:
-            return chain.accounts[i] if i < len(chain.accounts) else derive_account(i)
-
-        return cls(admin=account(ADMIN_INDEX), regulator=account(REGULATOR_INDEX), mnemonic_accounts=account,
-                   zone_id=zone_id, entity_id=entity_id)
-
-
 class Registry(Contract):
     """A deployed `PilotRegistry` on `chain`. Transactions raise `ContractRevert` when refused."""
 
     def __init__(self, chain: Chain, address: str, artifact: Artifact | None = None) -> None:
         super().__init__(chain, address, artifact or load_artifact("PilotRegistry"))
         self.roles = Roles.for_chain(chain, zone_id=lambda name: self.zone(name).id,
-                                     entity_id=lambda name: self.entity(name).id)
+                                     entity_id=lambda name: self.entity(name).id, registered=self._registered)
 
 
     # -- construction ---------------------------------------------------------------------------
@@ -241,6 +205,10 @@ class Registry(Contract):
 
     def pilot_count(self) -> int:
         return int(self.view("pilotCount"))
+
+    def _registered(self, kind: str, key: int) -> str:
+        """The address a zone's authority or an entity is registered with."""
+        return self.zone(key).authority if kind == "zone" else self.entity(key).account
 
     def zone(self, zone: int | str) -> Zone:
         """A zone by id or by name (`"Chengdu"`, any case); `NotFound`, with the closest names, if none."""

@@ -14,6 +14,7 @@ from registry import (
     EntityStatus,
     EthTesterChain,
     NotFound,
+    PilotsimError,
     PilotStatus,
     Registry,
     SeedData,
@@ -208,3 +209,18 @@ def test_one_id_or_several_where_ids_are_taken(registry: Registry) -> None:
     entity_id = registry.entity_count()
     registry.approve_entities(entity_id, by=registry.roles.authority(4))  # an int, not only a list
     assert registry.entity(entity_id).status.name == "ACTIVE"
+
+
+def test_an_entitys_role_is_the_account_it_registered_with(registry: Registry) -> None:
+    """An entity registered with an account other than the one derived for its id: roles.entity gives that
+    account (it used to give the derived one, which the contract then refused as NotEntityAccount); an
+    entity registered with a key this chain does not hold is said so."""
+    chain = registry.chain
+    registry.register_entities([(4, [1], chain.accounts[199].address, "Own Key Lab", "Nowhere")])
+    entity_id = registry.entity_count()
+    assert registry.roles.entity(entity_id) == chain.accounts[199] == registry.roles.entity("Own Key Lab")
+    registry.approve_entities(entity_id, by=registry.roles.authority(4))
+    registry.propose_pilot(1, "A pilot of its own", by=registry.roles.entity(entity_id))
+    registry.register_entities([(4, [1], "0x" + "12" * 20, "Foreign Key Lab", "Nowhere")])
+    with pytest.raises(PilotsimError, match="whose key is not one of this chain's accounts"):
+        registry.roles.entity("Foreign Key Lab")

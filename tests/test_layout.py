@@ -19,7 +19,7 @@ MAX_LINES = 350
 LAYERS = [
     ("registry.defaults", "registry.errors", "registry.paths", "registry.progress", "sim"),
     ("registry.evm",),
-    ("registry.models", "registry.labels", "registry.seeds", "registry.seeding", "registry.client"),
+    ("registry.models", "registry.labels", "registry.seeds", "registry.seeding", "registry.roles", "registry.client"),
     ("registry", "registry.pytest_plugin"),
     ("sim.bridge",),
     ("sim.engine",),
