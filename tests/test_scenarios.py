@@ -4,6 +4,7 @@ other built-ins, and scenario files that are refused in one line before anything
 from __future__ import annotations
 
 import json
+import os
 import tomllib
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from sim.cli.app import app
 from sim.engine import scenario as scenarios
 from sim.engine.scenario import Scenario
 from sim.engine.watcher import INVARIANTS
-from sim.results.runner import run_scenario
+from sim.results.runner import RUNS_DIR, default_out, run_scenario
 
 runner = CliRunner()
 ALL_TRUE = dict.fromkeys(INVARIANTS, True)
@@ -338,3 +339,22 @@ def test_a_forgery_turned_away_before_any_check_is_reported_not_attempted(networ
     assert "not attempted: 1 reverted (LanePaused)" in forgery.effect
     below = shortened("keys-below-threshold", 70)  # refused by its verifier: attempted, and refused
     assert "not attempted" not in run_on(networks, below, tmp_path / "below").faults[0].effect
+
+
+def test_a_file_that_is_no_scenario_is_refused_in_one_line(tmp_path: Path) -> None:
+    """A FIFO (which would hang the read), a device, a file too large to be settings: one line each."""
+    fifo = tmp_path / "pipe.toml"
+    os.mkfifo(fifo)
+    big = tmp_path / "big.toml"
+    big.write_text("name = 'x'\n# " + "x" * (1 << 20) + "\n")
+    for path, fragment in ((fifo, "not a regular file"), (Path("/dev/zero"), "not a regular file"),
+                           (big, "larger than a scenario file can be")):
+        result = runner.invoke(app, ["run", str(path), "--out", str(tmp_path / "out")])
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert fragment in result.stderr and str(path) in result.stderr
+
+
+@pytest.mark.parametrize("name", ["../../x", "/etc/cron.d/x", "a/b", "..", "上海 pilot"])
+def test_a_scenarios_name_never_puts_its_output_outside_runs(name: str) -> None:
+    out = default_out(Scenario.model_validate({"name": name}))
+    assert out.parent == RUNS_DIR and "/" not in out.name and not out.name.startswith(".")

@@ -258,10 +258,18 @@ def scenario_path(name_or_path: str) -> Path:
     return path
 
 
+MAX_SCENARIO_BYTES = 1 << 20  # a scenario file is settings, not data: anything larger is not one
+
+
 def load(name_or_path: str) -> Scenario:
-    """A built-in scenario by name, or a TOML file by path."""
+    """A built-in scenario by name, or a TOML file by path (a regular file of at most MAX_SCENARIO_BYTES)."""
     path = scenario_path(name_or_path)
     try:
+        if path.exists() and not path.is_file():
+            raise ScenarioError(f"{path}: not a regular file (a scenario is a TOML file)")
+        if path.exists() and path.stat().st_size > MAX_SCENARIO_BYTES:
+            raise ScenarioError(f"{path}: {path.stat().st_size:,} bytes, larger than a scenario file can be "
+                                f"({MAX_SCENARIO_BYTES:,})")
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such file") from None

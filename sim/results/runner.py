@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import re
 import time
 import tomllib
 from collections.abc import Callable, Iterator
@@ -48,8 +49,11 @@ SWEEP_COLUMNS = ["messages.sent", "messages.delivered", "messages.failed", "mess
 
 
 def default_out(scenario: Scenario) -> Path:
+    """A new folder under runs/, named by the scenario (its name made a plain file name: never a path that
+    leaves runs/), seed and time."""
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    return RUNS_DIR / f"{scenario.name}-seed{scenario.seed}-{stamp}"
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", scenario.name).strip(".-") or "scenario"
+    return RUNS_DIR / f"{name}-seed{scenario.seed}-{stamp}"
 
 
 @dataclass
@@ -176,8 +180,12 @@ def _in_processes(jobs: int, tasks: list[SweepTask]) -> Iterator[tuple[int, dict
 
 
 def _on_cluster(scheduler: str, tasks: list[SweepTask]) -> Iterator[tuple[int, dict[str, Any]]]:
-    from distributed import Client  # noqa: PLC0415 - loaded only for a sweep that asks for a cluster
-    from distributed import as_completed as finished  # noqa: PLC0415
+    try:  # loaded only for a sweep that asks for a cluster: an extra
+        from distributed import Client  # noqa: PLC0415
+        from distributed import as_completed as finished  # noqa: PLC0415
+    except ImportError:
+        raise ScenarioError(f"--scheduler {scheduler}: Dask is not installed (pip install 'pilotsim[cluster]')") \
+            from None
 
     try:
         client = Client(scheduler, timeout=10)
