@@ -153,8 +153,7 @@ class RevmChain(InProcessChain):
                 else:
                     self.evm.message_call(sender, tx.to, tx.data, value=tx.value, gas=tx.gas)
             except RuntimeError as exc:
-                found = _REVERT.search(str(exc))
-                revert_data = bytes.fromhex(found.group(1)) if found else b""
+                revert_data = _revert_data(exc)
                 if self.evm.result is None:  # refused before it ran: revm's validation
                     raise TransactionRejected(f"chain {self.chain_id} refused the transaction: {exc}") from None
             except (ValueError, OverflowError, TypeError) as exc:  # pyrevm could not even read it (a negative value)
@@ -174,25 +173,24 @@ class RevmChain(InProcessChain):
         if block is not None and block < self.block_number():
             with self._at_block(block):
                 return self.call(to, data, sender, gas)
-        checkpoint = self.evm.snapshot()
-        try:
+        with self._probe():
             return bytes(self.evm.message_call(sender or ZERO, to, data, gas=gas))
-        except RuntimeError as exc:
-            found = _REVERT.search(str(exc))
-            raise decode_revert(bytes.fromhex(found.group(1)) if found else b"") from None
-        finally:
-            self.evm.revert(checkpoint)
-            self.evm.reset_transient_storage()
 
     def estimate_gas(self, tx: Tx) -> int:
-        checkpoint = self.evm.snapshot()
-        try:
+        with self._probe():
             self.evm.message_call(tx.sender.address.lower(), tx.to, tx.data, value=tx.value, gas=tx.gas)
             result = self.evm.result
             return max(result.gas_used + result.gas_refunded, calldata_costs(tx.data)[1])
+
+    @contextmanager
+    def _probe(self) -> Iterator[None]:
+        """Run something that must leave no trace (a call, an estimate): undone whatever happens, a revert
+        raised as `ContractRevert`."""
+        checkpoint = self.evm.snapshot()
+        try:
+            yield
         except RuntimeError as exc:
-            found = _REVERT.search(str(exc))
-            raise decode_revert(bytes.fromhex(found.group(1)) if found else b"") from None
+            raise decode_revert(_revert_data(exc)) from None
         finally:
             self.evm.revert(checkpoint)
             self.evm.reset_transient_storage()
@@ -312,6 +310,12 @@ class RevmChain(InProcessChain):
             for write in later:
                 self._restore(write, write.new)
             self._expect_next_block()
+
+
+def _revert_data(exc: RuntimeError) -> bytes:
+    """The revert data in pyrevm's text of a failed call (empty when it has none)."""
+    found = _REVERT.search(str(exc))
+    return bytes.fromhex(found.group(1)) if found else b""
 
 
 def _tx_hash(chain_id: int, sender: str, nonce: int) -> bytes:

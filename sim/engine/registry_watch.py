@@ -94,6 +94,7 @@ class RegistryWatch:
         # request id → (requester, provider, sector, deadline), until its answer is taken or refused, or expires
         self.asked: dict[bytes, tuple[int, int, int, float]] = {}
         self.policy = {s: int(registry.view("dataPolicy", s)) for s in range(1, len(self.network.data.sectors) + 1)}
+        self.policy_history: list[tuple[float, int, int]] = []  # (time, requester sector, its data mask) changes
         self._sectors: dict[int, int] = {}  # entity → its sector mask (fixed once registered)
         self._scanned = {c: b - 1 for c, b in self.first_block.items()}
         self._exchanges = {z.data_exchange.address.lower() for z in self.network.zones}
@@ -180,6 +181,8 @@ class RegistryWatch:
         self.changes.append(HubChange(subject, value, t, position))
         if subject[0] == "entity":
             self.history.setdefault(subject[1], []).append((t, value))
+        else:
+            self.policy_history.append((t, subject[1], value))
         for waiting in self.unapplied.values():
             waiting.setdefault(subject, []).append(index)
 
@@ -194,8 +197,10 @@ class RegistryWatch:
             if asked is not None and (self._judge_answer(chain_id, "0x" + event["requestId"].hex(), asked, t)
                                       or event.name == "Answered"):
                 del self.asked[event["requestId"]]
-        elif event.name in ("AnswerRefused",) or (event.name == "RequestStatus" and event["status"] == 4):
-            self.asked.pop(event["requestId"] if event.name == "AnswerRefused" else event["id"], None)
+        elif event.name == "AnswerRefused":
+            self.asked.pop(event["requestId"], None)
+        elif event.name == "RequestStatus" and event["status"] == 4:  # REFUSED: no answer will come
+            self.asked.pop(event["id"], None)
         elif event.name in ("RequestReceived", "RequestRefused"):
             parties = self.requests.pop(event["id"], None)
             if parties is not None:
@@ -288,14 +293,14 @@ class RegistryWatch:
         mask = self._sector_mask(requester)
         policy, since = dict(self.policy), 0.0
         allowed = any(policy.get(r, 0) >> (sector - 1) & 1 for r in _bits(mask))
-        for change in self.changes:
-            if change.time_s >= t:
+        for when, requester_sector, value in self.policy_history:
+            if when >= t:
                 break
-            if change.subject[0] == "policy" and mask >> (change.subject[1] - 1) & 1:
-                policy[change.subject[1]] = change.value
+            if mask >> (requester_sector - 1) & 1:
+                policy[requester_sector] = value
                 now_allowed = any(policy.get(r, 0) >> (sector - 1) & 1 for r in _bits(mask))
                 if now_allowed != allowed:
-                    allowed, since = now_allowed, change.time_s
+                    allowed, since = now_allowed, when
         return allowed, since
 
     def _sector_mask(self, entity: int) -> int:
