@@ -53,6 +53,7 @@ def test_gateway_admin_functions_are_guarded(net: Network) -> None:
                            ("setRateLimit", (1, 1, 1)), ("setHandlerGasLimit", (1,)),
                            ("setRateExempt", (stranger.address, True)),
                            ("setGasQuota", ([1], stranger.address, 10**12, 10**12)),
+                           ("setOriginQuota", ([1], 5, 10**12, 10**12)),
                            ("setLanes", ([5], [5], [stranger.address], [stranger.address]))]:
         with pytest.raises(ContractRevert, match="OwnableUnauthorizedAccount"):
             gateway.transact(function, *args, by=stranger)

@@ -13,7 +13,7 @@ from sim.bridge.committee import CommitteeKeys, validator_key
 from sim.bridge.merkle import MerkleTree
 from sim.bridge.messages import Outcome, subject
 from sim.bridge.topology import Network
-from sim.bridge.verifiers import VERIFIERS
+from sim.bridge.verifiers import VERIFIERS, checkpoint_proof
 
 
 def test_forged_signature_is_refused(net: Network, apps: dict[str, Contract]) -> None:
@@ -191,3 +191,22 @@ def test_committee_rotation_refuses_old_keys(net: Network, apps: dict[str, Contr
         == ["SignerNotMember"]
     assert refusals(deliver_signed(net, beijing.chain_id, "Chengdu", [signed_item(net, record, keys=new)])) == []
     assert apps["Chengdu"].view("handled") == 1
+
+
+def test_a_proof_whose_layout_is_broken_reverts_the_delivery(net: Network, apps: dict[str, Contract]) -> None:
+    """A verifier reads its proof strictly: a byte too many, one too few, or a count beyond what follows
+    reverts the whole delivery (BadProof) instead of reading another message's proof."""
+    send(net, apps, "Beijing", "Guiyang")
+    record = pending_records(net, "Beijing")[-1]
+    src, dst = net.node("Beijing"), net.node("Guiyang")
+    tree = MerkleTree([subject(record.message_id, record.hop_sequence)])
+    keys = net.committees[src.chain_id]
+    good = checkpoint_proof(tree.root, keys.attest(net.domain(src.chain_id, dst.chain_id), tree.root), [[]])
+    for broken in (good + b"\x00", good[:-1], good[:32] + b"\x09" + good[33:]):
+        tx = dst.gateway.deliver(src.chain_id, broken, [(record.message, record.hop_sequence)], by=RELAYER,
+                                 gas=2_000_000)
+        with pytest.raises(ContractRevert) as caught:
+            dst.chain.send([tx])[0].raise_for_status()
+        assert caught.value.name == "BadProof"
+    tx = dst.gateway.deliver(src.chain_id, good, [(record.message, record.hop_sequence)], by=RELAYER, gas=2_000_000)
+    assert refusals(dst.gateway.events(dst.chain.send([tx])[0].raise_for_status())) == []
