@@ -23,6 +23,14 @@ PANIC_CODES: Mapping[int, str] = {
 class PilotsimError(Exception):
     """Root of every error this project raises on purpose."""
 
+    exit_code = 1  # the status `pilotsim` ends with when this stops a command
+
+
+class Interrupted(PilotsimError):
+    """Ctrl-C or SIGTERM stopped a command; what it says is what was kept."""
+
+    exit_code = 130  # what a shell reports for SIGINT
+
 
 class ChainError(PilotsimError):
     """A node or chain refused or could not do what was asked."""

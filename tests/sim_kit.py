@@ -14,8 +14,8 @@ from sim.cli.app import app
 from sim.engine import scenario as scenarios
 from sim.engine.scenario import Scenario
 from sim.engine.watcher import INVARIANTS
+from sim.experiment.run import run_scenario
 from sim.results.report import Report
-from sim.results.runner import run_scenario
 
 SHORT = """
 name = "short"

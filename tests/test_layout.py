@@ -4,6 +4,7 @@ inside functions included), small modules, and pytest only where the test plugin
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 import tomllib
@@ -24,6 +25,7 @@ LAYERS = [
     ("sim.bridge",),
     ("sim.engine",),
     ("sim.results",),
+    ("sim.experiment",),
     ("sim.tools",),
     ("sim.cli",),
 ]
@@ -79,6 +81,21 @@ def test_the_registry_imports_nothing_of_the_simulator() -> None:
                 for b in targets if b.startswith("sim")]
 
 
+def test_results_read_records_only() -> None:
+    """The report is made from what the run recorded: results import nothing of the bridge, nor the
+    simulation that runs it, and the records carry no live handle on the run (a network, a watch)."""
+    assert not [f"{a} -> {b}" for a, targets in GRAPH.items() if a.startswith("sim.results")
+                for b in targets if b.startswith(("sim.bridge", "sim.engine.simulation", "sim.experiment"))]
+    from sim.engine.living_registry import RegistryRecords
+    from sim.engine.recorder import RunRecords
+
+    live = ("Network", "RegistryWatch", "Watcher", "Simulation", "Workload", "Relayer", "ChainDriver")
+    for records in (RunRecords, RegistryRecords):
+        for name, annotation in records.__annotations__.items():
+            named = set(re.findall(r"\w+", str(annotation)))
+            assert not named & set(live), f"{records.__name__}.{name}: {annotation}"
+
+
 def test_no_import_cycles() -> None:
     """Tarjan's strongly connected components: any with more than one module is a cycle."""
     index: dict[str, int] = {}
@@ -130,7 +147,7 @@ def test_only_the_test_plugin_imports_test_tools() -> None:
     assert not [d for d in dependencies if d.startswith(("pytest", "hypothesis"))]
 
 
-@pytest.mark.parametrize("module", ["sim.cli", "sim.cli.app", "sim.results.runner", "registry"])
+@pytest.mark.parametrize("module", ["sim.cli", "sim.cli.app", "sim.experiment.sweep", "registry"])
 def test_importing_the_program_does_not_load_pytest(module: str) -> None:
     check = f"import {module}, sys; assert 'pytest' not in sys.modules, 'pytest was imported'"
     done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=ROOT, check=False)

@@ -80,8 +80,8 @@ def test_propagation_and_stale_decisions_match_the_chains_state_block_by_block()
         first = {c: n.chain.block_number() + 1 for c, n in network.nodes.items()}
         simulation = Simulation(scenario, network)
         records = simulation.run()
-        assert records.registry is not None
-        watch = records.registry.watch
+        assert records.registry is not None and simulation.registry is not None
+        watch = simulation.registry.watch  # the engine's own, to check it against the chains
 
         def time_of(node_chain_id: int, block: int) -> float:
             return float(network.nodes[node_chain_id].chain.block(block).timestamp - simulation.epoch)
@@ -245,7 +245,7 @@ def test_set_takes_toml_and_bare_word_lists_and_says_when_a_list_is_too_short(tm
     assert result.exit_code == 1 and result.stderr.strip() == (
         "error: --set registry.suspend.0.at_s: registry.suspend has 0 items; add one in the scenario file, or set "
         "the whole list (--set registry.suspend=[…])")
-    from sim.results.runner import parse_sets
+    from sim.experiment.settings import parse_sets
     sets = parse_sets(['registry.suspend=[{entity = "ICBC", at_s = 5}]', "workload.zones=[Beijing, Chengdu]"])
     changed = scenario.with_overrides({key: values[0] for key, values in sets.items()})
     assert changed.registry.suspend[0].entity == "ICBC" and changed.workload.zones == ["Beijing", "Chengdu"]

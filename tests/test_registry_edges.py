@@ -53,7 +53,7 @@ suspend = [{{ entity = "ICBC", at_s = 20 }}]
 """)
     with network:
         assert network.hub.broadcaster.address in {z.data_exchange.address for z in network.zones}  # the cause
-        assert records.registry is not None and records.registry.watch.activity["suspensions"] == 1
+        assert records.registry is not None and records.registry.activity["suspensions"] == 1
 
 
 def test_a_stale_decision_is_one_request() -> None:
@@ -63,7 +63,7 @@ def test_a_stale_decision_is_one_request() -> None:
     data = _data()
     homes = {data.zones[data.zone_id(z) - 1].code for z in ("Beijing", "Chengdu")}
     names = [e.name for e in data.entities if e.zone in homes]
-    network, _, records = _run(f"""
+    network, simulation, records = _run(f"""
 name = "both-parties"
 seed = 2
 duration_s = 120
@@ -81,7 +81,8 @@ at_s = 20
 duration_s = 90
 """)
     with network:
-        watch = records.registry.watch
+        assert simulation.registry is not None
+        watch = simulation.registry.watch  # the engine's own, to check it against the chains
         served = [d for d in watch.stale if d.kind == "served_while_suspended"]
         per_message = Counter(d.message_id for d in served)
         assert max(per_message.values()) == 1, f"{len(served)} entries for {len(per_message)} requests"
@@ -95,7 +96,7 @@ duration_s = 90
 def test_a_change_in_the_last_broadcast_interval_still_reaches_the_mirrors() -> None:
     """A run ends only once the broadcaster has read the hub to its head and sent everything (it ended
     when the workload's messages were acknowledged, leaving the suspension unsynced)."""
-    network, _, records = _run(f"""
+    network, simulation, records = _run(f"""
 name = "late-change"
 seed = 2
 duration_s = 60
@@ -108,7 +109,8 @@ broadcast_interval_s = 10
 suspend = [{{ entity = "Guiyang human resources pilot 08", at_s = 59.5 }}]
 """)
     with network:
-        watch = records.registry.watch
+        assert simulation.registry is not None
+        watch = simulation.registry.watch  # the engine's own, to check it against the chains
         assert watch.activity["suspensions"] == 1
         assert sum(len(p) for waiting in watch.unapplied.values() for p in waiting.values()) == 0
         assert watch.activity["syncs"] > 0
@@ -160,7 +162,7 @@ def test_a_halted_zone_falls_behind_and_catches_up() -> None:
     """Guiyang's chain makes no blocks from 10 s to 110 s while an entity is suspended at 20 s: its
     mirror learns of it only after the halt (the sync waits on the lane, within its deadline), the
     others within a broadcast; nothing is left unpropagated."""
-    network, _, records = _run(f"""
+    network, simulation, records = _run(f"""
 name = "halted-zone"
 seed = 2
 duration_s = 60
@@ -178,7 +180,8 @@ at_s = 10
 duration_s = 100
 """)
     with network:
-        watch = records.registry.watch
+        assert simulation.registry is not None
+        watch = simulation.registry.watch  # the engine's own, to check it against the chains
         by_zone = {network.nodes[c].name: [s for _, s in found] for c, found in watch.propagation.items()}
         assert by_zone["Beijing"] and max(by_zone["Beijing"]) <= 14 and max(by_zone["Chengdu"]) <= 14
         assert len(by_zone["Guiyang"]) == 1 and 88 <= by_zone["Guiyang"][0] <= 110

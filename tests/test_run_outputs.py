@@ -25,9 +25,9 @@ from sim.cli.app import app
 from sim.engine.fault_kinds import ChainHalt
 from sim.engine.scenario import Scenario
 from sim.engine.watcher import INVARIANTS
+from sim.experiment.run import run_scenario
 from sim.results.outputs import summary_rows
 from sim.results.report import Report, load_report
-from sim.results.runner import run_scenario
 
 runner = CliRunner()
 

@@ -1,11 +1,13 @@
-"""Scenarios: every built-in fault scenario's findings (workloads shortened, faults as written), the
+"""Scenarios: every built-in fault scenario's findings (each run whole, as the README describes it), the
 other built-ins, and scenario files that are refused in one line before anything runs."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,94 +21,128 @@ from sim.cli.app import app
 from sim.engine import scenario as scenarios
 from sim.engine.scenario import Scenario
 from sim.engine.watcher import INVARIANTS
-from sim.results.runner import RUNS_DIR, default_out, run_scenario
+from sim.experiment.run import RUNS_DIR, default_out, run_scenario
+from sim.results.report import Report
 
 runner = CliRunner()
 ALL_TRUE = dict.fromkeys(INVARIANTS, True)
 
-# scenario → (workload seconds in the test, the invariants it must end with)
-EXPECTED = {
-    "relayer-outage": (80, ALL_TRUE),
-    "chain-halt": (70, ALL_TRUE),
-    "keys-below-threshold": (70, ALL_TRUE),
+
+def _relayer_outage(report: Report) -> None:
+    messages = report.messages
+    assert report.relayers.restarts == 1 and messages.pending == 0
+    assert messages.delivered == messages.sent  # nothing lost, nothing duplicated (exactly_once)
+    assert report.latency_s.max is not None and report.latency_s.max > 60  # messages that waited out the outage
+
+
+def _chain_halt(report: Report) -> None:
+    messages = report.messages
+    assert messages.timed_out > 0 and messages.pending == 0
+    assert messages.timed_out + messages.delivered == messages.sent
+
+
+def _keys_below_threshold(report: Report) -> None:
+    assert [(a.status, a.reason) for a in report.attacks] == [(False, "TooFewSignatures")]
+
+
+def _forgeries_flagged(report: Report) -> None:
+    forged = set(report.attacks[0].message_ids)
+    assert report.attacks[0].status and report.attacks[0].processed == len(forged) == 5
+    flagged = {v.message_id for v in report.invariants.violations if v.invariant == "no_unmatched_delivery"}
+    assert flagged == forged
+
+
+def _admin_call(report: Report) -> None:
+    assert [a.outcomes for a in report.attacks] == [[["rejected"]]] * 4
+    assert [a.function for a in report.attacks] == ["setPaused", "transferOwnership"] * 2
+
+
+def _rate_limit_storm(report: Report) -> None:
+    messages = report.messages
+    assert messages.refused_at_source > 0 and messages.pending == 0
+    assert set(messages.refused_at_source_by_reason) == {"RateLimited"}
+
+
+def _origin_spoof(report: Report) -> None:  # a hub broadcast and another zone's request, vouched for by Beijing's keys
+    assert [(a.status, a.processed, a.refused, a.outcomes) for a in report.attacks] == [(True, 0, 2, [[], []])]
+
+
+def _oversized_payload(report: Report) -> None:
+    at_cap, above = report.attacks
+    assert at_cap.payload_bytes == scenarios.load("oversized-payload").network.max_payload_bytes
+    assert at_cap.outcomes == [["delivered"]]
+    assert (above.status, above.reason, above.message_ids) == (False, "PayloadTooLarge", [])
+
+
+def _ack_bomb(report: Report) -> None:
+    assert report.attacks[0].outcomes == [["failed"]] * 64 and report.messages.pending == 0
+
+
+def _hub_halt(report: Report) -> None:  # what timed out at the hub is acknowledged on its origin's own lane
+    messages = report.messages
+    assert messages.pending == 0 and messages.timed_out > 0
+    # and an answer that comes after its request's deadline is refused by the requester's chain
+    assert messages.timed_out + messages.delivered + messages.rejected == messages.sent
+    assert set(messages.by_kind["request"]) <= {"delivered", "timed_out"}
+
+
+def _relayer_failover(report: Report) -> None:
+    assert report.messages.delivered == report.messages.sent and report.messages.pending == 0
+    down, survivor = report.relayers.per_relayer
+    assert survivor.takeovers > 0 and down.deliveries < survivor.deliveries
+
+
+def _gas_cap_flood(report: Report) -> None:  # the open quota pays for one message at the largest cap; the rest refused
+    attacks = report.attacks
+    assert report.messages.timed_out == report.messages.pending == 0
+    assert [sum(a.status for a in attacks if a.source == src) for src in ("Beijing", "hub")] == [1, 1]
+    assert {a.reason for a in attacks if not a.status} == {"GasQuotaExceeded"} and len(attacks) == 600
+
+
+def _requester_suspended(report: Report) -> None:  # answers to suspended requesters refused, late ones counted
+    refused = report.messages.refused_at_source_by_reason
+    assert refused.get("RequesterNotActive", 0) > 0 and refused.get("EntityNotActive", 0) > 0
+    assert report.registry is not None
+    answered = report.registry.stale_decisions["answered_while_suspended"]
+    assert answered.count == len(answered.listed) > 0
+    assert all(d.lag_s <= report.registry.max_stale_s for d in answered.listed)
+
+
+def _fan_out(report: Report) -> None:  # the fanning contract's share pays for three of the five handlers' fan-out
+    assert report.attacks[0].outcomes == [["delivered"]] * 3 + [["failed"]] * 2 and report.messages.pending == 0
+
+
+FORGED = {"no_forged_accepted": False, "no_unmatched_delivery": False, "authentic_origin": False}
+# each fault scenario, run whole as the README's table describes it: the invariants it ends with, and what else
+# it must show
+EXPECTED: dict[str, tuple[dict[str, bool], Callable[[Report], None]]] = {
+    "relayer-outage": (ALL_TRUE, _relayer_outage),
+    "chain-halt": (ALL_TRUE, _chain_halt),
+    "keys-below-threshold": (ALL_TRUE, _keys_below_threshold),
     # forgeries accepted and flagged; nothing else moves (delivery is unordered: no genuine message displaced)
-    "keys-at-threshold": (70, ALL_TRUE | {"no_unmatched_delivery": False, "authentic_origin": False}),
-    "verifier-bypass": (70, ALL_TRUE | {"no_forged_accepted": False, "no_unmatched_delivery": False,
-                                        "authentic_origin": False}),
-    "zero-root": (70, ALL_TRUE | {"no_forged_accepted": False, "no_unmatched_delivery": False,
-                                  "authentic_origin": False}),
-    "admin-call": (70, ALL_TRUE),
-    "rate-limit-storm": (30, ALL_TRUE),
-    "origin-spoof": (70, ALL_TRUE),
-    "oversized-payload": (40, ALL_TRUE),
-    "ack-bomb": (40, ALL_TRUE),
-    "hub-halt": (100, ALL_TRUE),
-    "relayer-failover": (60, ALL_TRUE),
-    "gas-cap-flood": (150, ALL_TRUE),
-    "requester-suspended": (160, ALL_TRUE),
-    "fan-out": (60, ALL_TRUE),
+    "keys-at-threshold": (ALL_TRUE | {"no_unmatched_delivery": False, "authentic_origin": False}, _forgeries_flagged),
+    "verifier-bypass": (ALL_TRUE | FORGED, _forgeries_flagged),
+    "zero-root": (ALL_TRUE | FORGED, _forgeries_flagged),
+    "admin-call": (ALL_TRUE, _admin_call),
+    "rate-limit-storm": (ALL_TRUE, _rate_limit_storm),
+    "origin-spoof": (ALL_TRUE, _origin_spoof),
+    "oversized-payload": (ALL_TRUE, _oversized_payload),
+    "ack-bomb": (ALL_TRUE, _ack_bomb),
+    "hub-halt": (ALL_TRUE, _hub_halt),
+    "relayer-failover": (ALL_TRUE, _relayer_failover),
+    "gas-cap-flood": (ALL_TRUE, _gas_cap_flood),
+    "requester-suspended": (ALL_TRUE, _requester_suspended),
+    "fan-out": (ALL_TRUE, _fan_out),
 }
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_fault_scenarios_produce_their_findings(name: str, networks: Networks, tmp_path: Path) -> None:
-    duration, invariants = EXPECTED[name]
-    report = run_on(networks, shortened(name, duration), tmp_path / name)
-    for key, value in invariants.items():
-        assert report.invariants.held[key] is value, (key, report.invariants.violations[:5])
-    messages, attacks = report.messages, report.attacks
-    assert messages.sent > 0
-    if name == "relayer-outage":
-        assert report.relayers.restarts == 1 and messages.pending == 0
-        assert messages.delivered == messages.sent  # nothing lost, nothing duplicated (exactly_once)
-        assert report.latency_s.max is not None and report.latency_s.max > 60  # messages that waited out the outage
-    elif name == "chain-halt":
-        assert messages.timed_out > 0 and messages.pending == 0
-        assert messages.timed_out + messages.delivered == messages.sent
-    elif name == "keys-below-threshold":
-        assert [(a.status, a.reason) for a in attacks] == [(False, "TooFewSignatures")]
-    elif name in ("keys-at-threshold", "verifier-bypass", "zero-root"):
-        forged = set(attacks[0].message_ids)
-        assert attacks[0].status and attacks[0].processed == len(forged) == 5
-        flagged = {v.message_id for v in report.invariants.violations if v.invariant == "no_unmatched_delivery"}
-        assert flagged == forged
-    elif name == "admin-call":
-        assert [a.outcomes for a in attacks] == [[["rejected"]]] * 4
-        assert [a.function for a in attacks] == ["setPaused", "transferOwnership"] * 2
-    elif name == "rate-limit-storm":
-        assert messages.refused_at_source > 0 and messages.pending == 0
-        assert set(messages.refused_at_source_by_reason) == {"RateLimited"}
-    elif name == "origin-spoof":  # a hub broadcast and another zone's request, vouched for by Beijing's keys
-        assert [(a.status, a.processed, a.refused, a.outcomes) for a in attacks] == [(True, 0, 2, [[], []])]
-    elif name == "oversized-payload":
-        at_cap, above = attacks
-        assert at_cap.payload_bytes == scenarios.load(name).network.max_payload_bytes
-        assert at_cap.outcomes == [["delivered"]]
-        assert (above.status, above.reason, above.message_ids) == (False, "PayloadTooLarge", [])
-    elif name == "ack-bomb":
-        assert attacks[0].outcomes == [["failed"]] * 64 and messages.pending == 0
-    elif name == "hub-halt":  # what timed out at the hub is acknowledged on its origin's own lane
-        assert messages.pending == 0 and messages.timed_out > 0
-        # and an answer that comes after its request's deadline is refused by the requester's chain
-        assert messages.timed_out + messages.delivered + messages.rejected == messages.sent
-        assert set(messages.by_kind["request"]) <= {"delivered", "timed_out"}
-    elif name == "relayer-failover":
-        assert messages.delivered == messages.sent and messages.pending == 0
-        down, survivor = report.relayers.per_relayer
-        assert survivor.takeovers > 0 and down.deliveries < survivor.deliveries
-    elif name == "gas-cap-flood":  # the open quota pays for one message at the largest cap; the rest are refused
-        assert messages.timed_out == messages.pending == 0
-        assert [sum(a.status for a in attacks if a.source == src) for src in ("Beijing", "hub")] == [1, 1]
-        assert {a.reason for a in attacks if not a.status} == {"GasQuotaExceeded"} and len(attacks) == 600
-    elif name == "requester-suspended":  # answers to suspended requesters refused, the few let through counted
-        refused = messages.refused_at_source_by_reason
-        assert refused.get("RequesterNotActive", 0) > 0 and refused.get("EntityNotActive", 0) > 0
-        assert report.registry is not None
-        answered = report.registry.stale_decisions["answered_while_suspended"]
-        assert answered.count == len(answered.listed) > 0
-        assert all(d.lag_s <= report.registry.max_stale_s for d in answered.listed)
-    elif name == "fan-out":  # the fanning contract's share pays for three of the five handlers' fan-out
-        assert attacks[0].outcomes == [["delivered"]] * 3 + [["failed"]] * 2 and messages.pending == 0
+    invariants, shows = EXPECTED[name]
+    report = run_on(networks, scenarios.load(name), tmp_path / name)
+    assert report.invariants.held == invariants, report.invariants.violations[:5]
+    assert report.messages.sent > 0
+    shows(report)
     faults = scenarios.load(name).faults
     assert [entry.fault for entry in report.faults] == faults
     assert [entry.started_s for entry in report.faults] == [f.at_s for f in faults]  # no jitter in these
@@ -117,9 +153,8 @@ def test_forgeries_are_flagged_in_the_hub_topology_as_in_the_mesh(name: str, net
                                                                   tmp_path: Path) -> None:
     """In the hub topology the forgeries arrive at the hub: the flaw sits there, the forged hop sequences are
     the source's next ones when the delivery is built, and every forgery is accepted and flagged."""
-    duration, invariants = EXPECTED[name]
-    report = run_on(networks, shortened(name, duration).with_overrides({"network.topology": "hub"}),
-                    tmp_path / "out")
+    invariants, _ = EXPECTED[name]
+    report = run_on(networks, scenarios.load(name).with_overrides({"network.topology": "hub"}), tmp_path / "out")
     assert report.invariants.held == invariants, report.invariants.violations[:5]
     [attack] = report.attacks
     assert attack.status and attack.processed == attack.messages == 5 and attack.checked is True
@@ -358,3 +393,20 @@ def test_a_file_that_is_no_scenario_is_refused_in_one_line(tmp_path: Path) -> No
 def test_a_scenarios_name_never_puts_its_output_outside_runs(name: str) -> None:
     out = default_out(Scenario.model_validate({"name": name}))
     assert out.parent == RUNS_DIR and "/" not in out.name and not out.name.startswith(".")
+
+
+def test_the_readmes_scenario_table_says_what_the_runs_end_with() -> None:
+    """Each fault scenario's row names the invariants that end false as the full run above finds them (its first
+    clause: the default settings; what follows a ';' or 'With' is about a variant), or says "all true"."""
+    from registry.paths import ROOT
+
+    rows = {cells[1].strip(): cells[3] for line in (ROOT / "README.md").read_text().splitlines()
+            if (cells := line.split("|")) and len(cells) == 5 and cells[1].strip() in EXPECTED}
+    assert set(rows) == set(EXPECTED)
+    for name, column in rows.items():
+        first = column.split(";")[0].split(". With")[0]
+        broken = {k for k, held in EXPECTED[name][0].items() if not held}
+        if first.strip().startswith("all true"):
+            assert not broken, name
+        else:
+            assert set(re.findall(r"`(\w+)`", first)) & set(INVARIANTS) == broken, name

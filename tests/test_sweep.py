@@ -13,7 +13,8 @@ from registry import PilotsimError
 from sim.cli.app import app
 from sim.engine.fault_kinds import ChainHalt
 from sim.engine.scenario import load
-from sim.results.runner import batch_run, parse_sets, sweep_runs
+from sim.experiment.settings import parse_sets
+from sim.experiment.sweep import batch_run, sweep_runs
 
 runner = CliRunner()
 
@@ -113,6 +114,7 @@ def test_a_stopped_sweep_resumes_with_the_runs_it_had_not_finished(tmp_path: Pat
     resumed = runner.invoke(app, [*args, "--resume"])
     assert resumed.exit_code == 0, resumed.stderr
     assert rows() == complete and len(complete) == 3  # the two missing runs run again, in run order
+    assert table.read_text().count("run,") == 1  # one header, however often resumed
     other = runner.invoke(app, ["sweep", str(short), "--set", "workload.ttl_s=60", "--out", str(out), "--resume"])
     assert other.exit_code == 1 and "the runs of another sweep" in other.stderr
 
@@ -136,3 +138,78 @@ def test_the_sweep_interval_is_students_t_and_reads_like_the_rest() -> None:
     assert _interval(["70", "58"]) == "64 ± 76.2"
     assert _interval(["403600", "385000"]) == "394,300 ± 118,166"
     assert _interval(["5", ""]) == "5"  # one value: no interval
+
+
+def test_a_resumed_sweep_runs_only_the_settings_and_seeds_it_has_not_run(tmp_path: Path) -> None:
+    """Runs are known by (settings, seed), not by their place in the grid: another rate, or one more
+    replicate, runs only what is new, and the summary shows the grid asked for."""
+    short = tmp_path / "short.toml"
+    short.write_text(SHORT.replace("duration_s = 25", "duration_s = 8"))
+    out = tmp_path / "sweep"
+    first = runner.invoke(app, ["sweep", str(short), "--set", "workload.rate_per_s=0.5,1", "--out", str(out)])
+    assert first.exit_code == 0, first.stderr
+    wider = runner.invoke(app, ["sweep", str(short), "--set", "workload.rate_per_s=0.5,3", "--out", str(out),
+                                "--replicates", "2", "--resume"])
+    assert wider.exit_code == 0, wider.stderr
+    assert "1 of 4 runs were done already; ran 3" in wider.stderr
+    with (out / "runs.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["run"], r["workload.rate_per_s"], r["seed"]) for r in rows] == [
+        ("0", "0.5", "5"), ("1", "1", "5"), ("2", "0.5", "6"), ("3", "3", "5"), ("4", "3", "6")]
+    assert "4 runs" in wider.stdout and "│          3 │" in wider.stdout  # this grid: rate 0.5 and 3, not 1
+    assert not any(line.startswith("│          1 │") for line in wider.stdout.splitlines())
+    sent = {(r["workload.rate_per_s"], r["seed"]): int(r["messages.sent"]) for r in rows}
+    assert sent[("3", "5")] > sent[("0.5", "5")]  # rate 3's own figures, not another run's
+    again = runner.invoke(app, ["sweep", str(short), "--set", "workload.rate_per_s=0.5,3", "--out", str(out),
+                                "--replicates", "2", "--resume"])
+    assert again.exit_code == 0 and "4 of 4 runs were done already; ran 0" in again.stderr
+
+
+def test_a_damaged_runs_table_is_refused_in_one_line(tmp_path: Path) -> None:
+    short = tmp_path / "short.toml"
+    short.write_text(SHORT)
+    out = tmp_path / "sweep"
+    out.mkdir()
+    header = runner.invoke(app, ["sweep", str(short), "--set", "workload.rate_per_s=0.5", "--out", str(tmp_path / "h"),
+                                 "--set", "duration_s=1"])
+    assert header.exit_code == 0, header.stderr
+    lines = (tmp_path / "h" / "runs.csv").read_text().splitlines()
+    (out / "runs.csv").write_text(lines[0] + "\nrun,0.5\n")
+    result = runner.invoke(app, ["sweep", str(short), "--set", "workload.rate_per_s=0.5", "--set", "duration_s=1",
+                                 "--out", str(out), "--resume"])
+    assert result.exit_code == 1 and "runs.csv:2: not a row of this sweep" in result.stderr
+
+
+def test_ctrl_c_stops_a_sweep_at_once_keeping_what_finished(tmp_path: Path) -> None:
+    """SIGINT to the whole process group, as a terminal sends it: every run stops (none goes on in the
+    background), the finished rows stay under one header."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    short = tmp_path / "short.toml"
+    short.write_text(SHORT.replace("duration_s = 25", "duration_s = 6"))
+    out = tmp_path / "sweep"
+    args = [sys.executable, "-c", "from sim.cli.app import main; main()", "sweep", str(short), "--out", str(out),
+            "--set", "workload.rate_per_s=0.5,1,1.5,2,2.5,3,3.5,4", "--set", "duration_s=6,400", "--jobs", "2",
+            "--backend", "revm", "--no-cache"]
+    sweep = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    table = out / "runs.csv"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not table.exists() or table.read_text().count("\n") < 2):
+        time.sleep(0.2)
+    assert table.exists() and table.read_text().count("\n") >= 2, "no run finished in 120 s"
+    os.killpg(sweep.pid, signal.SIGINT)
+    stopped = time.monotonic()
+    _, stderr = sweep.communicate(timeout=60)
+    assert time.monotonic() - stopped < 10  # at once, not after the queued runs
+    assert sweep.returncode == 130
+    assert "interrupted:" in stderr and "--resume" in stderr and "Traceback" not in stderr
+    time.sleep(0.5)
+    survivors = subprocess.run(["pgrep", "-g", str(sweep.pid)], capture_output=True, text=True, check=False)
+    assert survivors.stdout.strip() == ""  # no worker left running
+    with table.open() as handle:
+        finished = list(csv.DictReader(handle))
+    assert 1 <= len(finished) < 16 and table.read_text().count("run,") == 1

@@ -82,6 +82,25 @@ class Listener(Protocol):
     def acknowledged(self, processing: Processing) -> None: ...
 
 
+@dataclass(frozen=True)
+class Listeners:
+    """Several listeners told the same, in order (a simulation's recorder, then its workload)."""
+
+    each: tuple[Listener, ...]
+
+    def picked(self, record: SentRecord) -> None:
+        for listener in self.each:
+            listener.picked(record)
+
+    def processed(self, processing: Processing) -> None:
+        for listener in self.each:
+            listener.processed(processing)
+
+    def acknowledged(self, processing: Processing) -> None:
+        for listener in self.each:
+            listener.acknowledged(processing)
+
+
 def by_destination(planned: Sequence[Planned]) -> dict[int, list[Planned]]:
     """Planned deliveries grouped by the chain that mines them, in order."""
     groups: dict[int, list[Planned]] = defaultdict(list)

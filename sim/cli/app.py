@@ -22,9 +22,9 @@ from . import registry_cmds, simulate, tools
 from .common import PlainHelp, err, out
 
 
-def _one_line(message: str) -> typer.Exit:
+def _one_line(message: str, code: int = 1) -> typer.Exit:
     err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
-    return typer.Exit(1)
+    return typer.Exit(code)
 
 
 class ErrorEdge(PlainHelp):
@@ -34,7 +34,9 @@ class ErrorEdge(PlainHelp):
         try:
             return super().invoke(ctx)
         except PilotsimError as exc:
-            raise _one_line(str(exc)) from None
+            raise _one_line(str(exc), exc.exit_code) from None
+        except KeyboardInterrupt:  # Ctrl-C: said in words (click prints a blank line), the shell's status for it
+            raise _one_line("interrupted", 130) from None
         except ValidationError as exc:
             where, message = first_error(exc, "(input)")
             raise _one_line(f"{where}: {message}") from None

@@ -10,8 +10,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, ProgressColumn, Task, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.progress import Progress as RichProgress
+from rich.text import Text
 from typer.core import TyperArgument, TyperGroup
 
 from registry import BackendName, PilotsimError
@@ -89,12 +90,21 @@ def network_cache(no_cache: bool) -> NetworkCache | None:
     return None if no_cache else NetworkCache.default()
 
 
+class CountColumn(ProgressColumn):
+    """`312/780`: whole numbers, and only the count while the total is not known yet."""
+
+    def render(self, task: Task) -> Text:
+        done = f"{task.completed:,.0f}"
+        return Text(f"{done}/{task.total:,.0f}" if task.total is not None else done)
+
+
 @contextmanager
 def progress_bar(disable: bool = False) -> Iterator[Progress]:
-    """A progress bar on stderr while the block runs, fed by the `Progress` it yields."""
-    with RichProgress(TextColumn("{task.description:<18}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+    """A progress bar on stderr while the block runs, fed by the `Progress` it yields; none when stderr is not
+    a terminal (a log or a pipe gets no bar to draw, and no blank line where it was)."""
+    with RichProgress(TextColumn("{task.description:<18}"), BarColumn(), CountColumn(),
                       TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err, transient=True,
-                      disable=disable) as bar:
+                      disable=disable or not err.is_terminal) as bar:
         task = bar.add_task("starting", total=None)
 
         def report(label: str, done: float, total: float) -> None:

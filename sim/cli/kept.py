@@ -11,7 +11,7 @@ from typing import Any
 from registry import BackendName, PilotsimError
 from registry.evm.anvil import command_of, pid_alive, remove_socket_folder, stop_pid
 
-from ..results.runner import KeptNodes
+from ..experiment.run import KeptNodes
 from .nodestate import KeptNetwork, NodeRecord, State, load_state, save_state
 
 

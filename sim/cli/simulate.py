@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.table import Table
 
 from registry import PilotsimError, load_seed_data
+from registry.errors import Interrupted
 
 from ..bridge.exchange import round_trip
 from ..bridge.provision import build_network
@@ -19,11 +20,13 @@ from ..engine import scenario as scenarios
 from ..engine.scenario import Scenario
 from ..engine.schema import resolved_toml, toml_template
 from ..engine.watcher import INVARIANTS
+from ..experiment.compare import compare as differences
+from ..experiment.compare import is_headline
+from ..experiment.run import default_out, run_scenario
+from ..experiment.settings import parse_sets
+from ..experiment.sweep import sweep as run_sweep
 from ..results.outputs import FAULT_COLUMNS, fault_rows, summary_rows
 from ..results.report import load_report
-from ..results.runner import compare as differences
-from ..results.runner import default_out, is_headline, parse_sets, run_scenario
-from ..results.runner import sweep as run_sweep
 from .common import (
     BackendOption,
     JsonFlag,
@@ -68,6 +71,8 @@ def run(
     check_keep(keep_nodes, where)  # contradicting flags are refused before anything runs
     chosen = scenarios.load(scenario)
     overrides = {key: values[0] if len(values) == 1 else values for key, values in parse_sets(set_ or []).items()}
+    for key, value in overrides.items():
+        _one_value_for_run(chosen, key, value)
     if seed is not None:
         overrides["seed"] = seed
     if overrides:
@@ -75,9 +80,14 @@ def run(
     target = out_dir or default_out(chosen)
     if target.exists() and any(target.iterdir()):
         raise PilotsimError(f"{target}: exists and is not empty; choose another --out")
-    with keeping(keep_nodes, chosen.name, target) as kept, progress_bar(disable=quiet or as_json) as progress:
-        report = run_scenario(chosen, target, backend=where, progress=progress, cache=network_cache(no_cache),
-                              keep=kept)
+    try:
+        with keeping(keep_nodes, chosen.name, target) as kept, progress_bar(disable=quiet or as_json) as progress:
+            report = run_scenario(chosen, target, backend=where, progress=progress, cache=network_cache(no_cache),
+                                  keep=kept)
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted: the run stopped before its end; nothing written to {target}") from None
+    if quiet and not as_json:
+        print(target)  # the one thing a quiet run says: where its results are
     if as_json:
         print(json.dumps(report.model_dump(mode="json")))
     elif not quiet:
@@ -134,6 +144,18 @@ def scenarios_schema(as_json: JsonFlag = False) -> None:
         print(toml_template(), end="")
 
 
+def _one_value_for_run(scenario: Scenario, key: str, value: object) -> None:
+    """`run --set key=1,2` where the setting takes one value: several values are a sweep's grid."""
+    if not isinstance(value, list):
+        return
+    try:
+        scenario.with_overrides({key: value})
+    except (PilotsimError, ValidationError):
+        shown = ",".join(str(v) for v in value)
+        raise PilotsimError(f"--set {key}={shown}: run takes one value per setting; several values are a grid "
+                            f"for `pilotsim sweep {scenario.name} --set {key}={shown} --out DIR`") from None
+
+
 def sweep(
     scenario: Annotated[str, typer.Argument(metavar="SCENARIO|FILE", help="Built-in scenario name or a TOML file.")],
     out_dir: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder for the runs and runs.csv.")],
@@ -156,11 +178,12 @@ def sweep(
     base = scenarios.load(scenario)
     grid = parse_sets(set_ or [])
     with progress_bar() as progress:
-        table = run_sweep(base, grid, replicates, jobs, out_dir, backend=chosen_backend(backend, rpc),
-                          on_done=lambda done, total: progress("runs", done, total), cache=network_cache(no_cache),
-                          scheduler=scheduler, resume=resume)
-    with table.open() as handle:
-        rows = list(csv.DictReader(handle))
+        result = run_sweep(base, grid, replicates, jobs, out_dir, backend=chosen_backend(backend, rpc),
+                           on_done=lambda done, total: progress("runs", done, total), cache=network_cache(no_cache),
+                           scheduler=scheduler, resume=resume)
+    rows, table = result.rows, result.table
+    if resume:
+        err.print(f"{len(rows) - result.ran} of {len(rows)} runs were done already; ran {result.ran}")
     keys = [k for k in grid if k != "seed"]
     shown = ["messages.delivered", "latency_s.p50", "latency_s.p95", "gas.per_message"]
     summary = Table(title=f"{len(rows)} runs → {table}: mean ± 95% interval over the replicates")

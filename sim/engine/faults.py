@@ -6,6 +6,8 @@ and know nothing else of it. Attacks (forgeries, hostile sends) are in sim.engin
 
 from __future__ import annotations
 
+from typing import assert_never
+
 import simpy
 
 from ..bridge.topology import HUB_CHAIN_ID
@@ -33,39 +35,43 @@ from .target import FaultProcess, FaultTarget
 
 
 def inject(target: FaultTarget, fault: Fault) -> FaultProcess:
-    """The fault's process, from the moment it starts."""
-    if isinstance(fault, RelayerOutage):
-        target.relayer_down(fault.relayer)
-        yield _lasting(target, fault)
-        target.restart_relayer(fault.relayer)
-    elif isinstance(fault, RelayerDuplicate | RelayerReorder):
-        duplicate = isinstance(fault, RelayerDuplicate)
-        target.relayer_misbehaves(fault.relayer, duplicate=duplicate, reorder=not duplicate)
-        yield _lasting(target, fault)
-        target.relayer_misbehaves(fault.relayer)
-    elif isinstance(fault, ChainHalt):
-        chain_id = target.network.chain_id(fault.chain)
-        target.halt_chain(chain_id, True)
-        yield _lasting(target, fault)
-        target.halt_chain(chain_id, False)
-    elif isinstance(fault, RateLimit):
-        yield from _rate_limit(target, fault)
-    elif isinstance(fault, LanePause):
-        yield from _lane_pause(target, fault)
-    elif isinstance(fault, KeysCompromised | VerifierBypass | ZeroRoot):
-        yield from attacks.forge(target, fault)
-    elif isinstance(fault, AdminCall):
-        yield from attacks.admin_call(target, fault)
-    elif isinstance(fault, OriginSpoof):
-        yield from attacks.origin_spoof(target, fault)
-    elif isinstance(fault, OversizedPayload):
-        yield from attacks.oversized_payload(target, fault)
-    elif isinstance(fault, AckBomb):
-        yield from attacks.ack_bomb(target, fault)
-    elif isinstance(fault, GasCapFlood):
-        yield from attacks.gas_cap_flood(target, fault)
-    elif isinstance(fault, FanOut):
-        yield from attacks.fan_out(target, fault)
+    """The fault's process, from the moment it starts. Every kind has its case: mypy refuses a new kind
+    without one (`assert_never`), so none can silently do nothing."""
+    match fault:
+        case RelayerOutage():
+            target.relayer_down(fault.relayer)
+            yield _lasting(target, fault)
+            target.restart_relayer(fault.relayer)
+        case RelayerDuplicate() | RelayerReorder():
+            duplicate = isinstance(fault, RelayerDuplicate)
+            target.relayer_misbehaves(fault.relayer, duplicate=duplicate, reorder=not duplicate)
+            yield _lasting(target, fault)
+            target.relayer_misbehaves(fault.relayer)
+        case ChainHalt():
+            chain_id = target.network.chain_id(fault.chain)
+            target.halt_chain(chain_id, True)
+            yield _lasting(target, fault)
+            target.halt_chain(chain_id, False)
+        case RateLimit():
+            yield from _rate_limit(target, fault)
+        case LanePause():
+            yield from _lane_pause(target, fault)
+        case KeysCompromised() | VerifierBypass() | ZeroRoot():
+            yield from attacks.forge(target, fault)
+        case AdminCall():
+            yield from attacks.admin_call(target, fault)
+        case OriginSpoof():
+            yield from attacks.origin_spoof(target, fault)
+        case OversizedPayload():
+            yield from attacks.oversized_payload(target, fault)
+        case AckBomb():
+            yield from attacks.ack_bomb(target, fault)
+        case GasCapFlood():
+            yield from attacks.gas_cap_flood(target, fault)
+        case FanOut():
+            yield from attacks.fan_out(target, fault)
+        case _:
+            assert_never(fault)
 
 
 def _lasting(target: FaultTarget, fault: Lasting) -> simpy.Event:

@@ -15,17 +15,25 @@ from .broadcaster import Broadcaster
 from .driver import ChainDriver
 from .registry_activity import Process, RegistryActivity
 from .registry_settings import RegistrySettings
-from .registry_watch import RegistryWatch
+from .registry_watch import RegistryWatch, StaleDecision
 
 
-@dataclass
+@dataclass(frozen=True)
 class RegistryRecords:
-    """What the living registry left for the report."""
+    """What the living registry left for the report: data only, no handle on the run."""
 
     settings: RegistrySettings
-    watch: RegistryWatch
     refused: Counter[str]  # registry function → transactions the registry refused
     syncs_refused: int  # sync transactions refused at the hub (a paused lane)
+    activity: dict[str, int]  # registry function → transactions it took
+    propagation: dict[str, list[float]]  # zone → seconds each hub change took to reach its mirror
+    unapplied: dict[str, int]  # zone → hub changes its mirror had not applied at the end
+    decisions: dict[tuple[str, str], int]  # (zone, accepted | refused) → requests
+    stale: list[StaleDecision]  # the first ones, as the watch kept them
+    stale_counts: dict[str, int]  # every stale decision, by kind
+    entity_names: dict[int, str]  # the entities `stale` names
+    lag_timeline: list[tuple[float, dict[str, float]]]  # (t, zone → lag s)
+    pilot_timeline: list[tuple[float, dict[str, int]]]  # (t, status → pilots)
 
 
 @dataclass
@@ -54,4 +62,13 @@ class LivingRegistry:
         return self.activity.scheduled_done and self.broadcaster.idle()
 
     def records(self) -> RegistryRecords:
-        return RegistryRecords(self.settings, self.watch, self.activity.refused, self.broadcaster.refused)
+        watch = self.watch
+        zones = {z.chain_id: z.name for z in watch.network.zones}
+        return RegistryRecords(
+            self.settings, Counter(self.activity.refused), self.broadcaster.refused, dict(watch.activity),
+            propagation={zones[c]: [seconds for _, seconds in found] for c, found in watch.propagation.items()},
+            unapplied={zones[c]: sum(len(pending) for pending in waiting.values())
+                       for c, waiting in watch.unapplied.items()},
+            decisions=dict(watch.decisions), stale=list(watch.stale), stale_counts=dict(watch.stale_counts),
+            entity_names={d.entity: watch.name(d.entity) for d in watch.stale},
+            lag_timeline=watch.lag_timeline, pilot_timeline=watch.pilot_timeline)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, Field
 
 from ..bridge.deliveries import Processing
-from ..bridge.messages import TERMINAL, Outcome, SentRecord
+from ..bridge.messages import TERMINAL, SentRecord
 from ..bridge.topology import Network, NetworkConfig
 from .driver import GasRecord
 from .living_registry import RegistryRecords
@@ -170,10 +170,8 @@ class RunRecords:
 class Recorder:
     """Keeps a `MessageRecord` per workload message up to date from the relayers' reports."""
 
-    def __init__(self, epoch: int, now: Callable[[], float],
-                 on_request_delivered: Callable[[MessageRecord], None]) -> None:
+    def __init__(self, epoch: int, now: Callable[[], float]) -> None:
         self.epoch, self.now = epoch, now
-        self.on_request_delivered = on_request_delivered
         self.in_flight: dict[bytes, MessageRecord] = {}
         self.finished: Spool[MessageRecord] = Spool()
         self.gas: Spool[GasRecord] = Spool()
@@ -194,10 +192,12 @@ class Recorder:
         self.in_flight[message_id] = record
         return record
 
-    def executed(self, request: MessageRecord, time_s: float) -> None:
-        """The provider answered `request` at `time_s`."""
-        request.executed_s = time_s
-        self._finish_if_done(request)
+    def executed(self, request_id: bytes, time_s: float) -> None:
+        """The provider answered the request at `time_s`."""
+        request = self.in_flight.get(request_id)
+        if request is not None:
+            request.executed_s = time_s
+            self._finish_if_done(request)
 
     def refused(self, kind: str, zone: str, reason: str, time_s: float) -> None:
         self.refusals.append(SourceRefusal(kind, zone, reason, time_s))
@@ -225,8 +225,6 @@ class Recorder:
             message.outcome = processing.outcome.label
             if message.kind == "response":
                 message.executed_s = message.delivered_s
-            elif processing.outcome is Outcome.DELIVERED:
-                self.on_request_delivered(message)
             self._finish_if_done(message)
 
     def acknowledged(self, processing: Processing) -> None:

@@ -21,7 +21,7 @@ import simpy
 from registry import PilotsimError, Tx
 from registry.progress import Progress, no_progress
 
-from ..bridge.deliveries import Lane, Planned, by_destination
+from ..bridge.deliveries import Lane, Listeners, Planned, by_destination
 from ..bridge.relayer import Relayer
 from ..bridge.topology import Network
 from .driver import ChainDriver
@@ -66,8 +66,7 @@ class Simulation:
         self.rng_faults = np.random.default_rng(streams[1])
         self.env = simpy.Environment()
         self.epoch = max(n.chain.block().timestamp for n in network.nodes.values()) + 1
-        self.recorder = Recorder(self.epoch, lambda: float(self.env.now),
-                                 on_request_delivered=lambda request: self.workload.answer(request))
+        self.recorder = Recorder(self.epoch, lambda: float(self.env.now))
         chains = scenario.chains
         # contracts by address chain by chain: the same deployer and nonce put different contracts at one
         # address on different chains (the hub's registry where a zone has its mirror)
@@ -113,7 +112,10 @@ class Simulation:
         try:
             while env.now < end:
                 env.run(until=min(end, env.now + step))
-                self.progress("simulating", env.now, end)
+                if env.now <= scenario.duration_s:  # the workload's time, then the drain's (which may end early)
+                    self.progress("simulating", env.now, scenario.duration_s)
+                else:
+                    self.progress("draining", env.now, end)
                 if env.now >= scenario.duration_s and self._settled():
                     break
         except PilotsimError as exc:  # a chain or relayer gave up: say when, so the run can be looked into
@@ -122,8 +124,7 @@ class Simulation:
         self.watcher.close(float(env.now))
         if self.registry:
             watch = self.registry.watch
-            self.watcher.found.extend(watch.violations)
-            self.watcher.dropped += watch.violation_count - len(watch.violations)
+            self.watcher.take(watch.violations, watch.violation_count)
         for attack in self.attacks:  # where each attack message ended, as the chains recorded it
             attack.outcomes = [[o.label for o in self.watcher.outcomes_of(bytes.fromhex(i[2:]))]
                                for i in attack.message_ids]
@@ -162,7 +163,8 @@ class Simulation:
         settings = self.scenario.relayers
         return Relayer(self.network, batch_size=settings.batch_size, account_index=index, lanes=set(lanes),
                        takeover_after_s=self.scenario.takeover_after_s() if settings.count > 1 else None,
-                       listener=self.recorder, history=False, ack_wait_s=settings.ack_wait_s)
+                       listener=Listeners((self.recorder, self.workload)), history=False,
+                       ack_wait_s=settings.ack_wait_s)
 
     def _relay(self, slot: RelayerSlot) -> Process:
         env = self.env

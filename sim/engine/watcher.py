@@ -285,6 +285,11 @@ class Watcher:
             for message_id, (_, sent_at) in waiting.items():
                 self._check_wait(message_id, lane, sent_at, now, None)
 
+    def take(self, violations: list[Violation], count: int) -> None:
+        """Violations found by another watch (the registry's): `count` in all, of which it kept `violations`."""
+        self.found.extend(violations)
+        self.dropped += count - len(violations)
+
     def invariants(self) -> InvariantReport:
         violations: list[Violation] = list(self.found)
         for message_id, seen in self.outcomes.items():

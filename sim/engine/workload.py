@@ -15,10 +15,12 @@ from registry.errors import ConfigError
 from registry.evm.artifacts import decode_revert
 from registry.seeds import slug
 
+from ..bridge.deliveries import Processing
 from ..bridge.exchange import REQUEST_GAS
+from ..bridge.messages import Outcome, SentRecord
 from ..bridge.topology import Network
 from .driver import ChainDriver
-from .recorder import MessageRecord, Recorder
+from .recorder import Recorder
 from .scenario import Workload as WorkloadSettings
 
 REQUEST_PAYLOAD_BYTES = 160  # a request message's payload: ids, sector, query hash
@@ -104,11 +106,20 @@ class Workload:
             query = keccak(rng.bytes(32))
             self.env.process(self._request(PendingAnswer(requester, provider, sector, query, size, delay)))
 
-    def answer(self, request: MessageRecord) -> None:
-        """`request` was delivered: its provider answers after its delay."""
-        details = self.pending_answers.pop(request.message_id, None)
-        if details is not None:
-            self.env.process(self._respond(request, details))
+    # -- what the relayers tell (a bridge Listener): a delivered request is answered ----------------
+
+    def processed(self, processing: Processing) -> None:
+        """A request reached its provider: the provider answers after its delay."""
+        if processing.outcome is Outcome.DELIVERED:
+            details = self.pending_answers.pop(processing.message_id, None)
+            if details is not None:
+                self.env.process(self._respond(processing.message_id, details))
+
+    def picked(self, record: SentRecord) -> None:
+        pass
+
+    def acknowledged(self, processing: Processing) -> None:
+        pass
 
     def _request(self, ask: PendingAnswer) -> Generator[simpy.Event, Any, None]:
         net = self.network
@@ -126,24 +137,24 @@ class Workload:
                            receipt.gas_used, REQUEST_PAYLOAD_BYTES)
         self.pending_answers[event["id"]] = ask
 
-    def _respond(self, request: MessageRecord, ask: PendingAnswer) -> Generator[simpy.Event, Any, None]:
+    def _respond(self, request_id: bytes, ask: PendingAnswer) -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(ask.delay_s)
         net = self.network
         away, home = net.home(ask.provider), net.home(ask.requester)
-        answer = keccak(request.message_id + ask.size.to_bytes(8, "big"))
+        answer = keccak(request_id + ask.size.to_bytes(8, "big"))
         submitted = float(self.env.now)
-        tx = away.data_exchange.tx("respond", request.message_id, home.chain_id, ask.requester, ask.provider,
+        tx = away.data_exchange.tx("respond", request_id, home.chain_id, ask.requester, ask.provider,
                                    ask.sector, ask.query, answer, ask.size, self.settings.ttl_s,
                                    by=net.registry.roles.entity(ask.provider), gas=REQUEST_GAS)
         [receipt] = yield self.drivers[away.chain_id].submit([tx])
         if not receipt.status:
             self.recorder.refused("response", away.name, decode_revert(receipt.revert_data or b"").name, submitted)
             return
-        self.recorder.executed(request, self._since_start(receipt.timestamp))
+        self.recorder.executed(request_id, self._since_start(receipt.timestamp))
         event = next(e for e in away.data_exchange.events(receipt) if e.name == "ResponseSent")
         self.recorder.sent(event["responseId"], "response", (away.name, home.name, away.chain_id, home.chain_id),
-                           request.sector, submitted, self._since_start(receipt.timestamp), receipt.gas_used,
-                           ask.size, request_id=request.message_id)
+                           net.data.sectors[ask.sector - 1].name, submitted, self._since_start(receipt.timestamp),
+                           receipt.gas_used, ask.size, request_id=request_id)
 
     def _since_start(self, timestamp: int) -> float:
         return float(timestamp - self.recorder.epoch)

@@ -110,7 +110,8 @@ def _plots(report: Report) -> dict[str, str]:
     axis.set_ylabel("fraction of messages")
     axis.set_title("Latency CDF")
     axis.grid(alpha=0.3)
-    axis.legend(loc="lower right")
+    if tips:  # a run that delivered nothing has no line to name
+        axis.legend(loc="lower right")
     plots["latency"] = svg(figure, "latency", tips)
     plots["throughput"] = _throughput_plot(report)
 
@@ -126,18 +127,27 @@ def _plots(report: Report) -> dict[str, str]:
         row, column = index[src], index[dst]
         latency[row, column] = stats.p50 if stats.p50 is not None else np.nan
         if len(zones) <= 16:
-            axis.text(column, row, str(stats.count), ha="center", va="center", fontsize=6,
+            axis.text(column, row, str(stats.count), ha="center", va="center", fontsize=8 if len(zones) <= 8 else 7,
                       bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.7, "linewidth": 0})
         gid = f"tip-{row}-{column}"
         axis.add_patch(Rectangle((column - 0.5, row - 0.5), 1, 1, fill=False, linewidth=0, gid=gid))
         tips[gid] = f"{src} → {dst}: {stats.count} delivered, p50 {stats.p50} s"
-    image = axis.imshow(latency, cmap="viridis")
+    if not zones:  # nothing delivered: an empty frame that says so, not a singular image
+        axis.text(0.5, 0.5, "no message delivered", ha="center", va="center", transform=axis.transAxes)
+        axis.set_axis_off()
+        plots["zones"] = svg(figure, "zones", tips)
+        return plots | registry_plots(report)
+    # one outlier pair must not flatten the others into one colour: the scale tops at the 95th percentile
+    seen = latency[~np.isnan(latency)]
+    top = float(np.percentile(seen, 95)) if seen.size else None
+    image = axis.imshow(latency, cmap="viridis", vmax=top)
     axis.set_xticks(range(len(zones)), zones, rotation=60, ha="right", fontsize=7)
     axis.set_yticks(range(len(zones)), zones, fontsize=7)
     axis.set_xlabel("destination zone")
     axis.set_ylabel("source zone")
     axis.set_title("Latency by zone pair (numbers: messages delivered)")
-    figure.colorbar(image, ax=axis, shrink=0.8, label="p50 latency, submitted → processed (s)")
+    figure.colorbar(image, ax=axis, shrink=0.8, label="p50 latency, submitted → processed (s)",
+                    extend="max" if top is not None and top < seen.max() else "neither")
     plots["zones"] = svg(figure, "zones", tips)
     return plots | registry_plots(report)
 

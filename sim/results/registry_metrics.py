@@ -13,25 +13,24 @@ STALE_KINDS = ("served_while_suspended", "refused_while_active", "answered_while
 
 
 def registry_section(records: RegistryRecords) -> RegistrySection:
-    watch = records.watch
-    zones = {z.chain_id: z.name for z in watch.network.zones}
+    zones = list(records.unapplied)
 
     def listed(kind: str) -> StaleDecisions:
-        found: list[StaleDecision] = sorted((d for d in watch.stale if d.kind == kind), key=lambda d: d.time_s)
-        return StaleDecisions(count=watch.stale_counts[kind], listed=[
-            StaleDecisionEntry(message_id=d.message_id, zone=d.zone, entity=watch.name(d.entity), role=d.role,
-                               time_s=_round(d.time_s), lag_s=_round(d.lag_s)) for d in found[:MAX_LISTED]])
+        found: list[StaleDecision] = sorted((d for d in records.stale if d.kind == kind), key=lambda d: d.time_s)
+        return StaleDecisions(count=records.stale_counts.get(kind, 0), listed=[
+            StaleDecisionEntry(message_id=d.message_id, zone=d.zone, entity=records.entity_names[d.entity],
+                               role=d.role, time_s=_round(d.time_s), lag_s=_round(d.lag_s))
+            for d in found[:MAX_LISTED]])
 
-    unapplied = {zones[c]: sum(len(pending) for pending in waiting.values()) for c, waiting in watch.unapplied.items()}
-    every = [seconds for found in watch.propagation.values() for _, seconds in found]
+    every = [seconds for found in records.propagation.values() for seconds in found]
     return RegistrySection(
-        activity=dict(sorted(watch.activity.items())), refused=dict(sorted(records.refused.items())),
+        activity=dict(sorted(records.activity.items())), refused=dict(sorted(records.refused.items())),
         syncs_refused=records.syncs_refused, propagation_s=percentiles(every),
-        propagation_by_zone={zones[c]: percentiles([s for _, s in found]) for c, found in watch.propagation.items()},
-        unpropagated=sum(unapplied.values()), unpropagated_by_zone=unapplied,
-        decisions=sum(watch.decisions.values()),
-        decisions_by_zone={zone: {kind: watch.decisions[(zone, kind)] for kind in ("accepted", "refused")}
-                           for zone in zones.values()},
+        propagation_by_zone={zone: percentiles(found) for zone, found in records.propagation.items()},
+        unpropagated=sum(records.unapplied.values()), unpropagated_by_zone=records.unapplied,
+        decisions=sum(records.decisions.values()),
+        decisions_by_zone={zone: {kind: records.decisions.get((zone, kind), 0) for kind in ("accepted", "refused")}
+                           for zone in zones},
         stale_decisions={kind: listed(kind) for kind in STALE_KINDS},
-        max_stale_s=records.settings.max_stale_s, lag_timeline=watch.lag_timeline,
-        pilot_timeline=watch.pilot_timeline)
+        max_stale_s=records.settings.max_stale_s, lag_timeline=records.lag_timeline,
+        pilot_timeline=records.pilot_timeline)
