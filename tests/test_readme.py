@@ -98,6 +98,17 @@ def test_the_settings_table_is_the_models() -> None:
     assert text[start:end].split("\n", 1)[1] == markdown_table()
 
 
+def test_every_quantity_in_the_settings_table_has_its_unit_and_every_setting_its_meaning() -> None:
+    from sim.engine.schema import unit
+
+    for setting in settings():
+        number = re.fullmatch(r"\[?-?[\d.]+(, [\d.]+)?\]?|\(unset\)", setting.default)
+        if number and setting.key != "seed":
+            assert unit(setting.key), setting.key
+        assert setting.meaning or setting.key == "name", setting.key  # not bounds alone: what it is
+        assert not setting.meaning.startswith(("≥", ">")), setting.key
+
+
 def test_the_schema_template_is_a_scenario_that_loads_and_names_every_setting() -> None:
     template = toml_template()
     data = tomllib.loads(template) | {"name": "from-the-template"}

@@ -186,3 +186,27 @@ duration_s = 100
         assert by_zone["Beijing"] and max(by_zone["Beijing"]) <= 14 and max(by_zone["Chengdu"]) <= 14
         assert len(by_zone["Guiyang"]) == 1 and 88 <= by_zone["Guiyang"][0] <= 110
         assert sum(len(p) for waiting in watch.unapplied.values() for p in waiting.values()) == 0
+
+
+@pytest.mark.parametrize("sync_ttl", [120, 7_200])
+def test_the_runs_syncs_carry_the_sync_ttl_the_scenario_sets(sync_ttl: int) -> None:
+    """`network.sync_ttl` governs every sync, the run's as the setup's (the run's used to carry a fixed hour)."""
+    network, simulation, _ = _run(f"""
+name = "sync-ttl"
+duration_s = 40
+[network]
+sync_ttl = {sync_ttl}
+[workload]
+zones = {ZONES!r}
+[registry]
+suspend = [{{ entity = "ICBC", at_s = 10 }}]
+""")
+    with network:
+        hub = network.hub
+        assert hub.broadcaster is not None
+        sent = [(log, event) for log, event in hub.gateway.logged(simulation.watcher.first_block[hub.chain_id],
+                                                                  hub.chain.block_number())
+                if event.name == "Sent" and event["message"]["sender"] == hub.broadcaster.address]
+        assert sent, "no sync sent during the run"
+        for log, event in sent:
+            assert event["message"]["deadline"] - hub.chain.block(log.block_number).timestamp == sync_ttl

@@ -44,9 +44,10 @@ class NetworkConfig(BaseModel):
     verifier: VerifierName = "checkpoint"
     lane_verifiers: dict[str, VerifierName] = Field(
         default_factory=dict, description="per pair of chains, e.g. {'beijing:chengdu': 'committee'}")
-    committee_size: int = Field(4, ge=1, le=64)
-    threshold: int = Field(3, ge=1, le=64)
-    handler_gas: int = Field(200_000, ge=21_000, le=10_000_000)
+    committee_size: int = Field(4, ge=1, le=64, description="validators that sign each chain's checkpoints")
+    threshold: int = Field(3, ge=1, le=64, description="signatures a verifier requires of them")
+    handler_gas: int = Field(200_000, ge=21_000, le=10_000_000, description=(
+        "the gas each data message declares for its recipient's handler"))
     max_payload_bytes: int = Field(16_384, ge=MIN_PAYLOAD_CAP, le=MAX_PAYLOAD_LIMIT, description=(
         "largest message payload a gateway accepts (the same on every gateway, so a message at the cap is "
         "deliverable at every hop)"))

@@ -25,7 +25,6 @@ from .driver import ChainDriver
 from .registry_settings import RegistrySettings
 
 ENTITY_EVENTS = ("EntityRegistered", "EntityStatusChanged")
-SYNC_TTL_S = 3_600
 SYNCS = {"entities": "sync", "policy": "syncPolicy"}  # what changed → the broadcaster's function for it
 
 
@@ -96,7 +95,8 @@ class Broadcaster:
     def _sync(self, key: tuple[str, int], items: list[int]) -> Generator[simpy.Event, Any, None]:
         kind, zone = key
         gas = 150_000 + 25_000 * len(items)  # measured: 535,595 for 32 seeded entities, 3.4 M for 256
-        tx = self.contract.tx(SYNCS[kind], items, [zone], SYNC_TTL_S, by=self.network.admin(HUB_CHAIN_ID), gas=gas)
+        tx = self.contract.tx(SYNCS[kind], items, [zone], self.network.config.sync_ttl,  # network.sync_ttl
+                              by=self.network.admin(HUB_CHAIN_ID), gas=gas)
         self._sending += 1
         [receipt] = yield self.hub.submit([tx])
         self._sending -= 1

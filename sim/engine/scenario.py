@@ -34,13 +34,14 @@ class ScenarioError(PilotsimError, ValueError):
 
 class Chains(_Model):
     block_interval_s: int = Field(2, ge=1, le=60, description="seconds between blocks, every chain")
-    hub_block_interval_s: int | None = Field(None, ge=1, le=60)
+    hub_block_interval_s: int | None = Field(None, ge=1, le=60, description=(
+        "the hub chain's own block interval (default: block_interval_s)"))
 
 
 class Relayers(_Model):
-    count: int = Field(1, ge=1, le=16)
-    poll_interval_s: float = Field(1.0, gt=0, le=600)
-    batch_size: int = Field(64, ge=1, le=256)
+    count: int = Field(1, ge=1, le=16, description="relayers, the lanes dealt among them round-robin")
+    poll_interval_s: float = Field(1.0, gt=0, le=600, description="how often each relayer reads the chains")
+    batch_size: int = Field(64, ge=1, le=256, description="messages per delivery transaction at most")
     ack_wait_s: float = Field(0.0, ge=0, le=3600, description=(
         "hold a lane's acknowledgements up to this long while no data travels with them, so they share a delivery"))
     takeover_after_s: float | None = Field(None, gt=0, le=3600, description=(
@@ -61,9 +62,13 @@ class Workload(_Model):
     zones: list[str] | Literal["all"] = Field("all", description="zone names, or \"all\"")
     zone_weights: dict[str, float] = Field(default_factory=dict, description="relative traffic of requester zones")
     sectors: list[str] | Literal["all"] = Field("all", description="sector names, or \"all\"")
-    payload_bytes: tuple[int, int] = (256, 4096)
-    ttl_s: int = Field(600, ge=1, le=MAX_TTL_S)
-    respond_after_s: tuple[float, float] = (1.0, 5.0)
+    payload_bytes: tuple[int, int] = Field((256, 4096), description=(
+        "each answer's size, drawn in [low, high]: declared in the response and recorded per message (the "
+        "response carries the answer's hash and size, not its bytes, so the size does not change gas)"))
+    ttl_s: int = Field(600, ge=1, le=MAX_TTL_S, description=(
+        "each request's and answer's deadline, from its send; past it the message times out"))
+    respond_after_s: tuple[float, float] = Field((1.0, 5.0), description=(
+        "how long a provider takes to answer a delivered request, drawn in [low, high]"))
     respect_policy: bool = Field(True, description="only pairs the sector policy allows")
 
     @field_validator("payload_bytes", "respond_after_s")
@@ -82,8 +87,8 @@ class Workload(_Model):
 
 class Scenario(_Model):
     name: str = Field(min_length=1)
-    description: str = ""
-    seed: int = Field(0, ge=0, lt=2**63)
+    description: str = Field("", description="one line on what the scenario shows")
+    seed: int = Field(0, ge=0, lt=2**63, description="the random draws' seed: the same seed, the same run")
     duration_s: float = Field(300, gt=0, le=7 * 86400, description="how long the workload runs")
     drain_s: float = Field(600, ge=0, le=7 * 86400, description="time after the workload for messages to settle")
     network: NetworkConfig = NetworkConfig()

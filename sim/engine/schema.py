@@ -120,6 +120,31 @@ def resolved_toml(scenario: Scenario) -> str:
 
 def markdown_table() -> str:
     """The README's table of settings."""
-    rows = ["| setting | default | meaning |", "|---|---|---|"]
-    rows += [f"| `{s.key}` | `{s.default}` | {s.meaning} |" for s in settings()]
+    rows = ["| setting | default | unit | meaning |", "|---|---|---|---|"]
+    rows += [f"| `{s.key}` | `{s.default}` | {unit(s.key)} | {s.meaning} |" for s in settings()]
     return "\n".join(rows) + "\n"
+
+
+NAMED_UNITS = {"committee_size": "validators", "threshold": "signatures", "count": "relayers",
+               "batch_size": "messages", "broadcast_batch": "entities"}
+
+
+def unit(key: str) -> str:
+    """A setting's unit, as its name says it (`_s` seconds, `_per_min` per minute, …); a name that cannot say
+    it (`sync_ttl`) is named here."""
+    name = key.rpartition(".")[2]
+    if name in NAMED_UNITS:
+        return NAMED_UNITS[name]
+    if name in ("sync_ttl", "at_s", "jitter_s") or (name.endswith("_s") and not name.endswith("_per_s")):
+        return "s"
+    if name == "genesis_timestamp":
+        return "Unix s"
+    if name.endswith("_per_s"):
+        return "gas/s" if "gas" in name else "1/s"
+    if name.endswith("_per_min"):
+        return "1/min"
+    if name.endswith("_bytes"):
+        return "bytes"
+    if "gas" in name and name != "gas_accounting":
+        return "gas"
+    return ""
