@@ -278,6 +278,27 @@ def test_killed_run_stops_its_anvil_nodes(tmp_path: Path, keep: list[str]) -> No
     assert load_state().network is None  # nothing recorded for `node down` to find
 
 
+@pytest.mark.anvil
+def test_a_run_killed_with_sigkill_leaves_no_anvil_node(tmp_path: Path) -> None:
+    """`kill -9` runs no cleanup: the nodes go anyway, each told by the kernel that its parent ended
+    (they used to be re-parented to init and run on, unknown to `node down`)."""
+    process = subprocess.Popen([sys.executable, "-m", "sim.cli", "run", "baseline", "--rpc", "--quiet",
+                                "--out", str(tmp_path / "out")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    children: set[int] = set()
+    deadline = time.monotonic() + 120
+    while len(children) < 16 and time.monotonic() < deadline and process.poll() is None:
+        children = {int(pid) for task in Path(f"/proc/{process.pid}/task").glob("*/children")
+                    for pid in task.read_text().split()} if Path(f"/proc/{process.pid}").exists() else set()
+        time.sleep(0.2)
+    assert len(children) == 16, f"expected 16 Anvil nodes, saw {len(children)}"
+    process.kill()
+    process.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while [pid for pid in children if pid_alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in children if pid_alive(pid)], "Anvil nodes outlived a run killed with SIGKILL"
+
+
 KEPT_RUN = """
 name = "kept"
 description = "A steady run whose nodes are kept, long enough to be queried while it goes on"

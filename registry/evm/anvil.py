@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import platform
 import shutil
@@ -83,39 +85,49 @@ class AnvilNode:
         startup_timeout_s: float = 15.0,
         ipc: bool = False,
     ) -> AnvilNode:
-        """Start Anvil; with no `port`, on a free one (again on another if it was taken meanwhile)."""
+        """Start Anvil; with no `port`, on a free one (again on another if it was taken meanwhile). Unless
+        `detach`ed, it dies with this process, however this process ends (`kill -9` included)."""
+        settings = dict(chain_id=chain_id, accounts=accounts, mnemonic=mnemonic, genesis_timestamp=genesis_timestamp,
+                        block_gas_limit=block_gas_limit, detach=detach, log_file=log_file, ipc=ipc)
+        for _ in range(0 if port else 2):  # a free port can be taken by another process before Anvil binds it
+            node = cls.launch(**settings)  # type: ignore[arg-type]
+            try:
+                return node.ready(startup_timeout_s, genesis_timestamp)
+            except ChainConnectionError:
+                continue
+        return cls.launch(port=port, **settings).ready(startup_timeout_s, genesis_timestamp)  # type: ignore[arg-type]
+
+    @classmethod
+    def launch(cls, *, chain_id: int = DEFAULT_CHAIN_ID, port: int | None = None, accounts: int = DEFAULT_ACCOUNTS,
+               mnemonic: str = TEST_MNEMONIC, genesis_timestamp: int | None = None,
+               block_gas_limit: int = BLOCK_GAS_LIMIT, detach: bool = False, log_file: Path | None = None,
+               ipc: bool = False) -> AnvilNode:
+        """Start the Anvil process and return at once (`ready` waits for it to answer). Call it from the main
+        thread: a node that dies with its parent dies with the thread that started it."""
         args = [
             "--host", "127.0.0.1", "--chain-id", str(chain_id), "--accounts", str(accounts), "--mnemonic", mnemonic,
             "--gas-limit", str(block_gas_limit), "--hardfork", "prague", "--order", "fifo", "--silent",
+            "--port", str(port or free_port()),
         ]
         if genesis_timestamp is not None:
             args += ["--timestamp", str(genesis_timestamp)]
-        node = None
-        for _ in range(0 if port else 2):  # a free port can be taken by another process before Anvil binds it
-            try:
-                node = cls._launch(args, chain_id, free_port(), ipc, detach, log_file, startup_timeout_s)
-                break
-            except ChainConnectionError:
-                continue
-        node = node or cls._launch(args, chain_id, port or free_port(), ipc, detach, log_file, startup_timeout_s)
+        # a short path: Unix sockets allow about 100 bytes
+        ipc_path = os.path.join(tempfile.mkdtemp(prefix="pilotsim-"), "anvil.ipc") if ipc else None
+        command = [anvil_binary(), *args] + (["--ipc", ipc_path] if ipc_path else [])
+        out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   start_new_session=detach,
+                                   preexec_fn=None if detach else _die_with_parent(os.getpid()))
+        return cls(f"http://127.0.0.1:{args[args.index('--port') + 1]}", process.pid, chain_id, process, ipc_path)
+
+    def ready(self, timeout_s: float = 15.0, genesis_timestamp: int | None = None) -> AnvilNode:
+        """This node once it answers (stopped, and `ChainConnectionError`, if it does not in time)."""
+        self.wait_ready(timeout_s)
         if genesis_timestamp is not None:
             # block times count from the genesis, a second a block (unless set), as on the in-process chains:
             # not from the wall clock, so the same run gives the same blocks, message ids and gas
-            node.call("anvil_setBlockTimestampInterval", [1])
-        return node
-
-    @classmethod
-    def _launch(cls, args: list[str], chain_id: int, port: int, ipc: bool, detach: bool, log_file: Path | None,
-                startup_timeout_s: float) -> AnvilNode:
-        # a short path: Unix sockets allow about 100 bytes
-        ipc_path = os.path.join(tempfile.mkdtemp(prefix="pilotsim-"), "anvil.ipc") if ipc else None
-        command = [anvil_binary(), *args, "--port", str(port)] + (["--ipc", ipc_path] if ipc_path else [])
-        out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   start_new_session=detach)
-        node = cls(f"http://127.0.0.1:{port}", process.pid, chain_id, process, ipc_path)
-        node.wait_ready(startup_timeout_s)
-        return node
+            self.call("anvil_setBlockTimestampInterval", [1])
+        return self
 
     def wait_ready(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -205,6 +217,25 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z"
     except (OSError, IndexError):
         return False  # no /proc (macOS): kill(0) has the last word
+
+
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent (the thread that started it) ends
+
+
+def _die_with_parent(parent: int) -> Any:
+    """For Popen's preexec_fn (Linux): the child is sent SIGTERM when its parent ends, even by SIGKILL, so no node
+    outlives the run that started it. Elsewhere, nothing (stop() and the exit handlers still stop it)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    except OSError:
+        return None
+
+    def arm() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent ended before the signal was armed
+            os._exit(1)
+
+    return arm if hasattr(libc, "prctl") else None
 
 
 def stop_pid(pid: int, timeout_s: float = 5.0) -> None:

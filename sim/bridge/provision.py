@@ -52,13 +52,15 @@ ChainFactory = Callable[[int, int], Chain]  # (chain id, genesis timestamp) → 
 def build_network(config: NetworkConfig | None = None, *, backend: Backend = "eth-tester",
                   urls: list[str] | None = None, data: SeedData | None = None, progress: Progress = no_progress,
                   sync: bool = True, chain_factory: ChainFactory | None = None,
-                  cache: NetworkCache | None = None) -> Network:
+                  cache: NetworkCache | None = None, keep_nodes: bool = False) -> Network:
     """Start, deploy, configure, seed and sync a whole network (see the module docstring).
 
     `urls`: nodes of your own instead (any backend setting is then ignored), one per chain, whose
     chain ids are 1000 for the hub and 1000 + n for the n-th zone of the seed data.
     `chain_factory(chain_id, genesis_timestamp)`: in-process chains of your own making (e.g. ones
     that record every transaction). `cache`: where in-process eth-tester networks are kept.
+    `keep_nodes` (backend anvil): nodes that may outlive this process (a run that keeps them); otherwise
+    they die with it, however it ends.
     """
     config = config or NetworkConfig()
     if config.threshold > config.committee_size:
@@ -75,7 +77,7 @@ def build_network(config: NetworkConfig | None = None, *, backend: Backend = "et
     elif urls is not None:
         chains = _connect(ids, urls)
     else:
-        chains, network.anvils = _start_chains(ids, backend, config.genesis_timestamp)
+        chains, network.anvils = _start_chains(ids, backend, config.genesis_timestamp, detach=keep_nodes)
     try:
         for done, chain_id in enumerate(ids, start=1):
             network.nodes[chain_id] = _deploy(network, chain_id, chains[chain_id])
@@ -149,26 +151,29 @@ def _connect(ids: list[int], urls: list[str]) -> dict[int, Chain]:
     return chains
 
 
-def _start_chains(ids: list[int], backend: Backend, genesis: int) -> tuple[dict[int, Chain], list[AnvilNode]]:
+def _start_chains(ids: list[int], backend: Backend, genesis: int,
+                  detach: bool = False) -> tuple[dict[int, Chain], list[AnvilNode]]:
+    """The chains, in process or one Anvil node each. The nodes are launched here, in the calling thread, so
+    that they die with this process however it ends (unless `detach`ed: nodes a run keeps); only the wait for
+    them to answer is shared among threads."""
     if backend in IN_PROCESS:
         return {c: in_process_chain(backend, c, genesis_timestamp=genesis) for c in ids}, []
-    with ThreadPoolExecutor(max_workers=len(ids)) as pool:
-        futures = [pool.submit(AnvilNode.start, chain_id=c, genesis_timestamp=genesis, ipc=True) for c in ids]
-        try:
-            wait(futures)
-        except BaseException:  # interrupted (Ctrl-C, kill): let the starts in flight end, stop every node
-            wait(futures)
-            for future in futures:
-                if future.exception() is None:
-                    future.result().stop()
-            raise
-    anvils = [f.result() for f in futures if f.exception() is None]
-    errors = [error for f in futures if (error := f.exception()) is not None]
-    if errors:  # stop the ones that did start before reporting
-        for anvil in anvils:
-            anvil.stop()
-        raise errors[0]
-    return {a.chain_id: RpcChain(a.endpoint) for a in anvils}, anvils
+    launched: list[AnvilNode] = []
+    try:
+        for chain_id in ids:
+            launched.append(AnvilNode.launch(chain_id=chain_id, genesis_timestamp=genesis, ipc=True, detach=detach))
+        with ThreadPoolExecutor(max_workers=len(ids)) as pool:
+            waits = [pool.submit(node.ready, 15.0, genesis) for node in launched]
+            wait(waits)
+        for i, done in enumerate(waits):
+            if done.exception() is not None:  # its port was taken before it bound it, or it failed: once more
+                launched[i] = AnvilNode.launch(chain_id=ids[i], genesis_timestamp=genesis, ipc=True,
+                                               detach=detach).ready(15.0, genesis)
+    except BaseException:  # interrupted (Ctrl-C, kill) or a node that would not start: stop every node
+        for node in launched:
+            node.stop()
+        raise
+    return {a.chain_id: RpcChain(a.endpoint) for a in launched}, launched
 
 
 def _deploy(network: Network, chain_id: int, chain: Chain) -> ChainNode:

@@ -64,7 +64,7 @@ def _network_for(scenario: Scenario, backend: Backend, progress: Progress, netwo
         raise PilotsimError("only the Anvil nodes a run starts itself can be kept (backend anvil)")
     if network is None:
         with build_network(scenario.network_config(), backend=backend, data=data, progress=progress,
-                           cache=cache) as built:
+                           cache=cache, keep_nodes=keep is not None) as built:
             if keep is not None:
                 keep.nodes = sorted(built.anvils, key=lambda node: node.chain_id)  # the hub (1000) first
                 keep.registry = built.registry.address
