@@ -35,6 +35,7 @@ from .evm import (
     derive_accounts,
     in_process_chain,
 )
+from .evm.funding import Funding, fund_actors
 from .models import Category, Entity, EntityStatus, Pilot, PilotStatus, Sector, Zone
 from .progress import Progress
 from .seeds import SeedData, load_seed_data
@@ -42,6 +43,7 @@ from .testing import reverts
 
 __all__ = [
     "BACKENDS", "GENESIS_TIMESTAMP", "TEST_MNEMONIC", "Account", "AnvilNode", "ArtifactError", "BackendName",
+    "Funding", "fund_actors",
     "Category", "Chain", "ChainConnectionError", "ChainError", "Contract", "ContractRevert", "Entity", "EntityStatus",
     "EthTesterChain", "NotFound", "Pilot", "PilotStatus", "PilotsimError", "Progress", "Receipt", "Registry",
     "RevmChain", "Roles", "RpcChain", "Sector", "SeedData", "SeedDataError", "SeedReport", "Sent",

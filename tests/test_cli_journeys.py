@@ -11,6 +11,7 @@ import time
 import warnings
 from pathlib import Path
 
+import pytest
 from rich.progress import Task, TaskID
 from sim_kit import SHORT
 from typer.testing import CliRunner
@@ -73,3 +74,20 @@ def test_a_run_that_delivers_nothing_writes_its_report_without_warnings(tmp_path
         report = run_scenario(quiet, tmp_path / "idle", backend="revm")
     assert report.messages.sent == 0
     assert "no message delivered" in (tmp_path / "idle" / "report.html").read_text()
+
+
+@pytest.mark.anvil
+def test_seeding_a_plain_anvil_from_python_says_how_to_fund_it() -> None:
+    """A node started by hand funds 10 accounts; the registry's actors are more. The refusal names the cure,
+    which the package exports; after it the seed goes through."""
+    from registry import AnvilNode, Registry, RpcChain, TransactionRejected, fund_actors, load_seed_data
+
+    with AnvilNode.start(accounts=10, genesis_timestamp=1_643_414_400) as node:
+        chain = RpcChain(node.endpoint)
+        registry = Registry.deploy(chain)
+        with pytest.raises(TransactionRejected, match=r"from registry import fund_actors; fund_actors\(chain\)"):
+            registry.seed(load_seed_data())
+        assert fund_actors(chain) is not None
+        fresh = Registry.deploy(chain)  # the refused seed had registered some zones on the first
+        fresh.seed(load_seed_data())
+        assert len(fresh.zones()) == 15

@@ -133,7 +133,10 @@ class RpcChain(Chain):
             except ChainConnectionError:
                 raise
             except ChainError as exc:
-                raise TransactionRejected(f"chain {self.chain_id} refused the transaction: {exc}") from None
+                poor = "insufficient funds" in str(exc).lower()
+                hint = ("; its sender has too little ether here: `from registry import fund_actors; "
+                        "fund_actors(chain)` tops up the actor accounts (a plain anvil funds 10)") if poor else ""
+                raise TransactionRejected(f"chain {self.chain_id} refused the transaction: {exc}{hint}") from None
             if pack:
                 self.rpc("evm_mine")
         except ChainError:
