@@ -257,6 +257,18 @@ def test_without_dev_methods_the_actors_are_funded_by_transfers() -> None:
         assert fund_actors(chain, count=30, use_dev_methods=False) is None
 
 
+def _once_its_nodes_run(process: subprocess.Popen[bytes], count: int = 16) -> set[int]:
+    """The pids of the `count` Anvil nodes a `pilotsim run --rpc` started, once they all run."""
+    children: set[int] = set()
+    deadline = time.monotonic() + 120
+    while len(children) < count and time.monotonic() < deadline and process.poll() is None:
+        children = {int(pid) for task in Path(f"/proc/{process.pid}/task").glob("*/children")
+                    for pid in task.read_text().split()} if Path(f"/proc/{process.pid}").exists() else set()
+        time.sleep(0.2)
+    assert len(children) == count, f"expected {count} Anvil nodes, saw {len(children)}"
+    return children
+
+
 @pytest.mark.anvil
 @pytest.mark.parametrize("keep", [[], ["--keep-nodes"]], ids=["", "keep-nodes"])
 def test_killed_run_stops_its_anvil_nodes(tmp_path: Path, keep: list[str]) -> None:
@@ -264,13 +276,7 @@ def test_killed_run_stops_its_anvil_nodes(tmp_path: Path, keep: list[str]) -> No
     also with --keep-nodes (only a run that completes keeps its nodes)."""
     process = subprocess.Popen([sys.executable, "-m", "sim.cli", "run", "baseline", "--rpc", "--quiet", *keep,
                                 "--out", str(tmp_path / "out")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    children: set[int] = set()
-    deadline = time.monotonic() + 120
-    while len(children) < 16 and time.monotonic() < deadline and process.poll() is None:
-        children = {int(pid) for task in Path(f"/proc/{process.pid}/task").glob("*/children")
-                    for pid in task.read_text().split()} if Path(f"/proc/{process.pid}").exists() else set()
-        time.sleep(0.2)
-    assert len(children) == 16, f"expected 16 Anvil nodes, saw {len(children)}"
+    children = _once_its_nodes_run(process)
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=60) == 128 + signal.SIGTERM
     assert b"Traceback" not in process.stderr.read()  # type: ignore[union-attr]
@@ -284,13 +290,7 @@ def test_a_run_killed_with_sigkill_leaves_no_anvil_node(tmp_path: Path) -> None:
     (they used to be re-parented to init and run on, unknown to `node down`)."""
     process = subprocess.Popen([sys.executable, "-m", "sim.cli", "run", "baseline", "--rpc", "--quiet",
                                 "--out", str(tmp_path / "out")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    children: set[int] = set()
-    deadline = time.monotonic() + 120
-    while len(children) < 16 and time.monotonic() < deadline and process.poll() is None:
-        children = {int(pid) for task in Path(f"/proc/{process.pid}/task").glob("*/children")
-                    for pid in task.read_text().split()} if Path(f"/proc/{process.pid}").exists() else set()
-        time.sleep(0.2)
-    assert len(children) == 16, f"expected 16 Anvil nodes, saw {len(children)}"
+    children = _once_its_nodes_run(process)
     process.kill()
     process.wait(timeout=30)
     deadline = time.monotonic() + 10
