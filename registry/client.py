@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from .defaults import GAS_BASE, GAS_PER_ITEM, SEED_BATCH
 from .errors import ChainError, ContractRevert, NotFound
 from .evm.accounts import Account
 from .evm.artifacts import Artifact, load_artifact
@@ -13,28 +14,15 @@ from .evm.base import Chain, Tx
 from .evm.contract import Contract, Sent
 from .labels import explained
 from .models import Entity, EntityStatus, Pilot, PilotStatus, Sector, Zone, mask_to_sectors, sectors_to_mask
+from .naming import Ref, by_name, id_of, status_of
 from .progress import Progress
 from .roles import Roles
 from .seeding import SeedReport, chunks, seed_registry
-from .seeds import SeedData, slug
+from .seeds import SeedData
 
 __tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
 
 PAGE = 100
-
-# Gas limits per item of a batch call: explicit, generous, so nothing is estimated.
-GAS_BASE = 80_000
-GAS_PER_ITEM = {
-    "registerZones": 160_000,
-    "registerSectors": 90_000,
-    "registerEntities": 190_000,
-    "registerPilots": 200_000,
-    "approveEntities": 30_000,
-    "approvePilots": 35_000,
-    "activatePilots": 35_000,
-    "setDataPolicies": 30_000,
-}
-SEED_BATCH = 40
 
 
 class Registry(Contract):
@@ -50,6 +38,7 @@ class Registry(Contract):
 
     @classmethod
     def deploy(cls, chain: Chain, admin: Account | None = None) -> Registry:
+        """Deploy a new, empty registry whose national admin is `admin` (the chain's admin account by default)."""
         artifact = load_artifact("PilotRegistry")
         address = chain.deploy(admin or Roles.for_chain(chain).admin, artifact.bytecode)
         return cls(chain, address, artifact)
@@ -74,12 +63,14 @@ class Registry(Contract):
         return super().tx(function, *args, by=by, gas=limit)
 
     def send(self, txs: Sequence[Tx]) -> Sent:
+        """Mine `txs` together; a refusal raises `ContractRevert` with statuses and actors named."""
         try:
             return super().send(txs)
         except ContractRevert as error:  # statuses by name (from=active), actors by role (Chengdu authority)
             raise explained(error, self.actor_labels()) from None
 
     def transact(self, function: str, *args: Any, by: Account, gas: int | None = None) -> Sent:
+        """Call `function(*args)` as `by` and mine it."""
         return self.send([self.tx(function, *args, by=by, gas=gas)])
 
     def transact_batch(self, function: str, rows: Sequence[Any], by: Account, batch: int = SEED_BATCH) -> Sent:
@@ -98,13 +89,16 @@ class Registry(Contract):
         """`zones`: (name, province, authority address) each."""
         return self.transact_batch("registerZones", [tuple(z) for z in zones], by=by or self.roles.admin)
 
-    def appoint_authority(self, zone_id: int, authority: str, by: Account | None = None) -> Sent:
-        return self.transact("appointAuthority", zone_id, authority, by=by or self.roles.admin)
+    def appoint_authority(self, zone: Ref, authority: str, by: Account | None = None) -> Sent:
+        """Make `authority` the zone's authority (the national admin's call)."""
+        return self.transact("appointAuthority", self.zone_id(zone), authority, by=by or self.roles.admin)
 
     def add_regulator(self, account: str, by: Account | None = None) -> Sent:
+        """Give `account` the regulator's powers (the national admin's call)."""
         return self.transact("addRegulator", account, by=by or self.roles.admin)
 
     def remove_regulator(self, account: str, by: Account | None = None) -> Sent:
+        """Take them back (the national admin's call)."""
         return self.transact("removeRegulator", account, by=by or self.roles.admin)
 
     def register_sectors(self, sectors: Sequence[tuple[str, int]], by: Account | None = None) -> Sent:
@@ -127,109 +121,146 @@ class Registry(Contract):
         masks = [sectors_to_mask(list(data)) for data in policy.values()]
         return self.transact("setDataPolicies", list(policy), masks, by=by or self.roles.admin)
 
-    def data_policy(self, sector: int | str) -> list[int]:
-        """The data sector ids entities of `sector` may request."""
-        return mask_to_sectors(int(self.view("dataPolicy", self.sector(sector).id if isinstance(sector, str)
-                                                 else sector)))
+    def data_policy(self, sector: Ref) -> list[int]:
+        """The data sector ids entities of `sector` (id or name) may request."""
+        return mask_to_sectors(int(self.view("dataPolicy", self.sector_id(sector))))
 
-    def register_entity(self, *, zone: int | str, sectors: Sequence[int | str], name: str, province: str,
+    def register_entity(self, *, zone: Ref, sectors: Sequence[Ref], name: str, province: str,
                         account: str | Account, by: Account | None = None) -> int:
         """Register one entity (pending until its zone's authority approves it), zone and sectors by
         name or id; returns its id."""
         address = account.address if isinstance(account, Account) else account
-        row = (self.zone(zone).id, [self.sector(s).id if isinstance(s, str) else s for s in sectors], address, name,
-               province)
+        row = (self.zone_id(zone), [self.sector_id(s) for s in sectors], address, name, province)
         sent = self.register_entities([row], by=by)
         return int(next(e for e in sent.events if e.name == "EntityRegistered")["entityId"])
 
-    def register_pilot(self, *, entity: int | str, sector: int | str, title: str, by: Account | None = None) -> int:
+    def register_pilot(self, *, entity: Ref, sector: Ref, title: str, by: Account | None = None) -> int:
         """Register one pilot for an entity (by name or id), admin-side; it starts Proposed. Its id."""
-        row = (self.entity(entity).id if isinstance(entity, str) else entity,
-               self.sector(sector).id if isinstance(sector, str) else sector, title)
-        sent = self.register_pilots([row], by=by)
+        sent = self.register_pilots([(self.entity_id(entity), self.sector_id(sector), title)], by=by)
         return int(next(e for e in sent.events if e.name == "PilotProposed")["pilotId"])
 
-    # -- entity lifecycle -----------------------------------------------------------------------
+    # -- entity lifecycle: entities by id or name ---------------------------------------------------
 
-    def approve_entities(self, entity_ids: Sequence[int] | int, by: Account) -> Sent:
-        ids = [entity_ids] if isinstance(entity_ids, int) else entity_ids  # one id, or several
+    def approve_entities(self, entities: Ref | Sequence[Ref], by: Account) -> Sent:
+        """Pending → active, by the authority of each entity's zone (one entity, or several)."""
+        every = list(entities) if isinstance(entities, Sequence) and not isinstance(entities, str) else [entities]
+        ids = [self.entity_id(e) for e in every]
         return self.transact_batch("approveEntities", ids, by=by)
 
-    def suspend_entity(self, entity_id: int, by: Account) -> Sent:
-        return self.transact("suspendEntity", entity_id, by=by)
+    def suspend_entity(self, entity: Ref, by: Account) -> Sent:
+        """Place a hold on an active entity: its zone's authority's or the regulator's; it stays suspended
+        while either holds it."""
+        return self.transact("suspendEntity", self.entity_id(entity), by=by)
 
-    def reinstate_entity(self, entity_id: int, by: Account) -> Sent:
-        return self.transact("reinstateEntity", entity_id, by=by)
+    def reinstate_entity(self, entity: Ref, by: Account) -> Sent:
+        """Lift the hold `by` placed (the authority's or the regulator's); active again once no hold is left."""
+        return self.transact("reinstateEntity", self.entity_id(entity), by=by)
 
-    # -- pilot lifecycle ------------------------------------------------------------------------
+    # -- pilot lifecycle: proposed → approved → active (started) → completed --------------------------
 
-    def propose_pilot(self, sector_id: int, title: str, by: Account) -> int:
-        """Propose a pilot as the entity whose account is `by`; returns the new pilot's id."""
-        sent = self.transact("proposePilot", sector_id, title, by=by)
+    def propose_pilot(self, sector: Ref, title: str, by: Account) -> int:
+        """Propose a pilot in `sector` (id or name) as the active entity whose account is `by`; its id."""
+        sent = self.transact("proposePilot", self.sector_id(sector), title, by=by)
         return int(next(e for e in sent.events if e.name == "PilotProposed")["pilotId"])
 
-    def approve_pilots(self, pilot_ids: Sequence[int], by: Account) -> Sent:
-        return self.transact_batch("approvePilots", list(pilot_ids), by=by)
+    def approve_pilots(self, pilot_ids: Sequence[int] | int, by: Account) -> Sent:
+        """Proposed → approved, by the authority of each pilot's zone."""
+        return self.transact_batch("approvePilots", _ids(pilot_ids), by=by)
 
-    def activate_pilots(self, pilot_ids: Sequence[int], by: Account) -> Sent:
-        return self.transact_batch("activatePilots", list(pilot_ids), by=by)
+    def activate_pilots(self, pilot_ids: Sequence[int] | int, by: Account) -> Sent:
+        """Approved → active (started), by the entity that runs each pilot or its zone's authority."""
+        return self.transact_batch("activatePilots", _ids(pilot_ids), by=by)
+
+    def start_pilot(self, pilot_id: int, by: Account) -> Sent:
+        """Start one approved pilot (`activate_pilots` for several), by its entity or its zone's authority."""
+        return self.activate_pilots([pilot_id], by=by)
 
     def suspend_pilot(self, pilot_id: int, by: Account) -> Sent:
+        """Place a hold on an approved or active pilot: its zone's authority's or the regulator's."""
         return self.transact("suspendPilot", pilot_id, by=by)
 
     def reinstate_pilot(self, pilot_id: int, by: Account) -> Sent:
+        """Lift the hold `by` placed; active again once no hold is left."""
         return self.transact("reinstatePilot", pilot_id, by=by)
 
     def complete_pilot(self, pilot_id: int, by: Account) -> Sent:
+        """Active → completed, by the entity that runs it or its zone's authority."""
         return self.transact("completePilot", pilot_id, by=by)
+
+    def zone_id(self, zone: Ref) -> int:
+        """A zone's id from its id, record or name (any spelling the CLI takes)."""
+        found = id_of(zone)
+        return found if found is not None else self.zone(zone).id
+
+    def sector_id(self, sector: Ref) -> int:
+        """A sector's id from its id, record or name."""
+        found = id_of(sector)
+        return found if found is not None else self.sector(sector).id
+
+    def entity_id(self, entity: Ref) -> int:
+        """An entity's id from its id, record or name."""
+        found = id_of(entity)
+        return found if found is not None else self.find_entity(str(entity)).id
 
     # -- views ----------------------------------------------------------------------------------
 
     def admin(self) -> str:
+        """The national admin's address."""
         return str(self.view("admin"))
 
     def is_regulator(self, account: str) -> bool:
+        """Whether `account` holds the regulator's powers."""
         return bool(self.view("isRegulator", account))
 
     def entity_of(self, account: str) -> int:
+        """The id of the entity registered with `account` (0: none)."""
         return int(self.view("entityOf", account))
 
     def zone_count(self) -> int:
+        """How many zones are registered."""
         return int(self.view("zoneCount"))
 
     def sector_count(self) -> int:
+        """How many sectors are registered."""
         return int(self.view("sectorCount"))
 
     def entity_count(self) -> int:
+        """How many entities are registered."""
         return int(self.view("entityCount"))
 
     def pilot_count(self) -> int:
+        """How many pilots are registered."""
         return int(self.view("pilotCount"))
 
     def _registered(self, kind: str, key: int) -> str:
         """The address a zone's authority or an entity is registered with."""
         return self.zone(key).authority if kind == "zone" else self.entity(key).account
 
-    def zone(self, zone: int | str) -> Zone:
-        """A zone by id or by name (`"Chengdu"`, any case); `NotFound`, with the closest names, if none."""
-        if isinstance(zone, str):
-            return _by_name("zone", zone, self.zones())
-        return Zone.model_validate(self._known("zone", zone, "getZone", lambda: [z.name for z in self.zones()]))
+    def zone(self, zone: Ref) -> Zone:
+        """A zone by id or by name (`"Chengdu"`, `"chengdu"`, `"成都市"`, `"xiongan"`); `NotFound`, with the
+        closest names, if none."""
+        found = id_of(zone)
+        if found is None:
+            return by_name("zone", str(zone), self.zones())
+        return Zone.model_validate(self._known("zone", found, "getZone", lambda: [z.name for z in self.zones()]))
 
-    def sector(self, sector: int | str) -> Sector:
-        """A sector by id or by name (`"healthcare"`, any case and punctuation)."""
-        if isinstance(sector, str):
-            return _by_name("sector", sector, self.sectors())
-        return Sector.model_validate(self._known("sector", sector, "getSector",
+    def sector(self, sector: Ref) -> Sector:
+        """A sector by id or by name (`"healthcare"`, `"卫生健康"`, any case and punctuation)."""
+        found = id_of(sector)
+        if found is None:
+            return by_name("sector", str(sector), self.sectors())
+        return Sector.model_validate(self._known("sector", found, "getSector",
                                                  lambda: [s.name for s in self.sectors()]))
 
-    def entity(self, entity: int | str) -> Entity:
+    def entity(self, entity: Ref) -> Entity:
         """An entity by id or by name (see `find_entity`)."""
-        if isinstance(entity, str):
-            return self.find_entity(entity)
-        return Entity.from_chain(self._known("entity", entity, "getEntity", lambda: []))
+        found = id_of(entity)
+        if found is None:
+            return self.find_entity(str(entity))
+        return Entity.from_chain(self._known("entity", found, "getEntity", lambda: []))
 
     def pilot(self, pilot_id: int) -> Pilot:
+        """A pilot by id."""
         return Pilot.from_chain(self._known("pilot", pilot_id, "getPilot", lambda: []))
 
     def _known(self, kind: str, key: int, function: str, names: Callable[[], list[str]]) -> Any:
@@ -242,9 +273,11 @@ class Registry(Contract):
             raise
 
     def zones(self) -> list[Zone]:
+        """Every zone, in id order."""
         return [Zone.model_validate(z) for z in self.view("listZones")]
 
     def sectors(self) -> list[Sector]:
+        """Every sector, in id order."""
         return [Sector.model_validate(s) for s in self.view("listSectors")]
 
     def entity_statuses(self) -> list[EntityStatus]:
@@ -255,23 +288,29 @@ class Registry(Contract):
         """Every pilot's status, in id order (pilot 1 first), in one call."""
         return [PilotStatus(s) for s in self.view("pilotStatuses")]
 
-    def is_active_in(self, entity_id: int, sector_id: int) -> bool:
-        return bool(self.view("isActiveIn", entity_id, sector_id))
+    def is_active_in(self, entity: Ref, sector: Ref) -> bool:
+        """Whether the entity is active and registered in the sector."""
+        return bool(self.view("isActiveIn", self.entity_id(entity), self.sector_id(sector)))
 
-    def entities(self, zone_id: int = 0, sector_id: int = 0, status: EntityStatus = EntityStatus.NONE,
+    def entities(self, zone: Ref = 0, sector: Ref = 0, status: EntityStatus | int | str = EntityStatus.NONE,
                  page_size: int = PAGE) -> list[Entity]:
-        """Every entity matching the filters (0 / NONE: any), fetched page by page."""
+        """Every entity matching the filters (0 / NONE: any; zone and sector by id or name, the status by
+        member or name), fetched page by page."""
         total = self.entity_count()
-        return [Entity.from_chain(raw) for raw in self._paged("listEntities", total, zone_id, sector_id, status,
-                                                               page_size)]
+        return [Entity.from_chain(raw) for raw in self._paged("listEntities", total, self._filters(zone, sector),
+                                                               status_of(EntityStatus, status), page_size)]
 
-    def pilots(self, zone_id: int = 0, sector_id: int = 0, status: PilotStatus = PilotStatus.NONE,
+    def pilots(self, zone: Ref = 0, sector: Ref = 0, status: PilotStatus | int | str = PilotStatus.NONE,
                page_size: int = PAGE) -> list[Pilot]:
+        """Every pilot matching the filters, as `entities` takes them."""
         total = self.pilot_count()
-        return [Pilot.from_chain(raw) for raw in self._paged("listPilots", total, zone_id, sector_id, status,
-                                                              page_size)]
+        return [Pilot.from_chain(raw) for raw in self._paged("listPilots", total, self._filters(zone, sector),
+                                                              status_of(PilotStatus, status), page_size)]
 
-    def _paged(self, function: str, total: int, zone_id: int, sector_id: int, status: int,
+    def _filters(self, zone: Ref, sector: Ref) -> tuple[int, int]:
+        return (self.zone_id(zone) if zone else 0), (self.sector_id(sector) if sector else 0)
+
+    def _paged(self, function: str, total: int, filters: tuple[int, int], status: int,
                page_size: int) -> Iterator[Any]:
         """Pages of `function` over ids 1..`total`. Each asks for no more rows than ids are left: the
         contract allocates the whole page in memory first, and a 100-row page for 6 rows costs 15 times
@@ -279,7 +318,7 @@ class Registry(Contract):
         cursor = 1
         while total:
             limit = max(1, min(page_size, total - cursor + 1))
-            result = self.view(function, zone_id, sector_id, int(status), cursor, limit)
+            result = self.view(function, *filters, int(status), cursor, limit)
             yield from result["page"]
             cursor = result["next"]
             if cursor == 0:
@@ -293,12 +332,9 @@ class Registry(Contract):
         return labels
 
     def find_entity(self, name: str) -> Entity:
-        """An entity by name, whatever the case and punctuation; `NotFound` suggests close names."""
-        everyone = self.entities()
-        for entity in everyone:
-            if slug(entity.name) == slug(name):
-                return entity
-        raise NotFound("entity", name, [e.name for e in everyone])
+        """An entity by name, whatever the case and punctuation, or the start of one name only; `NotFound`
+        suggests close names."""
+        return by_name("entity", name, self.entities())  # type: ignore[no-any-return]
 
     # -- seeding --------------------------------------------------------------------------------
 
@@ -309,10 +345,5 @@ class Registry(Contract):
         return seed_registry(self, data, progress, batch, activate)
 
 
-def _by_name(kind: str, name: str, records: Sequence[Any]) -> Any:
-    for record in records:
-        if slug(record.name) == slug(name):
-            return record
-    raise NotFound(kind, name, [r.name for r in records])
-
-
+def _ids(ids: Sequence[int] | int) -> list[int]:
+    return [ids] if isinstance(ids, int) else list(ids)

@@ -26,3 +26,17 @@ RELAYER_INDEX = 30  # relayer k signs deliveries with account RELAYER_INDEX - k 
 ENTITY_BASE = 32  # entity i's account: ENTITY_BASE + i - 1 (164 entities: 32..195)
 SPARE_INDEX = 197  # funded, no role: for one-off calls in tools and tests
 ATTACKER_INDEX = 198  # funded, no role: the account fault scenarios attack from
+
+# Gas limits per item of a batch call: explicit, generous, so nothing is estimated.
+GAS_BASE = 80_000
+GAS_PER_ITEM = {
+    "registerZones": 160_000,
+    "registerSectors": 90_000,
+    "registerEntities": 190_000,
+    "registerPilots": 200_000,
+    "approveEntities": 30_000,
+    "approvePilots": 35_000,
+    "activatePilots": 35_000,
+    "setDataPolicies": 30_000,
+}
+SEED_BATCH = 40

@@ -85,19 +85,36 @@ class SeedDataError(PilotsimError, ValueError):
     """Seed data (zones, sectors, entities, pilots) is malformed: names the file, line and field."""
 
 
+LISTED = 16  # known names an unknown one is answered with, when none is close
+
+
 class NotFound(PilotsimError, LookupError):
     """A name (zone, sector, entity, scenario) is unknown; the message suggests the closest."""
 
-    def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
+    def __init__(self, kind: str, name: str, known: Iterable[str], listed: Iterable[str] | None = None) -> None:
+        """`known`: every spelling a suggestion may be; `listed`: what to list when none is close (default: known)."""
         self.kind, self.name = kind, name
-        unique = list({k.lower(): k for k in reversed(list(known))}.values())[::-1]
+        unique = _unique(known)
         self.suggestions = _closest(name, unique)
-        hint = f"; did you mean {' or '.join(repr(s) for s in self.suggestions)}?" if self.suggestions else ""
+        if self.suggestions:
+            hint = f"; did you mean {' or '.join(repr(s) for s in self.suggestions)}?"
+        else:  # nothing close: what there is, so the next try need not be a guess
+            every = _unique(listed) if listed is not None else unique
+            shown = ", ".join(every[:LISTED]) + (f" and {len(every) - LISTED} more" if len(every) > LISTED else "")
+            hint = f"; known: {shown}" if every else ""
         super().__init__(f"unknown {kind} {name!r}{hint}")
-        self._known = unique
+        self._known, self._listed = unique, None if listed is None else list(listed)
 
     def __reduce__(self) -> tuple[Any, ...]:  # so it crosses process pools (sweeps) intact
-        return type(self), (self.kind, self.name, self._known)
+        return type(self), (self.kind, self.name, self._known, self._listed)
+
+
+def _unique(names: Iterable[str]) -> list[str]:
+    """`names` without repeats whatever their case, each kept as first written."""
+    seen: dict[str, str] = {}
+    for name in names:
+        seen.setdefault(name.lower(), name)
+    return list(seen.values())
 
 
 def _closest(name: str, known: list[str], count: int = 3) -> list[str]:
@@ -121,10 +138,22 @@ def _closest(name: str, known: list[str], count: int = 3) -> list[str]:
 def first_error(exc: Any, whole: str, skip: Iterable[str] = ()) -> tuple[str, str]:
     """The first error of a pydantic `ValidationError`: (dotted field path or `whole`, message).
     Path parts in `skip` are left out (pydantic puts the tag of a discriminated union in the path)."""
-    error = exc.errors()[0]
+    errors = exc.errors()
     skipped = set(skip)
-    field = ".".join(str(p) for p in error["loc"] if p not in skipped) or whole
-    return field, str(error["msg"]).removeprefix("Value error, ")
+
+    def path(error: Any) -> str:
+        # pydantic names each member of a union in the path (`list[str]`, `literal['all']`): not the user's words
+        return ".".join(str(p) for p in error["loc"] if p not in skipped and not _type_label(p)) or whole
+
+    field = path(errors[0])
+    if any(_type_label(p) for p in errors[0]["loc"]):  # a union: what each of its forms wanted, in one line
+        wanted = dict.fromkeys(str(e["msg"]).removeprefix("Value error, ") for e in errors if path(e) == field)
+        return field, " or ".join(wanted)
+    return field, str(errors[0]["msg"]).removeprefix("Value error, ")
+
+
+def _type_label(part: Any) -> bool:
+    return isinstance(part, str) and ("[" in part or part in ("str", "int", "float", "bool"))
 
 
 def _show(value: Any) -> str:

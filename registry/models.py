@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_serializer
 
+from .evm.abi import register_enum
+
 
 class NamedInt(IntEnum):
     """An int the contract stores that prints as its name (`active`, not `3`), in str() and f-strings;
@@ -47,11 +49,8 @@ class PilotStatus(NamedInt):
     COMPLETED = 5
 
 
-def parse_status(enum: type[IntEnum], text: str) -> IntEnum:
-    """`active`, `ACTIVE` or `3` → the member; raises KeyError with the known names."""
-    if text.isdigit():
-        return enum(int(text))
-    return enum[text.strip().upper().replace("-", "_")]
+for _enum in (EntityStatus, PilotStatus):  # events and views give these statuses as members
+    register_enum(f"PilotRegistry.{_enum.__name__}", _enum)
 
 
 def mask_to_sectors(mask: int) -> list[int]:

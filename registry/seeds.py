@@ -150,14 +150,16 @@ class SeedData(BaseModel):
         for i, zone in enumerate(self.zones):
             if wanted in (slug(zone.code), slug(zone.name)) or (wanted and slug(zone.name).startswith(wanted)):
                 return i + 1
-        raise NotFound("zone", name, [z.name for z in self.zones] + [z.code for z in self.zones])
+        raise NotFound("zone", name, [z.name for z in self.zones] + [z.code for z in self.zones],
+                       listed=[z.name for z in self.zones])
 
     def sector_id(self, name: str) -> int:
         wanted = slug(name)
         for i, sector in enumerate(self.sectors):
             if wanted in (slug(sector.code), slug(sector.name)):
                 return i + 1
-        raise NotFound("sector", name, [s.code for s in self.sectors] + [s.name for s in self.sectors])
+        raise NotFound("sector", name, [s.code for s in self.sectors] + [s.name for s in self.sectors],
+                       listed=[s.code for s in self.sectors])
 
     def entity(self, entity_id: int) -> EntitySeed:
         """The entity whose registry id is `entity_id` (ids count from 1 in list order)."""

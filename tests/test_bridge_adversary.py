@@ -158,7 +158,7 @@ def test_a_stranger_draining_a_hub_lane_cannot_hold_back_a_sync(topology: str, n
         for i in range(3):
             send(hub_net, hub_apps, "Beijing", "Chengdu", bytes([i]))
         Relayer(hub_net).run_until_idle()
-    entity = network.registry.entities(zone_id=chengdu.zone_id)[0]
+    entity = network.registry.entities(zone=chengdu.zone_id)[0]
     network.registry.suspend_entity(entity.id, by=network.registry.roles.regulator)
     assert hub.broadcaster is not None and chengdu.mirror is not None
     hub.broadcaster.transact("sync", [entity.id], [chengdu.chain_id], 600, by=network.admin(HUB_CHAIN_ID),

@@ -4,6 +4,7 @@ progress counts, and a run that delivers nothing."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -91,3 +92,11 @@ def test_seeding_a_plain_anvil_from_python_says_how_to_fund_it() -> None:
         fresh = Registry.deploy(chain)  # the refused seed had registered some zones on the first
         fresh.seed(load_seed_data())
         assert len(fresh.zones()) == 15
+
+
+def test_a_file_that_is_no_report_is_named_by_its_first_wrong_field(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "report.json").write_text('{"x": 1}')
+    result = runner.invoke(app, ["compare", str(tmp_path / "a"), str(tmp_path / "a")])
+    assert result.exit_code == 1 and "validation error for" not in result.stderr
+    assert re.search(r"report\.json: not a report \(\d+ fields wrong, first scenario: Field required\)", result.stderr)

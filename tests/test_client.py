@@ -19,7 +19,7 @@ from registry import (
     Registry,
     SeedData,
 )
-from registry.client import GAS_BASE, GAS_PER_ITEM, SEED_BATCH
+from registry.defaults import GAS_BASE, GAS_PER_ITEM, SEED_BATCH
 from registry.evm.artifacts import load_artifact
 from registry.evm.base import Chain
 
@@ -40,12 +40,12 @@ def test_filters_agree_with_the_seed_data(registry: Registry, seed_data: SeedDat
     chengdu = seed_data.zone_id("Chengdu")
     healthcare = seed_data.sector_id("healthcare")
     expected = [e.name for e in seed_data.entities if e.zone == "chengdu"]
-    assert [e.name for e in registry.entities(zone_id=chengdu)] == expected
+    assert [e.name for e in registry.entities(zone=chengdu)] == expected
     in_sector = [e.name for e in seed_data.entities if "healthcare" in e.sectors]
-    assert [e.name for e in registry.entities(sector_id=healthcare)] == in_sector
+    assert [e.name for e in registry.entities(sector=healthcare)] == in_sector
     assert registry.entities(status=EntityStatus.SUSPENDED) == []
     assert len(registry.pilots(status=PilotStatus.ACTIVE)) == len(seed_data.pilots)
-    both = registry.pilots(zone_id=chengdu, sector_id=healthcare)
+    both = registry.pilots(zone=chengdu, sector=healthcare)
     assert [p.sector_id for p in both] == [healthcare] and both[0].zone_id == chengdu
 
 
@@ -59,7 +59,7 @@ def test_statuses_in_one_call_agree_with_the_records(registry: Registry) -> None
 
 def test_paging_returns_the_same_rows_as_one_page(registry: Registry) -> None:
     assert registry.entities(page_size=7) == registry.entities(page_size=500)
-    assert registry.pilots(zone_id=3, page_size=1) == registry.pilots(zone_id=3)
+    assert registry.pilots(zone=3, page_size=1) == registry.pilots(zone=3)
 
 
 def test_counts_match_the_lists(registry: Registry) -> None:
@@ -177,7 +177,7 @@ def test_statuses_print_by_name_in_values_and_refusals(registry: Registry) -> No
 
 def test_a_refusal_names_the_actors_it_involves(registry: Registry) -> None:
     beijing = registry.roles.authority("Beijing")
-    chengdu = registry.entities(zone_id=registry.zone("Chengdu").id)[0]
+    chengdu = registry.entities(zone=registry.zone("Chengdu").id)[0]
     with pytest.raises(ContractRevert) as caught:
         registry.suspend_entity(chengdu.id, by=beijing)
     short = f"{beijing.address[:6]}…{beijing.address[-4:]}"
@@ -224,3 +224,34 @@ def test_an_entitys_role_is_the_account_it_registered_with(registry: Registry) -
     registry.register_entities([(4, [1], "0x" + "12" * 20, "Foreign Key Lab", "Nowhere")])
     with pytest.raises(PilotsimError, match="whose key is not one of this chain's accounts"):
         registry.roles.entity("Foreign Key Lab")
+
+
+def test_one_way_to_name_things(registry: Registry, seed_data: SeedData) -> None:
+    """A zone, sector or entity by id, record or name wherever one is taken, in every spelling the CLI takes
+    (its Chinese name, its seed code, the start of one name); statuses by member, number or name."""
+    chengdu = seed_data.zone_id("Chengdu")
+    assert {registry.zone(z).id for z in ("Chengdu", "chengdu", "成都市", chengdu)} == {chengdu}
+    assert registry.zone("xiongan").name == registry.zone("Xiong").name == "Xiong'an New Area"
+    assert registry.sector("卫生健康").name == registry.sector("healthcare").name == "Healthcare"
+    by_id = registry.entities(zone=chengdu, sector=seed_data.sector_id("healthcare"))
+    assert by_id and registry.entities(zone="成都市", sector="healthcare", status="active") == by_id
+    assert registry.pilots(status="active") == registry.pilots(status=PilotStatus.ACTIVE) == registry.pilots(status=3)
+    with pytest.raises(NotFound, match=r"unknown status 'running'; known: proposed, approved, active, suspended, "
+                                       r"completed"):
+        registry.pilots(status="running")
+    with pytest.raises(NotFound, match=r"unknown zone 'Shenzen'; known: Beijing, Shanghai"):
+        registry.entities(zone="Shenzen")
+    with registry.snapshot():
+        entity = by_id[0]
+        registry.suspend_entity(entity.name, by=registry.roles.regulator)  # by name
+        assert registry.entity(entity).status is EntityStatus.SUSPENDED  # by record
+        registry.reinstate_entity(entity.id, by=registry.roles.regulator)
+        me, authority = registry.roles.entity(entity.id), registry.roles.authority("Chengdu")
+        pilot = registry.propose_pilot("healthcare", "Named by its sector", by=me)
+        registry.approve_pilots(pilot, by=authority)
+        sent = registry.start_pilot(pilot, by=authority)
+        [changed] = [e for e in sent.events if e.name == "PilotStatusChanged"]
+        assert (changed["from"], changed["to"]) == (PilotStatus.APPROVED, PilotStatus.ACTIVE)
+        assert isinstance(changed["to"], PilotStatus) and str(changed["to"]) == "active"  # as refusals read
+        assert dict(changed) == {"pilotId": pilot, "from": PilotStatus.APPROVED, "to": PilotStatus.ACTIVE,
+                                 "by": authority.address}

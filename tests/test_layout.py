@@ -20,7 +20,8 @@ MAX_LINES = 350
 LAYERS = [
     ("registry.defaults", "registry.errors", "registry.paths", "registry.progress", "sim"),
     ("registry.evm",),
-    ("registry.models", "registry.labels", "registry.seeds", "registry.seeding", "registry.roles", "registry.client"),
+    ("registry.models", "registry.labels", "registry.seeds", "registry.naming", "registry.seeding", "registry.roles",
+     "registry.client"),
     ("registry", "registry.pytest_plugin"),
     ("sim.bridge",),
     ("sim.engine",),

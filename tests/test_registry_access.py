@@ -31,7 +31,7 @@ def stranger(registry: Registry) -> Account:
 
 
 def entity_in(registry: Registry, zone_id: int) -> int:
-    return registry.entities(zone_id=zone_id)[0].id
+    return registry.entities(zone=zone_id)[0].id
 
 
 def other_zone(zone_id: int) -> int:
@@ -160,7 +160,7 @@ def test_a_batch_approval_is_all_or_nothing(registry: Registry) -> None:
 
 
 def test_suspension_by_authority_or_regulator_only(registry: Registry) -> None:
-    entity = registry.entities(zone_id=7)[0]
+    entity = registry.entities(zone=7)[0]
     roles = registry.roles
     for who in (roles.authority(8), roles.entity(entity.id), stranger(registry), roles.admin):
         refused(partial(registry.suspend_entity, entity.id, by=who), "NotAuthorityOrRegulator",
@@ -173,7 +173,7 @@ def test_suspension_by_authority_or_regulator_only(registry: Registry) -> None:
 
 
 def test_only_the_own_zone_authority_reinstates(registry: Registry) -> None:
-    entity = registry.entities(zone_id=9)[0]
+    entity = registry.entities(zone=9)[0]
     registry.suspend_entity(entity.id, by=registry.roles.authority(9))
     refused(lambda: registry.reinstate_entity(entity.id, by=registry.roles.regulator), "NotZoneAuthority")
     refused(lambda: registry.reinstate_entity(entity.id, by=registry.roles.authority(10)), "NotZoneAuthority")
@@ -246,7 +246,7 @@ def test_pilot_lifecycle_with_the_right_actors(registry: Registry) -> None:
 
 
 def test_pilot_suspension_and_reinstatement(registry: Registry) -> None:
-    pilot = registry.pilots(zone_id=2, status=PilotStatus.ACTIVE)[0]
+    pilot = registry.pilots(zone=2, status=PilotStatus.ACTIVE)[0]
     for who in (registry.roles.authority(3), registry.roles.entity(pilot.entity_id), stranger(registry)):
         refused(partial(registry.suspend_pilot, pilot.id, by=who), "NotAuthorityOrRegulator", zoneId=2)
     registry.suspend_pilot(pilot.id, by=registry.roles.regulator)
@@ -268,7 +268,7 @@ def test_pilot_suspension_and_reinstatement(registry: Registry) -> None:
 
 
 def test_only_a_regulator_lifts_a_regulators_suspension_of_an_entity(registry: Registry) -> None:
-    entity = registry.entities(zone_id=4)[0]
+    entity = registry.entities(zone=4)[0]
     authority, regulator = registry.roles.authority(4), registry.roles.regulator
     registry.suspend_entity(entity.id, by=regulator)
     refused(lambda: registry.reinstate_entity(entity.id, by=authority), "HeldByRegulator", id=entity.id)
@@ -347,7 +347,7 @@ def test_every_custom_error_of_the_contract_is_exercised_here() -> None:
 def test_a_regulators_hold_stacks_on_the_authoritys_suspension(registry: Registry) -> None:
     """An authority that suspends first cannot pre-empt a regulator: the regulator's hold is recorded on top;
     the authority cannot lift anything while it stands; lifting the hold leaves the authority's suspension."""
-    entity = registry.entities(zone_id=4)[0]
+    entity = registry.entities(zone=4)[0]
     authority, regulator = registry.roles.authority(4), registry.roles.regulator
     registry.suspend_entity(entity.id, by=authority)
     registry.suspend_entity(entity.id, by=regulator)  # refused before: InvalidEntityTransition, no hold

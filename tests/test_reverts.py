@@ -11,7 +11,7 @@ def test_the_named_revert_with_its_arguments_passes(registry: Registry, seed_dat
     chengdu = seed_data.zone_id("Chengdu")
     outsider = registry.roles.authority(seed_data.zone_id("Beijing"))
     with reverts("NotAuthorityOrRegulator", caller=outsider, zoneId=chengdu) as caught:
-        registry.suspend_entity(registry.entities(zone_id=chengdu)[0].id, by=outsider)
+        registry.suspend_entity(registry.entities(zone=chengdu)[0].id, by=outsider)
     assert caught.error is not None and caught.error.args_by_name["zoneId"] == chengdu
 
 
@@ -25,7 +25,7 @@ def test_another_revert_or_other_arguments_fail(registry: Registry, seed_data: S
     chengdu = seed_data.zone_id("Chengdu")
     outsider = registry.roles.authority(seed_data.zone_id("Beijing"))
     with pytest.raises(AssertionError, match=message.format(chengdu=chengdu)), reverts(name, **arguments):
-        registry.suspend_entity(registry.entities(zone_id=chengdu)[0].id, by=outsider)
+        registry.suspend_entity(registry.entities(zone=chengdu)[0].id, by=outsider)
 
 
 def test_a_block_that_does_not_revert_fails(registry: Registry) -> None:

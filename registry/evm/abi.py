@@ -6,7 +6,7 @@ and re-format on every call, which costs more than executing the call on py-evm.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, cast
@@ -33,12 +33,27 @@ def _types(params: Sequence[Mapping[str, Any]]) -> list[str]:
     return [collapse_if_tuple(dict(p)) for p in params]
 
 
+# Solidity enums (`PilotRegistry.EntityStatus`) → the Python enum their values decode to, registered by the
+# module that defines it (registry.models): an event's or a view's statuses come back as members, not ints.
+ENUMS: dict[str, Callable[[int], Any]] = {}
+
+
+def register_enum(solidity_name: str, enum: Callable[[int], Any]) -> None:
+    ENUMS[solidity_name] = enum
+
+
 def to_python(param: Mapping[str, Any], value: Any) -> Any:
-    """Turn eth_abi's tuples into dicts keyed by component name, recursively; addresses checksummed."""
+    """Turn eth_abi's tuples into dicts keyed by component name, recursively; addresses checksummed;
+    registered enums as their members."""
     abi_type: str = param["type"]
     if abi_type.endswith("]"):
-        inner = dict(param, type=abi_type[: abi_type.rindex("[")])
+        internal = str(param.get("internalType", ""))
+        inner = dict(param, type=abi_type[: abi_type.rindex("[")],
+                     internalType=internal[: internal.rindex("[")] if internal.endswith("]") else internal)
         return [to_python(inner, v) for v in value]
+    internal = str(param.get("internalType", ""))
+    if internal.startswith("enum ") and (enum := ENUMS.get(internal[5:])) is not None:
+        return enum(value)
     if abi_type == "tuple":
         return {c["name"]: to_python(c, v) for c, v in zip(param["components"], value, strict=True)}
     if abi_type == "address":
@@ -111,13 +126,22 @@ class EventDef:
 
 
 @dataclass(frozen=True, slots=True)
-class DecodedEvent:
+class DecodedEvent(Mapping[str, Any]):
+    """An event's name, emitter and arguments; read like a dict of its arguments (`event["entityId"]`,
+    `dict(event)`)."""
+
     name: str
     address: str
     args: dict[str, Any]
 
     def __getitem__(self, key: str) -> Any:
         return self.args[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.args)
+
+    def __len__(self) -> int:
+        return len(self.args)
 
 
 BUILTIN_ERRORS = {

@@ -18,7 +18,6 @@ from registry import (
     AnvilNode,
     Chain,
     EntityStatus,
-    NotFound,
     PilotsimError,
     PilotStatus,
     Registry,
@@ -29,8 +28,7 @@ from registry import (
 from registry.defaults import GENESIS_TIMESTAMP
 from registry.evm.anvil import command_of, pid_alive, stop_pid
 from registry.evm.funding import fund_actors
-from registry.models import Entity, Pilot, Sector, Zone, parse_status
-from registry.seeds import slug
+from registry.models import Entity, Pilot, Sector, Zone
 
 from .common import BackendOption, JsonFlag, PlainHelp, RpcUrl, chosen_backend, err, out, progress_bar
 from .kept import kept_status, stop_kept
@@ -226,40 +224,6 @@ def _default_url(state: State) -> str:
     return node.url
 
 
-def _zone_filter(registry: Registry, name: str | None) -> int:
-    if name is None:
-        return 0
-    zones = registry.zones()
-    codes = {slug(z.code): slug(z.name) for z in load_seed_data().zones}
-    wanted = codes.get(slug(name), slug(name))
-    for zone in zones:
-        if slug(zone.name) == wanted or slug(zone.name).startswith(wanted):
-            return zone.id
-    raise NotFound("zone", name, [z.name for z in zones])
-
-
-def _sector_filter(registry: Registry, name: str | None) -> int:
-    if name is None:
-        return 0
-    sectors = registry.sectors()
-    codes = {slug(s.code): slug(s.name) for s in load_seed_data().sectors}
-    wanted = codes.get(slug(name), slug(name))
-    for sector in sectors:
-        if slug(sector.name) == wanted:
-            return sector.id
-    raise NotFound("sector", name, [s.name for s in sectors] + [s.code for s in load_seed_data().sectors])
-
-
-def _status_filter(enum: type[EntityStatus] | type[PilotStatus], name: str | None) -> int:
-    if name is None:
-        return 0
-    try:
-        return int(parse_status(enum, name))
-    except (KeyError, ValueError):
-        known = [m.name.lower() for m in enum if m.value]
-        raise NotFound("status", name, known) from None
-
-
 def _emit(rows: list[Zone] | list[Sector] | list[Entity] | list[Pilot], as_json: bool, title: str,
           columns: list[str], registry: Registry | None = None) -> None:
     """A table (or JSON) of records; zones and sectors named as well as numbered, when `registry` says."""
@@ -310,8 +274,7 @@ def registry_entities(rpc_url: RpcUrl = None, address: AddressOpt = None, zone: 
                       sector: SectorOpt = None, status: StatusOpt = None, as_json: JsonFlag = False) -> None:
     """Entities, filtered by zone, sector and status."""
     registry = _attach(rpc_url, address)
-    rows = registry.entities(_zone_filter(registry, zone), _sector_filter(registry, sector),
-                             EntityStatus(_status_filter(EntityStatus, status)))
+    rows = registry.entities(zone or 0, sector or 0, status or EntityStatus.NONE)
     _emit(rows, as_json, "Entities", ["id", "name", "zone", "sector_names", "status", "province"], registry)
 
 
@@ -320,8 +283,7 @@ def registry_pilots(rpc_url: RpcUrl = None, address: AddressOpt = None, zone: Zo
                     sector: SectorOpt = None, status: StatusOpt = None, as_json: JsonFlag = False) -> None:
     """Pilots, filtered by zone, sector and status."""
     registry = _attach(rpc_url, address)
-    rows = registry.pilots(_zone_filter(registry, zone), _sector_filter(registry, sector),
-                           PilotStatus(_status_filter(PilotStatus, status)))
+    rows = registry.pilots(zone or 0, sector or 0, status or PilotStatus.NONE)
     _emit(rows, as_json, "Pilots", ["id", "title", "entity_id", "zone", "sector", "status", "updated_at"], registry)
 
 
@@ -331,7 +293,7 @@ def registry_policy(rpc_url: RpcUrl = None, address: AddressOpt = None, sector: 
     """The sector policy on the hub: which sectors' data an entity of each sector may request."""
     registry = _attach(rpc_url, address)
     sectors = {s.id: s.name for s in registry.sectors()}
-    chosen = [_sector_filter(registry, sector)] if sector else list(sectors)
+    chosen = [registry.sector_id(sector)] if sector else list(sectors)
     rows: list[dict[str, Any]] = [{"sector": sectors[s], "may_request": [sectors[d] for d in registry.data_policy(s)]}
                                   for s in chosen]
     if as_json:

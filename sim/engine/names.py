@@ -5,7 +5,7 @@ the closest known names: zones, sectors and chains against the pilot data, and s
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -133,9 +133,25 @@ def extra_field_error(exc: ValidationError, root: type[BaseModel]) -> tuple[str,
         return None
     loc = [str(p) for p in error["loc"]]
     model: Any = root
-    for part in loc[:-1]:
+    shown: list[str] = []  # the path as the user wrote it (a fault's kind, which pydantic adds, left out)
+    parts = iter(loc[:-1])
+    for part in parts:
+        shown.append(part)
         field = model.model_fields.get(part)
-        if field is None or not (isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)):
+        annotation = field.annotation if field is not None else None
+        if get_origin(annotation) is list:  # a list of models (faults): its index, then the kind pydantic names
+            index = next(parts, None)
+            members = [m for arg in get_args(annotation) for m in get_args(get_args(arg)[0]) or [arg]]
+            tag = next(parts, None)
+            found = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)
+                     and get_args(m.model_fields["kind"].annotation) == (tag,)] if "kind" in getattr(
+                members[0], "model_fields", {}) else []
+            if index is None or not found:
+                return None
+            shown.append(index)
+            model = found[0]
+            continue
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return None
-        model = field.annotation
-    return ".".join(loc), str(NotFound("setting", loc[-1], list(model.model_fields)))
+        model = annotation
+    return ".".join([*shown, loc[-1]]), str(NotFound("setting", loc[-1], list(model.model_fields)))

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer, model_validator
 
-from registry.errors import PilotsimError
+from registry.errors import PilotsimError, first_error
 
 from ..engine.fault_kinds import Fault
 from ..engine.recorder import Attack
@@ -235,5 +235,9 @@ def load_report(path: Path) -> Report:
         return Report.model_validate_json(target.read_text())
     except FileNotFoundError:
         raise PilotsimError(f"{target}: no such report") from None
-    except (ValidationError, ValueError, OSError) as exc:
+    except ValidationError as exc:
+        where, message = first_error(exc, "")
+        count = f"{exc.error_count()} fields wrong, first " if exc.error_count() > 1 else ""
+        raise PilotsimError(f"{target}: not a report ({count}{where + ': ' if where else ''}{message})") from None
+    except (ValueError, OSError) as exc:
         raise PilotsimError(f"{target}: not a report ({str(exc).splitlines()[0]})") from None

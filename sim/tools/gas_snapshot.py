@@ -59,7 +59,7 @@ def _exercise_the_rest(network: Network) -> None:
     """The functions the simulation does not reach, each once, by the actor allowed to call it."""
     registry = network.registry
     roles = registry.roles
-    entity = registry.entities(zone_id=1)[0]
+    entity = registry.entities(zone=1)[0]
     authority = roles.authority(entity.zone_id)
     me = roles.entity(entity.id)
     pilot = registry.propose_pilot(entity.sectors[0], "Snapshot pilot", by=me)
