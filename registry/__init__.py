@@ -6,40 +6,74 @@
     registry.seed(load_seed_data())
 """
 
-from .client import Registry, Roles, SeedReport
-from .defaults import GENESIS_TIMESTAMP, TEST_MNEMONIC
-from .errors import (
-    ArtifactError,
-    ChainConnectionError,
-    ChainError,
-    ContractRevert,
-    NotFound,
-    PilotsimError,
-    SeedDataError,
-    TransactionRejected,
-)
-from .evm import (
-    BACKENDS,
-    Account,
-    AnvilNode,
-    BackendName,
-    Chain,
-    Contract,
-    EthTesterChain,
-    Receipt,
-    RevmChain,
-    RpcChain,
-    Sent,
-    Tx,
-    derive_account,
-    derive_accounts,
-    in_process_chain,
-)
-from .evm.funding import Funding, fund_actors
-from .models import Category, Entity, EntityStatus, Pilot, PilotStatus, Sector, Zone
-from .progress import Progress
-from .seeds import SeedData, load_seed_data
-from .testing import reverts
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Loaded when first asked for, so that importing the package (the pytest plugin does, in every pytest run of
+# an environment where it is installed) costs nothing until a name is used.
+_HOME = {
+    "Registry": "client", "Roles": "client", "SeedReport": "client",
+    "GENESIS_TIMESTAMP": "defaults", "TEST_MNEMONIC": "defaults",
+    **dict.fromkeys(("ArtifactError", "ChainConnectionError", "ChainError", "ContractRevert", "NotFound",
+                     "PilotsimError", "SeedDataError", "TransactionRejected"), "errors"),
+    **dict.fromkeys(("BACKENDS", "Account", "AnvilNode", "BackendName", "Chain", "Contract", "EthTesterChain",
+                     "Receipt", "RevmChain", "RpcChain", "Sent", "Tx", "derive_account", "derive_accounts",
+                     "in_process_chain"), "evm"),
+    "Funding": "evm.funding", "fund_actors": "evm.funding",
+    **dict.fromkeys(("Category", "Entity", "EntityStatus", "Pilot", "PilotStatus", "Sector", "Zone"), "models"),
+    "Progress": "progress", "SeedData": "seeds", "load_seed_data": "seeds", "reverts": "testing",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'registry' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
+    globals()[name] = value  # once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:
+    from .client import Registry, Roles, SeedReport
+    from .defaults import GENESIS_TIMESTAMP, TEST_MNEMONIC
+    from .errors import (
+        ArtifactError,
+        ChainConnectionError,
+        ChainError,
+        ContractRevert,
+        NotFound,
+        PilotsimError,
+        SeedDataError,
+        TransactionRejected,
+    )
+    from .evm import (
+        BACKENDS,
+        Account,
+        AnvilNode,
+        BackendName,
+        Chain,
+        Contract,
+        EthTesterChain,
+        Receipt,
+        RevmChain,
+        RpcChain,
+        Sent,
+        Tx,
+        derive_account,
+        derive_accounts,
+        in_process_chain,
+    )
+    from .evm.funding import Funding, fund_actors
+    from .models import Category, Entity, EntityStatus, Pilot, PilotStatus, Sector, Zone
+    from .progress import Progress
+    from .seeds import SeedData, load_seed_data
+    from .testing import reverts
 
 __all__ = [
     "BACKENDS", "GENESIS_TIMESTAMP", "TEST_MNEMONIC", "Account", "AnvilNode", "ArtifactError", "BackendName",

@@ -66,7 +66,7 @@ def seed_registry(registry: Seedable, data: SeedData, progress: Progress | None,
                   activate: bool) -> SeedReport:
     started = time.perf_counter()
     roles = registry.roles
-    first_block = registry.chain.block_number()
+    first_block = registry.chain.block_number
     gas = 0
     txs = 0
 
@@ -123,7 +123,7 @@ def seed_registry(registry: Seedable, data: SeedData, progress: Progress | None,
         active_pilots=len(registry.pilots(status=PilotStatus.ACTIVE)),
         gas_used=gas,
         transactions=txs,
-        blocks=registry.chain.block_number() - first_block,
+        blocks=registry.chain.block_number - first_block,
         wall_s=round(time.perf_counter() - started, 3),
     )
 

@@ -115,6 +115,10 @@ class SeedData(BaseModel):
     entities: list[EntitySeed]
     pilots: list[PilotSeed]
     policy: list[PolicySeed]
+
+    def __repr__(self) -> str:  # short where it is shown whole: a failing test's arguments, a REPL
+        return (f"SeedData({len(self.zones)} zones, {len(self.sectors)} sectors, {len(self.entities)} entities, "
+                f"{len(self.pilots)} pilots)")
     entities_source: str
 
     def policy_masks(self) -> dict[int, int]:

@@ -30,7 +30,7 @@ def send(net: Network, apps: dict[str, Contract], src: str, dst: str, payload: b
 def pending_records(net: Network, src: str) -> list[SentRecord]:
     """Every message `src`'s gateway has emitted."""
     node = net.node(src)
-    return node.gateway.sent_records(1, node.chain.block_number())
+    return node.gateway.sent_records(1, node.chain.block_number)
 
 
 def signed_item(net: Network, record: SentRecord, keys: CommitteeKeys | None = None,

@@ -79,7 +79,7 @@ def test_an_answer_the_provider_chain_let_through_late_is_refused_by_the_request
     relayer = Relayer(net)
     relayer.run_until_idle()
     assert _status(net, asked) == ANSWER_REFUSED
-    refusal = next(e for _, e in net.node("Beijing").data_exchange.logged(1, net.node("Beijing").chain.block_number())
+    refusal = next(e for _, e in net.node("Beijing").data_exchange.logged(1, net.node("Beijing").chain.block_number)
                    if e.name == "AnswerRefused")
     assert refusal["requestId"] == asked.request_id
 

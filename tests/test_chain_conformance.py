@@ -89,7 +89,7 @@ def test_out_of_gas_fails_without_revert_data(any_chain: Chain) -> None:
 
 def test_batch_is_packed_into_one_block(any_chain: Chain) -> None:
     probe = deploy_probe(any_chain)
-    before = any_chain.block_number()
+    before = any_chain.block_number
     receipts = any_chain.send([tx(any_chain, probe, "store", i, sender=i % 3) for i in range(10)])
     assert {r.block_number for r in receipts} == {before + 1}
     assert all(r.status for r in receipts)
@@ -118,12 +118,12 @@ def test_snapshot_and_revert_restore_state_and_nonces(any_chain: Chain) -> None:
     probe = deploy_probe(any_chain)
     any_chain.transact(tx(any_chain, probe, "store", 1))
     snapshot = any_chain.snapshot()
-    number = any_chain.block_number()
+    number = any_chain.block_number
     any_chain.transact(tx(any_chain, probe, "store", 2))
     any_chain.mine()
     assert call(any_chain, probe, "value") == 2
     any_chain.revert(snapshot)
-    assert any_chain.block_number() == number
+    assert any_chain.block_number == number
     assert call(any_chain, probe, "value") == 1
     # the reverted transaction's nonce is free again: sending works without a nonce error
     any_chain.transact(tx(any_chain, probe, "store", 5))
@@ -217,3 +217,27 @@ def test_split_by_gas_respects_the_limit() -> None:
     chain = EthTesterChain(accounts=1)
     txs = [Tx(chain.accounts[0], None, b"", gas) for gas in (10, 10, 15, 5, 30)]
     assert [[t.gas for t in block] for block in split_by_gas(txs, 30)] == [[10, 10], [15, 5], [30]]
+
+
+def test_the_head_is_a_property_as_in_web3(any_chain: Chain) -> None:
+    """`chain.block_number` reads like web3's `w3.eth.block_number`: a number, usable where one is taken."""
+    before = any_chain.block_number
+    probe = deploy_probe(any_chain)
+    any_chain.transact(tx(any_chain, probe, "store", 7))
+    assert isinstance(before, int) and any_chain.block_number == before + 2
+    assert any_chain.block(any_chain.block_number).number == any_chain.block_number
+
+
+@pytest.mark.parametrize("kind", ["revm", "eth-tester"])
+def test_an_in_process_chain_starts_at_the_fixed_genesis_unless_told_otherwise(kind: str) -> None:
+    """Made with no arguments, two chains give the same blocks (the wall clock only when asked for)."""
+    import time
+
+    from registry import GENESIS_TIMESTAMP, in_process_chain
+
+    first, second = in_process_chain(kind), in_process_chain(kind)
+    for chain in (first, second):
+        chain.transact(tx(chain, deploy_probe(chain), "store", 1))
+    assert first.block().timestamp == second.block().timestamp == GENESIS_TIMESTAMP + first.block_number
+    assert first.block() == second.block()
+    assert abs(in_process_chain(kind, genesis_timestamp=None).block(0).timestamp - time.time()) < 60

@@ -110,7 +110,7 @@ def test_one_not_found_for_every_unknown_id_or_name(registry: Registry, lookup: 
 def test_what_things_are_reads_in_their_repr(registry: Registry) -> None:
     assert repr(registry) == f"<PilotRegistry {registry.address} on {registry.chain!r}>"
     chain = registry.chain
-    assert repr(chain) == f"<{type(chain).__name__} chain id {chain.chain_id}, block {chain.block_number()}>"
+    assert repr(chain) == f"<{type(chain).__name__} chain id {chain.chain_id}, block {chain.block_number}>"
     sent = registry.suspend_entity(5, by=registry.roles.regulator)
     assert repr(sent) == f"<Sent 1 transaction(s) in block {sent.receipt.block_number}, {sent.gas_used:,} gas; " \
                          "EntityStatusChanged, SuspensionChanged>"
@@ -149,7 +149,7 @@ def test_seed_batches_fit_the_block_and_their_gas_limits(seed_data: SeedData) ->
                                              "pilot approvals", "pilot activations"]
     for function, per_item in GAS_PER_ITEM.items():
         assert GAS_BASE + per_item * SEED_BATCH < chain.block_gas_limit, function
-    for number in range(1, chain.block_number() + 1):
+    for number in range(1, chain.block_number + 1):
         assert chain.block(number).gas_used <= chain.block_gas_limit
     assert report.blocks < report.transactions  # packed several per block
 

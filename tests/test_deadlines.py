@@ -16,7 +16,7 @@ BOUND = 60
 def _late_delivery(net: Network, apps: dict[str, Contract], wait_s: int, ttl: int = 3600) -> tuple[Watcher, int]:
     """Beijing sends Guiyang a message that waits `wait_s` seconds before a relayer delivers it; the watcher
     (block times as they are: epoch 0) and the send's block time."""
-    watcher = Watcher(net, {c: n.chain.block_number() + 1 for c, n in net.nodes.items()}, max_wait_s=BOUND)
+    watcher = Watcher(net, {c: n.chain.block_number + 1 for c, n in net.nodes.items()}, max_wait_s=BOUND)
     send(net, apps, "Beijing", "Guiyang", b"late", ttl=ttl)
     sent_at = net.node("Beijing").chain.block().timestamp
     guiyang = net.node("Guiyang").chain
@@ -42,7 +42,7 @@ def test_a_wait_past_the_bound_is_a_finding_and_one_within_it_is_not(net: Networ
 def test_a_halt_or_a_pause_or_no_relayer_excuses_the_wait(net: Network, apps: dict[str, Contract]) -> None:
     for excuse in ("halt", "relayers", "pause"):
         with net.anchor():
-            watcher = Watcher(net, {c: n.chain.block_number() + 1 for c, n in net.nodes.items()}, max_wait_s=BOUND)
+            watcher = Watcher(net, {c: n.chain.block_number + 1 for c, n in net.nodes.items()}, max_wait_s=BOUND)
             start = net.node("Beijing").chain.block().timestamp
             guiyang = net.node("Guiyang")
             if excuse == "halt":
@@ -74,7 +74,7 @@ def test_a_missed_deadline_is_judged_by_what_was_excused(net: Network, apps: dic
         watcher.scan()
         assert watcher.invariants().held["deadlines_met"] is True
     with net.anchor():  # Guiyang halted for 60 of the 70 s: without the halt it was in time
-        watcher = Watcher(net, {c: n.chain.block_number() + 1 for c, n in net.nodes.items()}, max_wait_s=BOUND)
+        watcher = Watcher(net, {c: n.chain.block_number + 1 for c, n in net.nodes.items()}, max_wait_s=BOUND)
         start = net.node("Beijing").chain.block().timestamp
         watcher.chain_halted(net.node("Guiyang").chain_id, start, True)
         watcher.chain_halted(net.node("Guiyang").chain_id, start + 60, False)
@@ -83,7 +83,7 @@ def test_a_missed_deadline_is_judged_by_what_was_excused(net: Network, apps: dic
         Relayer(net).run_until_idle()
         watcher.scan()
         assert watcher.invariants().held["deadlines_met"] is True
-    watcher = Watcher(net, {c: n.chain.block_number() + 1 for c, n in net.nodes.items()}, max_wait_s=BOUND)
+    watcher = Watcher(net, {c: n.chain.block_number + 1 for c, n in net.nodes.items()}, max_wait_s=BOUND)
     start = net.node("Beijing").chain.block().timestamp
     watcher.relayers_changed(start + 1, any_up=False)  # a one-second blip
     watcher.relayers_changed(start + 2, any_up=True)
@@ -96,7 +96,7 @@ def test_a_missed_deadline_is_judged_by_what_was_excused(net: Network, apps: dic
 
 
 def test_a_message_still_waiting_at_the_end_is_judged_then(net: Network, apps: dict[str, Contract]) -> None:
-    watcher = Watcher(net, {c: n.chain.block_number() + 1 for c, n in net.nodes.items()}, max_wait_s=BOUND)
+    watcher = Watcher(net, {c: n.chain.block_number + 1 for c, n in net.nodes.items()}, max_wait_s=BOUND)
     send(net, apps, "Beijing", "Guiyang", b"never carried")
     sent_at = net.node("Beijing").chain.block().timestamp
     watcher.scan()

@@ -77,7 +77,7 @@ def test_propagation_and_stale_decisions_match_the_chains_state_block_by_block()
     data = load_seed_data().only_zones(["Beijing", "Chengdu", "Guiyang"])
     entity = data.entity_id("Guiyang human resources pilot 08")
     with build_network(scenario.network_config(), data=data, backend="revm") as network:
-        first = {c: n.chain.block_number() + 1 for c, n in network.nodes.items()}
+        first = {c: n.chain.block_number + 1 for c, n in network.nodes.items()}
         simulation = Simulation(scenario, network)
         records = simulation.run()
         assert records.registry is not None and simulation.registry is not None
@@ -88,7 +88,7 @@ def test_propagation_and_stale_decisions_match_the_chains_state_block_by_block()
 
         # the hub's own state, block by block: suspended, then active again
         hub = network.hub
-        hub_blocks = range(first[hub.chain_id], hub.chain.block_number() + 1)
+        hub_blocks = range(first[hub.chain_id], hub.chain.block_number + 1)
         registry = network.registry
         on_hub = _status_changes(hub_blocks, lambda b: int(registry.view("getEntity", entity, block=b)["status"]))
         [(_, initial), (suspended_at, s1), (reinstated_at, s2)] = on_hub
@@ -100,7 +100,7 @@ def test_propagation_and_stale_decisions_match_the_chains_state_block_by_block()
         expected: dict[str, list[float]] = {}
         for zone in network.zones:
             assert zone.mirror is not None
-            blocks = range(first[zone.chain_id], zone.chain.block_number() + 1)
+            blocks = range(first[zone.chain_id], zone.chain.block_number + 1)
             def record(b: int, mirror: Contract = zone.mirror) -> tuple[int, int]:
                 found = mirror.view("records", entity, block=b)
                 return int(found["status"]), int(found["version"])
@@ -124,7 +124,7 @@ def test_propagation_and_stale_decisions_match_the_chains_state_block_by_block()
         served: dict[str, float] = {}
         for zone in network.zones:
             exchange = zone.data_exchange
-            for log in zone.chain.logs(exchange.address, first[zone.chain_id], zone.chain.block_number()):
+            for log in zone.chain.logs(exchange.address, first[zone.chain_id], zone.chain.block_number):
                 event = exchange.abi.decode_event(log.address, log.topics, log.data)
                 if event is None or event.name != "RequestReceived" or entity not in (event["requester"],
                                                                                         event["provider"]):

@@ -23,7 +23,7 @@ def state(network: Network) -> dict[str, object]:
     """What a built network holds, read through the chains."""
     registry = network.registry
     return {
-        "heads": {c: (n.chain.block_number(), n.chain.block().timestamp) for c, n in network.nodes.items()},
+        "heads": {c: (n.chain.block_number, n.chain.block().timestamp) for c, n in network.nodes.items()},
         "entities": [e.model_dump() for e in registry.entities()],
         "mirrors": [n.mirror.view("entityCount") for n in network.zones if n.mirror is not None],
         "hops": {c: n.gateway.hop_state(network.neighbours(c)) for c, n in network.nodes.items()},

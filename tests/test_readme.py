@@ -50,11 +50,11 @@ def test_a_session_on_your_own_node_leaves_it_as_it_was(pytester: pytest.Pyteste
     tests pass, and at the end the node is back where it was: no registry, no funding left behind."""
     with AnvilNode.start(accounts=10) as node:
         chain = RpcChain(node.url)
-        before = (chain.block_number(), chain.balance(chain.accounts[50].address))
+        before = (chain.block_number, chain.balance(chain.accounts[50].address))
         pytester.makepyfile(test_my_pilots=BLOCKS[2])
         result = pytester.runpytest("-p", "no:cacheprovider", "--pilotsim-rpc", node.url)
         result.assert_outcomes(passed=3)
-        assert (chain.block_number(), chain.balance(chain.accounts[50].address)) == before == (0, 0)
+        assert (chain.block_number, chain.balance(chain.accounts[50].address)) == before == (0, 0)
 
 
 def test_a_failing_users_test_shows_the_users_frames_not_the_packages(pytester: pytest.Pytester) -> None:
@@ -69,6 +69,42 @@ def test_a_failing_users_test_shows_the_users_frames_not_the_packages(pytester: 
     assert "registry/client.py" not in output and "registry/evm/" not in output
     full = pytester.runpytest("-p", "no:cacheprovider", "--fulltrace").stdout.str()
     assert "registry/client.py" in full  # all there when asked for
+
+
+def test_a_failed_reverts_is_one_short_assertion(pytester: pytest.Pytester) -> None:
+    """The wrong revert: one AssertionError naming what came instead, the test's arguments short, no
+    contextlib frames and no second copy of the revert."""
+    pytester.makepyfile(test_mine="""
+        from registry import reverts
+
+        def test_refused(registry, seed_data):
+            with reverts("NotZoneAuthority"):
+                registry.suspend_entity(1, by=registry.roles.entity(1))
+    """)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--pilotsim-backend", "revm")
+    result.assert_outcomes(failed=1)
+    output = result.stdout.str()
+    assert "expected a revert with NotZoneAuthority, got reverted with NotAuthorityOrRegulator" in output
+    assert "seed_data = SeedData(15 zones, 16 sectors, 164 entities, 164 pilots)" in output
+    assert "contextlib" not in output and "direct cause" not in output
+    assert output.count("NotAuthorityOrRegulator(") <= 2  # the E line and the summary: not the revert again
+
+
+def test_the_plugin_loads_nothing_until_a_fixture_is_used() -> None:
+    """Installed, the plugin is imported by every pytest run of the environment: it must cost next to nothing."""
+    from registry import _HOME
+    from registry import __all__ as exported
+    from registry.evm import BACKENDS
+    from registry.pytest_plugin import BACKEND_NAMES
+
+    check = ("import registry.pytest_plugin, sys; loaded = [m for m in ('registry.client', 'registry.evm', "
+             "'eth_abi', 'pyrevm', 'eth_tester', 'web3') if m in sys.modules]; assert not loaded, loaded")
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert done.returncode == 0, done.stderr
+    assert set(BACKEND_NAMES) == set(BACKENDS) and sorted(_HOME) == sorted(exported)
+    import registry
+
+    assert all(getattr(registry, name) is not None for name in exported)  # each loads when asked for
 
 
 @pytest.mark.anvil

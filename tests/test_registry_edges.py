@@ -205,7 +205,7 @@ suspend = [{{ entity = "ICBC", at_s = 10 }}]
         hub = network.hub
         assert hub.broadcaster is not None
         sent = [(log, event) for log, event in hub.gateway.logged(simulation.watcher.first_block[hub.chain_id],
-                                                                  hub.chain.block_number())
+                                                                  hub.chain.block_number)
                 if event.name == "Sent" and event["message"]["sender"] == hub.broadcaster.address]
         assert sent, "no sync sent during the run"
         for log, event in sent:

@@ -64,7 +64,7 @@ def test_acknowledgements_wait_for_data_to_ride_with_then_go_alone(net: Network,
 
 def test_watcher_forgets_what_is_done_but_not_that_it_was_processed(net: Network,
                                                                    apps: dict[str, Contract]) -> None:
-    watcher = Watcher(net, {c: n.chain.block_number() + 1 for c, n in net.nodes.items()})
+    watcher = Watcher(net, {c: n.chain.block_number + 1 for c, n in net.nodes.items()})
     in_flight = send(net, apps, "Beijing", "Guiyang", b"in flight")
     watcher.scan()
     assert in_flight in watcher.sent  # sent, not yet processed: kept
@@ -82,7 +82,7 @@ def test_watcher_forgets_what_is_done_but_not_that_it_was_processed(net: Network
 def test_watcher_flags_a_lane_that_does_not_move_while_it_could(net: Network, apps: dict[str, Contract]) -> None:
     """lanes_live: messages waiting, no relayer delivering them, chains up: flagged after the bound;
     with every relayer down, or a chain of the lane halted, the wait is excused."""
-    first = {c: n.chain.block_number() + 1 for c, n in net.nodes.items()}
+    first = {c: n.chain.block_number + 1 for c, n in net.nodes.items()}
     stuck = send(net, apps, "Beijing", "Guiyang", b"nobody carries me")
     guiyang = net.node("Guiyang").chain_id
 

@@ -48,11 +48,11 @@ def test_a_snapshot_keeps_its_history_until_reverted_to_and_a_branch_reverted_aw
     mark = chain.snapshot()
     for value in range(2, FORGET_EVERY + 40):
         store(chain, probe, value)
-    height = chain.block_number() - (FORGET_EVERY + 38)
+    height = chain.block_number - (FORGET_EVERY + 38)
     assert chain.first_kept_block() <= height
     abandoned = chain.snapshot()
     chain.revert(mark)
-    assert read(chain, probe) == 1 and chain.block_number() == height
+    assert read(chain, probe) == 1 and chain.block_number == height
     for value in range(FORGET_EVERY + 40):  # another branch, as high as the abandoned one
         store(chain, probe, value)
     with pytest.raises(ChainError, match="its blocks were reverted since"):

@@ -86,7 +86,7 @@ def test_a_call_at_an_earlier_block_sees_that_block_and_leaves_the_latest() -> N
     chain = RevmChain(genesis_timestamp=GENESIS_TIMESTAMP)
     probe = chain.deploy(chain.accounts[0], PROBE.bytecode)
     value = PROBE.abi.function("value")
-    assert chain.call(probe, value.encode(()), block=chain.block_number() - 1) == b""  # before it existed
+    assert chain.call(probe, value.encode(()), block=chain.block_number - 1) == b""  # before it existed
     blocks = [chain.transact(probe_tx(chain, probe, "store", v)).block_number for v in (10, 20, 30)]
     assert [value.decode(chain.call(probe, value.encode(()), block=b)) for b in blocks] == [10, 20, 30]
     assert value.decode(chain.call(probe, value.encode(()), block=blocks[0] - 1)) == 0
@@ -114,12 +114,12 @@ def test_a_block_with_a_refused_transaction_leaves_nothing_behind() -> None:
     no block, on both backends; revm had already applied the transactions before it."""
     for chain in both():
         probe = chain.deploy(chain.accounts[0], PROBE.bytecode)
-        head, nonce = chain.block_number(), chain.nonce(chain.accounts[1].address)
+        head, nonce = chain.block_number, chain.nonce(chain.accounts[1].address)
         with pytest.raises(TransactionRejected):
             chain.send([probe_tx(chain, probe, "store", 9, sender=1),
                         Tx(chain.accounts[1], chain.accounts[0].address, b"", 21_000, value=10**40)])
         value = PROBE.abi.function("value")
-        assert (value.decode(chain.call(probe, value.encode(()))), chain.block_number()) == (0, head)
+        assert (value.decode(chain.call(probe, value.encode(()))), chain.block_number) == (0, head)
         assert chain.nonce(chain.accounts[1].address) == nonce
         chain.transact(probe_tx(chain, probe, "store", 3, sender=1))  # and the sender can go on
 
@@ -139,6 +139,6 @@ def test_a_transaction_pyrevm_cannot_read_is_refused_and_the_nonce_kept() -> Non
     sender = chain.accounts[3]
     with pytest.raises(TransactionRejected):
         chain.send([Tx(sender, chain.accounts[4].address, b"", 21_000, value=-1)])
-    assert chain.nonce(sender.address) == 0 and chain.block_number() == 0
+    assert chain.nonce(sender.address) == 0 and chain.block_number == 0
     chain.transact(Tx(sender, chain.accounts[4].address, b"", 21_000, value=1))  # and it goes on from nonce 0
     assert chain.nonce(sender.address) == 1 and chain.balance(chain.accounts[4].address) == 10**24 + 1

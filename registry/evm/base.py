@@ -127,6 +127,7 @@ class Chain(ABC):
     @abstractmethod
     def code(self, address: str) -> bytes: ...
 
+    @property
     @abstractmethod
     def block_number(self) -> int:
         """Number of the latest mined block."""
@@ -171,7 +172,7 @@ class Chain(ABC):
             self.revert(snapshot_id)
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} chain id {self.chain_id}, block {self.block_number()}>"
+        return f"<{type(self).__name__} chain id {self.chain_id}, block {self.block_number}>"
 
     def close(self) -> None:  # noqa: B027 - a hook: backends without resources keep it empty
         """Release connections or processes held by the backend."""

@@ -27,7 +27,14 @@ import pyrevm
 from eth._utils.address import generate_contract_address
 from eth_utils import keccak, to_canonical_address, to_checksum_address
 
-from ..defaults import BLOCK_GAS_LIMIT, DEFAULT_ACCOUNTS, DEFAULT_BALANCE, DEFAULT_CHAIN_ID, TEST_MNEMONIC
+from ..defaults import (
+    BLOCK_GAS_LIMIT,
+    DEFAULT_ACCOUNTS,
+    DEFAULT_BALANCE,
+    DEFAULT_CHAIN_ID,
+    GENESIS_TIMESTAMP,
+    TEST_MNEMONIC,
+)
 from ..errors import ChainError, TransactionRejected
 from .abi import checksum
 from .artifacts import decode_revert
@@ -47,7 +54,9 @@ _REVERT = re.compile(r"Revert \{ gas_used: \d+, output: 0x([0-9a-f]*) \}")
 
 
 class RevmChain(InProcessChain):
-    """A revm chain in this process, gas-exact to py-evm. `genesis_timestamp` fixes time; the state
+    """A revm chain in this process, gas-exact to py-evm. Time starts at `genesis_timestamp` (the pilot
+    announcement, 29 Jan 2022, unless given; None: the wall clock) and moves a second a block, so the same calls
+    give the same blocks; the state
     and logs of the last `history_blocks` blocks (and from any snapshot taken) are kept."""
 
     def __init__(
@@ -56,7 +65,7 @@ class RevmChain(InProcessChain):
         *,
         accounts: int = DEFAULT_ACCOUNTS,
         mnemonic: str = TEST_MNEMONIC,
-        genesis_timestamp: int | None = None,
+        genesis_timestamp: int | None = GENESIS_TIMESTAMP,
         block_gas_limit: int = BLOCK_GAS_LIMIT,
         balance: int = DEFAULT_BALANCE,
         history_blocks: int = HISTORY_BLOCKS,
@@ -170,7 +179,7 @@ class RevmChain(InProcessChain):
 
     def call(self, to: str, data: bytes, sender: str | None = None, gas: int = BLOCK_GAS_LIMIT,
              block: int | None = None) -> bytes:
-        if block is not None and block < self.block_number():
+        if block is not None and block < self.block_number:
             with self._at_block(block):
                 return self.call(to, data, sender, gas)
         with self._probe():
@@ -247,6 +256,7 @@ class RevmChain(InProcessChain):
     def code(self, address: str) -> bytes:
         return self._codes.get(address.lower(), b"")
 
+    @property
     def block_number(self) -> int:
         return self.history.head
 
@@ -274,13 +284,13 @@ class RevmChain(InProcessChain):
 
     def snapshot(self) -> object:
         """(height, which block is there): a revert and new blocks at the same height are another branch."""
-        number = self.block_number()
+        number = self.block_number
         self.history.pins.add(number)
         return (number, self.history.block_id(number))
 
     def revert(self, snapshot_id: object) -> None:
         match snapshot_id:
-            case (int(number), int(block)) if 0 <= number <= self.block_number() and \
+            case (int(number), int(block)) if 0 <= number <= self.block_number and \
                     self.history.block_id(number) == block:
                 pass
             case _:

@@ -225,6 +225,7 @@ class RpcChain(Chain):
     def code(self, address: str) -> bytes:
         return bytes.fromhex(self.rpc("eth_getCode", [address, "latest"])[2:])
 
+    @property
     def block_number(self) -> int:
         return _int(self.rpc("eth_blockNumber"))
 

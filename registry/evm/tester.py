@@ -27,7 +27,14 @@ from eth_tester import PyEVMBackend
 from eth_tester.backends.pyevm.main import GENESIS_PARENT_HASH
 from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum_address
 
-from ..defaults import BLOCK_GAS_LIMIT, DEFAULT_ACCOUNTS, DEFAULT_BALANCE, DEFAULT_CHAIN_ID, TEST_MNEMONIC
+from ..defaults import (
+    BLOCK_GAS_LIMIT,
+    DEFAULT_ACCOUNTS,
+    DEFAULT_BALANCE,
+    DEFAULT_CHAIN_ID,
+    GENESIS_TIMESTAMP,
+    TEST_MNEMONIC,
+)
 from ..errors import ChainError, TransactionRejected
 from .abi import checksum
 from .artifacts import decode_revert
@@ -50,7 +57,8 @@ class ChainImage:
 
 
 class EthTesterChain(InProcessChain):
-    """A py-evm chain in this process. `genesis_timestamp` fixes time (and so every block hash)."""
+    """A py-evm chain in this process. Time starts at `genesis_timestamp` (as `RevmChain`: fixed unless None,
+    the wall clock), and so does every block hash."""
 
     def __init__(
         self,
@@ -58,7 +66,7 @@ class EthTesterChain(InProcessChain):
         *,
         accounts: int = DEFAULT_ACCOUNTS,
         mnemonic: str = TEST_MNEMONIC,
-        genesis_timestamp: int | None = None,
+        genesis_timestamp: int | None = GENESIS_TIMESTAMP,
         block_gas_limit: int = BLOCK_GAS_LIMIT,
         balance: int = DEFAULT_BALANCE,
     ) -> None:
@@ -190,6 +198,7 @@ class EthTesterChain(InProcessChain):
     def _latest_state(self) -> Any:
         return self._chain.get_vm(self._head).state
 
+    @property
     def block_number(self) -> int:
         return int(self._head.block_number)
 
@@ -203,7 +212,7 @@ class EthTesterChain(InProcessChain):
         chain = self._chain
         wanted, checksummed = to_canonical_address(address), checksum(address)
         found: list[Log] = []
-        for number in range(from_block, min(to_block, self.block_number()) + 1):
+        for number in range(from_block, min(to_block, self.block_number) + 1):
             recent = self._recent_logs.get(number)
             if recent is not None:
                 found.extend(log for log in recent if log.address == checksummed)

@@ -99,7 +99,7 @@ class Relayer:
         net = self.network
         state = {c: node.gateway.hop_state(net.neighbours(c)) for c, node in net.nodes.items()}
         for src, node in net.nodes.items():
-            head = node.chain.block_number()
+            head = node.chain.block_number
             start = head + 1
             for hop in net.neighbours(src):
                 if not self.serves((src, hop)):
@@ -170,7 +170,7 @@ class Relayer:
             self.start()
         picked = []
         for chain_id, node in self.network.nodes.items():
-            head = node.chain.block_number()
+            head = node.chain.block_number
             first = self._scanned.get(chain_id, head) + 1
             if first > head:
                 continue

@@ -48,7 +48,7 @@ class Broadcaster:
         per_sector = contract.view("GAS_PER_SECTOR") + contract.view("GAS_PER_POLICY_BIT") * len(network.data.sectors)
         cap = network.hub.gateway.view("MAX_GAS_LIMIT")
         self._policy_batch = max(1, min(settings.broadcast_batch, (cap - 50_000) // per_sector))
-        self._next_block = network.hub.chain.block_number() + 1
+        self._next_block = network.hub.chain.block_number + 1
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         while True:
@@ -66,7 +66,7 @@ class Broadcaster:
         """Entities changed since the last look go to every zone's queue; syncs that ended without
         being applied go back to their zone's."""
         chain = self.network.hub.chain
-        head = chain.block_number()
+        head = chain.block_number
         if head < self._next_block:
             return
         for _, event in self.network.registry.logged(self._next_block, head):
@@ -84,7 +84,7 @@ class Broadcaster:
 
     def idle(self) -> bool:
         """Everything the hub changed has been read, sent and settled: a run may end."""
-        head = self.network.hub.chain.block_number()
+        head = self.network.hub.chain.block_number
         return self._next_block > head and not self.in_flight and not any(self.queues.values()) \
             and not self._sending
 

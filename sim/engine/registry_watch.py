@@ -128,7 +128,7 @@ class RegistryWatch:
 
     def _events(self, chain_id: int, contracts: list[Contract]) -> list[tuple[Position, DecodedEvent]]:
         """The contracts' events since the last scan, in log order across them."""
-        head = self.network.nodes[chain_id].chain.block_number()
+        head = self.network.nodes[chain_id].chain.block_number
         first = self._scanned[chain_id] + 1
         found = [((log.block_number, log.log_index), event) for contract in contracts if first <= head
                  for log, event in contract.logged(first, head)]

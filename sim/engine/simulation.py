@@ -76,7 +76,7 @@ class Simulation:
                            {k.address: k for k in node.contracts()}, self.recorder.gas.add)
             for c, node in network.nodes.items()
         }
-        self.watcher = Watcher(network, {c: n.chain.block_number() + 1 for c, n in network.nodes.items()},
+        self.watcher = Watcher(network, {c: n.chain.block_number + 1 for c, n in network.nodes.items()},
                                lane_stall_s=scenario.watcher.lane_stall_s, max_wait_s=scenario.watcher.max_wait_s,
                                epoch=self.epoch)
         self.workload = Workload(self.env, network, scenario.workload, scenario.duration_s, self.drivers,

@@ -118,7 +118,7 @@ class Watcher:
         new_processed: list[tuple[bytes, int, int, Outcome, float]] = []
         touched: set[bytes] = set()
         for chain_id, node in self.network.nodes.items():
-            head = node.chain.block_number()
+            head = node.chain.block_number
             first = self._scanned.get(chain_id, self.first_block[chain_id] - 1) + 1
             if first > head:
                 continue
