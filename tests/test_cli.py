@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -136,10 +137,22 @@ def test_a_url_without_its_scheme_gets_a_hint() -> None:
     assert_one_line_error(*run("seed", "--rpc-url", "localhost:8545"), "did you mean http://localhost:8545?")
 
 
-def test_output_into_a_pipe_is_not_cut_to_80_columns() -> None:
-    done = subprocess.run([sys.executable, "-m", "sim.cli", "scenarios"], capture_output=True, text=True, check=True)
-    soak = next(line for line in done.stdout.splitlines() if line.lstrip().startswith("soak"))
-    assert soak.rstrip().endswith("run it with --rpc") and "…" not in done.stdout
+def test_output_into_a_pipe_is_human_width_and_never_cut() -> None:
+    """Piped: 120 columns (or $COLUMNS when wider), cells wrapped, not cut, no trailing padding (it used to run to 466
+    columns, padded)."""
+    done = subprocess.run([sys.executable, "-m", "sim.cli", "scenarios"], capture_output=True, text=True, check=True,
+                          env={k: v for k, v in os.environ.items() if k != "COLUMNS"})
+    lines = done.stdout.splitlines()
+    assert max(map(len, lines)) <= 120 and not [line for line in lines if line != line.rstrip()]
+    assert "…" not in done.stdout and "run it with --rpc" in done.stdout
+    soak = lines.index(next(line for line in lines if line.lstrip().startswith("soak")))
+    assert "run it with --rpc" in " ".join(lines[soak:soak + 3])  # its description whole, wrapped
+    wide = subprocess.run([sys.executable, "-m", "sim.cli", "scenarios"], capture_output=True, text=True, check=True,
+                          env=os.environ | {"COLUMNS": "200"})
+    assert 120 < max(map(len, wide.stdout.splitlines())) <= 200
+    narrow = subprocess.run([sys.executable, "-m", "sim.cli", "scenarios"], capture_output=True, text=True,
+                            check=True, env=os.environ | {"COLUMNS": "80"})
+    assert narrow.stdout == done.stdout  # a terminal's 80 columns do not narrow a file
 
 
 def test_a_reader_that_stops_early_ends_the_command_quietly() -> None:

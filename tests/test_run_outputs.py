@@ -22,6 +22,7 @@ from registry import PilotsimError
 from sim.bridge.cache import NetworkCache
 from sim.bridge.provision import build_network
 from sim.cli.app import app
+from sim.engine import scenario as scenarios
 from sim.engine.fault_kinds import ChainHalt
 from sim.engine.scenario import Scenario
 from sim.engine.watcher import INVARIANTS
@@ -278,3 +279,35 @@ def test_the_same_run_on_anvil_nodes_gives_revms_report(tmp_path: Path) -> None:
     on_anvil = run_scenario(scenario, tmp_path / "anvil", backend="anvil")
     assert on_anvil.without_machine() == on_revm.without_machine()
     assert (tmp_path / "anvil" / "messages.csv").read_text() == (tmp_path / "revm" / "messages.csv").read_text()
+
+
+def test_the_registry_plots_of_mirror_lag_read_in_headless_chromium(networks: Networks, tmp_path: Path) -> None:
+    """The lagging zones in colour (the rest one grey band), the hub's suspensions marked on the time axis,
+    the refusals over time beneath, and the stale decisions beyond the bound marked; drawn by a real browser."""
+    import matplotlib.image as mpimg
+
+    report = run_on(networks, scenarios.load("mirror-lag"), tmp_path / "run")
+    assert report.registry is not None
+    bound = report.registry.max_stale_s
+    served = report.registry.stale_decisions["served_while_suspended"]
+    beyond = sum(d.lag_s > bound for d in served.listed)
+    every = sum(d.lag_s > bound for found in report.registry.stale_decisions.values() for d in found.listed)
+    assert beyond > 0
+    page = tmp_path / "run" / "report.html"
+    dom = _chromium(tmp_path, page, "--dump-dom").stdout
+    assert "over the bound: Changsha, Guangzhou, Haikou" in dom and "the other 12 zones" in dom
+    assert "a suspension" in dom and "refused" in dom  # the marks and the panel beneath
+    assert f"{beyond} beyond the {report.registry.max_stale_s:g} s bound, marked ⚠" in dom
+    assert dom.count(" ⚠</td>") == every  # in each table of stale decisions
+    shot = tmp_path / "shot.png"
+    _chromium(tmp_path, page, "--window-size=1200,3000", f"--screenshot={shot}")
+    pixels = (mpimg.imread(shot)[..., :3] * 255).round().astype(int)
+    for colour in ([31, 119, 180], [255, 127, 14]):  # tab10's first two: the lagging zones' lines, the refusals
+        assert (np.abs(pixels - colour) <= 3).all(axis=2).sum() > 200, colour
+
+
+def test_a_report_without_violations_says_so_instead_of_an_empty_table(networks: Networks, tmp_path: Path) -> None:
+    report = run_on(networks, short_scenario(), tmp_path / "run")
+    assert report.invariants.violation_count == 0
+    page = (tmp_path / "run" / "report.html").read_text()
+    assert "none: every invariant held" in page and "<th>invariant</th>" not in page

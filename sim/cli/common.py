@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import IO, Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -20,8 +22,32 @@ from registry.progress import Progress
 
 from ..bridge.cache import NetworkCache
 
-# Into a pipe or a file, nothing is cut to 80 columns (addresses stay whole, descriptions complete).
-out = Console() if sys.stdout.isatty() else Console(width=100_000)
+
+class _TrimmedStdout(io.TextIOBase):
+    """sys.stdout (whichever it is when written to) with each line's trailing spaces taken off: a table's
+    padding is for a terminal, not for a file or `grep`."""
+
+    def write(self, text: str) -> int:
+        sys.stdout.write("\n".join(line.rstrip(" ") for line in text.split("\n")))
+        return len(text)
+
+    def isatty(self) -> bool:
+        return False
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+def _piped_width() -> int:
+    """Into a pipe or a file: 120 columns, or $COLUMNS when wider (a narrower one is a terminal's, not the
+    file's); tables wrap their cells to it, never cut them."""
+    try:
+        return max(120, int(os.environ.get("COLUMNS", "")))
+    except ValueError:
+        return 120
+
+
+out = Console() if sys.stdout.isatty() else Console(file=cast(IO[str], _TrimmedStdout()), width=_piped_width())
 err = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrapped
 
 

@@ -98,8 +98,15 @@ def _zone_sector_table(registry: Registry) -> Group:
     for zone in registry.zones():
         row = [counts.get((zone.id, s.id), 0) for s in sectors]
         table.add_row(zone.name, *[str(n) if n else "·" for n in row], str(sum(row)))
-    legend = Text("sectors: " + " · ".join(f"{_short(s.name)} {s.name}" for s in sectors), style="dim")
-    return Group(table, legend)
+    entries = [f"{_short(s.name)} {s.name}" for s in sectors]
+    lines, line = [], "sectors:"
+    for entry in entries:  # a line breaks between entries, never inside one ("HRSS Human resources and …")
+        if len(line) + len(entry) + 5 > out.width and line != "sectors:":  # room for " · " and a closing " ·"
+            lines.append(line + " ·")
+            line = entry
+        else:
+            line = f"{line} {entry}" if line == "sectors:" else f"{line} · {entry}"
+    return Group(table, Text("\n".join([*lines, line]), style="dim", no_wrap=True))
 
 
 def _short(name: str) -> str:
@@ -233,7 +240,7 @@ def _emit(rows: list[Zone] | list[Sector] | list[Entity] | list[Pilot], as_json:
         return
     table = Table(title=f"{title} ({len(rows)})")
     for column in columns:
-        table.add_column(column)
+        table.add_column(column, no_wrap=column in ("authority", "account"))  # an address stays one piece
     for values in named:
         table.add_row(*[_cell(values[c]) for c in columns])
     out.print(table)

@@ -115,7 +115,7 @@ def scenarios_list(ctx: typer.Context) -> None:
     table = Table(show_header=False, box=None)
     names = scenarios.builtin_names()
     table.add_column("scenario", style="bold", no_wrap=True, min_width=max(map(len, names)))
-    table.add_column("description", no_wrap=True, overflow="ellipsis")
+    table.add_column("description")  # wrapped to the width, never cut
     for name in names:
         table.add_row(name, scenarios.load(name).description)
     out.print(table)
@@ -253,9 +253,13 @@ def compare(
         out.print(agree + ("" if include_wall else " (wall time and versions aside)") +
                   (f"; {hidden} more differences: --all" if hidden else ""))
         return
-    table = Table(title=f"{len(rows)} difference{'s' if len(rows) > 1 else ''}")
-    for column in ("key", str(a), str(b), "change"):
-        table.add_column(column, justify="left" if column == "key" else "right")
+    # the runs' paths in the caption, not as headers: a long path would squeeze the figures into a column each
+    table = Table(title=f"{len(rows)} difference{'s' if len(rows) > 1 else ''}", caption=f"A: {a}\nB: {b}",
+                  caption_justify="left")
+    table.add_column("key", no_wrap=True, min_width=max(len(key) for key, _, _ in rows))  # keys whole, always
+    for column in ("A", "B"):
+        table.add_column(column, justify="right", overflow="fold")  # a hash folds onto lines, never cut
+    table.add_column("change", justify="right", no_wrap=True)
     for key, left, right in rows:
         change = _change(left, right)
         table.add_row(key, _number(left), _number(right), "" if change is None else
@@ -273,6 +277,8 @@ def _change(left: object, right: object) -> float | None:
 
 def _number(value: object, sign: bool = False) -> str:
     """12,345 and 0.125, never 1.235e+04."""
+    if value is None:
+        return "–"  # not in that report (a count it never had, a section it has not)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
     if isinstance(value, int) or float(value).is_integer():

@@ -34,6 +34,8 @@ class RegistryRecords:
     entity_names: dict[int, str]  # the entities `stale` names
     lag_timeline: list[tuple[float, dict[str, float]]]  # (t, zone → lag s)
     pilot_timeline: list[tuple[float, dict[str, int]]]  # (t, status → pilots)
+    suspended_at: list[float]  # when the hub suspended an entity
+    refused_per_10s: dict[int, int]  # requests the zones' chains refused, by 10 s bucket
 
 
 @dataclass
@@ -71,4 +73,5 @@ class LivingRegistry:
                        for c, waiting in watch.unapplied.items()},
             decisions=dict(watch.decisions), stale=list(watch.stale), stale_counts=dict(watch.stale_counts),
             entity_names={d.entity: watch.name(d.entity) for d in watch.stale},
-            lag_timeline=watch.lag_timeline, pilot_timeline=watch.pilot_timeline)
+            lag_timeline=watch.lag_timeline, pilot_timeline=watch.pilot_timeline, suspended_at=watch.suspended_at,
+            refused_per_10s=dict(watch.refused_per_10s))

@@ -74,6 +74,8 @@ class RegistryWatch:
     stale_counts: Counter[str] = field(default_factory=Counter)  # every stale decision, by kind
     violation_count: int = 0
     decisions: Counter[tuple[str, str]] = field(default_factory=Counter)  # (zone, accepted | refused) → requests
+    suspended_at: list[float] = field(default_factory=list)  # when the hub suspended an entity (for the plots)
+    refused_per_10s: Counter[int] = field(default_factory=Counter)  # requests zones' chains refused, by 10 s bucket
 
     def __post_init__(self) -> None:
         registry = self.network.registry
@@ -181,6 +183,8 @@ class RegistryWatch:
         self.changes.append(HubChange(subject, value, t, position))
         if subject[0] == "entity":
             self.history.setdefault(subject[1], []).append((t, value))
+            if value == SUSPENDED:
+                self.suspended_at.append(t)
         else:
             self.policy_history.append((t, subject[1], value))
         for waiting in self.unapplied.values():
@@ -206,6 +210,8 @@ class RegistryWatch:
             if parties is not None:
                 accepted = event.name == "RequestReceived"
                 self.decisions[(self.network.nodes[chain_id].name, "accepted" if accepted else "refused")] += 1
+                if not accepted:
+                    self.refused_per_10s[int(t // 10)] += 1
                 self._decide(chain_id, "0x" + event["id"].hex(), parties, accepted, t)
 
     def _apply(self, chain_id: int, version: int, t: float) -> None:

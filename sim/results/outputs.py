@@ -296,7 +296,8 @@ def _html(report: Report, plots: dict[str, str]) -> str:
                  for r in report.gas.by_function])
     invariants = report.invariants
     violations = table(["invariant", "message", "detail"],
-                       [[v.invariant, v.message_id, v.detail] for v in invariants.violations[:200]])
+                       [[v.invariant, v.message_id, v.detail] for v in invariants.violations[:200]]) \
+        if invariants.violations else "<p>none: every invariant held</p>"  # no empty table under a header
     images = "".join(f"<figure>{svg}</figure>" for svg in plots.values())
     faults = table(FAULT_COLUMNS, fault_rows(report)) if report.faults else ""
     title = html.escape(f"pilotsim run: {report.scenario.name}")

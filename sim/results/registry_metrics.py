@@ -33,4 +33,5 @@ def registry_section(records: RegistryRecords) -> RegistrySection:
                            for zone in zones},
         stale_decisions={kind: listed(kind) for kind in STALE_KINDS},
         max_stale_s=records.settings.max_stale_s, lag_timeline=records.lag_timeline,
-        pilot_timeline=records.pilot_timeline)
+        pilot_timeline=records.pilot_timeline, suspended_at=records.suspended_at,
+        refused_per_10s=records.refused_per_10s)

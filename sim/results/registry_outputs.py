@@ -59,12 +59,16 @@ def registry_tables(section: RegistrySection) -> list[tuple[str, list[str], list
                                                                            "changes applied", "never applied"],
                [[zone, shown(p.p50), shown(p.p95), shown(p.p99), shown(p.max), p.count,
                  section.unpropagated_by_zone.get(zone, 0)] for zone, p in section.propagation_by_zone.items()])]
+    bound = section.max_stale_s
     for kind, found in section.stale_decisions.items():
         if found.count:
             more = f", the first {len(found.listed)} listed" if found.count > len(found.listed) else ""
-            tables.append((f"{kind.replace('_', ' ').capitalize()} ({found.count}{more})",
+            beyond = sum(d.lag_s > bound for d in found.listed)
+            over = f"; {beyond} beyond the {bound:g} s bound, marked ⚠" if beyond else f"; all within {bound:g} s"
+            tables.append((f"{kind.replace('_', ' ').capitalize()} ({found.count}{more}{over})",
                            ["message", "zone", "entity", "role", "at (s)", "lag (s)"],
-                           [[d.message_id, d.zone, d.entity, d.role, d.time_s, d.lag_s] for d in found.listed]))
+                           [[d.message_id, d.zone, d.entity, d.role, d.time_s,
+                             f"{d.lag_s} ⚠" if d.lag_s > bound else d.lag_s] for d in found.listed]))
     return tables
 
 
@@ -87,26 +91,44 @@ def registry_plots(report: Report) -> dict[str, str]:
     if section is None or not section.lag_timeline:
         return {}
     plots = {}
-    figure = Figure(figsize=(8.0, 3.8))
-    axis = figure.subplots()
+    refusals = section.refused_per_10s
+    figure = Figure(figsize=(8.0, 5.2 if refusals else 3.8))
+    axis, below = figure.subplots(2, 1, sharex=True, height_ratios=[3, 1]) if refusals else (figure.subplots(), None)
     times = [t for t, _ in section.lag_timeline]
     tips: dict[str, str] = {}
-    zones = list(section.lag_timeline[0][1])
-    palette, dashes = colormaps["tab20"], ["-", "--", ":", "-."]
-    for i, zone in enumerate(zones):
+    worst = {z: max(lag[z] for _, lag in section.lag_timeline) for z in section.lag_timeline[0][1]}
+    # the zones that lagged most (over half the bound, five at most) in colour; the rest one grey band
+    shown = [z for z in sorted(worst, key=worst.__getitem__, reverse=True)[:5] if worst[z] > section.max_stale_s / 2]
+    palette = colormaps["tab10"]
+    for i, zone in enumerate(worst):
         lags = [lag[zone] for _, lag in section.lag_timeline]
-        # twenty colours and four dash patterns: zones that lag alike stay apart
-        [line] = axis.plot(times, lags, label=zone, linewidth=1.4, color=palette(i % 20), linestyle=dashes[i % 4])
+        picked = zone in shown
+        others = sum(z not in shown for z in worst)
+        first_other = zone == next(z for z in worst if z not in shown)
+        label = zone if picked else ((f"the other {others} zones" if shown else f"the {others} zones") if first_other
+                                     else "_")
+        # the picked ones dashed differently, so zones that lagged alike still show one under the other
+        style = ["-", (0, (6, 3)), (0, (2, 2)), "-.", (0, (1, 3))][shown.index(zone)] if picked else "-"
+        [line] = axis.plot(times, lags, label=label, linewidth=2.0 if picked else 0.8, zorder=3 if picked else 2,
+                           color=palette(shown.index(zone)) if picked else "0.7", linestyle=style)
         line.set_gid(f"tip-{i}")
-        tips[f"tip-{i}"] = f"{zone}: at most {max(lags):g} s behind the hub"
+        tips[f"tip-{i}"] = f"{zone}: at most {worst[zone]:g} s behind the hub"
     axis.axhline(section.max_stale_s, color="black", linestyle="--", linewidth=1, label="registry.max_stale_s")
-    axis.set_xlabel("simulated time (s)")
-    axis.set_ylabel("oldest hub change not applied (s)")
-    late = [z for z in zones if max(lag[z] for _, lag in section.lag_timeline) > section.max_stale_s]
+    for i, t in enumerate(section.suspended_at):  # each suspension on the hub, a tick on the time axis
+        axis.axvline(t, ymin=0, ymax=0.04, color="C3", linewidth=1.2, label="a suspension" if i == 0 else "_")
+    axis.set_ylabel("oldest hub change\nnot applied (s)")
+    late = [z for z in worst if worst[z] > section.max_stale_s]
     axis.set_title("Each zone's lag behind the hub's registry" + (f"\n(over the bound: {', '.join(late)})" if late
                                                                   else ""), fontsize=10)
     axis.grid(alpha=0.3)
-    axis.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    if below is not None:
+        buckets = sorted(refusals)
+        below.bar([b * 10 for b in buckets], [refusals[b] for b in buckets], width=10, align="edge", color="C1")
+        below.set_ylabel("requests\nrefused")
+        below.grid(alpha=0.3)
+    (below or axis).set_xlabel("simulated time (s)")
+    figure.tight_layout()
     plots["mirror-lag"] = svg(figure, "mirror-lag", tips)
 
     if any(k.startswith("pilots_") for k in section.activity):  # no pilot moved: nothing to plot
@@ -130,5 +152,6 @@ def _pilots_plot(section: RegistrySection) -> str:
     axis.set_xlabel("simulated time (s)")
     axis.set_ylabel("pilots")
     axis.set_title("Pilots by status on the hub")
-    axis.legend(fontsize=7, loc="lower left")
+    axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # off the data
+    figure.tight_layout()
     return svg(figure, "pilots", tips)

@@ -189,6 +189,8 @@ class RegistrySection(_Part):
     # for the plots, not in report.json
     lag_timeline: list[tuple[float, dict[str, float]]] = Field(default_factory=list, exclude=True)
     pilot_timeline: list[tuple[float, dict[str, int]]] = Field(default_factory=list, exclude=True)
+    suspended_at: list[float] = Field(default_factory=list, exclude=True)  # the hub's suspensions
+    refused_per_10s: dict[int, int] = Field(default_factory=dict, exclude=True)  # zones' refusals, by 10 s
 
 
 class Wall(_Part):
