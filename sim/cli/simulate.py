@@ -26,7 +26,7 @@ from ..experiment.run import default_out, run_scenario
 from ..experiment.settings import parse_sets
 from ..experiment.sweep import sweep as run_sweep
 from ..results.outputs import FAULT_COLUMNS, fault_rows, summary_rows
-from ..results.report import load_report
+from ..results.report import Report, load_report
 from .common import (
     BackendOption,
     JsonFlag,
@@ -86,25 +86,30 @@ def run(
                                   keep=kept)
     except KeyboardInterrupt:
         raise Interrupted(f"interrupted: the run stopped before its end; nothing written to {target}") from None
-    if quiet and not as_json:
-        print(target)  # the one thing a quiet run says: where its results are
     if as_json:
         print(json.dumps(report.model_dump(mode="json")))
-    elif not quiet:
-        table = Table(title=f"{chosen.name} → {target}", show_header=False)
-        for key, value in summary_rows(report):
-            table.add_row(key, str(value))
-        out.print(table)
-        if report.faults:
-            faults = Table(*FAULT_COLUMNS, title="faults")
-            for row in fault_rows(report):
-                faults.add_row(*row)
-            out.print(faults)
-    broken = report.invariants.broken
-    if broken and not as_json and not quiet:
-        err.print(f"[yellow]findings:[/yellow] broken invariants: {', '.join(broken)} (see report.md)")
+    elif quiet:
+        print(target)  # the one thing a quiet run says: where its results are
+    else:
+        _say_run(report, f"{chosen.name} → {target}")
     if kept is not None:  # even with --quiet or --json (on stderr): what is left running must be said
         err.print(kept_notice(kept), highlight=False)
+
+
+def _say_run(report: Report, title: str) -> None:
+    """A run's summary table, its faults' table, and a line on stderr for each broken invariant."""
+    table = Table(title=title, show_header=False)
+    for key, value in summary_rows(report):
+        table.add_row(key, str(value))
+    out.print(table)
+    if report.faults:
+        faults = Table(*FAULT_COLUMNS, title="faults")
+        for row in fault_rows(report):
+            faults.add_row(*row)
+        out.print(faults)
+    if report.invariants.broken:
+        err.print(f"[yellow]findings:[/yellow] broken invariants: {', '.join(report.invariants.broken)} "
+                  "(see report.md)")
 
 
 @scenarios_app.callback()
