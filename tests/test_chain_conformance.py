@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from eth_utils import keccak
 
-from registry import Chain, ContractRevert, EthTesterChain, TransactionRejected, Tx
+from registry import Chain, ChainError, ContractRevert, EthTesterChain, TransactionRejected, Tx
 from registry.evm.artifacts import load_artifact
+from registry.evm.backends import in_process_chain
 from registry.evm.base import split_by_gas
 
 PROBE = load_artifact("Probe")
@@ -160,20 +162,41 @@ def test_logs_in_a_bounded_range(any_chain: Chain) -> None:
     assert any_chain.logs(probe, first + 1, last - 1) == []
 
 
-def test_logs_follow_the_branch_a_revert_returns_to() -> None:
-    """eth-tester keeps every branch, so a snapshot of an abandoned one can be gone back to: the logs
-    of its blocks must be its own, not those of the branch mined at the same heights meanwhile."""
-    chain = EthTesterChain()
-    probe = deploy_probe(chain)
-    fork = chain.snapshot()
-    number = chain.transact(tx(chain, probe, "store", 1)).block_number
-    branch_a = chain.snapshot()
-    chain.revert(fork)
-    chain.send([tx(chain, probe, "store", 2), tx(chain, probe, "store", 3)])
-    assert len(chain.logs(probe, number, number)) == 2
-    chain.revert(branch_a)
-    [log] = chain.logs(probe, number, number)
-    assert PROBE.abi.decode_event(log.address, log.topics, log.data).args["value"] == 1  # type: ignore[union-attr]
+def test_a_snapshot_is_used_up_by_reverting_to_it(any_chain: Chain) -> None:
+    probe = deploy_probe(any_chain)
+    snapshot = any_chain.snapshot()
+    any_chain.transact(tx(any_chain, probe, "store", 1))
+    any_chain.revert(snapshot)
+    any_chain.transact(tx(any_chain, probe, "store", 2))
+    with pytest.raises(ChainError, match="no snapshot"):
+        any_chain.revert(snapshot)
+    assert call(any_chain, probe, "value") == 2
+
+
+def test_a_branch_reverted_away_cannot_be_gone_back_to(any_chain: Chain) -> None:
+    """Reverting to a snapshot uses up every one taken after it: they lie on the branch left behind
+    (eth-tester keeps every branch and would bring that one back)."""
+    probe = deploy_probe(any_chain)
+    fork = any_chain.snapshot()
+    any_chain.transact(tx(any_chain, probe, "store", 1))
+    on_branch_a = any_chain.snapshot()
+    any_chain.revert(fork)
+    any_chain.send([tx(any_chain, probe, "store", 2), tx(any_chain, probe, "store", 3)])
+    with pytest.raises(ChainError, match="no snapshot"):
+        any_chain.revert(on_branch_a)
+    assert call(any_chain, probe, "value") == 3
+
+
+def test_snapshots_at_one_height_are_held_each_on_its_own(any_chain: Chain) -> None:
+    """An outer snapshot (a test fixture's) outlives an inner one taken at the same block and reverted to."""
+    probe = deploy_probe(any_chain)
+    outer = any_chain.snapshot()
+    inner = any_chain.snapshot()
+    any_chain.transact(tx(any_chain, probe, "store", 1))
+    any_chain.revert(inner)
+    any_chain.transact(tx(any_chain, probe, "store", 2))
+    any_chain.revert(outer)
+    assert call(any_chain, probe, "value") == 0
 
 
 def test_a_transaction_the_chain_cannot_take_is_rejected(any_chain: Chain) -> None:
@@ -195,6 +218,17 @@ def test_a_transaction_under_the_calldata_floor_is_rejected(any_chain: Chain) ->
     receipt = any_chain.transact(Tx(sender, probe, data, 21_000 + 40 * len(data)))
     assert receipt.gas_used == 21_000 + 40 * len(data)  # the floor is what it pays
     assert any_chain.nonce(sender.address) == nonce + 1
+
+
+@pytest.mark.parametrize("backend", ["eth-tester", "revm"])
+def test_prevrandao_is_derived_from_chain_and_block_alike_in_process(backend: str) -> None:
+    """In-process chains give PREVRANDAO keccak(chain id, block number), to a transaction and to a call
+    (py-evm's mine_all would run the transactions on a zero mix_hash); Anvil gives its own."""
+    chain = in_process_chain(backend, 1007)
+    probe = deploy_probe(chain)
+    receipt = chain.transact(tx(chain, probe, "storeRandomness"))
+    expected = int.from_bytes(keccak(chain.chain_id.to_bytes(32, "big") + receipt.block_number.to_bytes(32, "big")))
+    assert call(chain, probe, "value") == expected
 
 
 def test_same_genesis_gives_the_same_chain() -> None:

@@ -40,4 +40,10 @@ contract Probe {
     function chainId() external view returns (uint256) {
         return block.chainid;
     }
+
+    /// @notice Keeps the block's PREVRANDAO, to compare what the backends give a transaction.
+    function storeRandomness() external {
+        value = block.prevrandao;
+        emit Stored(msg.sender, value, block.timestamp);
+    }
 }

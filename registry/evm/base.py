@@ -12,7 +12,7 @@ from eth.vm.forks import PragueVM
 from eth_utils import to_canonical_address
 
 from ..defaults import BLOCK_GAS_LIMIT, DEFAULT_ACCOUNTS, DEFAULT_GAS, TEST_MNEMONIC
-from ..errors import TransactionRejected
+from ..errors import ChainError, TransactionRejected
 from .accounts import Account, derive_accounts
 from .artifacts import decode_revert
 from .gasrules import minimum_gas
@@ -80,6 +80,8 @@ class Chain(ABC):
     def __init__(self, accounts: int = DEFAULT_ACCOUNTS, mnemonic: str = TEST_MNEMONIC) -> None:
         self.accounts = derive_accounts(accounts, mnemonic)
         self._nonces: dict[str, int] = {}
+        self._snapshots: dict[int, object] = {}  # snapshot id -> where the backend goes back to
+        self._snapshots_taken = 0
 
     # -- transactions -------------------------------------------------------------------------
 
@@ -156,11 +158,41 @@ class Chain(ABC):
 
     # -- snapshots ------------------------------------------------------------------------------
 
-    @abstractmethod
-    def snapshot(self) -> object: ...
+    def snapshot(self) -> int:
+        """A snapshot to revert to. Reverting to it uses it up together with every snapshot taken after it:
+        those lie on the branch being left, which cannot be gone back to (the same on every backend;
+        eth-tester would bring that branch back, Anvil too)."""
+        self._snapshots_taken += 1
+        self._snapshots[self._snapshots_taken] = self._mark()
+        return self._snapshots_taken
+
+    def revert(self, snapshot_id: int) -> None:
+        mark = self._snapshots.get(snapshot_id) if isinstance(snapshot_id, int) else None
+        if mark is None:
+            raise ChainError(f"chain {self.chain_id} has no snapshot {snapshot_id!r}: a snapshot is used up by "
+                             "reverting to it or to one taken before it")
+        self._snapshots = {taken: kept for taken, kept in self._snapshots.items() if taken < snapshot_id}
+        self._return_to(mark)
+
+    def _return_to(self, mark: object) -> None:
+        self._go_back(mark)
+        self._went_back()
+        self._forget_nonces()
+
+    def _snapshot_marks(self) -> list[object]:
+        """Where the snapshots still held go back to, oldest first."""
+        return list(self._snapshots.values())
 
     @abstractmethod
-    def revert(self, snapshot_id: object) -> None: ...
+    def _mark(self) -> object:
+        """Where a snapshot taken now goes back to (the backend's own token)."""
+
+    @abstractmethod
+    def _go_back(self, mark: object) -> None:
+        """Make the chain what it was at `mark`, a snapshot's on the current branch."""
+
+    def _went_back(self) -> None:  # noqa: B027 - a hook: backends that keep no pending block state leave it empty
+        """Forget what was set for the next block."""
 
     @contextmanager
     def anchor(self) -> Iterator[None]:

@@ -45,7 +45,7 @@ class History:
         self._writes: list[Write] = []
         self._forgotten = 0  # writes made before the first one in `_writes`
         self.start = 0  # the oldest block whose state and logs are kept
-        self.pins: set[int] = set()  # snapshots taken: their blocks' history is kept
+        self.pins: set[int] = set()  # heights of the snapshots held: the blocks after them keep their history
 
     @property
     def head(self) -> int:
@@ -112,7 +112,6 @@ class History:
             self._logs.pop(past, None)
         for column in (self._timestamps, self._gas, self._tx_counts, self._marks, self._ids):
             del column[number + 1:]
-        self.pins = {p for p in self.pins if p < number}  # a snapshot is used up by going back to it
         return undone
 
     def _forget(self) -> None:

@@ -36,6 +36,9 @@ class InProcessChain(Chain):
             return self._next_timestamp
         return parent + 1 if self.deterministic else max(parent + 1, int(time.time()))
 
+    def _went_back(self) -> None:
+        self._next_timestamp = None
+
     def mine(self, timestamp: int | None = None) -> Block:
         if timestamp is not None:
             self.set_next_timestamp(timestamp)

@@ -35,7 +35,7 @@ from ..defaults import (
     GENESIS_TIMESTAMP,
     TEST_MNEMONIC,
 )
-from ..errors import ChainError, TransactionRejected
+from ..errors import TransactionRejected
 from .abi import checksum
 from .artifacts import decode_revert
 from .base import Block, Log, Receipt, Tx, check_gas_limits, split_by_gas
@@ -282,24 +282,16 @@ class RevmChain(InProcessChain):
 
     # -- snapshots ------------------------------------------------------------------------------
 
-    def snapshot(self) -> object:
-        """(height, which block is there): a revert and new blocks at the same height are another branch."""
+    def _mark(self) -> object:
         number = self.block_number
-        self.history.pins.add(number)
-        return (number, self.history.block_id(number))
+        self.history.pins.add(number)  # the blocks after it keep their history while it is held
+        return number
 
-    def revert(self, snapshot_id: object) -> None:
-        match snapshot_id:
-            case (int(number), int(block)) if 0 <= number <= self.block_number and \
-                    self.history.block_id(number) == block:
-                pass
-            case _:
-                raise ChainError(f"chain {self.chain_id} has no snapshot {snapshot_id!r} (or its blocks were "
-                                 "reverted since)")
-        for write in reversed(self.history.truncate(number)):
+    def _go_back(self, mark: object) -> None:
+        assert isinstance(mark, int)
+        for write in reversed(self.history.truncate(mark)):
             self._restore(write, write.old)
-        self._next_timestamp = None
-        self._forget_nonces()
+        self.history.pins = {number for number in self._snapshot_marks() if isinstance(number, int)}
         self._expect_next_block()
 
     def _expect_next_block(self) -> None:

@@ -259,15 +259,14 @@ class RpcChain(Chain):
 
     # -- snapshots ------------------------------------------------------------------------------
 
-    def snapshot(self) -> object:
+    def _mark(self) -> object:
         self._require_dev("take snapshots")
         return self.rpc("evm_snapshot")
 
-    def revert(self, snapshot_id: object) -> None:
+    def _go_back(self, mark: object) -> None:
         self._require_dev("revert to snapshots")
-        if not self.rpc("evm_revert", [snapshot_id]):
-            raise ChainError(f"the node at {self.url} has no snapshot {snapshot_id}")
-        self._forget_nonces()
+        if not self.rpc("evm_revert", [mark]):
+            raise ChainError(f"the node at {self.url} has no snapshot {mark} (reverted by another client?)")
 
     def close(self) -> None:
         session_manager = getattr(self.provider, "_request_session_manager", None)

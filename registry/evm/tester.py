@@ -95,11 +95,14 @@ class EthTesterChain(InProcessChain):
 
     def _mine_block(self, txs: Sequence[Tx]) -> list[Receipt]:
         chain = self._chain
-        chain.header = chain.header.copy(timestamp=self._timestamp_for_next_block())
+        # the transactions run on this header (py-evm's mine_all gives its own arguments to the mined
+        # header only), so PREVRANDAO reads the block's mix_hash, as on revm
+        mix_hash = self._mix_hash(chain.header.block_number)
+        chain.header = chain.header.copy(timestamp=self._timestamp_for_next_block(), mix_hash=mix_hash)
         base_fee = chain.header.base_fee_per_gas
         try:
             signed = [sign(tx, self.chain_id, self._next_nonce(tx.sender), base_fee) for tx in txs]
-            result, receipts, computations = chain.mine_all(signed, mix_hash=self._mix_hash(chain.header.block_number))
+            result, receipts, computations = chain.mine_all(signed, mix_hash=mix_hash)
         except ValidationError as exc:
             self._forget_nonces()
             raise TransactionRejected(f"chain {self.chain_id} refused the transaction: {exc}") from None
@@ -246,7 +249,8 @@ class EthTesterChain(InProcessChain):
     def load_image(self, image: ChainImage) -> None:
         """Become the chain `image` was taken of (on a chain of the same id and genesis)."""
         self._store().update(image.store)
-        self.revert(image.head)
+        self._snapshots.clear()  # they were the other chain's
+        self._return_to(image.head)
 
     def _store(self) -> dict[bytes, bytes]:
         db = self._chain.chaindb.db.wrapped_db  # eth-tester's AtomicDB over a MemoryDB
@@ -256,21 +260,19 @@ class EthTesterChain(InProcessChain):
 
     # -- snapshots ------------------------------------------------------------------------------
 
-    def snapshot(self) -> object:
+    def _mark(self) -> object:
         return self._head.hash
 
-    def revert(self, snapshot_id: object) -> None:
+    def _go_back(self, mark: object) -> None:
         # Make the snapshot's block the head again; unlike eth-tester's revert this does not
         # re-execute that block, so reverting after a heavy block is as cheap as after an empty one.
         chain = self._chain
-        header = chain.get_block_header_by_hash(snapshot_id)
+        header = chain.get_block_header_by_hash(mark)
         chain.chaindb._set_as_canonical_chain_head(chain.chaindb.db, header, GENESIS_PARENT_HASH)
         chain.header = chain.create_header_from_parent(header)
         if header.hash != self._head.hash:
             self._recent_logs = {}  # the logs kept by block number may be another branch's now
         self._head = header
-        self._next_timestamp = None
-        self._forget_nonces()
 
 
 @lru_cache(maxsize=8)
