@@ -312,6 +312,51 @@ def test_a_run_killed_with_sigkill_leaves_no_anvil_node(tmp_path: Path) -> None:
     assert not [pid for pid in children if pid_alive(pid)], "Anvil nodes outlived a run killed with SIGKILL"
 
 
+ORPHAN = "from registry import AnvilNode; print(AnvilNode.launch(detach=True).pid)"  # started, never recorded
+
+
+@pytest.mark.anvil
+def test_node_down_stops_the_nodes_its_home_left_unrecorded_and_no_other(tmp_path: Path, private_home: Path) -> None:
+    """A process that started a detached node and ended before recording it left an orphan: `node status`
+    names it and `node down` stops it; an orphan of another PILOTSIM_HOME is left running."""
+    def orphan(home: Path) -> int:
+        started = subprocess.run([sys.executable, "-c", ORPHAN], env={**os.environ, "PILOTSIM_HOME": str(home)},
+                                 capture_output=True, text=True, check=True)
+        return int(started.stdout)
+
+    ours, theirs = orphan(private_home), orphan(tmp_path / "elsewhere")
+    try:
+        code, stdout, _ = run("node", "status")
+        assert code == 1 and f"outlived their run without being recorded (pid {ours})" in stdout, stdout
+        code, stdout, stderr = run("node", "down")
+        assert code == 0, stderr
+        assert f"stopped 1 Anvil node whose run ended before recording them (pid {ours})" in stdout
+        assert not pid_alive(ours) and pid_alive(theirs)
+        assert "outlived" not in run("node", "status")[1]
+    finally:
+        stop_pid(ours)
+        stop_pid(theirs)
+
+
+@pytest.mark.anvil
+def test_a_kept_run_killed_while_building_leaves_nothing_node_down_misses(tmp_path: Path) -> None:
+    """`kill -9` of `run --keep-nodes` once its 16 detached nodes run (before or after the run recorded them):
+    `node down` stops every one."""
+    process = subprocess.Popen([sys.executable, "-m", "sim.cli", "run", "baseline", "--rpc", "--quiet",
+                                "--keep-nodes", "--out", str(tmp_path / "out")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    children = _once_its_nodes_run(process)
+    process.kill()
+    process.wait(timeout=30)
+    try:
+        code, _, stderr = run("node", "down")
+        assert code == 0, stderr
+        assert not [pid for pid in children if pid_alive(pid)], "node down left a killed run's nodes running"
+    finally:
+        for pid in children:
+            stop_pid(pid)
+
+
 KEPT_RUN = """
 name = "kept"
 description = "A steady run whose nodes are kept, long enough to be queried while it goes on"

@@ -116,7 +116,7 @@ class AnvilNode:
         command = [anvil_binary(), *args] + (["--ipc", ipc_path] if ipc_path else [])
         out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   start_new_session=detach,
+                                   start_new_session=detach, env={**os.environ, LAUNCHER: str(os.getpid())},
                                    preexec_fn=None if detach else _die_with_parent(os.getpid()))
         return cls(f"http://127.0.0.1:{args[args.index('--port') + 1]}", process.pid, chain_id, process, ipc_path)
 
@@ -217,6 +217,46 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z"
     except (OSError, IndexError):
         return False  # no /proc (macOS): kill(0) has the last word
+
+
+LAUNCHER = "PILOTSIM_LAUNCHER"  # in each node's environment: the pid of the process that started it
+
+
+@dataclass(frozen=True)
+class Orphan:
+    """An Anvil node pilotsim started whose starter is gone (a detached node it never recorded)."""
+
+    pid: int
+    environment: dict[str, str]  # what it inherited: PILOTSIM_HOME tells whose it is
+
+
+def orphaned_nodes() -> list[Orphan]:
+    """The Anvil nodes pilotsim started that outlived the process that started them: it is no longer above them
+    (Linux; elsewhere none are found)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            environment = dict(entry.split("=", 1) for entry in
+                               (proc / "environ").read_bytes().decode(errors="replace").split("\0") if "=" in entry)
+        except (OSError, ValueError):
+            continue  # gone meanwhile, or another user's
+        starter = environment.get(LAUNCHER)
+        pid = int(proc.name)
+        if starter is not None and int(starter) not in _ancestors(pid) and not _zombie(pid):
+            found.append(Orphan(pid, environment))
+    return found
+
+
+def _ancestors(pid: int) -> list[int]:
+    """The processes above `pid`, its parent first (an npm launcher may stand between a node and its starter)."""
+    found: list[int] = []
+    while pid > 1 and len(found) < 16:
+        try:
+            pid = int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
+            break
+        found.append(pid)
+    return found
 
 
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent (the thread that started it) ends

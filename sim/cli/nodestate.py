@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from registry.evm.anvil import command_of, pid_alive
+from registry.evm.anvil import Orphan, command_of, orphaned_nodes, pid_alive
 
 
-def home() -> Path:
-    return Path(os.environ.get("PILOTSIM_HOME", Path.home() / ".pilotsim"))
+def home(environment: Mapping[str, str] = os.environ) -> Path:
+    """Where the state file lives (PILOTSIM_HOME, by default ~/.pilotsim) for a process of this environment."""
+    return Path(environment.get("PILOTSIM_HOME", Path.home() / ".pilotsim")).absolute()
 
 
 class NodeRecord(BaseModel):
@@ -58,6 +60,16 @@ class State(BaseModel):
     def kept_hub(self) -> NodeRecord | None:
         """The hub of the kept network, if it still runs."""
         return self.network.hub if self.network is not None and self.network.hub.is_ours() else None
+
+
+def own_orphans(state: State) -> list[Orphan]:
+    """Anvil nodes started under this home whose starter ended without recording them (a run killed while
+    it built its network with --keep-nodes): none of the state file's nodes, none of another home's."""
+    recorded = {node.pid for node in ([state.node] if state.node else []) +
+                (state.network.nodes if state.network else [])}
+    here = home()
+    return [orphan for orphan in orphaned_nodes()
+            if orphan.pid not in recorded and home(orphan.environment) == here]
 
 
 def state_path() -> Path:

@@ -32,7 +32,7 @@ from registry.models import Entity, Pilot, Sector, Zone
 
 from .common import BackendOption, JsonFlag, PlainHelp, RpcUrl, chosen_backend, err, out, progress_bar
 from .kept import kept_status, stop_kept
-from .nodestate import NodeRecord, State, home, load_state, save_state
+from .nodestate import NodeRecord, State, home, load_state, own_orphans, save_state
 
 node_app = typer.Typer(cls=PlainHelp, no_args_is_help=True, help="A local Anvil node kept running between commands.")
 registry_app = typer.Typer(cls=PlainHelp, no_args_is_help=True, help="Query a registry deployed on a node.")
@@ -158,6 +158,12 @@ def node_down() -> None:
     kept, kept_taken = stop_kept(state)
     save_state(state)
     done += [kept] if kept else []
+    orphans = own_orphans(state)
+    for orphan in orphans:
+        stop_pid(orphan.pid)
+    if orphans:
+        done.append(f"stopped {_nodes(len(orphans))} whose run ended before recording them "
+                    f"(pid {', '.join(str(o.pid) for o in orphans)})")
     for line in done:
         out.print(line)
     if taken + kept_taken == 1:
@@ -169,6 +175,10 @@ def node_down() -> None:
         out.print("no node is running")
 
 
+def _nodes(count: int) -> str:
+    return f"{count} Anvil node{'s' if count != 1 else ''}"
+
+
 @node_app.command("status")
 def node_status(as_json: JsonFlag = False) -> None:
     """Say whether a node runs (`node up`'s, or a kept run's), where, and which registry it holds; exit 1
@@ -176,7 +186,10 @@ def node_status(as_json: JsonFlag = False) -> None:
     state = load_state()
     node = state.running_node
     kept = kept_status(state)
+    orphans = own_orphans(state)
     info: dict[str, Any] = {"running": node is not None or kept is not None}
+    if orphans:
+        info["orphans"] = [o.pid for o in orphans]
     if node:
         info.update(url=node.url, pid=node.pid, chain_id=node.chain_id, registry=state.registries.get(node.url))
     if kept:
@@ -191,6 +204,9 @@ def node_status(as_json: JsonFlag = False) -> None:
             out.print(kept[1])
     else:
         out.print("no node is running (start one with: pilotsim node up)")
+    if orphans and not as_json:
+        out.print(f"{_nodes(len(orphans))} pilotsim started outlived their run without being recorded "
+                  f"(pid {', '.join(str(o.pid) for o in orphans)}); `pilotsim node down` stops them")
     if not info["running"]:  # for scripts: `pilotsim node status && …`
         raise typer.Exit(1)
 
