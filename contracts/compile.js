@@ -4,6 +4,8 @@
 // artifact differs (bytecode byte for byte, ABI, source hashes). `--out DIR` writes elsewhere.
 // Imports of libraries (`@openzeppelin/contracts/...`) are read from node_modules, where npm put
 // the version pinned in package.json; each artifact records the versions it was built with.
+// artifacts/constants.json holds every integer constant and enum the sources define (contracts,
+// libraries and file level), evaluated from the AST: Python takes the contracts' numbers from there.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -19,7 +21,7 @@ const SETTINGS = {
   optimizer: { enabled: true, runs: 200 },
   viaIR: false,
   outputSelection: {
-    "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "evm.deployedBytecode.immutableReferences"] },
+    "*": { "": ["ast"], "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "evm.deployedBytecode.immutableReferences"] },
   },
 };
 
@@ -82,7 +84,77 @@ function compile() {
       };
     }
   }
-  return artifacts;
+  return { artifacts, constants: constantsOf(output, sources) };
+}
+
+// The value of a compile-time integer expression (BigInt), or undefined when it is not one.
+function evaluate(node, declarations) {
+  if (!node) return undefined;
+  const type = node.typeDescriptions && node.typeDescriptions.typeString;
+  const literal = type && type.match(/^int_const (-?\d+)$/);
+  if (literal) return BigInt(literal[1]);
+  const operand = (n) => evaluate(n, declarations);
+  switch (node.nodeType) {
+    case "Identifier":
+    case "MemberAccess": {
+      const declared = declarations.get(node.referencedDeclaration);
+      if (!declared) return undefined;
+      if (declared.nodeType === "EnumValue") return BigInt(declared.index);
+      return declared.constant ? operand(declared.value) : undefined;
+    }
+    case "TupleExpression":
+      return node.components.length === 1 ? operand(node.components[0]) : undefined;
+    case "FunctionCall": // a conversion, e.g. uint8(PilotRegistry.EntityStatus.Active) or address(0)
+      return node.kind === "typeConversion" && node.arguments.length === 1 ? operand(node.arguments[0]) : undefined;
+    case "UnaryOperation":
+      return node.operator === "-" && operand(node.subExpression) !== undefined ? -operand(node.subExpression)
+        : undefined;
+    case "BinaryOperation": {
+      const a = operand(node.leftExpression), b = operand(node.rightExpression);
+      if (a === undefined || b === undefined) return undefined;
+      const ops = { "+": a + b, "-": a - b, "*": a * b, "**": a ** b, "|": a | b, "&": a & b, "^": a ^ b,
+                    "<<": a << b, ">>": a >> b, "/": b ? a / b : undefined, "%": b ? a % b : undefined };
+      return ops[node.operator];
+    }
+    default:
+      return undefined;
+  }
+}
+
+// { Contract or library (or file name for file-level ones): { constants: {NAME: value}, enums: {Enum: [Member…]} } }
+function constantsOf(output, sources) {
+  const declarations = new Map();
+  const walk = (node, visit) => {
+    if (Array.isArray(node)) return node.forEach((n) => walk(n, visit));
+    if (!node || typeof node !== "object") return;
+    visit(node);
+    for (const value of Object.values(node)) if (value && typeof value === "object") walk(value, visit);
+  };
+  for (const source of Object.values(output.sources)) {
+    walk(source.ast, (n) => {
+      if (n.nodeType === "EnumDefinition") n.members.forEach((m, i) => declarations.set(m.id, { ...m, index: i }));
+      else if (n.id !== undefined && n.nodeType !== "EnumValue") declarations.set(n.id, n);
+    });
+  }
+  const found = {};
+  const entry = (name) => (found[name] = found[name] || { constants: {}, enums: {} });
+  const collect = (owner, nodes) => {
+    for (const n of nodes) {
+      if (n.nodeType === "VariableDeclaration" && n.constant) {
+        const value = evaluate(n.value, declarations);
+        if (value !== undefined) entry(owner).constants[n.name] = value;
+      } else if (n.nodeType === "EnumDefinition") {
+        entry(owner).enums[n.name] = n.members.map((m) => m.name);
+      }
+    }
+  };
+  for (const file of Object.keys(sources)) {
+    const unit = output.sources[file].ast;
+    collect(path.basename(file, ".sol"), unit.nodes);
+    for (const n of unit.nodes) if (n.nodeType === "ContractDefinition") collect(n.name, n.nodes);
+  }
+  const sorted = Object.fromEntries(Object.keys(found).sort().map((k) => [k, found[k]]));
+  return JSON.stringify(sorted, (_, v) => (typeof v === "bigint" ? `@@${v}` : v), 2).replace(/"@@(-?\d+)"/g, "$1") + "\n";
 }
 
 function main() {
@@ -90,9 +162,14 @@ function main() {
   const check = args.includes("--check");
   const outIdx = args.indexOf("--out");
   const outDir = outIdx >= 0 ? path.resolve(args[outIdx + 1]) : path.join(HERE, "artifacts");
-  const artifacts = compile();
+  const { artifacts, constants } = compile();
   if (check) {
     let bad = 0;
+    const constantsFile = path.join(HERE, "artifacts", "constants.json");
+    if (!fs.existsSync(constantsFile) || fs.readFileSync(constantsFile, "utf8") !== constants) {
+      console.error("artifacts/constants.json: differs from a fresh compile (run: npm run compile)");
+      bad++;
+    }
     for (const [name, a] of Object.entries(artifacts)) {
       const file = path.join(HERE, "artifacts", name + ".json");
       if (!fs.existsSync(file)) {
@@ -117,6 +194,7 @@ function main() {
   for (const [name, a] of Object.entries(artifacts)) {
     fs.writeFileSync(path.join(outDir, name + ".json"), JSON.stringify(a, null, 2) + "\n");
   }
+  fs.writeFileSync(path.join(outDir, "constants.json"), constants);
   console.log(`wrote ${Object.keys(artifacts).length} artifacts to ${path.relative(process.cwd(), outDir) || "."}`);
 }
 

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, field_serializer
 
 from .evm.abi import register_enum
+from .evm.artifacts import check_mirror, contract_enum
 
 
 class NamedInt(IntEnum):
@@ -50,6 +51,7 @@ class PilotStatus(NamedInt):
 
 
 for _enum in (EntityStatus, PilotStatus):  # events and views give these statuses as members
+    check_mirror(_enum, contract_enum("PilotRegistry", _enum.__name__))
     register_enum(f"PilotRegistry.{_enum.__name__}", _enum)
 
 

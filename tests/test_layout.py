@@ -153,3 +153,15 @@ def test_importing_the_program_does_not_load_pytest(module: str) -> None:
     check = f"import {module}, sys; assert 'pytest' not in sys.modules, 'pytest was imported'"
     done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=ROOT, check=False)
     assert done.returncode == 0, done.stderr
+
+
+WORD_SHIFT = re.compile(r"(<<|>>)\s*(224|56|48)\b")  # EntityWord's tag, zone and status positions
+
+
+def test_the_entity_word_layout_is_written_once() -> None:
+    """The mirror's word layout lives in EntityWord.sol; Solidity uses the library, Python its constants
+    (artifacts/constants.json): a hand-written shift elsewhere is a copy that can drift."""
+    sources = [*(ROOT / "contracts" / "src").glob("*.sol"), *MODULES.values()]
+    copies = [f"{path.relative_to(ROOT)}:{n}" for path in sources if path.name != "EntityWord.sol"
+              for n, line in enumerate(path.read_text().splitlines(), 1) if WORD_SHIFT.search(line)]
+    assert not copies, copies

@@ -13,6 +13,7 @@ from registry import AnvilNode, RpcChain
 from registry.paths import ROOT
 from sim.engine.scenario import Scenario, validate
 from sim.engine.schema import fault_kinds, markdown_table, settings, toml_template
+from sim.tools import readme_figures
 
 pytest_plugins = ["pytester"]
 
@@ -153,3 +154,11 @@ def test_the_schema_template_is_a_scenario_that_loads_and_names_every_setting() 
         assert setting.key.rpartition(".")[2] in template
     for kind, _, _ in fault_kinds():
         assert f'kind = "{kind}"' in template
+
+
+@pytest.mark.parametrize("name", list(readme_figures.BLOCKS))
+def test_the_readme_figures_are_what_their_commands_print_today(name: str) -> None:
+    """The exchange transcript and the gas table are generated (python -m sim.tools.readme_figures): a
+    contract change that moves a figure fails here until the README is rewritten."""
+    differing = readme_figures.stale(readme_figures.README.read_text(), [name])
+    assert not differing, f"README.md's {name} is stale: python -m sim.tools.readme_figures"

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {EntityWord} from "./EntityWord.sol";
 import {Gateway} from "./Gateway.sol";
 import {IMessageRecipient, Outcome} from "./Messaging.sol";
 import {RegistryMirror} from "./RegistryMirror.sol";
@@ -13,7 +14,8 @@ import {RegistryMirror} from "./RegistryMirror.sol";
 ///         (which requester sectors may receive which data sectors); the provider answers with a
 ///         hash commitment and a size, which travels back. The data itself stays off-chain.
 contract DataExchange is IMessageRecipient, Ownable2Step {
-    uint8 private constant ACTIVE = 2; // PilotRegistry.EntityStatus.Active, as mirrored
+    using EntityWord for uint256;
+
     uint8 private constant REQUEST = 1;
     uint8 private constant RESPONSE = 2;
 
@@ -131,7 +133,7 @@ contract DataExchange is IMessageRecipient, Ownable2Step {
         (address account, uint8 zone, uint8 status,,) = mirror.records(requester);
         if (account != msg.sender) revert NotEntityAccount(msg.sender, requester);
         if (zone != zoneId) revert NotLocalEntity(requester, zone);
-        if (status != ACTIVE) revert EntityNotActive(requester);
+        if (status != EntityWord.ACTIVE) revert EntityNotActive(requester);
     }
 
     // ------------------------------------------------------------------------ provider side
@@ -165,7 +167,7 @@ contract DataExchange is IMessageRecipient, Ownable2Step {
     function _requireActiveCaller(uint32 entityId) private view {
         (address account,, uint8 status,,) = mirror.records(entityId);
         if (account != msg.sender) revert NotEntityAccount(msg.sender, entityId);
-        if (status != ACTIVE) revert EntityNotActive(entityId);
+        if (status != EntityWord.ACTIVE) revert EntityNotActive(entityId);
     }
 
     // ------------------------------------------------------------------------ gateway callbacks
@@ -218,13 +220,10 @@ contract DataExchange is IMessageRecipient, Ownable2Step {
     }
 
     function _refusal(uint32 requester, uint32 provider, uint8 sector) private view returns (bytes4) {
-        if (sector == 0 || sector > 32) return ProviderCannotServe.selector;
-        (uint256 p, uint256 r) = mirror.wordsOf(provider, requester); // layout: RegistryMirror.words
-        if (uint8(p >> 56) != zoneId || uint8(p >> 48) != ACTIVE || (uint32(p) >> (sector - 1)) & 1 == 0) {
-            return ProviderCannotServe.selector;
-        }
-        if (uint8(r >> 48) != ACTIVE) return RequesterNotActive.selector;
-        if (uint32(r) & allowedRequesters[sector] == 0) return PolicyRefused.selector;
+        (uint256 p, uint256 r) = mirror.wordsOf(provider, requester);
+        if (p.zone() != zoneId || !p.isActiveIn(sector)) return ProviderCannotServe.selector; // sector 1 to 32
+        if (!r.isActive()) return RequesterNotActive.selector;
+        if (r.sectors() & allowedRequesters[sector] == 0) return PolicyRefused.selector;
         return bytes4(0);
     }
 
@@ -252,10 +251,10 @@ contract DataExchange is IMessageRecipient, Ownable2Step {
 
     function _answerRefusal(Request storage r) private view returns (bytes4) {
         if (block.timestamp > r.deadline) return RequestExpired.selector;
-        (uint256 p, uint256 q) = mirror.wordsOf(r.provider, r.requester); // layout: RegistryMirror.words
-        if (uint8(q >> 48) != ACTIVE) return RequesterNotActive.selector;
-        if (uint8(p >> 48) != ACTIVE) return ProviderNotActive.selector;
-        if (uint32(q) & allowedRequesters[r.sector] == 0) return PolicyRefused.selector;
+        (uint256 p, uint256 q) = mirror.wordsOf(r.provider, r.requester);
+        if (!q.isActive()) return RequesterNotActive.selector;
+        if (!p.isActive()) return ProviderNotActive.selector;
+        if (q.sectors() & allowedRequesters[r.sector] == 0) return PolicyRefused.selector;
         return bytes4(0);
     }
 

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {EntityWord} from "./EntityWord.sol";
 import {Gateway} from "./Gateway.sol";
 import {IMessageRecipient} from "./Messaging.sol";
 import {PilotRegistry} from "./PilotRegistry.sol";
@@ -53,8 +54,7 @@ contract RegistryBroadcaster is IMessageRecipient, Ownable2Step {
         uint256[] memory updates = new uint256[](entityIds.length);
         for (uint256 i; i < entityIds.length; ++i) {
             PilotRegistry.Entity memory e = registry.getEntity(entityIds[i]);
-            updates[i] = (uint256(e.id) << 224) | (uint256(uint160(e.account)) << 64) | (uint256(e.zoneId) << 56)
-                | (uint256(uint8(e.status)) << 48) | e.sectorMask;
+            updates[i] = EntityWord.pack(e.id, e.account, e.zoneId, uint8(e.status), e.sectorMask);
         }
         uint32 v = ++version;
         _broadcast(chains, abi.encode(v, updates), ttl, uint32(50_000 + GAS_PER_ENTITY * entityIds.length), v);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
+import {EntityWord} from "./EntityWord.sol";
 import {IMessageRecipient} from "./Messaging.sol";
 
 /// @title RegistryMirror
@@ -9,8 +10,7 @@ import {IMessageRecipient} from "./Messaging.sol";
 ///         RegistryBroadcaster; an update older than the one applied is ignored, so late or
 ///         reordered syncs cannot roll an entity back.
 contract RegistryMirror is IMessageRecipient {
-    uint8 public constant STATUS_ACTIVE = 2; // PilotRegistry.EntityStatus.Active
-    uint256 private constant LOW_224 = (uint256(1) << 224) - 1;
+    using EntityWord for uint256;
 
     error NotGateway(address caller);
 
@@ -20,8 +20,7 @@ contract RegistryMirror is IMessageRecipient {
     uint64 public immutable hubChain;
     address public immutable broadcaster;
 
-    /// @dev One word per entity, as `pack` lays it out with the entity id replaced by the version
-    ///      that wrote it: version (32) | account (160) | zoneId (8) | status (8) | spare (16) | sectorMask (32).
+    /// @dev One word per entity, laid out as EntityWord says, tagged with the version that wrote it.
     mapping(uint32 entityId => uint256) public words;
     uint32 public entityCount;
 
@@ -39,14 +38,14 @@ contract RegistryMirror is IMessageRecipient {
         uint256 stale;
         for (uint256 i; i < updates.length; ++i) {
             uint256 u = updates[i];
-            uint32 entityId = uint32(u >> 224);
-            uint32 applied = uint32(words[entityId] >> 224);
+            uint32 entityId = u.tag();
+            uint32 applied = words[entityId].tag();
             if (applied >= version) {
                 ++stale;
                 continue;
             }
             if (applied == 0) ++added;
-            words[entityId] = (uint256(version) << 224) | (u & LOW_224);
+            words[entityId] = u.retag(version);
         }
         if (added != 0) entityCount += added;
         emit Synced(version, updates.length - stale, stale);
@@ -55,15 +54,13 @@ contract RegistryMirror is IMessageRecipient {
 
     function handleOutcome(bytes32, uint8) external pure {}
 
-    /// @notice One update word:
-    ///         entityId (32 bits) | account (160) | zoneId (8) | status (8) | spare (16) | sectorMask (32).
+    /// @notice One update word (EntityWord's layout, tagged with the entity id).
     function pack(uint32 entityId, address account, uint8 zoneId, uint8 status, uint32 sectorMask)
         public
         pure
         returns (uint256)
     {
-        return (uint256(entityId) << 224) | (uint256(uint160(account)) << 64) | (uint256(zoneId) << 56)
-            | (uint256(status) << 48) | sectorMask;
+        return EntityWord.pack(entityId, account, zoneId, status, sectorMask);
     }
 
     function records(uint32 entityId)
@@ -72,7 +69,7 @@ contract RegistryMirror is IMessageRecipient {
         returns (address account, uint8 zoneId, uint8 status, uint32 sectorMask, uint32 version)
     {
         uint256 w = words[entityId];
-        return (address(uint160(w >> 64)), uint8(w >> 56), uint8(w >> 48), uint32(w), uint32(w >> 224));
+        return (w.account(), w.zone(), w.status(), w.sectors(), w.tag());
     }
 
     /// @notice The raw words of two entities in one call (the data-exchange checks need both).
@@ -82,12 +79,10 @@ contract RegistryMirror is IMessageRecipient {
 
     /// @notice Active, and allowed to act in `sectorId`.
     function isActiveIn(uint32 entityId, uint8 sectorId) public view returns (bool) {
-        uint256 w = words[entityId];
-        if (sectorId == 0 || sectorId > 32) return false;
-        return uint8(w >> 48) == STATUS_ACTIVE && (uint32(w) >> (sectorId - 1)) & 1 == 1;
+        return words[entityId].isActiveIn(sectorId);
     }
 
     function isActive(uint32 entityId) public view returns (bool) {
-        return uint8(words[entityId] >> 48) == STATUS_ACTIVE;
+        return words[entityId].isActive();
     }
 }

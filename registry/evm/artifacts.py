@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import IntEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -61,7 +64,52 @@ def load_artifact(name: str, directory: Path = ARTIFACTS_DIR) -> Artifact:
 
 
 def artifact_names(directory: Path = ARTIFACTS_DIR) -> list[str]:
-    return sorted(p.stem for p in directory.glob("*.json"))
+    return sorted(p.stem for p in directory.glob("*.json") if p.name != CONSTANTS_FILE)
+
+
+CONSTANTS_FILE = "constants.json"  # written by compile.js from the sources' ASTs
+
+
+@cache
+def _constants(directory: Path = ARTIFACTS_DIR) -> dict[str, Any]:
+    path = directory / CONSTANTS_FILE
+    try:
+        return dict(json.loads(path.read_text()))
+    except FileNotFoundError:
+        raise ArtifactError(f"{path}: missing (compile with: npm --prefix contracts run compile)") from None
+
+
+def contract_constant(owner: str, name: str) -> int:
+    """The integer constant `name` that contract, library or file `owner` defines (Python's numbers come from here,
+    so they cannot drift from the contracts')."""
+    try:
+        return int(_constants()[owner]["constants"][name])
+    except KeyError:
+        raise ArtifactError(f"the contracts define no integer constant {owner}.{name}") from None
+
+
+def contract_enum(owner: str, name: str) -> dict[str, int]:
+    """The members of enum `name` of `owner` by their Python names (`Active` -> `ACTIVE`) and numbers."""
+    try:
+        members = _constants()[owner]["enums"][name]
+    except KeyError:
+        raise ArtifactError(f"the contracts define no enum {owner}.{name}") from None
+    return {re.sub(r"(?<!^)(?=[A-Z])", "_", member).upper(): number for number, member in enumerate(members)}
+
+
+def contract_constants(owner: str) -> dict[str, int]:
+    """Every integer constant contract, library or file `owner` defines."""
+    try:
+        return {name: int(value) for name, value in _constants()[owner]["constants"].items()}
+    except KeyError:
+        raise ArtifactError(f"the contracts define nothing named {owner}") from None
+
+
+def check_mirror(enum: type[IntEnum], members: Mapping[str, int]) -> None:
+    """Refuse a Python enum that no longer mirrors the contracts' (names and numbers)."""
+    have = {member.name: int(member) for member in enum}
+    if have != dict(members):
+        raise ArtifactError(f"{enum.__name__} is {have} in Python but {dict(members)} in the contracts")
 
 
 def stale_sources(directory: Path = ARTIFACTS_DIR, sources: Path = SOURCES_DIR) -> list[str]:

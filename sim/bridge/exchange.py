@@ -14,15 +14,15 @@ from typing import Any
 from eth_utils import keccak
 
 from registry import PilotsimError, Receipt
-from registry.evm.artifacts import decode_revert
+from registry.evm.artifacts import contract_constant, decode_revert
 
 from .messages import Outcome
 from .relayer import Relayer
 from .topology import ChainNode, Network
 
 REQUEST_GAS = 400_000  # DataExchange.request and .respond, explicit as every gas limit here
-REQUEST_STATUS = {1: "sent", 2: "accepted", 3: "answered", 4: "refused", 5: "failed", 6: "timed_out",
-                  7: "answer_refused"}
+REQUEST_STATUS = {contract_constant("DataExchange", name.upper()): name for name in
+                  ("sent", "accepted", "answered", "refused", "failed", "timed_out", "answer_refused")}
 
 
 class ExchangeError(PilotsimError):

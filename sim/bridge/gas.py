@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from registry.evm.artifacts import contract_constant
 from registry.evm.gasrules import TX_GAS as TX_BASE
 from registry.evm.gasrules import calldata_costs
 
@@ -20,9 +21,9 @@ from .messages import Message
 
 BATCH_BASE = 150_000  # a delivery's fixed work: checking the signatures of a checkpoint, the loop, its acks
 PER_MESSAGE = 60_000  # a message's own work: its id, checks, events, outcome nibble, ack entry
-OUTCOME_GAS = 50_000  # Gateway.OUTCOME_GAS: what each sender's outcome callback gets
+OUTCOME_GAS = contract_constant("GatewayConfig", "OUTCOME_GAS")  # what each sender's outcome callback gets
 PER_ACK_ENTRY = 30_000  # recording one outcome at the origin, besides its callback
-ACK_ENTRY_BYTES = 160  # one AckEntry, ABI-encoded
+ACK_ENTRY_BYTES = contract_constant("Acks", "ENTRY_BYTES")  # one AckEntry, ABI-encoded
 MESSAGE_CALLDATA = 1_024  # an item's calldata besides its payload: the message, hop sequence, proof or signatures
 MEMORY_WORDS_PER_MESSAGE = 48  # the gateway's own memory per message besides its payload copies
 PAYLOAD_COPIES = 3  # times a payload lands in memory: hashing, the handler call or forward, the ack

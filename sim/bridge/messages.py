@@ -9,11 +9,13 @@ from typing import Any
 from eth_abi import encode
 from eth_utils import keccak, to_canonical_address
 
-VERSION = 1
-KIND_DATA = 0
-KIND_ACK = 1
-MAX_PAYLOAD_LIMIT = 32 * 1024  # Gateway.MAX_PAYLOAD_LIMIT: the largest payload cap a gateway takes
-MAX_TTL_S = 30 * 86_400  # Gateway.MAX_TTL
+from registry.evm.artifacts import check_mirror, contract_constant, contract_constants
+
+VERSION = contract_constant("MessageLib", "VERSION")
+KIND_DATA = contract_constant("MessageLib", "KIND_DATA")
+KIND_ACK = contract_constant("MessageLib", "KIND_ACK")
+MAX_PAYLOAD_LIMIT = contract_constant("GatewayConfig", "MAX_PAYLOAD_LIMIT")  # the largest payload cap a gateway takes
+MAX_TTL_S = contract_constant("GatewayConfig", "MAX_TTL")
 
 
 class Outcome(IntEnum):
@@ -30,6 +32,7 @@ class Outcome(IntEnum):
         return self.name.lower()
 
 
+check_mirror(Outcome, contract_constants("Outcome"))  # Messaging.sol's library Outcome
 TERMINAL = frozenset({Outcome.DELIVERED, Outcome.FAILED, Outcome.TIMED_OUT, Outcome.REJECTED})
 
 

@@ -12,7 +12,7 @@ from typing import Literal, Protocol
 
 from eth_keys.datatypes import PrivateKey
 
-from registry.evm.artifacts import load_artifact
+from registry.evm.artifacts import contract_constant, load_artifact
 
 from .committee import CommitteeKeys, LaneDomain
 from .merkle import MerkleTree
@@ -54,7 +54,7 @@ class CommitteeVerifier:
 
     name: VerifierName = "committee"
     contract = "CommitteeVerifier"
-    mode = 1  # CommitteeVerifier.MODE
+    mode = contract_constant("CommitteeVerifier", "MODE")
 
     def prove(self, keys: CommitteeKeys, domain: LaneDomain, subjects: Sequence[bytes],
               signers: list[PrivateKey] | None = None) -> bytes:
@@ -69,8 +69,9 @@ class CheckpointVerifier:
 
     name: VerifierName = "checkpoint"
     contract = "CheckpointVerifier"
-    mode = 2  # CheckpointVerifier.MODE
-    FLAWS = {"verifier-bypass": 1, "zero-root": 2}  # FlawedCheckpointVerifier.VERIFIER_BYPASS, .ZERO_ROOT
+    mode = contract_constant("CheckpointVerifier", "MODE")
+    FLAWS = {"verifier-bypass": contract_constant("FlawedCheckpointVerifier", "VERIFIER_BYPASS"),
+             "zero-root": contract_constant("FlawedCheckpointVerifier", "ZERO_ROOT")}
 
     def prove(self, keys: CommitteeKeys, domain: LaneDomain, subjects: Sequence[bytes],
               signers: list[PrivateKey] | None = None) -> bytes:

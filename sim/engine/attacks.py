@@ -15,9 +15,9 @@ import simpy
 from eth_abi import encode
 from eth_utils import keccak
 
-from registry import Receipt, Tx, derive_account
+from registry import EntityStatus, Receipt, Tx, derive_account
 from registry.defaults import ATTACKER_INDEX
-from registry.evm.artifacts import decode_revert, load_artifact
+from registry.evm.artifacts import contract_constant, decode_revert, load_artifact
 
 from ..bridge.gateway import GatewayClient
 from ..bridge.messages import KIND_DATA, VERSION, Message, subject
@@ -39,7 +39,7 @@ from .target import FaultProcess, FaultTarget
 
 ATTACKER = derive_account(ATTACKER_INDEX)
 ATTACK_GAS = 8_000_000
-BURN = 4  # TestRecipient.BURN: burns all the gas it is given
+BURN = contract_constant("TestRecipient", "BURN")  # burns all the gas it is given
 
 
 def forge(target: FaultTarget, fault: KeysCompromised | VerifierBypass | ZeroRoot) -> FaultProcess:
@@ -62,7 +62,7 @@ def origin_spoof(target: FaultTarget, fault: OriginSpoof) -> FaultProcess:
     source, victim = net.node(fault.source), net.node(fault.chain)
     now = int(target.env.now) + target.epoch
     assert net.hub.broadcaster is not None and victim.mirror is not None
-    word = victim.mirror.view("pack", 1, ATTACKER.address, victim.zone_id, 2, 1)  # entity 1, active, sector 1
+    word = victim.mirror.view("pack", 1, ATTACKER.address, victim.zone_id, EntityStatus.ACTIVE, 1)  # sector 1
     broadcast = Message(VERSION, KIND_DATA, HUB_CHAIN_ID, victim.chain_id, 10**12, now + 3_600, 1_000_000,
                         net.hub.broadcaster.address, victim.mirror.address,
                         encode(["uint32", "uint256[]"], [2**32 - 1, [word]]))

@@ -18,18 +18,22 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from eth_abi import decode
-
 from registry import Contract, EntityStatus, PilotStatus
 from registry.evm.abi import DecodedEvent
+from registry.evm.artifacts import contract_constants
 
+from ..bridge.sync_payloads import entity_statuses, policy_masks
 from ..bridge.topology import HUB_CHAIN_ID, Network
 from .watcher import Violation
 
 ACTIVE, SUSPENDED = int(EntityStatus.ACTIVE), int(EntityStatus.SUSPENDED)
 Position = tuple[int, int]  # (block, log index) on one chain
 Subject = tuple[str, int]  # ("entity", id) or ("policy", requester sector)
-ENDED_UNDECIDED = (5, 6)  # DataExchange.FAILED, TIMED_OUT
+REQUEST = contract_constants("DataExchange")  # a request's statuses
+ENDED_UNDECIDED = (REQUEST["FAILED"], REQUEST["TIMED_OUT"])
+ENTITY_STEPS = {(EntityStatus.PENDING, EntityStatus.ACTIVE): "approvals",
+                (EntityStatus.ACTIVE, EntityStatus.SUSPENDED): "suspensions",
+                (EntityStatus.SUSPENDED, EntityStatus.ACTIVE): "reinstatements"}
 MAX_KEPT = 1_000  # stale decisions and violations listed; all are counted
 PILOT_STEPS = {PilotStatus.APPROVED: "pilots_approved", PilotStatus.ACTIVE: "pilots_started",
                PilotStatus.SUSPENDED: "pilots_suspended", PilotStatus.COMPLETED: "pilots_completed"}
@@ -150,7 +154,7 @@ class RegistryWatch:
             self._change(("entity", event["entityId"]), int(EntityStatus.PENDING), position)
         elif name == "EntityStatusChanged":
             before, after = int(event["from"]), int(event["to"])
-            kind = {(1, 2): "approvals", (2, 3): "suspensions", (3, 2): "reinstatements"}.get((before, after))
+            kind = ENTITY_STEPS.get((EntityStatus(before), EntityStatus(after)))
             self.activity[kind or "other_entity_changes"] += 1
             self._change(("entity", event["entityId"]), after, position)
         elif name == "DataPolicySet":
@@ -167,14 +171,10 @@ class RegistryWatch:
                 event["message"]["sender"].lower() == broadcaster.lower():
             # the hub's own sends only: forwarded zone messages may name a sender at the same address
             message = event["message"]
-            if message["recipient"].lower() in self._exchanges:
-                version, sectors, masks = decode(["uint32", "uint8[]", "uint32[]"], message["payload"])
-                found = {("policy", s): m for s, m in zip(sectors, masks, strict=True)}
-                self.activity["policy_syncs"] += 1
-            else:
-                version, words = decode(["uint32", "uint256[]"], message["payload"])
-                found = {("entity", w >> 224): (w >> 48) & 0xFF for w in words}
-                self.activity["syncs"] += 1
+            policy = message["recipient"].lower() in self._exchanges
+            version, values = (policy_masks if policy else entity_statuses)(message["payload"])
+            found = {("policy" if policy else "entity", key): value for key, value in values.items()}
+            self.activity["policy_syncs" if policy else "syncs"] += 1
             self.versions[version] = (position, message["dstChain"], found)
 
     def _change(self, subject: Subject, value: int, position: Position) -> None:
@@ -203,7 +203,7 @@ class RegistryWatch:
                 del self.asked[event["requestId"]]
         elif event.name == "AnswerRefused":
             self.asked.pop(event["requestId"], None)
-        elif event.name == "RequestStatus" and event["status"] == 4:  # REFUSED: no answer will come
+        elif event.name == "RequestStatus" and event["status"] == REQUEST["REFUSED"]:  # no answer will come
             self.asked.pop(event["id"], None)
         elif event.name in ("RequestReceived", "RequestRefused"):
             parties = self.requests.pop(event["id"], None)
