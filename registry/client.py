@@ -8,10 +8,12 @@ from typing import Any
 
 from .defaults import GAS_BASE, GAS_PER_ITEM, SEED_BATCH
 from .errors import ChainError, ContractRevert, NotFound
+from .events import EntityRegistered, PilotProposed
 from .evm.accounts import Account
 from .evm.artifacts import Artifact, load_artifact
 from .evm.base import Chain, Tx
 from .evm.contract import Contract, Sent
+from .evm.events import first_of
 from .labels import explained
 from .models import Entity, EntityStatus, Pilot, PilotStatus, Sector, Zone, mask_to_sectors, sectors_to_mask
 from .naming import Ref, by_name, id_of, status_of
@@ -127,17 +129,16 @@ class Registry(Contract):
 
     def register_entity(self, *, zone: Ref, sectors: Sequence[Ref], name: str, province: str,
                         account: str | Account, by: Account | None = None) -> int:
-        """Register one entity (pending until its zone's authority approves it), zone and sectors by
-        name or id; returns its id."""
+        """Register one entity, pending until its zone's authority approves it (zone, sectors by name or id); its id."""
         address = account.address if isinstance(account, Account) else account
         row = (self.zone_id(zone), [self.sector_id(s) for s in sectors], address, name, province)
         sent = self.register_entities([row], by=by)
-        return int(next(e for e in sent.events if e.name == "EntityRegistered")["entityId"])
+        return first_of(EntityRegistered, sent.events).entity_id
 
     def register_pilot(self, *, entity: Ref, sector: Ref, title: str, by: Account | None = None) -> int:
         """Register one pilot for an entity (by name or id), admin-side; it starts Proposed. Its id."""
         sent = self.register_pilots([(self.entity_id(entity), self.sector_id(sector), title)], by=by)
-        return int(next(e for e in sent.events if e.name == "PilotProposed")["pilotId"])
+        return first_of(PilotProposed, sent.events).pilot_id
 
     # -- entity lifecycle: entities by id or name ---------------------------------------------------
 
@@ -161,7 +162,7 @@ class Registry(Contract):
     def propose_pilot(self, sector: Ref, title: str, by: Account) -> int:
         """Propose a pilot in `sector` (id or name) as the active entity whose account is `by`; its id."""
         sent = self.transact("proposePilot", self.sector_id(sector), title, by=by)
-        return int(next(e for e in sent.events if e.name == "PilotProposed")["pilotId"])
+        return first_of(PilotProposed, sent.events).pilot_id
 
     def approve_pilots(self, pilot_ids: Sequence[int] | int, by: Account) -> Sent:
         """Proposed → approved, by the authority of each pilot's zone."""

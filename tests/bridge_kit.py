@@ -57,7 +57,7 @@ def refusals(events: list[DecodedEvent]) -> list[str]:
 
 def outcome_at_destination(net: Network, record: SentRecord) -> Outcome:
     m = record.message
-    return net.nodes[m.dst_chain].gateway.inbound_outcome(m.src_chain, m.sequence)
+    return net.nodes[m.dst_chain].gateway.outcome_in(m.src_chain, m.sequence)
 
 
 def forged(net: Network, src: int, dst: int, sender: str, recipient: str, payload: bytes) -> Message:
@@ -71,7 +71,7 @@ def stolen_delivery(net: Network, via: str, to: str, messages: list[Message]) ->
     at threshold (as a thief of them would); the refusals, by name."""
     src, dst = net.node(via), net.node(to)
     keys = net.committees[src.chain_id]
-    first = dst.gateway.hop_state([src.chain_id])[src.chain_id][1]
+    first = dst.gateway.hop_positions([src.chain_id])[src.chain_id][1]
     domain = net.domain(src.chain_id, dst.chain_id)
     sequences = range(first, first + len(messages))
     tree = MerkleTree([subject(m.id, s) for m, s in zip(messages, sequences, strict=True)])

@@ -36,7 +36,7 @@ def with_stolen_keys(net: Network, via: str, to: str, messages: list[Message]) -
     threshold; the names of the refusals."""
     src, dst = net.node(via), net.node(to)
     keys = net.committees[src.chain_id]
-    first = dst.gateway.hop_state([src.chain_id])[src.chain_id][1]
+    first = dst.gateway.hop_positions([src.chain_id])[src.chain_id][1]
     sequences = range(first, first + len(messages))
     tree = MerkleTree([subject(m.id, s) for m, s in zip(messages, sequences, strict=True)])
     items = [(m, s, tree.proof(i)) for i, (m, s) in enumerate(zip(messages, sequences, strict=True))]
@@ -63,10 +63,10 @@ def test_one_zones_keys_cannot_acknowledge_a_message_sent_elsewhere(net: Network
                   now_on(chengdu.chain), kind=KIND_ACK, gas_limit=0)
     assert with_stolen_keys(net, "Guiyang", "Chengdu", [fake]) == []
     assert apps["Chengdu"].view("outcomes", to_beijing) == 0  # its sender heard nothing
-    assert chengdu.gateway.outbound_outcome(guiyang.chain_id, 1) is Outcome.PENDING
+    assert chengdu.gateway.outcome_out(guiyang.chain_id, 1) is Outcome.PENDING
     Relayer(net).run_until_idle()  # the true outcome of the message to Beijing lands
     assert apps["Chengdu"].view("outcomes", to_beijing) == int(Outcome.DELIVERED)
-    assert chengdu.gateway.outbound_outcome(beijing.chain_id, 1) is Outcome.DELIVERED
+    assert chengdu.gateway.outcome_out(beijing.chain_id, 1) is Outcome.DELIVERED
     # (the forgery took the hop sequence of Guiyang's genuine acknowledgement, as keys at threshold
     # always can on their own lane: slot 1 toward Guiyang stays pending, flagged by all_terminal)
 
@@ -135,10 +135,10 @@ def test_one_zones_keys_cannot_wedge_a_hub_lane_for_everyone(variant: str, hub_n
     Relayer(hub_net).run_until_idle()
     assert hub_apps[victim].view("timesHandled", genuine) == 1
     hub = hub_net.hub.chain_id
-    sent = hub_net.hub.gateway.hop_state([hub_net.node(victim).chain_id])[hub_net.node(victim).chain_id][0]
-    assert hub_net.node(victim).gateway.hop_state([hub])[hub][1] == sent + 1  # the zone took all the hub sent
+    sent = hub_net.hub.gateway.hop_positions([hub_net.node(victim).chain_id])[hub_net.node(victim).chain_id][0]
+    assert hub_net.node(victim).gateway.hop_positions([hub])[hub][1] == sent + 1  # the zone took all the hub sent
     if variant.endswith("-ack"):
-        assert chengdu.gateway.inbound_outcome(beijing.chain_id, message.sequence) is Outcome.REJECTED
+        assert chengdu.gateway.outcome_in(beijing.chain_id, message.sequence) is Outcome.REJECTED
 
 
 # ----------------------------------------------------------------------- syncs and small payload caps
@@ -180,5 +180,5 @@ def test_a_small_payload_cap_does_not_wedge_acknowledgements() -> None:
         flooder.transact("flood", chengdu.chain_id, sink.address, 200_000, 26, by=deployer, gas=8_000_000)
         Relayer(small).run_until_idle()
         assert sink.view("handled") == 26
-        outcomes = [beijing.gateway.outbound_outcome(chengdu.chain_id, s) for s in range(1, 27)]
+        outcomes = [beijing.gateway.outcome_out(chengdu.chain_id, s) for s in range(1, 27)]
         assert outcomes == [Outcome.DELIVERED] * 26

@@ -26,7 +26,7 @@ def test_messages_are_delivered_once_and_acknowledged(net: Network, apps: dict[s
     records = [r for r in pending_records(net, src) if r.message_id in ids]
     for record in records:
         assert outcome_at_destination(net, record) is Outcome.DELIVERED
-        assert net.node(src).gateway.outbound_outcome(record.message.dst_chain, record.message.sequence) \
+        assert net.node(src).gateway.outcome_out(record.message.dst_chain, record.message.sequence) \
             is Outcome.DELIVERED
     assert {d.verifier for d in relayer.deliveries if d.src == net.node(src).chain_id} == \
         {"committee" if dst == "Chengdu" else "checkpoint"}
@@ -48,17 +48,17 @@ def test_messages_are_taken_in_any_order_once_each(net: Network, apps: dict[str,
         send(net, apps, "Beijing", "Chengdu", payload)
     first, second, third = [r for r in pending_records(net, "Beijing") if r.hop == net.node("Chengdu").chain_id][-3:]
     chengdu, beijing_id = net.node("Chengdu"), first.chain_id
-    watermark = chengdu.gateway.hop_state([beijing_id])[beijing_id][1]
+    watermark = chengdu.gateway.hop_positions([beijing_id])[beijing_id][1]
     assert watermark == first.hop_sequence
     events = deliver_signed(net, beijing_id, "Chengdu", [signed_item(net, third)])
     assert refusals(events) == [] and outcome_at_destination(net, third) is Outcome.DELIVERED
-    assert chengdu.gateway.hop_state([beijing_id])[beijing_id][1] == watermark  # a gap below it
+    assert chengdu.gateway.hop_positions([beijing_id])[beijing_id][1] == watermark  # a gap below it
     assert chengdu.gateway.taken(beijing_id, [second.hop_sequence, third.hop_sequence]) == {third.hop_sequence}
     events = deliver_signed(net, beijing_id, "Chengdu", [signed_item(net, second), signed_item(net, first),
                                                          signed_item(net, third)])
     assert refusals(events) == ["AlreadyProcessed"]
     assert [outcome_at_destination(net, r) for r in (first, second)] == [Outcome.DELIVERED] * 2
-    assert chengdu.gateway.hop_state([beijing_id])[beijing_id][1] == third.hop_sequence + 1
+    assert chengdu.gateway.hop_positions([beijing_id])[beijing_id][1] == third.hop_sequence + 1
     assert [apps["Chengdu"].view("timesHandled", r.message_id) for r in (first, second, third)] == [1, 1, 1]
     Relayer(net).run_until_idle()  # a relayer starting now delivers nothing again
     assert [apps["Chengdu"].view("timesHandled", r.message_id) for r in (first, second, third)] == [1, 1, 1]
@@ -73,7 +73,7 @@ def test_delivery_after_the_deadline_times_out_on_both_sides(net: Network, apps:
     relayer.run_until_idle()
     assert apps["Chengdu"].view("timesHandled", message_id) == 0  # never delivered
     assert outcome_at_destination(net, record) is Outcome.TIMED_OUT
-    assert net.node("Beijing").gateway.outbound_outcome(record.message.dst_chain, record.message.sequence) \
+    assert net.node("Beijing").gateway.outcome_out(record.message.dst_chain, record.message.sequence) \
         is Outcome.TIMED_OUT
     assert apps["Beijing"].view("outcomes", message_id) == Outcome.TIMED_OUT
     # and it can never be delivered afterwards

@@ -43,7 +43,7 @@ def test_one_zones_keys_cannot_forge_the_hubs_registry_broadcast(net: Network) -
                   encode(["uint32", "uint256[]"], [2**32 - 1, [word]]))
     assert stolen_delivery(net, "Guiyang", "Chengdu", [fake]) == ["WrongOrigin"]
     assert chengdu.mirror.view("records", 1) == before
-    assert chengdu.gateway.hop_state([net.node("Guiyang").chain_id])[net.node("Guiyang").chain_id][1] == 1
+    assert chengdu.gateway.hop_positions([net.node("Guiyang").chain_id])[net.node("Guiyang").chain_id][1] == 1
 
 
 def test_one_zones_keys_cannot_claim_another_zones_origin(net: Network, apps: dict[str, Contract]) -> None:
@@ -68,7 +68,7 @@ def test_the_hub_forwards_only_what_came_from_its_origin(hub_net: Network, hub_a
              forged(hub_net, hub_net.node("Guiyang").chain_id, chengdu.chain_id, hub_apps["Guiyang"].address,
                     hub_apps["Chengdu"].address, b"claimed")]
     def forwarded_to_chengdu() -> int:
-        return hub_net.hub.gateway.hop_state([chengdu.chain_id])[chengdu.chain_id][0]
+        return hub_net.hub.gateway.hop_positions([chengdu.chain_id])[chengdu.chain_id][0]
 
     before = forwarded_to_chengdu()
     for fake in fakes:  # each refused, so each in turn is next in the hop's order
@@ -163,9 +163,9 @@ def test_a_timeout_at_the_hub_is_filed_on_the_origins_lane_to_the_real_destinati
     relayer = Relayer(hub_net)
     relayer.run_until_idle()
     assert hub_apps["Chengdu"].view("timesHandled", late) == 0
-    assert beijing.gateway.outbound_outcome(chengdu.chain_id, 1) is Outcome.TIMED_OUT
+    assert beijing.gateway.outcome_out(chengdu.chain_id, 1) is Outcome.TIMED_OUT
     assert hub_apps["Beijing"].view("outcomes", late) == Outcome.TIMED_OUT
-    assert beijing.gateway.outbound_outcome(HUB_CHAIN_ID, hub_sequence) is Outcome.REJECTED  # the broadcaster's
+    assert beijing.gateway.outcome_out(HUB_CHAIN_ID, hub_sequence) is Outcome.REJECTED  # the broadcaster's
     assert relayer.processed[to_hub][0].outcome is Outcome.REJECTED and relayer.pending() == 0
 
 
@@ -187,7 +187,7 @@ def test_an_acknowledgement_bomb_stays_within_a_block(net: Network) -> None:
     acks = [d for d in relayer.deliveries if d.dst == beijing.chain_id]
     assert acks and all(d.status and d.gas_used < beijing.chain.block_gas_limit for d in acks)
     assert [bomber.view("outcomes", i) for i in ids] == [0] * 64  # every callback ran out: nothing recorded
-    assert all(beijing.gateway.outbound_outcome(chengdu.chain_id, s) is Outcome.FAILED for s in range(1, 65))
+    assert all(beijing.gateway.outcome_out(chengdu.chain_id, s) is Outcome.FAILED for s in range(1, 65))
     assert relayer.pending() == 0
 
 

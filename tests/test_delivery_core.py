@@ -220,14 +220,14 @@ def test_a_message_taken_after_thousands_above_it_costs_a_bounded_walk(net: Netw
         tx = guiyang.gateway.deliver_checkpoint(beijing.chain_id, tree.root, keys.attest(domain, tree.root), items,
                                                 by=RELAYER, gas=29_000_000)
         guiyang.chain.send([tx])[0].raise_for_status()
-    watermark = guiyang.gateway.hop_state([beijing.chain_id])[beijing.chain_id][1]
+    watermark = guiyang.gateway.hop_positions([beijing.chain_id])[beijing.chain_id][1]
     assert watermark == held.hop_sequence
     tree = MerkleTree([subject(held.message_id, held.hop_sequence)])
     tx = guiyang.gateway.deliver_checkpoint(beijing.chain_id, tree.root, keys.attest(domain, tree.root),
                                             [(held.message, held.hop_sequence, [])], by=RELAYER, gas=1_000_000)
     receipt = guiyang.chain.send([tx])[0].raise_for_status()
     assert receipt.gas_used < 200_000
-    walked = guiyang.gateway.hop_state([beijing.chain_id])[beijing.chain_id][1] - held.hop_sequence
+    walked = guiyang.gateway.hop_positions([beijing.chain_id])[beijing.chain_id][1] - held.hop_sequence
     assert 8 * 256 - 256 < walked <= 8 * 256  # eight words at most, then the next delivery walks on
     relayer = Relayer(net)  # a relayer starting now delivers nothing again: the bits above say what was taken
     relayer.run_until_idle()

@@ -106,6 +106,6 @@ def test_random_batches(world: tuple[Network, Contract, Contract], sends: list[b
         for i, record in enumerate(records):
             handled = target.view("timesHandled", record.message_id)
             assert handled == (0 if sends[i] else 1), (i, handled)
-            outcome = beijing.gateway.outbound_outcome(chengdu.chain_id, record.message.sequence)
+            outcome = beijing.gateway.outcome_out(chengdu.chain_id, record.message.sequence)
             assert outcome.label == ("timed_out" if sends[i] else "delivered")
         assert target.view("handled") == sum(not late for late in sends)  # nothing forged got through

@@ -26,7 +26,7 @@ def state(network: Network) -> dict[str, object]:
         "heads": {c: (n.chain.block_number, n.chain.block().timestamp) for c, n in network.nodes.items()},
         "entities": [e.model_dump() for e in registry.entities()],
         "mirrors": [n.mirror.view("entityCount") for n in network.zones if n.mirror is not None],
-        "hops": {c: n.gateway.hop_state(network.neighbours(c)) for c, n in network.nodes.items()},
+        "hops": {c: n.gateway.hop_positions(network.neighbours(c)) for c, n in network.nodes.items()},
         "nonces": {c: n.chain.nonce(network.admin(c).address) for c, n in network.nodes.items()},
     }
 

@@ -65,6 +65,9 @@ def test_run_with_no_arguments_writes_the_four_outputs(tmp_path: Path, monkeypat
         rows = list(csv.DictReader(handle))
     assert len(rows) == report["messages"]["sent"]
     assert {r["outcome"] for r in rows} == {"delivered"} and all(float(r["latency_s"]) > 0 for r in rows)
+    # what each message carried on chain: a request's ids, sector, query hash and deadline (6 words), a response's
+    # request id, answer hash and size (4 words), whatever size the answer is (workload.answer_bytes)
+    assert {(r["kind"], r["payload_bytes"]) for r in rows} == {("request", "192"), ("response", "128")}
     assert "Active" not in stdout and "baseline" in stdout  # the summary table
     assert load_report(folder).without_machine() == {k: v for k, v in report.items() if k not in ("wall", "versions")}
 

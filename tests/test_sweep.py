@@ -54,12 +54,12 @@ def test_replicates_count_up_from_the_seeds_the_grid_sets() -> None:
 
 def test_fault_timing_and_list_settings_can_be_swept() -> None:
     halt = load("chain-halt")
-    grid = parse_sets(["faults.0.at_s=5,50", "workload.payload_bytes=[256,512],[1024,2048]"])
-    assert grid == {"faults.0.at_s": [5, 50], "workload.payload_bytes": [[256, 512], [1024, 2048]]}
+    grid = parse_sets(["faults.0.at_s=5,50", "workload.answer_bytes=[256,512],[1024,2048]"])
+    assert grid == {"faults.0.at_s": [5, 50], "workload.answer_bytes": [[256, 512], [1024, 2048]]}
     runs = sweep_runs(halt, grid, replicates=1)
     assert len(runs) == 4
     variant = halt.with_overrides(runs[-1])
-    assert variant.faults[0].at_s == 50 and variant.workload.payload_bytes == (1024, 2048)
+    assert variant.faults[0].at_s == 50 and variant.workload.answer_bytes == (1024, 2048)
     kept, original = variant.faults[0], halt.faults[0]
     assert isinstance(kept, ChainHalt) and isinstance(original, ChainHalt)
     assert kept.chain == original.chain  # the rest of the fault kept

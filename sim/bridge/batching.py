@@ -115,8 +115,8 @@ class Sizer:
             return (m.src_chain, "acknowledgements")
         lane = (m.src_chain, self.network.via(m.src_chain, m.dst_chain), m.sender)
         if lane not in self._own_quota:  # governance's grant, read once from the origin's gateway
-            quota = self.network.nodes[m.src_chain].gateway.view("gasQuotas", lane[1], m.sender)
-            self._own_quota[lane] = quota["capacity"] > 0
+            quota = self.network.nodes[m.src_chain].gateway.gas_quotas(lane[1], m.sender)
+            self._own_quota[lane] = quota.capacity > 0
         return (m.src_chain, m.sender if self._own_quota[lane] else "open")
 
     def _code_at(self, chain_id: int, address: str) -> bool:

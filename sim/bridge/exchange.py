@@ -14,8 +14,11 @@ from typing import Any
 from eth_utils import keccak
 
 from registry import PilotsimError, Receipt
+from registry.evm.abi import DecodedEvent
 from registry.evm.artifacts import contract_constant, decode_revert
+from registry.evm.events import all_of, first_of
 
+from .events import RequestReceived, RequestRefused, RequestSent, ResponseSent
 from .messages import Outcome
 from .relayer import Relayer
 from .topology import ChainNode, Network
@@ -81,9 +84,10 @@ def round_trip(network: Network, requester: str, provider: str, sector: str, *, 
     sector_name = network.data.sectors[sector_id - 1].name
     query_hash = keccak(text=query)
 
-    sent = home.data_exchange.transact("request", requester_id, provider_id, away.chain_id, sector_id, query_hash, ttl,
-                                  by=roles.entity(requester_id), gas=REQUEST_GAS)
-    request_id = next(e for e in sent.events if e.name == "RequestSent")["id"]
+    sent = home.data_exchange.send([home.data_exchange.request_tx(requester_id, provider_id, away.chain_id, sector_id,
+                                                                  query_hash, ttl, by=roles.entity(requester_id),
+                                                                  gas=REQUEST_GAS)])
+    request_id = first_of(RequestSent, sent.events).id
     result = RoundTrip(requester_name, provider_name, sector_name, "0x" + request_id.hex(), "sent")
     result.steps.append(_step("sent", home, sent.receipt, sent.gas_used,
                               f"{requester_name} asks {provider_name} for {sector_name} data"))
@@ -100,11 +104,11 @@ def round_trip(network: Network, requester: str, provider: str, sector: str, *, 
 
     data = dataset or f"{sector_name} dataset of {provider_name} for query {query}".encode()
     answer_hash = keccak(data)
-    details = next(e for e in _events(away, final.block_number) if e.name == "RequestReceived")
-    answered = away.data_exchange.transact(
-        "respond", request_id, details["requesterChain"], requester_id, provider_id, sector_id, query_hash,
-        answer_hash, len(data), ttl, by=roles.entity(provider_id), gas=REQUEST_GAS)
-    response_id = next(e for e in answered.events if e.name == "ResponseSent")["responseId"]
+    details = first_of(RequestReceived, _events(away, final.block_number))
+    answered = away.data_exchange.send([away.data_exchange.respond_tx(
+        request_id, details.requester_chain, requester_id, provider_id, sector_id, query_hash, answer_hash, len(data),
+        ttl, by=roles.entity(provider_id), gas=REQUEST_GAS)])
+    response_id = first_of(ResponseSent, answered.events).response_id
     result.response_id = "0x" + response_id.hex()
     result.steps.append(_step("responded", away, answered.receipt, answered.gas_used,
                               f"answer 0x{answer_hash.hex()[:16]}…, {len(data)} bytes"))
@@ -112,11 +116,11 @@ def round_trip(network: Network, requester: str, provider: str, sector: str, *, 
     relayer.run_until_idle()
     _hop_steps(network, relayer, response_id, "delivered back", result)
     _ack_step(network, relayer, response_id, away, result)
-    request = home.data_exchange.view("requests", request_id)
-    result.status = REQUEST_STATUS.get(request["status"], str(request["status"]))
-    result.answer_hash = "0x" + bytes(request["answerHash"]).hex()
-    result.answer_size = int(request["answerSize"])
-    if result.status == "answered" and bytes(request["answerHash"]) != answer_hash:
+    request = home.data_exchange.requests(request_id)
+    result.status = REQUEST_STATUS.get(request.status, str(request.status))
+    result.answer_hash = "0x" + request.answer_hash.hex()
+    result.answer_size = request.answer_size
+    if result.status == "answered" and request.answer_hash != answer_hash:
         raise ExchangeError("the answer recorded on the requester's chain differs from the provider's commitment")
     return result
 
@@ -136,12 +140,10 @@ def _ack_step(network: Network, relayer: Relayer, message_id: bytes, origin: Cha
                                   f"source records {ack.outcome.label}"))
 
 
-def _events(node: ChainNode, block: int) -> list[Any]:
+def _events(node: ChainNode, block: int) -> list[DecodedEvent]:
     return [event for _, event in node.data_exchange.logged(block, block)]
 
 
 def _refusal_reason(node: ChainNode, request_id: bytes, block: int) -> str:
-    for event in _events(node, block):
-        if event.name == "RequestRefused" and event["id"] == request_id:
-            return decode_revert(bytes(event["reason"])).name
-    return ""
+    reasons = [r.reason for r in all_of(RequestRefused, _events(node, block)) if r.id == request_id]
+    return decode_revert(reasons[0]).name if reasons else ""

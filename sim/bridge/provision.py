@@ -19,18 +19,19 @@ from eth_utils import to_checksum_address
 
 from registry import AnvilNode, Chain, ChainError, Contract, EthTesterChain, Registry, RpcChain, SeedData, Tx
 from registry.errors import ConfigError
-from registry.evm.artifacts import load_artifact
+from registry.evm.artifacts import contract_constant, load_artifact
 from registry.evm.backends import IN_PROCESS, in_process_chain
 from registry.evm.funding import fund_actors
 from registry.progress import Progress, no_progress
 from registry.seeds import load_seed_data, slug
 
+from . import contracts
 from .cache import NetworkCache
 from .committee import CommitteeKeys
 from .gateway import GatewayClient
 from .relayer import Relayer
 from .topology import HUB_CHAIN_ID, HUB_NAME, Backend, ChainNode, Network, NetworkConfig, zone_chain_id
-from .verifiers import VERIFIERS
+from .verifiers import VERIFIERS, verifier_contract
 
 CONFIG_GAS = 3_000_000
 DEPLOY_GAS = 6_000_000
@@ -124,12 +125,13 @@ def sync_mirrors(network: Network, entity_ids: list[int] | None = None, progress
     zones = [n.chain_id for n in network.zones]
     admin = network.admin(HUB_CHAIN_ID)
     gas = min(network.hub.chain.block_gas_limit, 1_000_000 + 25_000 * SYNC_CHUNK * len(zones))
-    txs = [broadcaster.tx("sync", ids[i:i + SYNC_CHUNK], zones, network.config.sync_ttl, by=admin, gas=gas)
+    txs = [broadcaster.sync_tx(ids[i:i + SYNC_CHUNK], zones, network.config.sync_ttl, by=admin, gas=gas)
            for i in range(0, len(ids), SYNC_CHUNK)]
     if entity_ids is None:
         sectors = list(range(1, len(network.data.sectors) + 1))
-        txs.append(broadcaster.tx("syncPolicy", sectors, zones, network.config.sync_ttl, by=admin,
-                                  gas=min(network.hub.chain.block_gas_limit, 1_000_000 + 300_000 * len(zones))))
+        txs.append(broadcaster.sync_policy_tx(sectors, zones, network.config.sync_ttl, by=admin,
+                                              gas=min(network.hub.chain.block_gas_limit,
+                                                      1_000_000 + 300_000 * len(zones))))
     for receipt in broadcaster.chain.send(txs):
         receipt.raise_for_status()
     Relayer(network).run_until_idle(progress=progress, label="syncing mirrors")
@@ -217,15 +219,16 @@ def _layout(network: Network, chain_id: int, chain: Chain, first_nonce: int) -> 
                 init("DataExchange", gateway, address(apps), chain_id - HUB_CHAIN_ID, admin.address)]
     node = ChainNode(
         name=name, chain_id=chain_id, zone_id=0 if is_hub else chain_id - HUB_CHAIN_ID, chain=chain,
-        gateway=GatewayClient(chain, gateway, "Gateway"),
-        verifiers={kind: Contract(chain, address(i), VERIFIERS[kind].contract) for i, kind in enumerate(kinds)},
+        gateway=GatewayClient(chain, gateway),
+        verifiers={kind: verifier_contract(kind, chain, address(i), VERIFIERS[kind].contract)
+                   for i, kind in enumerate(kinds)},
     )
     if is_hub:
         node.registry = Registry(chain, address(apps))
-        node.broadcaster = Contract(chain, address(apps + 1), "RegistryBroadcaster")
+        node.broadcaster = contracts.RegistryBroadcaster(chain, address(apps + 1))
     else:
-        node.mirror = Contract(chain, address(apps), "RegistryMirror")
-        node.exchange = Contract(chain, address(apps + 1), "DataExchange")
+        node.mirror = contracts.RegistryMirror(chain, address(apps))
+        node.exchange = contracts.DataExchange(chain, address(apps + 1))
     return node, txs
 
 
@@ -239,23 +242,23 @@ def _configure(network: Network, node: ChainNode) -> None:
     gateways = [network.nodes[c].gateway.address for c in others]
     hops = network.neighbours(node.chain_id)
     committees = [network.committees[h] for h in hops]
-    txs = [node.gateway.tx("setLanes", others, vias, verifiers, gateways, by=admin, gas=CONFIG_GAS)]
-    txs += [verifier.tx("rotateMany", hops, [k.members for k in committees], [k.threshold for k in committees],
-                        by=admin, gas=CONFIG_GAS + 100_000 * len(hops) * network.config.committee_size)
+    txs = [node.gateway.set_lanes_tx(others, vias, verifiers, gateways, by=admin, gas=CONFIG_GAS)]
+    txs += [verifier.rotate_many_tx(hops, [k.members for k in committees], [k.threshold for k in committees],
+                                    by=admin, gas=CONFIG_GAS + 100_000 * len(hops) * network.config.committee_size)
             for verifier in node.verifiers.values()]
     if network.config.gas_accounting:
         txs += _quotas(network, node)
     if node.exchange is not None:
         zones = [z for z in network.zones if z.chain_id != node.chain_id]
-        txs.append(node.exchange.tx("setPeers", [z.chain_id for z in zones], [z.data_exchange.address for z in zones],
-                                    by=admin, gas=CONFIG_GAS))
+        txs.append(node.exchange.set_peers_tx([z.chain_id for z in zones], [z.data_exchange.address for z in zones],
+                                              by=admin, gas=CONFIG_GAS))
     if node.broadcaster is not None:
-        txs += [node.broadcaster.tx("setMirror", z.chain_id, z.mirror.address, by=admin, gas=100_000)  # type: ignore[union-attr]
+        txs += [node.broadcaster.set_mirror_tx(z.chain_id, z.mirror.address, by=admin, gas=100_000)  # type: ignore[union-attr]
                 for z in network.zones]
-        txs += [node.broadcaster.tx("setExchange", z.chain_id, z.data_exchange.address, by=admin, gas=100_000)
+        txs += [node.broadcaster.set_exchange_tx(z.chain_id, z.data_exchange.address, by=admin, gas=100_000)
                 for z in network.zones]
         # a suspension's sync must not wait behind whoever drained a rate-limited hub lane
-        txs.append(node.gateway.tx("setRateExempt", node.broadcaster.address, True, by=admin, gas=100_000))
+        txs.append(node.gateway.set_rate_exempt_tx(node.broadcaster.address, True, by=admin, gas=100_000))
     for receipt in node.chain.send(txs):
         receipt.raise_for_status()
 
@@ -267,18 +270,19 @@ def _quotas(network: Network, node: ChainNode) -> list[Tx]:
     config, admin, gateway = network.config, network.admin(node.chain_id), node.gateway
     hops = network.neighbours(node.chain_id)
     gas = CONFIG_GAS + 30_000 * len(hops)
-    txs = [gateway.tx("setGasQuota", hops, OPEN_QUOTA, config.open_gas_burst, config.open_gas_per_s, by=admin,
-                      gas=gas)]
-    message = gateway.view("destinationGas", config.handler_gas, APP_PAYLOAD_BYTES, 2)
-    largest = gateway.view("destinationGas", gateway.view("MAX_GAS_LIMIT"), config.max_payload_bytes, 2)
-    for app, size in ((node.exchange, message), (node.broadcaster, largest)):
+    txs = [gateway.set_gas_quota_tx(hops, OPEN_QUOTA, config.open_gas_burst, config.open_gas_per_s, by=admin,
+                                    gas=gas)]
+    message = gateway.destination_gas(config.handler_gas, APP_PAYLOAD_BYTES, 2)
+    largest = gateway.destination_gas(contract_constant("GatewayConfig", "MAX_GAS_LIMIT"), config.max_payload_bytes, 2)
+    apps: list[Contract | None] = [node.exchange, node.broadcaster]
+    for app, size in zip(apps, (message, largest), strict=True):
         if app is not None:
-            txs.append(gateway.tx("setGasQuota", hops, app.address, APP_BURST_MESSAGES * size,
-                                  APP_MESSAGES_PER_S * size, by=admin, gas=gas))
+            txs.append(gateway.set_gas_quota_tx(hops, app.address, APP_BURST_MESSAGES * size,
+                                                APP_MESSAGES_PER_S * size, by=admin, gas=gas))
     if node.is_hub and network.config.topology == "hub":
         share = 2 * LANE_GAS_PER_S // max(1, len(network.zones) - 1)
         for origin in network.zones:
             onto = [z.chain_id for z in network.zones if z is not origin]
-            txs.append(gateway.tx("setOriginQuota", onto, origin.chain_id, node.chain.block_gas_limit, share,
-                                  by=admin, gas=gas))
+            txs.append(gateway.set_origin_quota_tx(onto, origin.chain_id, node.chain.block_gas_limit, share,
+                                                   by=admin, gas=gas))
     return txs

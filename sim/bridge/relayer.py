@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 
 from registry import ChainError, Receipt, Tx
 from registry.evm.artifacts import decode_revert
+from registry.evm.events import typed_all
 from registry.progress import Progress, no_progress
 
 from .attestation import CommitteeView
@@ -44,8 +45,8 @@ from .deliveries import (
     Retry,
     by_destination,
 )
-from .gateway import event_args
-from .messages import Outcome, SentRecord, subject
+from .events import Acknowledged, Processed, Refused
+from .messages import SentRecord, subject
 from .topology import Network
 from .verifiers import VERIFICATION_ERRORS
 
@@ -97,7 +98,7 @@ class Relayer:
     def start(self) -> None:
         """Find, for every lane, the hop's watermark and the block its hop sequence was sent in."""
         net = self.network
-        state = {c: node.gateway.hop_state(net.neighbours(c)) for c, node in net.nodes.items()}
+        state = {c: node.gateway.hop_positions(net.neighbours(c)) for c, node in net.nodes.items()}
         for src, node in net.nodes.items():
             head = node.chain.block_number
             start = head + 1
@@ -117,11 +118,11 @@ class Relayer:
         """The first block after which `src` had emitted `hop_sequence` messages toward `hop`."""
         gateway = self.network.nodes[src].gateway
         low, high = gateway.chain.first_kept_block(), head
-        if low > 0 and gateway.hop_state([hop], block=low)[hop][0] >= hop_sequence:  # sent before what is kept
+        if low > 0 and gateway.hop_positions([hop], block=low)[hop][0] >= hop_sequence:  # sent before what is kept
             raise ChainError(f"chain {src} keeps blocks from {low} on only: its lane to {hop} cannot be resumed")
         while low < high:
             middle = (low + high) // 2
-            if gateway.hop_state([hop], block=middle)[hop][0] >= hop_sequence:
+            if gateway.hop_positions([hop], block=middle)[hop][0] >= hop_sequence:
                 high = middle
             else:
                 low = middle + 1
@@ -239,7 +240,7 @@ class Relayer:
             by_hop[dst].append(src)
         behind = []
         for dst, sources in by_hop.items():
-            state = self.network.nodes[dst].gateway.hop_state(sources)
+            state = self.network.nodes[dst].gateway.hop_positions(sources)
             for src in sources:
                 self._advance((src, dst), state[src][1])
                 if self._queue[(src, dst)] and self._stalled(self._queue[(src, dst)], now):
@@ -264,8 +265,7 @@ class Relayer:
     # -- choosing a batch ---------------------------------------------------------------------------
 
     def _ready(self, lane: Lane, queue: dict[int, SentRecord], now: int | None) -> list[SentRecord]:
-        """The next delivery on `lane` (after one ran out of gas, the smaller batch it is retried with); a
-        message parked until its deadline stays out of it, the others go on."""
+        """The next delivery on `lane` (smaller after one ran out of gas), without messages parked till deadline."""
         chain_ = self.network.nodes[lane[1]].chain
         if self._parked.get(lane):
             queue = unparked(queue, self._parked[lane], now if now is not None else chain_.block().timestamp)
@@ -297,8 +297,9 @@ class Relayer:
     def _record(self, planned: Planned, receipt: Receipt) -> int:
         src, dst = planned.lane
         events = self.network.nodes[dst].gateway.events(receipt) if receipt.status else []
-        processed = event_args(events, "Processed")
-        refused = event_args(events, "Refused")
+        records = typed_all(events)
+        processed = [r for r in records if isinstance(r, Processed)]
+        refused = [r for r in records if isinstance(r, Refused)]
         delivery = Delivery(src, dst, self.network.verifier(src, dst).name, len(planned.batch), len(processed),
                             len(refused), receipt.gas_used, receipt.block_number, receipt.timestamp, receipt.status,
                             planned.takeover)
@@ -311,20 +312,20 @@ class Relayer:
             return 0
         self._retry.pop(planned.lane, None)
         share = receipt.gas_used // max(1, len(planned.batch))
-        for name in ("Processed", "Acknowledged"):
-            for args in event_args(events, name):
-                p = Processing(args["id"], dst, Outcome(args["outcome"]), receipt.block_number, receipt.timestamp,
-                               share)
-                if self.history and name == "Processed":
+        for event in records:
+            if isinstance(event, Processed | Acknowledged):
+                p = Processing(event.id, dst, event.outcome, receipt.block_number, receipt.timestamp, share)
+                is_processed = isinstance(event, Processed)
+                if self.history and is_processed:
                     self.processed[p.message_id].append(p)
                 elif self.history:
                     self.acknowledged[p.message_id] = p
                 if self.listener:
-                    (self.listener.processed if name == "Processed" else self.listener.acknowledged)(p)
+                    (self.listener.processed if is_processed else self.listener.acknowledged)(p)
         # what the hop took leaves the queue; so does what it refused for good (taken already by another
         # relayer's delivery, or refused for what it is: only a verifier's refusal may change on a later try)
-        done = {args["id"] for args in processed}
-        done |= {r["id"] for r in refused if decode_revert(bytes(r["reason"])).name not in VERIFICATION_ERRORS}
+        done = {p.id for p in processed}
+        done |= {r.id for r in refused if decode_revert(r.reason).name not in VERIFICATION_ERRORS}
         queue = self._queue[planned.lane]
         for record in planned.batch:
             if record.message_id in done:

@@ -18,10 +18,11 @@ from registry.defaults import ADMIN_INDEX, GENESIS_TIMESTAMP, RELAYER_INDEX
 from registry.errors import ConfigError
 from registry.seeds import slug
 
+from . import contracts
 from .committee import CommitteeKeys, LaneDomain
 from .gateway import GatewayClient
 from .messages import MAX_PAYLOAD_LIMIT, MAX_TTL_S
-from .verifiers import VERIFIERS, Flaw, Verifier, VerifierName
+from .verifiers import VERIFIERS, Flaw, Verifier, VerifierContract, VerifierName
 
 HUB_CHAIN_ID = 1000
 MIN_PAYLOAD_CAP = 4_096  # above the registry broadcaster's largest sync: 96 + 32 bytes × 64 entities
@@ -77,18 +78,18 @@ class ChainNode:
     zone_id: int  # 0 for the hub
     chain: Chain
     gateway: GatewayClient
-    verifiers: dict[str, Contract]  # by kind: the contract checking inbound lanes of that kind
-    mirror: Contract | None = None  # zone chains
-    exchange: Contract | None = None  # zone chains
+    verifiers: dict[str, VerifierContract]  # by kind: the contract checking inbound lanes of that kind
+    mirror: contracts.RegistryMirror | None = None  # zone chains
+    exchange: contracts.DataExchange | None = None  # zone chains
     registry: Registry | None = None  # the hub
-    broadcaster: Contract | None = None  # the hub
+    broadcaster: contracts.RegistryBroadcaster | None = None  # the hub
 
     @property
     def is_hub(self) -> bool:
         return self.zone_id == 0
 
     @property
-    def data_exchange(self) -> Contract:
+    def data_exchange(self) -> contracts.DataExchange:
         """The DataExchange of a zone chain (the hub has none)."""
         if self.exchange is None:
             raise ConfigError(f"{self.name} has no DataExchange: it is the hub")

@@ -12,8 +12,11 @@ from typing import Literal, Protocol
 
 from eth_keys.datatypes import PrivateKey
 
+from registry.evm import Chain
+from registry.evm.abi import BUILTIN_ERRORS
 from registry.evm.artifacts import contract_constant, load_artifact
 
+from . import contracts
 from .committee import CommitteeKeys, LaneDomain
 from .merkle import MerkleTree
 
@@ -88,8 +91,17 @@ class CheckpointVerifier:
         return ("FlawedCheckpointVerifier", (self.FLAWS[flaw],)) if flaw in self.FLAWS else None
 
 
+VerifierContract = contracts.CommitteeVerifier | contracts.CheckpointVerifier  # the same interface, IVerifier
+
+
+def verifier_contract(kind: str, chain: Chain, address: str, artifact: str) -> VerifierContract:
+    """The typed contract of a verifier of `kind` (its artifact may be a flawed build of it)."""
+    return contracts.CheckpointVerifier(chain, address, artifact) if kind == "checkpoint" else \
+        contracts.CommitteeVerifier(chain, address, artifact)
+
+
 VERIFIERS: dict[str, Verifier] = {v.name: v for v in (CommitteeVerifier(), CheckpointVerifier())}
 # the reasons a verifier gives for a message (or a batch): what a later proof may cure, unlike the gateway's own
 VERIFICATION_ERRORS = frozenset(error.name for v in VERIFIERS.values()
-                                for error in load_artifact(v.contract).abi.errors.values()
-                                if error.name not in ("Error", "Panic"))
+                                for selector, error in load_artifact(v.contract).abi.errors.items()
+                                if selector not in BUILTIN_ERRORS)  # Error(string) and Panic are anyone's

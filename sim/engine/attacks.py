@@ -18,7 +18,10 @@ from eth_utils import keccak
 from registry import EntityStatus, Receipt, Tx, derive_account
 from registry.defaults import ATTACKER_INDEX
 from registry.evm.artifacts import contract_constant, decode_revert, load_artifact
+from registry.evm.events import typed_all
 
+from ..bridge import contracts
+from ..bridge.events import Processed, Refused, Sent
 from ..bridge.gateway import GatewayClient
 from ..bridge.messages import KIND_DATA, VERSION, Message, subject
 from ..bridge.topology import HUB_CHAIN_ID, ChainNode, Network
@@ -62,7 +65,7 @@ def origin_spoof(target: FaultTarget, fault: OriginSpoof) -> FaultProcess:
     source, victim = net.node(fault.source), net.node(fault.chain)
     now = int(target.env.now) + target.epoch
     assert net.hub.broadcaster is not None and victim.mirror is not None
-    word = victim.mirror.view("pack", 1, ATTACKER.address, victim.zone_id, EntityStatus.ACTIVE, 1)  # sector 1
+    word = victim.mirror.pack(1, ATTACKER.address, victim.zone_id, EntityStatus.ACTIVE, 1)  # sector 1
     broadcast = Message(VERSION, KIND_DATA, HUB_CHAIN_ID, victim.chain_id, 10**12, now + 3_600, 1_000_000,
                         net.hub.broadcaster.address, victim.mirror.address,
                         encode(["uint32", "uint256[]"], [2**32 - 1, [word]]))
@@ -83,7 +86,7 @@ def _deliver_forged(target: FaultTarget, kind: str, source: ChainNode, victim: C
     stolen = keys.keys[:stolen_keys]
     if len(stolen) >= keys.threshold:
         target.breach_threshold()
-    first = source.gateway.hop_state([hop])[hop][0] + 1
+    first = source.gateway.hop_positions([hop])[hop][0] + 1
     sequences = list(range(first, first + len(forged)))
     if zero_root:
         proof = CheckpointVerifier.zero_root(len(forged))
@@ -113,7 +116,7 @@ def admin_call(target: FaultTarget, fault: AdminCall) -> FaultProcess:
     ]
     for i in range(fault.forged):
         recipient, function, calldata = calls[i % len(calls)]
-        tx = source.gateway.tx("send", victim.chain_id, recipient, calldata, 3600, 0, by=ATTACKER, gas=300_000)
+        tx = source.gateway.send_tx(victim.chain_id, recipient, calldata, 3600, 0, by=ATTACKER, gas=300_000)
         yield from _attack(target, source.chain_id, tx, Attack(kind=fault.kind, target=recipient, function=function),
                            source.gateway)
 
@@ -127,8 +130,8 @@ def oversized_payload(target: FaultTarget, fault: OversizedPayload) -> FaultProc
     cap = net.config.max_payload_bytes
     for size in (cap, cap + 1):
         payload = b"\xff" * size  # every byte non-zero: calldata at its dearest
-        tx = source.gateway.tx("send", victim.chain_id, recipient, payload, 3600, 0, by=ATTACKER,
-                               gas=1_000_000 + 60 * size)
+        tx = source.gateway.send_tx(victim.chain_id, recipient, payload, 3600, 0, by=ATTACKER,
+                                    gas=1_000_000 + 60 * size)
         attack = Attack(kind=fault.kind, source=source.name, target=victim.name, function="send", messages=1,
                         payload_bytes=size)
         yield from _attack(target, source.chain_id, tx, attack, source.gateway)
@@ -141,11 +144,10 @@ def ack_bomb(target: FaultTarget, fault: AckBomb) -> FaultProcess:
     source, victim = net.node(fault.source), net.node(fault.chain)
     bomber = yield from _deploy_recipient(target, source)
     sink = yield from _deploy_recipient(target, victim)
-    contract = load_artifact("TestRecipient").abi
-    yield target.submit(source.chain_id, [Tx(ATTACKER, bomber, contract.function("setBehaviour").encode([BURN]),
-                                             100_000)])
-    flood = contract.function("flood").encode([victim.chain_id, sink, 1, fault.messages])
-    tx = Tx(ATTACKER, bomber, flood, min(source.chain.block_gas_limit, 300_000 + 150_000 * fault.messages))
+    contract = contracts.TestRecipient(source.chain, bomber)
+    yield target.submit(source.chain_id, [contract.set_behaviour_tx(BURN, by=ATTACKER, gas=100_000)])
+    tx = contract.flood_tx(victim.chain_id, sink, 1, fault.messages, by=ATTACKER,
+                           gas=min(source.chain.block_gas_limit, 300_000 + 150_000 * fault.messages))
     attack = Attack(kind=fault.kind, source=source.name, target=victim.name, function="flood",
                     messages=fault.messages)
     yield from _attack(target, source.chain_id, tx, attack, source.gateway)
@@ -157,8 +159,8 @@ def gas_cap_flood(target: FaultTarget, fault: GasCapFlood) -> FaultProcess:
     net = target.network
     source, victim = net.node(fault.source), net.node(fault.chain)
     keyless = "0x" + keccak(b"pilotsim: no code here")[:20].hex()
-    txs = [source.gateway.tx("send", victim.chain_id, keyless, i.to_bytes(32, "big"), 3600, fault.gas_limit,
-                             by=ATTACKER, gas=200_000) for i in range(fault.messages)]
+    txs = [source.gateway.send_tx(victim.chain_id, keyless, i.to_bytes(32, "big"), 3600, fault.gas_limit,
+                                  by=ATTACKER, gas=200_000) for i in range(fault.messages)]
     receipts = yield target.submit(source.chain_id, txs)
     for receipt in receipts:
         _record(target, Attack(kind=fault.kind, source=source.name, target=victim.name, function="send",
@@ -201,15 +203,15 @@ def _attack(target: FaultTarget, chain_id: int, tx: Tx, attack: Attack, gateway:
 
 def _record(target: FaultTarget, attack: Attack, receipt: Receipt, gateway: GatewayClient) -> None:
     """What the chain made of an attack transaction."""
-    events = gateway.events(receipt) if receipt.status else []
-    sent = [e["id"] for e in events if e.name == "Sent"]
+    events = typed_all(gateway.events(receipt)) if receipt.status else []
+    sent = [e.id for e in events if isinstance(e, Sent)]
     if sent and not attack.message_ids:  # a send: its messages are the attack
         attack.message_ids = ["0x" + i.hex() for i in sent]
     attack.time_s = float(target.env.now)
     attack.status = receipt.status
     attack.gas_used = receipt.gas_used
-    attack.processed = sum(e.name == "Processed" for e in events)
-    refusals = [decode_revert(bytes(e["reason"])).name for e in events if e.name == "Refused"]
+    attack.processed = sum(isinstance(e, Processed) for e in events)
+    refusals = [decode_revert(e.reason).name for e in events if isinstance(e, Refused)]
     attack.refused = len(refusals)
     attack.refusals = sorted(set(refusals))
     attack.reason = "" if receipt.status else decode_revert(receipt.revert_data or b"").name

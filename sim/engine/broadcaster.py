@@ -17,15 +17,17 @@ from typing import Any
 import simpy
 
 from registry import ChainError
-from registry.evm.artifacts import decode_revert
+from registry.events import DataPolicySet, EntityRegistered, EntityStatusChanged
+from registry.evm.artifacts import contract_constant, contract_constants, decode_revert
+from registry.evm.events import typed, typed_all
 
+from ..bridge.events import Broadcast, PolicyBroadcast, SyncOutcome
 from ..bridge.messages import Outcome
 from ..bridge.topology import HUB_CHAIN_ID, Network
 from .driver import ChainDriver
 from .registry_settings import RegistrySettings
 
-ENTITY_EVENTS = ("EntityRegistered", "EntityStatusChanged")
-SYNCS = {"entities": "sync", "policy": "syncPolicy"}  # what changed → the broadcaster's function for it
+SYNCS = ("entities", "policy")  # what changed: entity records, or sectors' policy
 
 
 class Broadcaster:
@@ -44,9 +46,9 @@ class Broadcaster:
         self._sending = 0  # sync transactions submitted, not yet mined
         # a policy sync's handler gas grows with the sectors it carries; keep it under the gateway's cap
         # (the figures are the contracts' own: RegistryBroadcaster.syncPolicy's budget, the gateway's cap)
-        contract = self.contract
-        per_sector = contract.view("GAS_PER_SECTOR") + contract.view("GAS_PER_POLICY_BIT") * len(network.data.sectors)
-        cap = network.hub.gateway.view("MAX_GAS_LIMIT")
+        budget = contract_constants("RegistryBroadcaster")
+        per_sector = budget["GAS_PER_SECTOR"] + budget["GAS_PER_POLICY_BIT"] * len(network.data.sectors)
+        cap = contract_constant("GatewayConfig", "MAX_GAS_LIMIT")
         self._policy_batch = max(1, min(settings.broadcast_batch, (cap - 50_000) // per_sector))
         self._next_block = network.hub.chain.block_number + 1
 
@@ -70,16 +72,16 @@ class Broadcaster:
         if head < self._next_block:
             return
         for _, event in self.network.registry.logged(self._next_block, head):
-            if event.name in ENTITY_EVENTS:
-                self._queue("entities", event["entityId"])
-            elif event.name == "DataPolicySet":
-                self._queue("policy", event["requesterSector"])
+            match typed(event):
+                case EntityRegistered(entity_id=entity) | EntityStatusChanged(entity_id=entity):
+                    self._queue("entities", entity)
+                case DataPolicySet(requester_sector=sector):
+                    self._queue("policy", sector)
         for _, event in self.contract.logged(self._next_block, head):
-            if event.name != "SyncOutcome":
-                continue
-            key, items = self.in_flight.pop(event["id"], (("", 0), []))
-            if items and event["outcome"] != Outcome.DELIVERED:
-                self.queues[key].update(dict.fromkeys(items))
+            if isinstance(outcome := typed(event), SyncOutcome):
+                key, items = self.in_flight.pop(outcome.id, (("", 0), []))
+                if items and outcome.outcome is not Outcome.DELIVERED:
+                    self.queues[key].update(dict.fromkeys(items))
         self._next_block = head + 1
 
     def idle(self) -> bool:
@@ -95,8 +97,8 @@ class Broadcaster:
     def _sync(self, key: tuple[str, int], items: list[int]) -> Generator[simpy.Event, Any, None]:
         kind, zone = key
         gas = 150_000 + 25_000 * len(items)  # measured: 535,595 for 32 seeded entities, 3.4 M for 256
-        tx = self.contract.tx(SYNCS[kind], items, [zone], self.network.config.sync_ttl,  # network.sync_ttl
-                              by=self.network.admin(HUB_CHAIN_ID), gas=gas)
+        sync = self.contract.sync_tx if kind == "entities" else self.contract.sync_policy_tx
+        tx = sync(items, [zone], self.network.config.sync_ttl, by=self.network.admin(HUB_CHAIN_ID), gas=gas)
         self._sending += 1
         [receipt] = yield self.hub.submit([tx])
         self._sending -= 1
@@ -107,6 +109,6 @@ class Broadcaster:
             self.refused += 1  # the lane toward the zone is paused: try again next round
             self.queues[key] = dict.fromkeys([*items, *self.queues[key]])
             return
-        for event in self.contract.events(receipt):
-            if event.name in ("Broadcast", "PolicyBroadcast"):
-                self.in_flight[event["id"]] = (key, items)
+        for record in typed_all(self.contract.events(receipt)):
+            if isinstance(record, Broadcast | PolicyBroadcast):
+                self.in_flight[record.id] = (key, items)

@@ -85,8 +85,9 @@ def _rate_limit(target: FaultTarget, fault: RateLimit) -> FaultProcess:
         net = target.network
         for zone in net.zones:
             others = [c for c in net.nodes if c not in (zone.chain_id, HUB_CHAIN_ID)]
-            target.submit(zone.chain_id, [zone.gateway.tx("setRateLimit", c, capacity, refill_per_ms,
-                                                          by=net.admin(zone.chain_id), gas=120_000) for c in others])
+            target.submit(zone.chain_id, [zone.gateway.set_rate_limit_tx(c, capacity, refill_per_ms,
+                                                                         by=net.admin(zone.chain_id), gas=120_000)
+                                          for c in others])
 
     limit_every_zone_lane(fault.capacity, int(fault.refill_per_s * 1000))
     if fault.duration_s:
@@ -102,7 +103,7 @@ def _lane_pause(target: FaultTarget, fault: LanePause) -> FaultProcess:
     gateway, admin = net.nodes[chain_id].gateway, net.admin(chain_id)
 
     def pause(paused: bool) -> None:
-        target.submit(chain_id, [gateway.tx("setPaused", net.chain_id(to), paused, by=admin, gas=100_000)
+        target.submit(chain_id, [gateway.set_paused_tx(net.chain_id(to), paused, by=admin, gas=100_000)
                                  for to in fault.to])
 
     pause(True)

@@ -18,6 +18,8 @@ import numpy as np
 import simpy
 
 from registry import Receipt, Tx, derive_account
+from registry.events import EntityRegistered, PilotProposed
+from registry.evm.events import first_of
 
 from ..bridge.topology import Network
 from .driver import ChainDriver
@@ -90,7 +92,7 @@ class RegistryActivity:
                                         by=self.roles.admin)
         if receipt is None:
             return
-        [entity_id] = [e["entityId"] for e in self.registry.events(receipt) if e.name == "EntityRegistered"]
+        entity_id = first_of(EntityRegistered, self.registry.events(receipt)).entity_id
         yield self.env.timeout(review)
         yield from self._send("approveEntities", [entity_id], by=self.roles.authority(zone_id))
 
@@ -107,7 +109,7 @@ class RegistryActivity:
         receipt = yield from self._send("proposePilot", sector, "Simulated pilot", by=self.roles.entity(entity_id))
         if receipt is None:
             return
-        [pilot_id] = [e["pilotId"] for e in self.registry.events(receipt) if e.name == "PilotProposed"]
+        pilot_id = first_of(PilotProposed, self.registry.events(receipt)).pilot_id
         for function, wait in (("approvePilots", steps[0]), ("activatePilots", steps[1])):
             yield self.env.timeout(wait)
             if (yield from self._send(function, [pilot_id], by=authority)) is None:

@@ -19,9 +19,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from registry import Contract, EntityStatus, PilotStatus
-from registry.evm.abi import DecodedEvent
+from registry.events import DataPolicySet, EntityRegistered, EntityStatusChanged, PilotProposed, PilotStatusChanged
 from registry.evm.artifacts import contract_constants
+from registry.evm.events import EventRecord, typed
+from registry.models import sectors_to_mask
 
+from ..bridge import events as chain
 from ..bridge.sync_payloads import entity_statuses, policy_masks
 from ..bridge.topology import HUB_CHAIN_ID, Network
 from .watcher import Violation
@@ -88,7 +91,7 @@ class RegistryWatch:
         self.initial = {i: s for i, s in enumerate(start, start=1)}
         self.history: dict[int, list[tuple[float, int]]] = {}  # entity → (time, status) changes in the run
         self.pilots = {i: int(s) for i, s in enumerate(registry.view("pilotStatuses"), start=1)}
-        version = int(self.network.hub.broadcaster.view("version"))
+        version = self.network.hub.broadcaster.version()
         # each zone's view: subject → (version that set it, value); the setup's sync set every entity
         self.mirrors: dict[int, dict[Subject, tuple[int, int]]] = {
             z.chain_id: {("entity", e): (version, s) for e, s in self.initial.items()} for z in self.network.zones}
@@ -120,10 +123,10 @@ class RegistryWatch:
             assert zone.mirror is not None
             zone_events[zone.chain_id] = self._events(zone.chain_id, [zone.mirror, zone.data_exchange])
             for _, event in zone_events[zone.chain_id]:
-                if event.name == "RequestSent":
-                    self.requests[event["id"]] = (event["requester"], event["provider"])
-                    self.asked[event["id"]] = (event["requester"], event["provider"], event["sector"],
-                                               float(event["deadline"] - self.epoch))
+                if isinstance(event, chain.RequestSent):
+                    self.requests[event.id] = (event.requester, event.provider)
+                    self.asked[event.id] = (event.requester, event.provider, event.sector,
+                                            float(event.deadline - self.epoch))
         for chain_id, events in zone_events.items():
             for position, event in events:
                 self._zone_event(chain_id, position, event)
@@ -132,12 +135,12 @@ class RegistryWatch:
             del self.asked[request_id]  # past its deadline: no answer counts any more
         self._sample(now)
 
-    def _events(self, chain_id: int, contracts: list[Contract]) -> list[tuple[Position, DecodedEvent]]:
+    def _events(self, chain_id: int, contracts: list[Contract]) -> list[tuple[Position, EventRecord]]:
         """The contracts' events since the last scan, in log order across them."""
         head = self.network.nodes[chain_id].chain.block_number
         first = self._scanned[chain_id] + 1
-        found = [((log.block_number, log.log_index), event) for contract in contracts if first <= head
-                 for log, event in contract.logged(first, head)]
+        found = [((log.block_number, log.log_index), record) for contract in contracts if first <= head
+                 for log, event in contract.logged(first, head) if (record := typed(event)) is not None]
         self._scanned[chain_id] = max(head, self._scanned[chain_id])
         return sorted(found, key=lambda item: item[0])
 
@@ -147,35 +150,31 @@ class RegistryWatch:
             self._times[key] = float(self.network.nodes[chain_id].chain.block(block).timestamp - self.epoch)
         return self._times[key]
 
-    def _hub_event(self, position: Position, event: DecodedEvent, broadcaster: str) -> None:
-        name = event.name
-        if name == "EntityRegistered":
-            self.activity["applications"] += 1
-            self._change(("entity", event["entityId"]), int(EntityStatus.PENDING), position)
-        elif name == "EntityStatusChanged":
-            before, after = int(event["from"]), int(event["to"])
-            kind = ENTITY_STEPS.get((EntityStatus(before), EntityStatus(after)))
-            self.activity[kind or "other_entity_changes"] += 1
-            self._change(("entity", event["entityId"]), after, position)
-        elif name == "DataPolicySet":
-            self.activity["policy_changes"] += 1
-            self._change(("policy", event["requesterSector"]), int(event["dataSectorMask"]), position)
-        elif name == "PilotProposed":
-            self.activity["pilots_proposed"] += 1
-            self.pilots[event["pilotId"]] = int(PilotStatus.PROPOSED)
-        elif name == "PilotStatusChanged":
-            after = PilotStatus(int(event["to"]))
-            self.activity[PILOT_STEPS.get(after, "pilots_other_changes")] += 1
-            self.pilots[event["pilotId"]] = int(after)
-        elif name == "Sent" and event["message"]["srcChain"] == HUB_CHAIN_ID and \
-                event["message"]["sender"].lower() == broadcaster.lower():
-            # the hub's own sends only: forwarded zone messages may name a sender at the same address
-            message = event["message"]
-            policy = message["recipient"].lower() in self._exchanges
-            version, values = (policy_masks if policy else entity_statuses)(message["payload"])
-            found = {("policy" if policy else "entity", key): value for key, value in values.items()}
-            self.activity["policy_syncs" if policy else "syncs"] += 1
-            self.versions[version] = (position, message["dstChain"], found)
+    def _hub_event(self, position: Position, event: EventRecord, broadcaster: str) -> None:
+        match event:
+            case EntityRegistered(entity_id=entity):
+                self.activity["applications"] += 1
+                self._change(("entity", entity), int(EntityStatus.PENDING), position)
+            case EntityStatusChanged(entity_id=entity, from_=before, to=after):
+                self.activity[ENTITY_STEPS.get((before, after), "other_entity_changes")] += 1
+                self._change(("entity", entity), int(after), position)
+            case DataPolicySet(requester_sector=sector, data_sector_mask=mask):
+                self.activity["policy_changes"] += 1
+                self._change(("policy", sector), mask, position)
+            case PilotProposed(pilot_id=pilot):
+                self.activity["pilots_proposed"] += 1
+                self.pilots[pilot] = int(PilotStatus.PROPOSED)
+            case PilotStatusChanged(pilot_id=pilot, to=after):
+                self.activity[PILOT_STEPS.get(after, "pilots_other_changes")] += 1
+                self.pilots[pilot] = int(after)
+            case chain.Sent(message=message) if message.src_chain == HUB_CHAIN_ID and \
+                    message.sender.lower() == broadcaster.lower():
+                # the hub's own sends only: forwarded zone messages may name a sender at the same address
+                policy = message.recipient.lower() in self._exchanges
+                version, values = (policy_masks if policy else entity_statuses)(message.payload)
+                found = {("policy" if policy else "entity", key): value for key, value in values.items()}
+                self.activity["policy_syncs" if policy else "syncs"] += 1
+                self.versions[version] = (position, message.dst_chain, found)
 
     def _change(self, subject: Subject, value: int, position: Position) -> None:
         t = self._time(HUB_CHAIN_ID, position[0])
@@ -190,29 +189,30 @@ class RegistryWatch:
         for waiting in self.unapplied.values():
             waiting.setdefault(subject, []).append(index)
 
-    def _zone_event(self, chain_id: int, position: Position, event: DecodedEvent) -> None:
+    def _zone_event(self, chain_id: int, position: Position, event: EventRecord) -> None:
         t = self._time(chain_id, position[0])
-        if event.name in ("Synced", "PolicySynced"):
-            self._apply(chain_id, int(event["version"]), t)
-        elif event.name == "RequestStatus" and event["status"] in ENDED_UNDECIDED:
-            self.requests.pop(event["id"], None)  # timed out or failed on the way: no decision will come
-        elif event.name in ("ResponseSent", "Answered"):  # an answer is judged once: where it is first stale
-            asked = self.asked.get(event["requestId"])
-            if asked is not None and (self._judge_answer(chain_id, "0x" + event["requestId"].hex(), asked, t)
-                                      or event.name == "Answered"):
-                del self.asked[event["requestId"]]
-        elif event.name == "AnswerRefused":
-            self.asked.pop(event["requestId"], None)
-        elif event.name == "RequestStatus" and event["status"] == REQUEST["REFUSED"]:  # no answer will come
-            self.asked.pop(event["id"], None)
-        elif event.name in ("RequestReceived", "RequestRefused"):
-            parties = self.requests.pop(event["id"], None)
-            if parties is not None:
-                accepted = event.name == "RequestReceived"
-                self.decisions[(self.network.nodes[chain_id].name, "accepted" if accepted else "refused")] += 1
-                if not accepted:
-                    self.refused_per_10s[int(t // 10)] += 1
-                self._decide(chain_id, "0x" + event["id"].hex(), parties, accepted, t)
+        match event:
+            case chain.Synced(version=version) | chain.PolicySynced(version=version):
+                self._apply(chain_id, version, t)
+            case chain.RequestStatus(id=request, status=status) if status in ENDED_UNDECIDED:
+                self.requests.pop(request, None)  # timed out or failed on the way: no decision will come
+            case chain.ResponseSent(request_id=request) | chain.Answered(request_id=request):
+                asked = self.asked.get(request)  # an answer is judged once: where it is first stale
+                if asked is not None and (self._judge_answer(chain_id, "0x" + request.hex(), asked, t)
+                                          or isinstance(event, chain.Answered)):
+                    del self.asked[request]
+            case chain.AnswerRefused(request_id=request):
+                self.asked.pop(request, None)
+            case chain.RequestStatus(id=request, status=status) if status == REQUEST["REFUSED"]:
+                self.asked.pop(request, None)  # no answer will come
+            case chain.RequestReceived(id=request) | chain.RequestRefused(id=request):
+                parties = self.requests.pop(request, None)
+                if parties is not None:
+                    accepted = isinstance(event, chain.RequestReceived)
+                    self.decisions[(self.network.nodes[chain_id].name, "accepted" if accepted else "refused")] += 1
+                    if not accepted:
+                        self.refused_per_10s[int(t // 10)] += 1
+                    self._decide(chain_id, "0x" + request.hex(), parties, accepted, t)
 
     def _apply(self, chain_id: int, version: int, t: float) -> None:
         """A zone applied a version: what it had from an older version takes the new value."""
@@ -311,7 +311,7 @@ class RegistryWatch:
 
     def _sector_mask(self, entity: int) -> int:
         if entity not in self._sectors:
-            self._sectors[entity] = int(self.network.registry.view("getEntity", entity)["sectorMask"])
+            self._sectors[entity] = sectors_to_mask(self.network.registry.entity(entity).sectors)
         return self._sectors[entity]
 
     def _late(self, decision: StaleDecision, what: str) -> None:

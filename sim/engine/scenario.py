@@ -18,7 +18,7 @@ from registry.errors import NotFound, PilotsimError, first_error
 from registry.paths import SEEDS_DIR
 from registry.seeds import SeedData, slug
 
-from ..bridge.messages import MAX_PAYLOAD_LIMIT, MAX_TTL_S
+from ..bridge.messages import MAX_TTL_S
 from ..bridge.topology import HUB_NAME, NetworkConfig
 from .fault_kinds import FAULT_KINDS, Fault, Lasting, OriginSpoof, VerifierBypass, ZeroRoot
 from .names import bundled_data, extra_field_error, name_errors, setting_keys, zones_used
@@ -62,23 +62,23 @@ class Workload(_Model):
     zones: list[str] | Literal["all"] = Field("all", description="zone names, or \"all\"")
     zone_weights: dict[str, float] = Field(default_factory=dict, description="relative traffic of requester zones")
     sectors: list[str] | Literal["all"] = Field("all", description="sector names, or \"all\"")
-    payload_bytes: tuple[int, int] = Field((256, 4096), description=(
-        "each answer's size, drawn in [low, high]: declared in the response and recorded per message (the "
-        "response carries the answer's hash and size, not its bytes, so the size does not change gas)"))
+    answer_bytes: tuple[int, int] = Field((256, 4096), description=(
+        "each answer's size, drawn in [low, high]: the provider commits to its answer on chain by hash and size "
+        "(the data itself stays off chain, so the size does not change gas); recorded per response"))
     ttl_s: int = Field(600, ge=1, le=MAX_TTL_S, description=(
         "each request's and answer's deadline, from its send; past it the message times out"))
     respond_after_s: tuple[float, float] = Field((1.0, 5.0), description=(
         "how long a provider takes to answer a delivered request, drawn in [low, high]"))
     respect_policy: bool = Field(True, description="only pairs the sector policy allows")
 
-    @field_validator("payload_bytes", "respond_after_s")
+    @field_validator("answer_bytes", "respond_after_s")
     @classmethod
     def _range(cls, value: tuple[float, float], info: ValidationInfo) -> tuple[float, float]:
         low, high = value
         if low < 0 or high < low:
             raise ValueError("must be [low, high] with 0 <= low <= high")
-        if info.field_name == "payload_bytes" and high > MAX_PAYLOAD_LIMIT:
-            raise ValueError(f"{high} is above the gateways' largest cap, {MAX_PAYLOAD_LIMIT}")
+        if info.field_name == "answer_bytes" and high >= 2**64:
+            raise ValueError(f"{high} does not fit the answer's size on chain (uint64)")
         return value
 
 

@@ -25,6 +25,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_serializer, model_validator
 
+from registry.evm.events import typed
+
+from ..bridge.events import Acknowledged, LanePauseSet, Processed, Sent
 from ..bridge.messages import KIND_DATA, TERMINAL, Outcome
 from ..bridge.topology import Network
 
@@ -124,27 +127,26 @@ class Watcher:
                 continue
             logged = node.gateway.logged(first, head)
             times = {n: node.chain.block(n).timestamp - self.epoch for n in {log.block_number for log, _ in logged}}
-            events = [event for _, event in logged]
-            forwarded = {e["id"] for e in events if e.name == "Processed" and e["outcome"] == Outcome.FORWARDED}
-            for log, event in logged:
+            records = [(log, typed(event)) for log, event in logged]
+            forwarded = {e.id for _, e in records if isinstance(e, Processed) and e.outcome is Outcome.FORWARDED}
+            for log, record in records:
                 at = float(times[log.block_number])
-                if event.name == "Sent":
-                    message, message_id, hop = event["message"], event["id"], event["hop"]
-                    self.hops.setdefault(message_id, {})[hop] = chain_id
-                    self.waiting[(chain_id, hop)].setdefault(message_id, (clock, at))
-                    if message["srcChain"] == chain_id and message_id not in forwarded:
-                        self.sent[message_id] = (chain_id, message["dstChain"], message["kind"])
-                        if message["kind"] == KIND_DATA:
-                            self.life[message_id] = (at, float(message["deadline"] - self.epoch))
-                elif event.name == "Processed":
-                    outcome = Outcome(event["outcome"])
-                    self.outcomes[event["id"]].append((chain_id, outcome))
-                    new_processed.append((event["id"], chain_id, event["srcChain"], outcome, at))
-                elif event.name == "Acknowledged":
-                    self.acknowledged[event["id"]] = Outcome(event["outcome"])
-                    touched.add(event["id"])
-                elif event.name == "LanePauseSet":
-                    self._interval(self.pauses[frozenset((chain_id, event["chain"]))], at, event["paused"])
+                match record:
+                    case Sent(id=message_id, hop=hop, message=message):
+                        self.hops.setdefault(message_id, {})[hop] = chain_id
+                        self.waiting[(chain_id, hop)].setdefault(message_id, (clock, at))
+                        if message.src_chain == chain_id and message_id not in forwarded:
+                            self.sent[message_id] = (chain_id, message.dst_chain, message.kind)
+                            if message.kind == KIND_DATA:
+                                self.life[message_id] = (at, float(message.deadline - self.epoch))
+                    case Processed(id=message_id, src_chain=origin, outcome=outcome):
+                        self.outcomes[message_id].append((chain_id, outcome))
+                        new_processed.append((message_id, chain_id, origin, outcome, at))
+                    case Acknowledged(id=message_id, outcome=outcome):
+                        self.acknowledged[message_id] = outcome
+                        touched.add(message_id)
+                    case LanePauseSet(chain=other, paused=paused):
+                        self._interval(self.pauses[frozenset((chain_id, other))], at, paused)
             self._scanned[chain_id] = head
         for message_id, chain_id, origin, outcome, at in new_processed:
             self._check_processing(message_id, chain_id, origin, clock, outcome, at)

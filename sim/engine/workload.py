@@ -11,19 +11,20 @@ import numpy as np
 import simpy
 from eth_utils import keccak
 
+from registry import Receipt
 from registry.errors import ConfigError
 from registry.evm.artifacts import decode_revert
+from registry.evm.events import first_of
 from registry.seeds import slug
 
 from ..bridge.deliveries import Processing
+from ..bridge.events import RequestSent, ResponseSent, Sent
 from ..bridge.exchange import REQUEST_GAS
 from ..bridge.messages import Outcome, SentRecord
-from ..bridge.topology import Network
+from ..bridge.topology import ChainNode, Network
 from .driver import ChainDriver
 from .recorder import Recorder
 from .scenario import Workload as WorkloadSettings
-
-REQUEST_PAYLOAD_BYTES = 160  # a request message's payload: ids, sector, query hash
 
 
 class WorkloadPairs:
@@ -101,7 +102,7 @@ class Workload:
             if self.env.now >= self.until_s:
                 return
             requester, provider, sector = self.pairs.draw(rng)
-            size = int(rng.integers(work.payload_bytes[0], work.payload_bytes[1] + 1))
+            size = int(rng.integers(work.answer_bytes[0], work.answer_bytes[1] + 1))
             delay = float(rng.uniform(*work.respond_after_s))
             query = keccak(rng.bytes(32))
             self.env.process(self._request(PendingAnswer(requester, provider, sector, query, size, delay)))
@@ -125,17 +126,18 @@ class Workload:
         net = self.network
         home, away = net.home(ask.requester), net.home(ask.provider)
         submitted = float(self.env.now)
-        tx = home.data_exchange.tx("request", ask.requester, ask.provider, away.chain_id, ask.sector, ask.query,
-                                   self.settings.ttl_s, by=net.registry.roles.entity(ask.requester), gas=REQUEST_GAS)
+        tx = home.data_exchange.request_tx(ask.requester, ask.provider, away.chain_id, ask.sector, ask.query,
+                                           self.settings.ttl_s, by=net.registry.roles.entity(ask.requester),
+                                           gas=REQUEST_GAS)
         [receipt] = yield self.drivers[home.chain_id].submit([tx])
         if not receipt.status:
             self.recorder.refused("request", home.name, decode_revert(receipt.revert_data or b"").name, submitted)
             return
-        event = next(e for e in home.data_exchange.events(receipt) if e.name == "RequestSent")
-        self.recorder.sent(event["id"], "request", (home.name, away.name, home.chain_id, away.chain_id),
+        sent = first_of(RequestSent, home.data_exchange.events(receipt))
+        self.recorder.sent(sent.id, "request", (home.name, away.name, home.chain_id, away.chain_id),
                            net.data.sectors[ask.sector - 1].name, submitted, self._since_start(receipt.timestamp),
-                           receipt.gas_used, REQUEST_PAYLOAD_BYTES)
-        self.pending_answers[event["id"]] = ask
+                           receipt.gas_used, _payload_bytes(home, receipt))
+        self.pending_answers[sent.id] = ask
 
     def _respond(self, request_id: bytes, ask: PendingAnswer) -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(ask.delay_s)
@@ -143,18 +145,23 @@ class Workload:
         away, home = net.home(ask.provider), net.home(ask.requester)
         answer = keccak(request_id + ask.size.to_bytes(8, "big"))
         submitted = float(self.env.now)
-        tx = away.data_exchange.tx("respond", request_id, home.chain_id, ask.requester, ask.provider,
-                                   ask.sector, ask.query, answer, ask.size, self.settings.ttl_s,
-                                   by=net.registry.roles.entity(ask.provider), gas=REQUEST_GAS)
+        tx = away.data_exchange.respond_tx(request_id, home.chain_id, ask.requester, ask.provider, ask.sector,
+                                           ask.query, answer, ask.size, self.settings.ttl_s,
+                                           by=net.registry.roles.entity(ask.provider), gas=REQUEST_GAS)
         [receipt] = yield self.drivers[away.chain_id].submit([tx])
         if not receipt.status:
             self.recorder.refused("response", away.name, decode_revert(receipt.revert_data or b"").name, submitted)
             return
         self.recorder.executed(request_id, self._since_start(receipt.timestamp))
-        event = next(e for e in away.data_exchange.events(receipt) if e.name == "ResponseSent")
-        self.recorder.sent(event["responseId"], "response", (away.name, home.name, away.chain_id, home.chain_id),
+        response = first_of(ResponseSent, away.data_exchange.events(receipt))
+        self.recorder.sent(response.response_id, "response", (away.name, home.name, away.chain_id, home.chain_id),
                            net.data.sectors[ask.sector - 1].name, submitted, self._since_start(receipt.timestamp),
-                           receipt.gas_used, ask.size, request_id=request_id)
+                           receipt.gas_used, _payload_bytes(away, receipt), request_id=request_id)
 
     def _since_start(self, timestamp: int) -> float:
         return float(timestamp - self.recorder.epoch)
+
+
+def _payload_bytes(node: ChainNode, receipt: Receipt) -> int:
+    """The size of what the transaction sent through `node`'s gateway, as the chain has it."""
+    return len(first_of(Sent, node.gateway.events(receipt)).message.payload)

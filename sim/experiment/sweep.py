@@ -207,15 +207,22 @@ def _sweep_one(task: SweepTask) -> dict[str, Any]:
             "metrics": {k: row.get(k) for k in SWEEP_COLUMNS}}
 
 
-def _ignore_interrupts() -> None:
-    """In a worker: Ctrl-C reaches the whole process group; the parent alone decides (it stops the pool)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _die_on_sigterm() -> None:
+    """In a worker: the pool stops its workers with SIGTERM. pilotsim's own handler (exit with cleanup) would
+    let a worker waiting for the task queue's lock live on, and the pool wait for it for good."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _in_processes(jobs: int, tasks: list[SweepTask]) -> Generator[dict[str, Any]]:
     if not tasks:
         return
-    pool = multiprocessing.get_context("fork").Pool(min(jobs, len(tasks)), initializer=_ignore_interrupts)
+    # Ctrl-C reaches the whole process group; the parent alone decides (it stops the pool), so the workers
+    # ignore it from birth (forked while the parent ignores it for a moment).
+    interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        pool = multiprocessing.get_context("fork").Pool(min(jobs, len(tasks)), initializer=_die_on_sigterm)
+    finally:
+        signal.signal(signal.SIGINT, interrupt)
     try:
         yield from pool.imap_unordered(_sweep_one, tasks)
         pool.close()

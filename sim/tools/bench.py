@@ -61,9 +61,9 @@ def raw_send_rate(transactions: int = 1_000, per_block: int = 100) -> float:
         for _ in range(transactions):
             requester, provider, sector = pairs.draw(rng)
             home, away = network.home(requester), network.home(provider)
-            by_chain.setdefault(home.chain_id, []).append(home.data_exchange.tx(
-                "request", requester, provider, away.chain_id, sector, keccak(rng.bytes(32)),
-                scenario.workload.ttl_s, by=roles.entity(requester), gas=REQUEST_GAS))
+            by_chain.setdefault(home.chain_id, []).append(home.data_exchange.request_tx(
+                requester, provider, away.chain_id, sector, keccak(rng.bytes(32)), scenario.workload.ttl_s,
+                by=roles.entity(requester), gas=REQUEST_GAS))
         bare = {chain_id: _BareChain(network.nodes[chain_id].chain) for chain_id in by_chain}
         started = time.perf_counter()
         for chain_id, txs in by_chain.items():

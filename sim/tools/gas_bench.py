@@ -23,6 +23,7 @@ from eth_utils import keccak
 from registry import Contract
 from registry.seeds import load_seed_data
 
+from ..bridge import contracts
 from ..bridge.cache import NetworkCache
 from ..bridge.exchange import REQUEST_GAS
 from ..bridge.provision import build_network
@@ -42,22 +43,24 @@ def measure(verifier: str, size: int, recipient: str) -> dict[str, Any]:
         relayer.run_until_idle()  # nothing pending before measuring
         first = len(relayer.deliveries)
         if recipient == "counter":
-            sender = Contract.create(beijing.chain, "TestRecipient", beijing.gateway.address,
-                                     by=beijing.chain.accounts[0])
+            created = Contract.create(beijing.chain, "TestRecipient", beijing.gateway.address,
+                                      by=beijing.chain.accounts[0])
+            sender = contracts.TestRecipient(beijing.chain, created.address)
             target = Contract.create(chengdu.chain, "TestRecipient", chengdu.gateway.address,
                                      by=chengdu.chain.accounts[0])
             # an application of governance's, with its own destination-gas quota (strangers share one)
-            beijing.gateway.transact("setGasQuota", [chengdu.chain_id], sender.address, 10**12, 10**9,
-                                     by=net.admin(beijing.chain_id), gas=200_000)
-            txs = [sender.tx("send", chengdu.chain_id, target.address, keccak(i.to_bytes(4, "big")), 3600,
-                             by=beijing.chain.accounts[40 + i % 100], gas=300_000) for i in range(size)]
+            beijing.gateway.send([beijing.gateway.set_gas_quota_tx([chengdu.chain_id], sender.address, 10**12, 10**9,
+                                                                   by=net.admin(beijing.chain_id), gas=200_000)])
+            txs = [sender.send_tx(chengdu.chain_id, target.address, keccak(i.to_bytes(4, "big")), 3600,
+                                  by=beijing.chain.accounts[40 + i % 100], gas=300_000) for i in range(size)]
         else:
             requester, _ = net.entity("Beijing healthcare pilot 05")
             provider, _ = net.entity("Chengdu healthcare pilot 03")
             roles = net.registry.roles
-            txs = [beijing.data_exchange.tx("request", requester, provider, chengdu.chain_id, 12,
-                                            keccak(i.to_bytes(4, "big")), 3600, by=roles.entity(requester),
-                                            gas=REQUEST_GAS)
+            healthcare = net.data.sector_id("healthcare")
+            txs = [beijing.data_exchange.request_tx(requester, provider, chengdu.chain_id, healthcare,
+                                                    keccak(i.to_bytes(4, "big")), 3600, by=roles.entity(requester),
+                                                    gas=REQUEST_GAS)
                    for i in range(size)]
         send_receipts = beijing.chain.send(txs)
         assert all(r.status for r in send_receipts)

@@ -78,19 +78,20 @@ def _exercise_the_rest(network: Network) -> None:
     admin = beijing.chain.accounts[0]
     gateway = beijing.gateway
     other = network.node("Chengdu").chain_id
-    gateway.transact("setRateLimit", other, 100, 1000, by=admin, gas=200_000)
-    gateway.transact("send", other, beijing.chain.accounts[9].address, b"snapshot", 600, 0, by=admin, gas=300_000)
-    gateway.transact("setPaused", other, True, by=admin, gas=100_000)
-    gateway.transact("setPaused", other, False, by=admin, gas=100_000)
-    gateway.transact("setHandlerGasLimit", 200_000, by=admin, gas=100_000)
-    gateway.transact("setOriginQuota", [other], network.hub.chain_id, 10**9, 10**7, by=admin, gas=200_000)
+    for tx in (gateway.set_rate_limit_tx(other, 100, 1000, by=admin, gas=200_000),
+               gateway.send_tx(other, beijing.chain.accounts[9].address, b"snapshot", 600, 0, by=admin, gas=300_000),
+               gateway.set_paused_tx(other, True, by=admin, gas=100_000),
+               gateway.set_paused_tx(other, False, by=admin, gas=100_000),
+               gateway.set_handler_gas_limit_tx(200_000, by=admin, gas=100_000),
+               gateway.set_origin_quota_tx([other], network.hub.chain_id, 10**9, 10**7, by=admin, gas=200_000)):
+        gateway.send([tx])
     keys = network.committees[other]
     for verifier in beijing.verifiers.values():
-        verifier.transact("rotate", other, keys.members, keys.threshold, by=admin, gas=500_000)
+        verifier.send([verifier.rotate_tx(other, keys.members, keys.threshold, by=admin, gas=500_000)])
     broadcaster = network.hub.broadcaster
     assert broadcaster is not None
-    broadcaster.transact("syncPolicy", [1, 2], [beijing.chain_id], 600, by=network.admin(network.hub.chain_id),
-                         gas=1_000_000)
+    broadcaster.send([broadcaster.sync_policy_tx([1, 2], [beijing.chain_id], 600,
+                                                 by=network.admin(network.hub.chain_id), gas=1_000_000)])
 
 
 def render(gas: dict[str, list[int]]) -> str:

@@ -21,7 +21,9 @@ EXCHANGE = ["--requester", "Beijing healthcare pilot 05", "--provider", "Chengdu
 def _command(*args: str) -> str:
     """What `args` prints to a pipe (so 120 columns wide), run as a user would."""
     env = {**os.environ, "COLUMNS": "120"}
-    done = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, check=True, cwd=ROOT)
+    done = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, check=False, cwd=ROOT)
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}): {done.stderr.strip()}")
     return done.stdout
 
 

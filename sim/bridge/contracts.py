@@ -1,0 +1,521 @@
+"""Typed access to the contracts the simulator drives, one class per contract: GENERATED from the ABIs
+by `python -m sim.tools.typed_contracts` (do not edit; the test suite checks it is current). Views return
+their values (several outputs: a named tuple); every other function gives an unsent `Tx` (`…_tx`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from registry.defaults import DEFAULT_GAS
+from registry.evm import Account, Chain, Contract, Tx
+
+
+class GatewayBuckets(NamedTuple):
+    capacity: int
+    tokens: int
+    refill_per_second: int
+    updated_at: int
+
+
+class GatewayGasQuotas(NamedTuple):
+    capacity: int
+    tokens: int
+    refill_per_second: int
+    updated_at: int
+
+
+class GatewayHopState(NamedTuple):
+    sent: Sequence[int]
+    next: Sequence[int]
+
+
+class GatewayLanes(NamedTuple):
+    via: int
+    paused: bool
+    verifier: str
+    out_sequence: int
+    hop_sent: int
+    hop_next: int
+    ahead: int
+    remote_gateway: str
+
+
+class GatewayOriginQuotas(NamedTuple):
+    capacity: int
+    tokens: int
+    refill_per_second: int
+    updated_at: int
+
+
+class Gateway(Contract):
+    """Gateway, typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
+
+    def __init__(self, chain: Chain, address: str, artifact: str = "Gateway") -> None:
+        super().__init__(chain, address, artifact)
+
+    def accept_ownership_tx(self, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("acceptOwnership", by=by, gas=gas)
+
+    def available_gas(self, hop: int, sender: str, *, block: int | None = None) -> int:
+        return self.view("availableGas", hop, sender, block=block)  # type: ignore[no-any-return]
+
+    def available_tokens(self, chain: int, *, block: int | None = None) -> int:
+        return self.view("availableTokens", chain, block=block)  # type: ignore[no-any-return]
+
+    def buckets(self, chain: int, *, block: int | None = None) -> GatewayBuckets:
+        return GatewayBuckets(*self.view("buckets", chain, block=block).values())
+
+    def deliver_tx(self, hop: int, proof: bytes, items: Sequence[Any], *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("deliver", hop, proof, items, by=by, gas=gas)
+
+    def destination_gas(self, cap: int, size: int, hops: int, *, block: int | None = None) -> int:
+        return self.view("destinationGas", cap, size, hops, block=block)  # type: ignore[no-any-return]
+
+    def gas_quotas(self, lane: int, sender: str, *, block: int | None = None) -> GatewayGasQuotas:
+        return GatewayGasQuotas(*self.view("gasQuotas", lane, sender, block=block).values())
+
+    def handler_gas_limit(self, *, block: int | None = None) -> int:
+        return self.view("handlerGasLimit", block=block)  # type: ignore[no-any-return]
+
+    def hop_state(self, chains: Sequence[int], *, block: int | None = None) -> GatewayHopState:
+        return GatewayHopState(*self.view("hopState", chains, block=block).values())
+
+    def inbound_outcome(self, src_chain: int, sequence: int, *, block: int | None = None) -> int:
+        return self.view("inboundOutcome", src_chain, sequence, block=block)  # type: ignore[no-any-return]
+
+    def is_router(self, *, block: int | None = None) -> bool:
+        return self.view("isRouter", block=block)  # type: ignore[no-any-return]
+
+    def lanes(self, chain: int, *, block: int | None = None) -> GatewayLanes:
+        return GatewayLanes(*self.view("lanes", chain, block=block).values())
+
+    def max_payload(self, *, block: int | None = None) -> int:
+        return self.view("maxPayload", block=block)  # type: ignore[no-any-return]
+
+    def origin_quotas(self, lane: int, origin: int, *, block: int | None = None) -> GatewayOriginQuotas:
+        return GatewayOriginQuotas(*self.view("originQuotas", lane, origin, block=block).values())
+
+    def outbound_outcome(self, dst_chain: int, sequence: int, *, block: int | None = None) -> int:
+        return self.view("outboundOutcome", dst_chain, sequence, block=block)  # type: ignore[no-any-return]
+
+    def owner(self, *, block: int | None = None) -> str:
+        return self.view("owner", block=block)  # type: ignore[no-any-return]
+
+    def pending_owner(self, *, block: int | None = None) -> str:
+        return self.view("pendingOwner", block=block)  # type: ignore[no-any-return]
+
+    def rate_exempt(self, sender: str, *, block: int | None = None) -> bool:
+        return self.view("rateExempt", sender, block=block)  # type: ignore[no-any-return]
+
+    def renounce_ownership_tx(self, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("renounceOwnership", by=by, gas=gas)
+
+    def send_tx(self, dst_chain: int, recipient: str, payload: bytes, ttl: int, gas_limit: int, *, by: Account,
+                gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("send", dst_chain, recipient, payload, ttl, gas_limit, by=by, gas=gas)
+
+    def set_gas_quota_tx(self, hops: Sequence[int], sender: str, capacity: int, refill_per_second: int, *, by: Account,
+                         gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("setGasQuota", hops, sender, capacity, refill_per_second, by=by, gas=gas)
+
+    def set_handler_gas_limit_tx(self, limit: int, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("setHandlerGasLimit", limit, by=by, gas=gas)
+
+    def set_lane_tx(self, chain: int, via: int, verifier: str, remote_gateway: str, *, by: Account,
+                    gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("setLane", chain, via, verifier, remote_gateway, by=by, gas=gas)
+
+    def set_lanes_tx(self, chains: Sequence[int], vias: Sequence[int], verifiers: Sequence[str],
+                     remote_gateways: Sequence[str], *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("setLanes", chains, vias, verifiers, remote_gateways, by=by, gas=gas)
+
+    def set_origin_quota_tx(self, hops: Sequence[int], origin: int, capacity: int, refill_per_second: int, *,
+                            by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("setOriginQuota", hops, origin, capacity, refill_per_second, by=by, gas=gas)
+
+    def set_paused_tx(self, chain: int, paused: bool, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("setPaused", chain, paused, by=by, gas=gas)
+
+    def set_rate_exempt_tx(self, sender: str, exempt: bool, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("setRateExempt", sender, exempt, by=by, gas=gas)
+
+    def set_rate_limit_tx(self, chain: int, capacity: int, refill_per_second: int, *, by: Account,
+                          gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("setRateLimit", chain, capacity, refill_per_second, by=by, gas=gas)
+
+    def taken_above(self, hop: int, first: int, *, block: int | None = None) -> int:
+        return self.view("takenAbove", hop, first, block=block)  # type: ignore[no-any-return]
+
+    def transfer_ownership_tx(self, new_owner: str, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("transferOwnership", new_owner, by=by, gas=gas)
+
+
+class CommitteeVerifierCommittees(NamedTuple):
+    epoch: int
+    threshold: int
+    size: int
+
+
+class CommitteeVerifier(Contract):
+    """CommitteeVerifier, typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
+
+    def __init__(self, chain: Chain, address: str, artifact: str = "CommitteeVerifier") -> None:
+        super().__init__(chain, address, artifact)
+
+    def accept_ownership_tx(self, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("acceptOwnership", by=by, gas=gas)
+
+    def committees(self, chain: int, *, block: int | None = None) -> CommitteeVerifierCommittees:
+        return CommitteeVerifierCommittees(*self.view("committees", chain, block=block).values())
+
+    def digest(self, mode: int, src_chain: int, src_gateway: str, dst_gateway: str, subject: bytes, *,
+               block: int | None = None) -> bytes:
+        return self.view("digest", mode, src_chain, src_gateway, dst_gateway, subject,
+                         block=block)  # type: ignore[no-any-return]
+
+    def kind(self, *, block: int | None = None) -> str:
+        return self.view("kind", block=block)  # type: ignore[no-any-return]
+
+    def member_epoch(self, chain: int, member: str, *, block: int | None = None) -> int:
+        return self.view("memberEpoch", chain, member, block=block)  # type: ignore[no-any-return]
+
+    def owner(self, *, block: int | None = None) -> str:
+        return self.view("owner", block=block)  # type: ignore[no-any-return]
+
+    def pending_owner(self, *, block: int | None = None) -> str:
+        return self.view("pendingOwner", block=block)  # type: ignore[no-any-return]
+
+    def renounce_ownership_tx(self, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("renounceOwnership", by=by, gas=gas)
+
+    def rotate_tx(self, chain: int, members: Sequence[str], threshold: int, *, by: Account,
+                  gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("rotate", chain, members, threshold, by=by, gas=gas)
+
+    def rotate_many_tx(self, chains: Sequence[int], members: Sequence[Sequence[str]], thresholds: Sequence[int], *,
+                       by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("rotateMany", chains, members, thresholds, by=by, gas=gas)
+
+    def transfer_ownership_tx(self, new_owner: str, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("transferOwnership", new_owner, by=by, gas=gas)
+
+    def verify(self, hop: int, hop_gateway: str, proof: bytes, ids: Sequence[bytes], hop_sequences: Sequence[int], *,
+               block: int | None = None) -> Sequence[bytes]:
+        return self.view("verify", hop, hop_gateway, proof, ids, hop_sequences,
+                         block=block)  # type: ignore[no-any-return]
+
+
+class CheckpointVerifierCommittees(NamedTuple):
+    epoch: int
+    threshold: int
+    size: int
+
+
+class CheckpointVerifier(Contract):
+    """CheckpointVerifier, typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
+
+    def __init__(self, chain: Chain, address: str, artifact: str = "CheckpointVerifier") -> None:
+        super().__init__(chain, address, artifact)
+
+    def accept_ownership_tx(self, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("acceptOwnership", by=by, gas=gas)
+
+    def committees(self, chain: int, *, block: int | None = None) -> CheckpointVerifierCommittees:
+        return CheckpointVerifierCommittees(*self.view("committees", chain, block=block).values())
+
+    def digest(self, mode: int, src_chain: int, src_gateway: str, dst_gateway: str, subject: bytes, *,
+               block: int | None = None) -> bytes:
+        return self.view("digest", mode, src_chain, src_gateway, dst_gateway, subject,
+                         block=block)  # type: ignore[no-any-return]
+
+    def kind(self, *, block: int | None = None) -> str:
+        return self.view("kind", block=block)  # type: ignore[no-any-return]
+
+    def member_epoch(self, chain: int, member: str, *, block: int | None = None) -> int:
+        return self.view("memberEpoch", chain, member, block=block)  # type: ignore[no-any-return]
+
+    def owner(self, *, block: int | None = None) -> str:
+        return self.view("owner", block=block)  # type: ignore[no-any-return]
+
+    def pending_owner(self, *, block: int | None = None) -> str:
+        return self.view("pendingOwner", block=block)  # type: ignore[no-any-return]
+
+    def renounce_ownership_tx(self, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("renounceOwnership", by=by, gas=gas)
+
+    def rotate_tx(self, chain: int, members: Sequence[str], threshold: int, *, by: Account,
+                  gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("rotate", chain, members, threshold, by=by, gas=gas)
+
+    def rotate_many_tx(self, chains: Sequence[int], members: Sequence[Sequence[str]], thresholds: Sequence[int], *,
+                       by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("rotateMany", chains, members, thresholds, by=by, gas=gas)
+
+    def transfer_ownership_tx(self, new_owner: str, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("transferOwnership", new_owner, by=by, gas=gas)
+
+    def verify(self, hop: int, hop_gateway: str, proof: bytes, ids: Sequence[bytes], hop_sequences: Sequence[int], *,
+               block: int | None = None) -> Sequence[bytes]:
+        return self.view("verify", hop, hop_gateway, proof, ids, hop_sequences,
+                         block=block)  # type: ignore[no-any-return]
+
+
+class DataExchangeRequests(NamedTuple):
+    requester: int
+    provider: int
+    sector: int
+    status: int
+    provider_chain: int
+    deadline: int
+    query_hash: bytes
+    answer_hash: bytes
+    answer_size: int
+
+
+class DataExchange(Contract):
+    """DataExchange, typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
+
+    def __init__(self, chain: Chain, address: str, artifact: str = "DataExchange") -> None:
+        super().__init__(chain, address, artifact)
+
+    def accept_ownership_tx(self, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("acceptOwnership", by=by, gas=gas)
+
+    def allowed_requesters(self, data_sector: int, *, block: int | None = None) -> int:
+        return self.view("allowedRequesters", data_sector, block=block)  # type: ignore[no-any-return]
+
+    def gateway(self, *, block: int | None = None) -> str:
+        return self.view("gateway", block=block)  # type: ignore[no-any-return]
+
+    def handle_message_tx(self, src_chain: int, sender: str, id_: bytes, payload: bytes, *, by: Account,
+                          gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("handleMessage", src_chain, sender, id_, payload, by=by, gas=gas)
+
+    def handle_outcome_tx(self, id_: bytes, outcome: int, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("handleOutcome", id_, outcome, by=by, gas=gas)
+
+    def hub_broadcaster(self, *, block: int | None = None) -> str:
+        return self.view("hubBroadcaster", block=block)  # type: ignore[no-any-return]
+
+    def hub_chain(self, *, block: int | None = None) -> int:
+        return self.view("hubChain", block=block)  # type: ignore[no-any-return]
+
+    def incoming(self, id_: bytes, *, block: int | None = None) -> bytes:
+        return self.view("incoming", id_, block=block)  # type: ignore[no-any-return]
+
+    def mirror(self, *, block: int | None = None) -> str:
+        return self.view("mirror", block=block)  # type: ignore[no-any-return]
+
+    def owner(self, *, block: int | None = None) -> str:
+        return self.view("owner", block=block)  # type: ignore[no-any-return]
+
+    def peers(self, chain: int, *, block: int | None = None) -> str:
+        return self.view("peers", chain, block=block)  # type: ignore[no-any-return]
+
+    def pending_owner(self, *, block: int | None = None) -> str:
+        return self.view("pendingOwner", block=block)  # type: ignore[no-any-return]
+
+    def policy(self, requester_sector: int, *, block: int | None = None) -> int:
+        return self.view("policy", requester_sector, block=block)  # type: ignore[no-any-return]
+
+    def policy_version(self, requester_sector: int, *, block: int | None = None) -> int:
+        return self.view("policyVersion", requester_sector, block=block)  # type: ignore[no-any-return]
+
+    def renounce_ownership_tx(self, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("renounceOwnership", by=by, gas=gas)
+
+    def request_tx(self, requester: int, provider: int, provider_chain: int, sector: int, query_hash: bytes, ttl: int,
+                   *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("request", requester, provider, provider_chain, sector, query_hash, ttl, by=by, gas=gas)
+
+    def requests(self, id_: bytes, *, block: int | None = None) -> DataExchangeRequests:
+        return DataExchangeRequests(*self.view("requests", id_, block=block).values())
+
+    def respond_tx(self, request_id: bytes, requester_chain: int, requester: int, provider: int, sector: int,
+                   query_hash: bytes, answer_hash: bytes, size: int, ttl: int, *, by: Account,
+                   gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("respond", request_id, requester_chain, requester, provider, sector, query_hash, answer_hash,
+                       size, ttl, by=by, gas=gas)
+
+    def set_peer_tx(self, chain: int, peer: str, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("setPeer", chain, peer, by=by, gas=gas)
+
+    def set_peers_tx(self, chains: Sequence[int], peers_: Sequence[str], *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("setPeers", chains, peers_, by=by, gas=gas)
+
+    def transfer_ownership_tx(self, new_owner: str, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("transferOwnership", new_owner, by=by, gas=gas)
+
+    def zone_id(self, *, block: int | None = None) -> int:
+        return self.view("zoneId", block=block)  # type: ignore[no-any-return]
+
+
+class RegistryMirrorRecords(NamedTuple):
+    account: str
+    zone_id: int
+    status: int
+    sector_mask: int
+    version: int
+
+
+class RegistryMirrorWordsOf(NamedTuple):
+    arg0: int
+    arg1: int
+
+
+class RegistryMirror(Contract):
+    """RegistryMirror, typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
+
+    def __init__(self, chain: Chain, address: str, artifact: str = "RegistryMirror") -> None:
+        super().__init__(chain, address, artifact)
+
+    def broadcaster(self, *, block: int | None = None) -> str:
+        return self.view("broadcaster", block=block)  # type: ignore[no-any-return]
+
+    def entity_count(self, *, block: int | None = None) -> int:
+        return self.view("entityCount", block=block)  # type: ignore[no-any-return]
+
+    def gateway(self, *, block: int | None = None) -> str:
+        return self.view("gateway", block=block)  # type: ignore[no-any-return]
+
+    def handle_message_tx(self, src_chain: int, sender: str, arg2: bytes, payload: bytes, *, by: Account,
+                          gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("handleMessage", src_chain, sender, arg2, payload, by=by, gas=gas)
+
+    def handle_outcome(self, arg0: bytes, arg1: int, *, block: int | None = None) -> None:
+        return self.view("handleOutcome", arg0, arg1, block=block)
+
+    def hub_chain(self, *, block: int | None = None) -> int:
+        return self.view("hubChain", block=block)  # type: ignore[no-any-return]
+
+    def is_active(self, entity_id: int, *, block: int | None = None) -> bool:
+        return self.view("isActive", entity_id, block=block)  # type: ignore[no-any-return]
+
+    def is_active_in(self, entity_id: int, sector_id: int, *, block: int | None = None) -> bool:
+        return self.view("isActiveIn", entity_id, sector_id, block=block)  # type: ignore[no-any-return]
+
+    def pack(self, entity_id: int, account: str, zone_id: int, status: int, sector_mask: int, *,
+             block: int | None = None) -> int:
+        return self.view("pack", entity_id, account, zone_id, status, sector_mask,
+                         block=block)  # type: ignore[no-any-return]
+
+    def records(self, entity_id: int, *, block: int | None = None) -> RegistryMirrorRecords:
+        return RegistryMirrorRecords(*self.view("records", entity_id, block=block).values())
+
+    def words(self, entity_id: int, *, block: int | None = None) -> int:
+        return self.view("words", entity_id, block=block)  # type: ignore[no-any-return]
+
+    def words_of(self, a: int, b: int, *, block: int | None = None) -> RegistryMirrorWordsOf:
+        return RegistryMirrorWordsOf(*self.view("wordsOf", a, b, block=block).values())
+
+
+class RegistryBroadcaster(Contract):
+    """RegistryBroadcaster, typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
+
+    def __init__(self, chain: Chain, address: str, artifact: str = "RegistryBroadcaster") -> None:
+        super().__init__(chain, address, artifact)
+
+    def accept_ownership_tx(self, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("acceptOwnership", by=by, gas=gas)
+
+    def exchanges(self, chain: int, *, block: int | None = None) -> str:
+        return self.view("exchanges", chain, block=block)  # type: ignore[no-any-return]
+
+    def gateway(self, *, block: int | None = None) -> str:
+        return self.view("gateway", block=block)  # type: ignore[no-any-return]
+
+    def handle_message(self, arg0: int, arg1: str, arg2: bytes, arg3: bytes, *, block: int | None = None) -> bool:
+        return self.view("handleMessage", arg0, arg1, arg2, arg3, block=block)  # type: ignore[no-any-return]
+
+    def handle_outcome_tx(self, id_: bytes, outcome: int, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("handleOutcome", id_, outcome, by=by, gas=gas)
+
+    def mirrors(self, chain: int, *, block: int | None = None) -> str:
+        return self.view("mirrors", chain, block=block)  # type: ignore[no-any-return]
+
+    def owner(self, *, block: int | None = None) -> str:
+        return self.view("owner", block=block)  # type: ignore[no-any-return]
+
+    def pending_owner(self, *, block: int | None = None) -> str:
+        return self.view("pendingOwner", block=block)  # type: ignore[no-any-return]
+
+    def registry(self, *, block: int | None = None) -> str:
+        return self.view("registry", block=block)  # type: ignore[no-any-return]
+
+    def renounce_ownership_tx(self, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("renounceOwnership", by=by, gas=gas)
+
+    def set_exchange_tx(self, chain: int, exchange: str, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("setExchange", chain, exchange, by=by, gas=gas)
+
+    def set_mirror_tx(self, chain: int, mirror: str, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("setMirror", chain, mirror, by=by, gas=gas)
+
+    def sync_tx(self, entity_ids: Sequence[int], chains: Sequence[int], ttl: int, *, by: Account,
+                gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("sync", entity_ids, chains, ttl, by=by, gas=gas)
+
+    def sync_policy_tx(self, sectors: Sequence[int], chains: Sequence[int], ttl: int, *, by: Account,
+                       gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("syncPolicy", sectors, chains, ttl, by=by, gas=gas)
+
+    def transfer_ownership_tx(self, new_owner: str, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("transferOwnership", new_owner, by=by, gas=gas)
+
+    def version(self, *, block: int | None = None) -> int:
+        return self.view("version", block=block)  # type: ignore[no-any-return]
+
+
+class TestRecipientFanOut(NamedTuple):
+    dst_chain: int
+    recipient: str
+    count_: int
+    gas_limit: int
+
+
+class TestRecipient(Contract):
+    """TestRecipient, typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
+
+    def __init__(self, chain: Chain, address: str, artifact: str = "TestRecipient") -> None:
+        super().__init__(chain, address, artifact)
+
+    def behaviour(self, *, block: int | None = None) -> int:
+        return self.view("behaviour", block=block)  # type: ignore[no-any-return]
+
+    def fan_out(self, *, block: int | None = None) -> TestRecipientFanOut:
+        return TestRecipientFanOut(*self.view("fanOut", block=block).values())
+
+    def flood_tx(self, dst_chain: int, recipient: str, gas_limit: int, count: int, *, by: Account,
+                 gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("flood", dst_chain, recipient, gas_limit, count, by=by, gas=gas)
+
+    def gateway(self, *, block: int | None = None) -> str:
+        return self.view("gateway", block=block)  # type: ignore[no-any-return]
+
+    def handle_message_tx(self, src_chain: int, sender: str, id_: bytes, payload: bytes, *, by: Account,
+                          gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("handleMessage", src_chain, sender, id_, payload, by=by, gas=gas)
+
+    def handle_outcome_tx(self, id_: bytes, outcome: int, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("handleOutcome", id_, outcome, by=by, gas=gas)
+
+    def handled(self, *, block: int | None = None) -> int:
+        return self.view("handled", block=block)  # type: ignore[no-any-return]
+
+    def outcomes(self, arg0: bytes, *, block: int | None = None) -> int:
+        return self.view("outcomes", arg0, block=block)  # type: ignore[no-any-return]
+
+    def send_tx(self, dst_chain: int, recipient: str, payload: bytes, ttl: int, *, by: Account,
+                gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("send", dst_chain, recipient, payload, ttl, by=by, gas=gas)
+
+    def set_behaviour_tx(self, behaviour_: int, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("setBehaviour", behaviour_, by=by, gas=gas)
+
+    def set_fan_out_tx(self, dst_chain: int, recipient: str, count: int, gas_limit: int, *, by: Account,
+                       gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("setFanOut", dst_chain, recipient, count, gas_limit, by=by, gas=gas)
+
+    def times_handled(self, arg0: bytes, *, block: int | None = None) -> int:
+        return self.view("timesHandled", arg0, block=block)  # type: ignore[no-any-return]
