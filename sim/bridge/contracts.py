@@ -11,6 +11,28 @@ from registry.defaults import DEFAULT_GAS
 from registry.evm import Account, Chain, Contract, Tx
 
 
+class Ownable2Step(Contract):
+    """Ownable2Step: OpenZeppelin's two-step ownership."""
+
+    def __init__(self, chain: Chain, address: str, artifact: str = "Gateway") -> None:
+        super().__init__(chain, address, artifact)
+
+    def accept_ownership_tx(self, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("acceptOwnership", by=by, gas=gas)
+
+    def owner(self, *, block: int | None = None) -> str:
+        return self.view("owner", block=block)  # type: ignore[no-any-return]
+
+    def pending_owner(self, *, block: int | None = None) -> str:
+        return self.view("pendingOwner", block=block)  # type: ignore[no-any-return]
+
+    def renounce_ownership_tx(self, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("renounceOwnership", by=by, gas=gas)
+
+    def transfer_ownership_tx(self, new_owner: str, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("transferOwnership", new_owner, by=by, gas=gas)
+
+
 class GatewayBuckets(NamedTuple):
     capacity: int
     tokens: int
@@ -48,14 +70,11 @@ class GatewayOriginQuotas(NamedTuple):
     updated_at: int
 
 
-class Gateway(Contract):
-    """Gateway, typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
+class Gateway(Ownable2Step):
+    """Gateway: typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
 
     def __init__(self, chain: Chain, address: str, artifact: str = "Gateway") -> None:
         super().__init__(chain, address, artifact)
-
-    def accept_ownership_tx(self, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
-        return self.tx("acceptOwnership", by=by, gas=gas)
 
     def available_gas(self, hop: int, sender: str, *, block: int | None = None) -> int:
         return self.view("availableGas", hop, sender, block=block)  # type: ignore[no-any-return]
@@ -99,17 +118,8 @@ class Gateway(Contract):
     def outbound_outcome(self, dst_chain: int, sequence: int, *, block: int | None = None) -> int:
         return self.view("outboundOutcome", dst_chain, sequence, block=block)  # type: ignore[no-any-return]
 
-    def owner(self, *, block: int | None = None) -> str:
-        return self.view("owner", block=block)  # type: ignore[no-any-return]
-
-    def pending_owner(self, *, block: int | None = None) -> str:
-        return self.view("pendingOwner", block=block)  # type: ignore[no-any-return]
-
     def rate_exempt(self, sender: str, *, block: int | None = None) -> bool:
         return self.view("rateExempt", sender, block=block)  # type: ignore[no-any-return]
-
-    def renounce_ownership_tx(self, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
-        return self.tx("renounceOwnership", by=by, gas=gas)
 
     def send_tx(self, dst_chain: int, recipient: str, payload: bytes, ttl: int, gas_limit: int, *, by: Account,
                 gas: int = DEFAULT_GAS) -> Tx:
@@ -147,9 +157,6 @@ class Gateway(Contract):
     def taken_above(self, hop: int, first: int, *, block: int | None = None) -> int:
         return self.view("takenAbove", hop, first, block=block)  # type: ignore[no-any-return]
 
-    def transfer_ownership_tx(self, new_owner: str, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
-        return self.tx("transferOwnership", new_owner, by=by, gas=gas)
-
 
 class CommitteeVerifierCommittees(NamedTuple):
     epoch: int
@@ -157,14 +164,11 @@ class CommitteeVerifierCommittees(NamedTuple):
     size: int
 
 
-class CommitteeVerifier(Contract):
-    """CommitteeVerifier, typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
+class CommitteeVerifier(Ownable2Step):
+    """CommitteeVerifier: typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
 
     def __init__(self, chain: Chain, address: str, artifact: str = "CommitteeVerifier") -> None:
         super().__init__(chain, address, artifact)
-
-    def accept_ownership_tx(self, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
-        return self.tx("acceptOwnership", by=by, gas=gas)
 
     def committees(self, chain: int, *, block: int | None = None) -> CommitteeVerifierCommittees:
         return CommitteeVerifierCommittees(*self.view("committees", chain, block=block).values())
@@ -180,15 +184,6 @@ class CommitteeVerifier(Contract):
     def member_epoch(self, chain: int, member: str, *, block: int | None = None) -> int:
         return self.view("memberEpoch", chain, member, block=block)  # type: ignore[no-any-return]
 
-    def owner(self, *, block: int | None = None) -> str:
-        return self.view("owner", block=block)  # type: ignore[no-any-return]
-
-    def pending_owner(self, *, block: int | None = None) -> str:
-        return self.view("pendingOwner", block=block)  # type: ignore[no-any-return]
-
-    def renounce_ownership_tx(self, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
-        return self.tx("renounceOwnership", by=by, gas=gas)
-
     def rotate_tx(self, chain: int, members: Sequence[str], threshold: int, *, by: Account,
                   gas: int = DEFAULT_GAS) -> Tx:
         return self.tx("rotate", chain, members, threshold, by=by, gas=gas)
@@ -197,68 +192,17 @@ class CommitteeVerifier(Contract):
                        by: Account, gas: int = DEFAULT_GAS) -> Tx:
         return self.tx("rotateMany", chains, members, thresholds, by=by, gas=gas)
 
-    def transfer_ownership_tx(self, new_owner: str, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
-        return self.tx("transferOwnership", new_owner, by=by, gas=gas)
-
     def verify(self, hop: int, hop_gateway: str, proof: bytes, ids: Sequence[bytes], hop_sequences: Sequence[int], *,
                block: int | None = None) -> Sequence[bytes]:
         return self.view("verify", hop, hop_gateway, proof, ids, hop_sequences,
                          block=block)  # type: ignore[no-any-return]
 
 
-class CheckpointVerifierCommittees(NamedTuple):
-    epoch: int
-    threshold: int
-    size: int
-
-
-class CheckpointVerifier(Contract):
-    """CheckpointVerifier, typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
+class CheckpointVerifier(CommitteeVerifier):
+    """CheckpointVerifier: the same functions as CommitteeVerifier."""
 
     def __init__(self, chain: Chain, address: str, artifact: str = "CheckpointVerifier") -> None:
         super().__init__(chain, address, artifact)
-
-    def accept_ownership_tx(self, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
-        return self.tx("acceptOwnership", by=by, gas=gas)
-
-    def committees(self, chain: int, *, block: int | None = None) -> CheckpointVerifierCommittees:
-        return CheckpointVerifierCommittees(*self.view("committees", chain, block=block).values())
-
-    def digest(self, mode: int, src_chain: int, src_gateway: str, dst_gateway: str, subject: bytes, *,
-               block: int | None = None) -> bytes:
-        return self.view("digest", mode, src_chain, src_gateway, dst_gateway, subject,
-                         block=block)  # type: ignore[no-any-return]
-
-    def kind(self, *, block: int | None = None) -> str:
-        return self.view("kind", block=block)  # type: ignore[no-any-return]
-
-    def member_epoch(self, chain: int, member: str, *, block: int | None = None) -> int:
-        return self.view("memberEpoch", chain, member, block=block)  # type: ignore[no-any-return]
-
-    def owner(self, *, block: int | None = None) -> str:
-        return self.view("owner", block=block)  # type: ignore[no-any-return]
-
-    def pending_owner(self, *, block: int | None = None) -> str:
-        return self.view("pendingOwner", block=block)  # type: ignore[no-any-return]
-
-    def renounce_ownership_tx(self, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
-        return self.tx("renounceOwnership", by=by, gas=gas)
-
-    def rotate_tx(self, chain: int, members: Sequence[str], threshold: int, *, by: Account,
-                  gas: int = DEFAULT_GAS) -> Tx:
-        return self.tx("rotate", chain, members, threshold, by=by, gas=gas)
-
-    def rotate_many_tx(self, chains: Sequence[int], members: Sequence[Sequence[str]], thresholds: Sequence[int], *,
-                       by: Account, gas: int = DEFAULT_GAS) -> Tx:
-        return self.tx("rotateMany", chains, members, thresholds, by=by, gas=gas)
-
-    def transfer_ownership_tx(self, new_owner: str, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
-        return self.tx("transferOwnership", new_owner, by=by, gas=gas)
-
-    def verify(self, hop: int, hop_gateway: str, proof: bytes, ids: Sequence[bytes], hop_sequences: Sequence[int], *,
-               block: int | None = None) -> Sequence[bytes]:
-        return self.view("verify", hop, hop_gateway, proof, ids, hop_sequences,
-                         block=block)  # type: ignore[no-any-return]
 
 
 class DataExchangeRequests(NamedTuple):
@@ -273,14 +217,11 @@ class DataExchangeRequests(NamedTuple):
     answer_size: int
 
 
-class DataExchange(Contract):
-    """DataExchange, typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
+class DataExchange(Ownable2Step):
+    """DataExchange: typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
 
     def __init__(self, chain: Chain, address: str, artifact: str = "DataExchange") -> None:
         super().__init__(chain, address, artifact)
-
-    def accept_ownership_tx(self, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
-        return self.tx("acceptOwnership", by=by, gas=gas)
 
     def allowed_requesters(self, data_sector: int, *, block: int | None = None) -> int:
         return self.view("allowedRequesters", data_sector, block=block)  # type: ignore[no-any-return]
@@ -307,23 +248,14 @@ class DataExchange(Contract):
     def mirror(self, *, block: int | None = None) -> str:
         return self.view("mirror", block=block)  # type: ignore[no-any-return]
 
-    def owner(self, *, block: int | None = None) -> str:
-        return self.view("owner", block=block)  # type: ignore[no-any-return]
-
     def peers(self, chain: int, *, block: int | None = None) -> str:
         return self.view("peers", chain, block=block)  # type: ignore[no-any-return]
-
-    def pending_owner(self, *, block: int | None = None) -> str:
-        return self.view("pendingOwner", block=block)  # type: ignore[no-any-return]
 
     def policy(self, requester_sector: int, *, block: int | None = None) -> int:
         return self.view("policy", requester_sector, block=block)  # type: ignore[no-any-return]
 
     def policy_version(self, requester_sector: int, *, block: int | None = None) -> int:
         return self.view("policyVersion", requester_sector, block=block)  # type: ignore[no-any-return]
-
-    def renounce_ownership_tx(self, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
-        return self.tx("renounceOwnership", by=by, gas=gas)
 
     def request_tx(self, requester: int, provider: int, provider_chain: int, sector: int, query_hash: bytes, ttl: int,
                    *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
@@ -344,9 +276,6 @@ class DataExchange(Contract):
     def set_peers_tx(self, chains: Sequence[int], peers_: Sequence[str], *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
         return self.tx("setPeers", chains, peers_, by=by, gas=gas)
 
-    def transfer_ownership_tx(self, new_owner: str, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
-        return self.tx("transferOwnership", new_owner, by=by, gas=gas)
-
     def zone_id(self, *, block: int | None = None) -> int:
         return self.view("zoneId", block=block)  # type: ignore[no-any-return]
 
@@ -365,7 +294,7 @@ class RegistryMirrorWordsOf(NamedTuple):
 
 
 class RegistryMirror(Contract):
-    """RegistryMirror, typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
+    """RegistryMirror: typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
 
     def __init__(self, chain: Chain, address: str, artifact: str = "RegistryMirror") -> None:
         super().__init__(chain, address, artifact)
@@ -410,14 +339,11 @@ class RegistryMirror(Contract):
         return RegistryMirrorWordsOf(*self.view("wordsOf", a, b, block=block).values())
 
 
-class RegistryBroadcaster(Contract):
-    """RegistryBroadcaster, typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
+class RegistryBroadcaster(Ownable2Step):
+    """RegistryBroadcaster: typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
 
     def __init__(self, chain: Chain, address: str, artifact: str = "RegistryBroadcaster") -> None:
         super().__init__(chain, address, artifact)
-
-    def accept_ownership_tx(self, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
-        return self.tx("acceptOwnership", by=by, gas=gas)
 
     def exchanges(self, chain: int, *, block: int | None = None) -> str:
         return self.view("exchanges", chain, block=block)  # type: ignore[no-any-return]
@@ -434,17 +360,8 @@ class RegistryBroadcaster(Contract):
     def mirrors(self, chain: int, *, block: int | None = None) -> str:
         return self.view("mirrors", chain, block=block)  # type: ignore[no-any-return]
 
-    def owner(self, *, block: int | None = None) -> str:
-        return self.view("owner", block=block)  # type: ignore[no-any-return]
-
-    def pending_owner(self, *, block: int | None = None) -> str:
-        return self.view("pendingOwner", block=block)  # type: ignore[no-any-return]
-
     def registry(self, *, block: int | None = None) -> str:
         return self.view("registry", block=block)  # type: ignore[no-any-return]
-
-    def renounce_ownership_tx(self, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
-        return self.tx("renounceOwnership", by=by, gas=gas)
 
     def set_exchange_tx(self, chain: int, exchange: str, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
         return self.tx("setExchange", chain, exchange, by=by, gas=gas)
@@ -460,9 +377,6 @@ class RegistryBroadcaster(Contract):
                        gas: int = DEFAULT_GAS) -> Tx:
         return self.tx("syncPolicy", sectors, chains, ttl, by=by, gas=gas)
 
-    def transfer_ownership_tx(self, new_owner: str, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
-        return self.tx("transferOwnership", new_owner, by=by, gas=gas)
-
     def version(self, *, block: int | None = None) -> int:
         return self.view("version", block=block)  # type: ignore[no-any-return]
 
@@ -475,7 +389,7 @@ class TestRecipientFanOut(NamedTuple):
 
 
 class TestRecipient(Contract):
-    """TestRecipient, typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
+    """TestRecipient: typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
 
     def __init__(self, chain: Chain, address: str, artifact: str = "TestRecipient") -> None:
         super().__init__(chain, address, artifact)

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from registry.evm.abi import Function
 from registry.evm.artifacts import load_artifact
 from registry.paths import ROOT
 
@@ -56,50 +57,67 @@ def result_class(contract: str, function: str) -> str:
     return f"{contract}{function[0].upper()}{function[1:]}"
 
 
+OWNABLE = ("acceptOwnership", "owner", "pendingOwner", "renounceOwnership", "transferOwnership")  # Ownable2Step's
+HEADER = ['"""Typed access to the contracts the simulator drives, one class per contract: GENERATED from the ABIs',
+          'by `python -m sim.tools.typed_contracts` (do not edit; the test suite checks it is current). Views return',
+          'their values (several outputs: a named tuple); every other function gives an unsent `Tx` (`…_tx`)."""',
+          "", "from __future__ import annotations", "", "from collections.abc import Sequence",
+          "from typing import Any, NamedTuple", "", "from registry.defaults import DEFAULT_GAS",
+          "from registry.evm import Account, Chain, Contract, Tx"]
+
+
 def render() -> str:
-    out = ['"""Typed access to the contracts the simulator drives, one class per contract: GENERATED from the ABIs',
-           'by `python -m sim.tools.typed_contracts` (do not edit; the test suite checks it is current). Views return',
-           'their values (several outputs: a named tuple); every other function gives an unsent `Tx` (`…_tx`)."""',
-           "", "from __future__ import annotations", "", "from collections.abc import Sequence",
-           "from typing import Any, NamedTuple", "", "from registry.defaults import DEFAULT_GAS",
-           "from registry.evm import Account, Chain, Contract, Tx"]
+    ownable = {name: load_artifact("Gateway").abi.functions[name] for name in OWNABLE}
+    out = [*HEADER, *_class("Ownable2Step", "Contract", "Gateway", ownable, "OpenZeppelin's two-step ownership")]
+    generated: dict[str, str] = {}  # a contract's functions (as the ABI lists them) -> the class generated for them
     for contract in CONTRACTS:
-        abi = load_artifact(contract).abi
-        results: list[str] = []
-        methods: list[str] = []
-        for name in sorted(abi.functions):
-            fn = abi.functions[name]
-            method = snake(name) + ("_tx" if fn.mutates else "")
-            if method in RESERVED or (name.isupper() and not fn.inputs):
-                continue  # a constant's getter: Python reads constants from artifacts/constants.json
-            params = [(argument(str(p["name"]), i), python_type(p)) for i, p in enumerate(fn.inputs)]
-            signature = ", ".join(f"{n}: {t}" for n, t in params)
-            call_args = "".join(f", {n}" for n, _ in params)
-            if fn.mutates:
-                head = f"    def {method}(self{', ' + signature if signature else ''}, *, by: Account, " \
-                       "gas: int = DEFAULT_GAS) -> Tx:"
-                body = f'        return self.tx("{name}"{call_args}, by=by, gas=gas)'
-            elif len(fn.outputs) > 1:
-                result = result_class(contract, name)
-                fields = [(_field(argument(str(p["name"]), i)), python_type(p)) for i, p in enumerate(fn.outputs)]
-                results += ["", "", f"class {result}(NamedTuple):"] + [f"    {n}: {t}" for n, t in fields]
-                head = f"    def {method}(self{', ' + signature if signature else ''}, *, " \
-                       f"block: int | None = None) -> {result}:"
-                body = f'        return {result}(*self.view("{name}"{call_args}, block=block).values())'
-            else:
-                returns = python_type(fn.outputs[0]) if fn.outputs else "None"
-                head = f"    def {method}(self{', ' + signature if signature else ''}, *, " \
-                       f"block: int | None = None) -> {returns}:"
-                body = f'        return self.view("{name}"{call_args}, block=block)  # type: ignore[no-any-return]'
-                if returns in ("Any", "None"):
-                    body = body.removesuffix("  # type: ignore[no-any-return]")
-            methods += ["", _wrap(head), _wrap(body)]
-        out += results
-        out += ["", "", f"class {contract}(Contract):",
-                f'    """{contract}, typed (`artifact`: a build of the same interface, e.g. a flawed one)."""', "",
-                f'    def __init__(self, chain: Chain, address: str, artifact: str = "{contract}") -> None:',
-                "        super().__init__(chain, address, artifact)", *methods]
+        functions = load_artifact(contract).abi.functions
+        key = repr(sorted(functions.items()))
+        if key in generated:  # the same interface (both verifiers implement IVerifier on ValidatorSets)
+            out += _class(contract, generated[key], contract, {}, f"the same functions as {generated[key]}")
+            continue
+        generated[key] = contract
+        owned = set(OWNABLE) <= set(functions)
+        own = {name: fn for name, fn in functions.items() if not (owned and name in OWNABLE)}
+        out += _class(contract, "Ownable2Step" if owned else "Contract", contract, own,
+                      "typed (`artifact`: a build of the same interface, e.g. a flawed one)")
     return "\n".join(out) + "\n"
+
+
+def _class(name: str, base: str, artifact: str, functions: Mapping[str, Function], what: str) -> list[str]:
+    """A class of `functions`' methods, preceded by the named tuples its views return."""
+    results: list[str] = []
+    methods: list[str] = []
+    for function in sorted(functions):
+        result, method = _method(name, functions[function])
+        results += result
+        methods += method
+    return [*results, "", "", f"class {name}({base}):", f'    """{name}: {what}."""', "",
+            f'    def __init__(self, chain: Chain, address: str, artifact: str = "{artifact}") -> None:',
+            "        super().__init__(chain, address, artifact)", *methods]
+
+
+def _method(contract: str, fn: Function) -> tuple[list[str], list[str]]:
+    """The named tuple a view of several outputs returns (if any) and the method's lines."""
+    method = snake(fn.name) + ("_tx" if fn.mutates else "")
+    if method in RESERVED or (fn.name.isupper() and not fn.inputs):
+        return [], []  # a constant's getter: Python reads constants from artifacts/constants.json
+    params = [(argument(str(p["name"]), i), python_type(p)) for i, p in enumerate(fn.inputs)]
+    signature = "".join(f", {n}: {t}" for n, t in params)
+    call = f'"{fn.name}"' + "".join(f", {n}" for n, _ in params)
+    if fn.mutates:
+        return [], ["", _wrap(f"    def {method}(self{signature}, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:"),
+                    _wrap(f"        return self.tx({call}, by=by, gas=gas)")]
+    if len(fn.outputs) > 1:
+        result = result_class(contract, fn.name)
+        fields = [(_field(argument(str(p["name"]), i)), python_type(p)) for i, p in enumerate(fn.outputs)]
+        return (["", "", f"class {result}(NamedTuple):", *[f"    {n}: {t}" for n, t in fields]],
+                ["", _wrap(f"    def {method}(self{signature}, *, block: int | None = None) -> {result}:"),
+                 _wrap(f"        return {result}(*self.view({call}, block=block).values())")])
+    returns = python_type(fn.outputs[0]) if fn.outputs else "None"
+    unchecked = "" if returns in ("Any", "None") else "  # type: ignore[no-any-return]"
+    return [], ["", _wrap(f"    def {method}(self{signature}, *, block: int | None = None) -> {returns}:"),
+                _wrap(f"        return self.view({call}, block=block){unchecked}")]
 
 
 def _wrap(line: str, width: int = 120) -> str:
