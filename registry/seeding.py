@@ -64,68 +64,70 @@ class SeedReport:
 
 def seed_registry(registry: Seedable, data: SeedData, progress: Progress | None, batch: int,
                   activate: bool) -> SeedReport:
-    started = time.perf_counter()
-    roles = registry.roles
-    first_block = registry.chain.block_number
-    gas = 0
-    txs = 0
+    started, first_block = time.perf_counter(), registry.chain.block_number
+    roles, plan = registry.roles, _plan(registry, data)
+    sent = {"gas": 0, "transactions": 0}
 
     def run(label: str, step: list[Tx]) -> None:
-        nonlocal gas, txs
         if progress:
             progress(label, 0, len(step))
-        gas += registry.send(step).gas_used
-        txs += len(step)
+        sent["gas"] += registry.send(step).gas_used
+        sent["transactions"] += len(step)
         if progress:
             progress(label, len(step), len(step))
 
-    zone_rows = [(z.name, z.province, roles.authority(i + 1).address) for i, z in enumerate(data.zones)]
-    sector_rows = [(s.name, int(s.category_id)) for s in data.sectors]
-    offset = registry.entity_count()
-    entity_rows = [
-        (data.zone_id(e.zone), sectors_to_mask([data.sector_id(s) for s in e.sectors]),
-         roles.entity(offset + i + 1).address, e.name, e.province)
-        for i, e in enumerate(data.entities)
-    ]
-    pilot_offset = registry.pilot_count()
-    pilot_rows = [(offset + p.entity_index + 1, data.sector_id(p.sector_code), p.title) for p in data.pilots]
-    policy = data.policy_masks()  # which sectors' data each sector may ask for: the zones get it from the hub
-    setup = [registry.tx("registerZones", zone_rows, by=roles.admin),
-             registry.tx("registerSectors", sector_rows, by=roles.admin),
-             registry.tx("setDataPolicies", list(policy), list(policy.values()), by=roles.admin)]
+    def by_authority(function: str, by_zone: dict[int, list[int]]) -> list[Tx]:
+        return [registry.tx(function, ids, by=roles.authority(z)) for z, all_ids in by_zone.items()
+                for ids in chunks(all_ids, batch)]
+
+    setup = [registry.tx("registerZones", plan.zones, by=roles.admin),
+             registry.tx("registerSectors", plan.sectors, by=roles.admin),
+             registry.tx("setDataPolicies", list(plan.policy), list(plan.policy.values()), by=roles.admin)]
     if not registry.is_regulator(roles.regulator.address):
         setup.append(registry.tx("addRegulator", roles.regulator.address, by=roles.admin))
     run("zones and sectors", setup)
-    run("entities", [registry.tx("registerEntities", chunk, by=roles.admin) for chunk in chunks(entity_rows, batch)])
-    run("pilots", [registry.tx("registerPilots", chunk, by=roles.admin) for chunk in chunks(pilot_rows, batch)])
-
-    by_zone: dict[int, list[int]] = {}
-    for i, entity_row in enumerate(entity_rows):
-        by_zone.setdefault(entity_row[0], []).append(offset + i + 1)
-    pilots_by_zone: dict[int, list[int]] = {}
-    for i, pilot_row in enumerate(pilot_rows):
-        zone_id = entity_rows[pilot_row[0] - offset - 1][0]
-        pilots_by_zone.setdefault(zone_id, []).append(pilot_offset + i + 1)
-    run("entity approvals", [registry.tx("approveEntities", ids, by=roles.authority(z))
-                             for z, ids in by_zone.items() for ids in chunks(ids, batch)])
-    run("pilot approvals", [registry.tx("approvePilots", ids, by=roles.authority(z))
-                            for z, ids in pilots_by_zone.items() for ids in chunks(ids, batch)])
+    run("entities", [registry.tx("registerEntities", chunk, by=roles.admin) for chunk in chunks(plan.entities, batch)])
+    run("pilots", [registry.tx("registerPilots", chunk, by=roles.admin) for chunk in chunks(plan.pilots, batch)])
+    run("entity approvals", by_authority("approveEntities", plan.entities_by_zone))
+    run("pilot approvals", by_authority("approvePilots", plan.pilots_by_zone))
     if activate:
-        run("pilot activations", [registry.tx("activatePilots", ids, by=roles.authority(z))
-                                  for z, ids in pilots_by_zone.items() for ids in chunks(ids, batch)])
+        run("pilot activations", by_authority("activatePilots", plan.pilots_by_zone))
     return SeedReport(
-        chain_id=registry.chain.chain_id,
-        registry=registry.address,
-        zones=registry.zone_count(),
-        sectors=registry.sector_count(),
-        entities=registry.entity_count(),
-        pilots=registry.pilot_count(),
-        active_pilots=len(registry.pilots(status=PilotStatus.ACTIVE)),
-        gas_used=gas,
-        transactions=txs,
-        blocks=registry.chain.block_number - first_block,
+        chain_id=registry.chain.chain_id, registry=registry.address, zones=registry.zone_count(),
+        sectors=registry.sector_count(), entities=registry.entity_count(), pilots=registry.pilot_count(),
+        active_pilots=len(registry.pilots(status=PilotStatus.ACTIVE)), gas_used=sent["gas"],
+        transactions=sent["transactions"], blocks=registry.chain.block_number - first_block,
         wall_s=round(time.perf_counter() - started, 3),
     )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What seeding registers (the rows of each call) and, per zone, the ids its authority approves."""
+
+    zones: list[tuple[str, str, str]]
+    sectors: list[tuple[str, int]]
+    entities: list[tuple[int, int, str, str, str]]
+    pilots: list[tuple[int, int, str]]
+    policy: dict[int, int]  # which sectors' data each sector may ask for: the zones get it from the hub
+    entities_by_zone: dict[int, list[int]]
+    pilots_by_zone: dict[int, list[int]]
+
+
+def _plan(registry: Seedable, data: SeedData) -> _Plan:
+    roles, offset, pilot_offset = registry.roles, registry.entity_count(), registry.pilot_count()
+    entities = [(data.zone_id(e.zone), sectors_to_mask([data.sector_id(s) for s in e.sectors]),
+                 roles.entity(offset + i + 1).address, e.name, e.province) for i, e in enumerate(data.entities)]
+    pilots = [(offset + p.entity_index + 1, data.sector_id(p.sector_code), p.title) for p in data.pilots]
+    entities_by_zone: dict[int, list[int]] = {}
+    for i, row in enumerate(entities):
+        entities_by_zone.setdefault(row[0], []).append(offset + i + 1)
+    pilots_by_zone: dict[int, list[int]] = {}
+    for i, pilot in enumerate(pilots):
+        pilots_by_zone.setdefault(entities[pilot[0] - offset - 1][0], []).append(pilot_offset + i + 1)
+    return _Plan([(z.name, z.province, roles.authority(i + 1).address) for i, z in enumerate(data.zones)],
+                 [(s.name, int(s.category_id)) for s in data.sectors], entities, pilots, data.policy_masks(),
+                 entities_by_zone, pilots_by_zone)
 
 
 def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

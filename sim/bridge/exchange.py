@@ -80,49 +80,65 @@ def round_trip(network: Network, requester: str, provider: str, sector: str, *, 
         raise ExchangeError(f"{requester_name} and {provider_name} are both in {home.name}: "
                             "a data exchange crosses zones")
     relayer = relayer or Relayer(network)
-    roles = network.registry.roles
     sector_name = network.data.sectors[sector_id - 1].name
     query_hash = keccak(text=query)
 
-    sent = home.data_exchange.send([home.data_exchange.request_tx(requester_id, provider_id, away.chain_id, sector_id,
-                                                                  query_hash, ttl, by=roles.entity(requester_id),
-                                                                  gas=REQUEST_GAS)])
+    sent = home.data_exchange.send([home.data_exchange.request_tx(
+        requester_id, provider_id, away.chain_id, sector_id, query_hash, ttl,
+        by=network.registry.roles.entity(requester_id), gas=REQUEST_GAS)])
     request_id = first_of(RequestSent, sent.events).id
     result = RoundTrip(requester_name, provider_name, sector_name, "0x" + request_id.hex(), "sent")
     result.steps.append(_step("sent", home, sent.receipt, sent.gas_used,
                               f"{requester_name} asks {provider_name} for {sector_name} data"))
-
     relayer.run_until_idle()
     _hop_steps(network, relayer, request_id, "delivered", result)
     final = relayer.processed[request_id][-1]
     if final.outcome is not Outcome.DELIVERED:
         result.status = final.outcome.label if final.outcome is not Outcome.REJECTED else "refused"
         result.reason = _refusal_reason(away, request_id, final.block_number)
-        _ack_step(network, relayer, request_id, home, result)
-        return result
     _ack_step(network, relayer, request_id, home, result)
+    if final.outcome is Outcome.DELIVERED:
+        data = dataset or f"{sector_name} dataset of {provider_name} for query {query}".encode()
+        asked = Asked(request_id, requester_id, provider_id, sector_id, query_hash, ttl)
+        _answer(network, relayer, result, asked, final.block_number, data)
+    return result
 
-    data = dataset or f"{sector_name} dataset of {provider_name} for query {query}".encode()
-    answer_hash = keccak(data)
-    details = first_of(RequestReceived, _events(away, final.block_number))
+
+@dataclass(frozen=True)
+class Asked:
+    """A request as its answer must repeat it."""
+
+    request_id: bytes
+    requester: int
+    provider: int
+    sector: int
+    query_hash: bytes
+    ttl: int
+
+
+def _answer(network: Network, relayer: Relayer, result: RoundTrip, asked: Asked, delivered_in: int,
+            data: bytes) -> None:
+    """The provider answers the request delivered in block `delivered_in` with `data`; the answer goes back and
+    the requester's chain records it."""
+    request_id, answer_hash = asked.request_id, keccak(data)
+    home, away = network.home(asked.requester), network.home(asked.provider)
+    details = first_of(RequestReceived, _events(away, delivered_in))
     answered = away.data_exchange.send([away.data_exchange.respond_tx(
-        request_id, details.requester_chain, requester_id, provider_id, sector_id, query_hash, answer_hash, len(data),
-        ttl, by=roles.entity(provider_id), gas=REQUEST_GAS)])
+        request_id, details.requester_chain, asked.requester, asked.provider, asked.sector, asked.query_hash,
+        answer_hash, len(data), asked.ttl, by=network.registry.roles.entity(asked.provider), gas=REQUEST_GAS)])
     response_id = first_of(ResponseSent, answered.events).response_id
     result.response_id = "0x" + response_id.hex()
     result.steps.append(_step("responded", away, answered.receipt, answered.gas_used,
                               f"answer 0x{answer_hash.hex()[:16]}…, {len(data)} bytes"))
-
     relayer.run_until_idle()
     _hop_steps(network, relayer, response_id, "delivered back", result)
     _ack_step(network, relayer, response_id, away, result)
-    request = home.data_exchange.requests(request_id)
-    result.status = REQUEST_STATUS.get(request.status, str(request.status))
-    result.answer_hash = "0x" + request.answer_hash.hex()
-    result.answer_size = request.answer_size
-    if result.status == "answered" and request.answer_hash != answer_hash:
+    recorded = home.data_exchange.requests(request_id)
+    result.status = REQUEST_STATUS.get(recorded.status, str(recorded.status))
+    result.answer_hash = "0x" + recorded.answer_hash.hex()
+    result.answer_size = recorded.answer_size
+    if result.status == "answered" and recorded.answer_hash != answer_hash:
         raise ExchangeError("the answer recorded on the requester's chain differs from the provider's commitment")
-    return result
 
 
 def _hop_steps(network: Network, relayer: Relayer, message_id: bytes, name: str, result: RoundTrip) -> None:

@@ -4,6 +4,7 @@ the closest known names: zones, sectors and chains against the pilot data, and s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any, get_args, get_origin
 
@@ -34,10 +35,13 @@ def zones_used(scenario: Any, config: Any) -> list[str] | None:
     return [data.zones[i - 1].name for i in sorted(ids)]
 
 
-def name_errors(scenario: Any) -> list[tuple[str, str]]:
+Errors = list[tuple[str, str]]  # (where in the scenario, what is wrong)
+
+
+def name_errors(scenario: Any) -> Errors:
     """Zone, sector and chain names checked against the seed data, before anything is built."""
     data = bundled_data()
-    errors: list[tuple[str, str]] = []
+    errors: Errors = []
 
     def check(path: str, name: str, kind: str = "zone", hub: bool = False) -> None:
         if hub and slug(name) == "hub":
@@ -47,7 +51,21 @@ def name_errors(scenario: Any) -> list[tuple[str, str]]:
         except NotFound as unknown:
             errors.append((path, str(unknown)))
 
-    work = scenario.workload
+    _workload_names(scenario.workload, check, errors)
+    _fault_names(data, scenario.faults, check, errors)
+    _suspension_names(data, scenario, errors)
+    for name in scenario.network.vulnerable:
+        check(f"network.vulnerable.{name}", name, hub=True)
+    for lane in scenario.network.lane_verifiers:
+        for name in lane.split(":"):
+            check(f"network.lane_verifiers.{lane}", name, hub=True)
+    return errors
+
+
+Check = Callable[..., None]  # check(path, name, kind="zone", hub=False): an unknown name becomes an error
+
+
+def _workload_names(work: Any, check: Check, errors: Errors) -> None:
     if work.zones != "all":
         for i, name in enumerate(work.zones):
             check(f"workload.zones.{i}", name)
@@ -62,7 +80,10 @@ def name_errors(scenario: Any) -> list[tuple[str, str]]:
             check(f"workload.sectors.{i}", name, kind="sector")
         if not work.sectors:
             errors.append(("workload.sectors", "is empty: name sectors, or \"all\""))
-    for i, fault in enumerate(scenario.faults):
+
+
+def _fault_names(data: SeedData, faults: list[Any], check: Check, errors: Errors) -> None:
+    for i, fault in enumerate(faults):
         for field in ("chain", "source"):
             name = getattr(fault, field, None)
             if isinstance(name, str):
@@ -73,6 +94,11 @@ def name_errors(scenario: Any) -> list[tuple[str, str]]:
             check(f"faults.{i}.to.{j}", name, hub=True)
             if _same_chain(data, name, fault.chain):
                 errors.append((f"faults.{i}.to.{j}", f"{name} is {fault.chain} itself: a chain has no lane to itself"))
+
+
+def _suspension_names(data: SeedData, scenario: Any, errors: Errors) -> None:
+    """Each suspended entity exists, is in a zone the workload uses, and is not suspended twice at once."""
+    work = scenario.workload
     in_play = None if work.zones == "all" else {slug(data.zones[data.zone_id(z) - 1].code) for z in work.zones
                                                 if not _unknown_zone(data, z)}
     held: dict[int, list[tuple[float, float, int]]] = {}  # entity → (from, until, item) of its suspensions
@@ -92,12 +118,6 @@ def name_errors(scenario: Any) -> list[tuple[str, str]]:
             if suspension.at_s < end and start < until:
                 errors.append((path, f"{suspension.entity} is already suspended then (registry.suspend.{j})"))
         held.setdefault(entity_id, []).append((suspension.at_s, until, i))
-    for name in scenario.network.vulnerable:
-        check(f"network.vulnerable.{name}", name, hub=True)
-    for lane in scenario.network.lane_verifiers:
-        for name in lane.split(":"):
-            check(f"network.lane_verifiers.{lane}", name, hub=True)
-    return errors
 
 
 def _same_chain(data: SeedData, a: str, b: str) -> bool:

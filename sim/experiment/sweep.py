@@ -105,16 +105,7 @@ def sweep(scenario: Scenario, grid: dict[str, list[Any]], replicates: int, jobs:
     header = ["run", *keys, "seed", *SWEEP_COLUMNS, "out"]
     if not resume and out.exists() and any(out.iterdir()):  # before anything runs: earlier results are kept
         raise ScenarioError(f"{out}: exists and is not empty; choose another --out (or --resume that sweep)")
-    held = _rows(table, header) if resume else []
-    done = {run_identity([row[k] for k in [*keys, "seed"]]): row for row in held}
-    following = max((int(row["run"]) for row in held), default=-1) + 1
-    plan: list[int] = []  # this grid's runs by number, in grid order
-    todo: list[PlannedRun] = []
-    for overrides in wanted:
-        found = done.get(run_identity([overrides.get(k) for k in [*keys, "seed"]]))
-        if found is None:
-            todo.append(PlannedRun(following + len(todo), overrides))
-        plan.append(int(found["run"]) if found else todo[-1].index)
+    plan, todo = _plan(wanted, [*keys, "seed"], _rows(table, header) if resume else [])
     out.mkdir(parents=True, exist_ok=True)
     _clear_unfinished(out, todo)
     finished = len(wanted) - len(todo)
@@ -137,16 +128,36 @@ def sweep(scenario: Scenario, grid: dict[str, list[Any]], replicates: int, jobs:
                     on_done(finished, len(wanted))
         except KeyboardInterrupt:
             raise Interrupted(f"interrupted: {finished} of {len(wanted)} runs are in {table}; "
-                                   "the same command with --resume runs the rest") from None
+                              "the same command with --resume runs the rest") from None
         finally:
             results.close()  # the runs under way stop now, not when the generator is collected
-    rows = _rows(table, header)
+    by_index = {int(row["run"]): row for row in _sorted_table(table, header)}
+    return SweepResult(table, [by_index[i] for i in plan], len(todo))
+
+
+def _plan(wanted: list[dict[str, Any]], identity: list[str],
+          held: list[dict[str, str]]) -> tuple[list[int], list[PlannedRun]]:
+    """This grid's runs by number, in grid order, and those still to run (numbered after the ones held)."""
+    done = {run_identity([row[k] for k in identity]): row for row in held}
+    following = max((int(row["run"]) for row in held), default=-1) + 1
+    plan: list[int] = []
+    todo: list[PlannedRun] = []
+    for overrides in wanted:
+        found = done.get(run_identity([overrides.get(k) for k in identity]))
+        if found is None:
+            todo.append(PlannedRun(following + len(todo), overrides))
+        plan.append(int(found["run"]) if found else todo[-1].index)
+    return plan, todo
+
+
+def _sorted_table(table: Path, header: list[str]) -> list[dict[str, str]]:
+    """runs.csv rewritten in run order (rows are appended as runs finish); its rows."""
+    rows = sorted(_rows(table, header), key=lambda r: int(r["run"]))
     with table.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
-        writer.writerows([row[c] for c in header] for row in sorted(rows, key=lambda r: int(r["run"])))
-    by_index = {int(row["run"]): row for row in rows}
-    return SweepResult(table, [by_index[i] for i in plan], len(todo))
+        writer.writerows([row[c] for c in header] for row in rows)
+    return rows
 
 
 def batch_run(scenario: Scenario | str, grid: dict[str, list[Any]], out: Path, *, replicates: int = 1,

@@ -110,8 +110,8 @@ def _run(scenario: str, sets: dict[str, Any], backend: str) -> dict[str, Any]:
         return json.loads(done.stdout) | {"process_s": time.perf_counter() - started}
 
 
-STEPS = ["seed speedup", "baseline on eth-tester", "baseline on revm", "bare py-evm", "scaling on revm",
-         "a day on revm", "baseline on Anvil", "gas per delivered message"]
+STEPS = ["seed speedup", "baselines on eth-tester, revm and bare py-evm", "scaling on revm", "a day on revm",
+         "baseline on Anvil", "gas per delivered message"]
 
 
 @dataclass(frozen=True)
@@ -119,77 +119,84 @@ class Sizes:
     """How much each figure is measured over."""
 
     seed_entities: int | None  # None: all of them
-    baseline_s: float  # workload seconds of the baseline runs
+    baseline_s: float
     raw_transactions: int
-    scaling_messages: tuple[int, int]  # the smaller run and the ten times larger one
-    day_s: float  # workload seconds of the `day` run
+    scaling_messages: tuple[int, int]
+    day_s: float
 
 
 FULL = Sizes(None, 300, 2_000, (2_000, 20_000), 86_400)
 QUICK = Sizes(10, 15, 100, (40, 400), 60)  # every figure, in about a minute: a smoke test, not a measure
+Figures = dict[str, Any]
 
 
-def measure(quick: bool = False, progress: Progress = no_progress) -> dict[str, Any]:
-    def step(label: str) -> None:
-        progress(label, STEPS.index(label), len(STEPS))
-
+def measure(quick: bool = False, progress: Progress = no_progress) -> Figures:
+    """Every figure of `pilotsim bench`, step by step (each step's figures may use the earlier ones')."""
     sizes = QUICK if quick else FULL
-    results: dict[str, Any] = {}
-    step("seed speedup")
+    results: Figures = {}
+    steps = [_seed_figures, _baseline_figures, _scaling_figures, _day_figures, _anvil_figures, _gas_figures]
+    for index, (label, step) in enumerate(zip(STEPS, steps, strict=True)):
+        progress(label, index, len(STEPS))
+        results |= step(sizes, results)
+    return results | {"targets": _targets(results), "quick": quick}
+
+
+def _seed_figures(sizes: Sizes, _: Figures) -> Figures:
     data = load_seed_data()
     if sizes.seed_entities is not None:
         data = data.first_entities(sizes.seed_entities)
     fast, naive = seed_bench.pilotsim_seed(data), seed_bench.naive_seed(data)
-    results["seed_speedup"] = round(naive["wall_s"] / fast["wall_s"], 1)
+    return {"seed_speedup": round(naive["wall_s"] / fast["wall_s"], 1)}
 
-    step("baseline on eth-tester")
+
+def _baseline_figures(sizes: Sizes, _: Figures) -> Figures:
     base = _run("baseline", {"duration_s": sizes.baseline_s}, "eth-tester")
-    results["msgs_per_s"] = base["wall"]["delivered_per_wall_s"]
-    step("baseline on revm")
     fast = _run("baseline", {"duration_s": sizes.baseline_s}, "revm")
     if fast["messages"] != base["messages"] or fast["gas"] != base["gas"]:
         raise PilotsimError("bench: the baseline's messages or gas differ between revm and eth-tester")
-    results["revm_msgs_per_s"] = fast["wall"]["delivered_per_wall_s"]
-    results["revm_speedup"] = round(base["wall"]["total_s"] / fast["wall"]["total_s"], 1)
-    step("bare py-evm")
-    results["raw_tx_per_s"] = round(raw_send_rate(sizes.raw_transactions), 1)
-    results["msg_to_raw_ratio"] = round(results["msgs_per_s"] / results["raw_tx_per_s"], 3)
-    # why the ratio is what it is: transactions each delivered message costs (its send, its share of
-    # delivery and acknowledgement transactions), few batches filling at the baseline's load
+    msgs_per_s, raw_tx_per_s = base["wall"]["delivered_per_wall_s"], round(raw_send_rate(sizes.raw_transactions), 1)
+    # why the ratio to bare py-evm is what it is: transactions each delivered message costs (its send, its share
+    # of delivery and acknowledgement transactions), few batches filling at the baseline's load
     calls = sum(row["calls"] for row in base["gas"]["by_function"])
-    results["txs_per_message"] = round(calls / max(1, base["messages"]["delivered"]), 2)
+    return {"msgs_per_s": msgs_per_s, "revm_msgs_per_s": fast["wall"]["delivered_per_wall_s"],
+            "revm_speedup": round(base["wall"]["total_s"] / fast["wall"]["total_s"], 1),
+            "raw_tx_per_s": raw_tx_per_s, "msg_to_raw_ratio": round(msgs_per_s / raw_tx_per_s, 3),
+            "txs_per_message": round(calls / max(1, base["messages"]["delivered"]), 2)}
 
-    step("scaling on revm")
+
+def _scaling_figures(sizes: Sizes, _: Figures) -> Figures:
     small, large = sizes.scaling_messages
     rate = 5.0  # requests per second; each makes a request and a response message
-    runs = {}
-    for messages in (small, large):
-        runs[messages] = _run("baseline", {"workload.rate_per_s": rate, "duration_s": messages / (2 * rate),
-                                           "drain_s": 600}, "revm")
-    results["scaling_messages"] = [runs[small]["messages"]["sent"], runs[large]["messages"]["sent"]]
-    results["scaling_10x"] = round(runs[large]["wall"]["run_s"] / runs[small]["wall"]["run_s"], 2)
-    results["peak_rss_mb"] = runs[large]["wall"]["peak_rss_mb"]
-    results["scaling_memory_ratio"] = round(runs[large]["wall"]["peak_rss_mb"] / runs[small]["wall"]["peak_rss_mb"], 3)
-    # the same machinery under 5x the baseline's load, where relayer batches fill
-    results["loaded_msgs_per_s"] = runs[large]["wall"]["delivered_per_wall_s"]
+    runs = {n: _run("baseline", {"workload.rate_per_s": rate, "duration_s": n / (2 * rate), "drain_s": 600}, "revm")
+            for n in (small, large)}
+    rss = {n: runs[n]["wall"]["peak_rss_mb"] for n in (small, large)}
+    return {"scaling_messages": [runs[small]["messages"]["sent"], runs[large]["messages"]["sent"]],
+            "scaling_10x": round(runs[large]["wall"]["run_s"] / runs[small]["wall"]["run_s"], 2),
+            "peak_rss_mb": rss[large], "scaling_memory_ratio": round(rss[large] / rss[small], 3),
+            # the same machinery under 5x the baseline's load, where relayer batches fill
+            "loaded_msgs_per_s": runs[large]["wall"]["delivered_per_wall_s"]}
 
-    step("a day on revm")
+
+def _day_figures(sizes: Sizes, _: Figures) -> Figures:
     day = _run("day", {"duration_s": sizes.day_s}, "revm")
-    results["day_messages"] = day["messages"]["sent"]
-    results["day_wall_s"] = round(day["process_s"], 1)
-    results["day_peak_rss_mb"] = day["wall"]["peak_rss_mb"]
-    results["day_invariants"] = all(v for k, v in day["invariants"].items() if isinstance(v, bool))
+    return {"day_messages": day["messages"]["sent"], "day_wall_s": round(day["process_s"], 1),
+            "day_peak_rss_mb": day["wall"]["peak_rss_mb"],
+            "day_invariants": all(v for v in day["invariants"].values() if isinstance(v, bool))}
 
-    step("baseline on Anvil")
-    anvil = _run("baseline", {"duration_s": sizes.baseline_s}, "anvil")
-    results["anvil_msgs_per_s"] = anvil["wall"]["delivered_per_wall_s"]
-    results["anvil_ratio"] = round(results["anvil_msgs_per_s"] / results["msgs_per_s"], 2)
 
-    step("gas per delivered message")
-    results["gas_per_delivered_message"] = [
+def _anvil_figures(sizes: Sizes, results: Figures) -> Figures:
+    anvil = _run("baseline", {"duration_s": sizes.baseline_s}, "anvil")["wall"]["delivered_per_wall_s"]
+    return {"anvil_msgs_per_s": anvil, "anvil_ratio": round(anvil / results["msgs_per_s"], 2)}
+
+
+def _gas_figures(_: Sizes, __: Figures) -> Figures:
+    return {"gas_per_delivered_message": [
         {k: row[k] for k in ("verifier", "batch", "deliver")}
-        for row in (gas_bench.measure(v, n, "request") for v in ("committee", "checkpoint") for n in (1, 16, 64))]
-    results["targets"] = {
+        for row in (gas_bench.measure(v, n, "request") for v in ("committee", "checkpoint") for n in (1, 16, 64))]}
+
+
+def _targets(results: Figures) -> dict[str, bool]:
+    return {
         "seed_speedup>=10": results["seed_speedup"] >= 10,
         "msg_to_raw_ratio>=0.5": results["msg_to_raw_ratio"] >= 0.5,
         "revm_speedup>=10": results["revm_speedup"] >= 10,
@@ -203,5 +210,3 @@ def measure(quick: bool = False, progress: Progress = no_progress) -> dict[str, 
         "checkpoint_64<=60000": next(r["deliver"] for r in results["gas_per_delivered_message"]
                                      if r["verifier"] == "checkpoint" and r["batch"] == 64) <= 60_000,
     }
-    results["quick"] = quick
-    return results
