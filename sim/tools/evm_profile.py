@@ -29,8 +29,7 @@ from . import gas_bench
 
 SELECTORS = {
     load_artifact("DataExchange").abi.function("request").selector: "send",
-    load_artifact("Gateway").abi.function("deliverCheckpoint").selector: "deliver",
-    load_artifact("Gateway").abi.function("deliverSigned").selector: "deliver",
+    load_artifact("Gateway").abi.function("deliver").selector: "deliver",
 }
 
 

@@ -5,6 +5,7 @@ them; `--check` (and the test suite) fails while one differs."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -45,7 +46,18 @@ def gas_table() -> str:
     return "\n".join(lines) + "\n"
 
 
-BLOCKS: dict[str, Callable[[], str]] = {"exchange transcript": exchange_transcript, "gas table": gas_table}
+def steps_table() -> str:
+    """EVM steps per message (sim.tools.evm_profile, checkpoint verifier), in its own process: it instruments py-evm."""
+    rows = json.loads(_command("-m", "sim.tools.evm_profile", "--json"))["rows"]
+    lines = ["| batch | send | delivery (verification, gateway, handler) | acknowledgement | (delivery + ack) / send |",
+             "|---:|---:|---:|---:|---:|"]
+    lines += [f"| {r['batch']} | {r['send_steps']:,} | {r['deliver_steps']:,} | {r['acknowledge_steps']:,} | "
+              f"{r['machinery_to_send']:.2f} |" for r in rows if r["verifier"] == "checkpoint"]
+    return "\n".join(lines) + "\n"
+
+
+BLOCKS: dict[str, Callable[[], str]] = {"exchange transcript": exchange_transcript, "gas table": gas_table,
+                                        "EVM steps table": steps_table}
 
 
 def span(text: str, name: str) -> tuple[int, int]:
