@@ -10,7 +10,9 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 from registry.paths import ROOT
 
@@ -56,13 +58,27 @@ def steps_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+def ack_wait_effect() -> str:
+    """What waiting 10 s to batch acknowledgements saves over 120 s of the baseline (revm, deterministic)."""
+    reports = []
+    for wait in (0, 10):
+        with tempfile.TemporaryDirectory() as folder:
+            reports.append(json.loads(_command(
+                "-m", "sim.cli", "run", "baseline", "--quiet", "--json", "--backend", "revm", "--out",
+                str(Path(folder) / "o"), "--set", "duration_s=120", "--set", f"relayers.ack_wait_s={wait}")))
+    now, waited = reports
+    fewer = 1 - waited["relayers"]["delivery_transactions"] / now["relayers"]["delivery_transactions"]
+    less_gas = 1 - waited["gas"]["per_message"] / now["gas"]["per_message"]
+    return f"{fewer:.0%} fewer deliveries, {less_gas:.0%} less gas per message"
+
+
 BLOCKS: dict[str, Callable[[], str]] = {"exchange transcript": exchange_transcript, "gas table": gas_table,
-                                        "EVM steps table": steps_table}
+                                        "EVM steps table": steps_table, "acknowledgement wait": ack_wait_effect}
 
 
 def span(text: str, name: str) -> tuple[int, int]:
     """Where block `name`'s content lies in `text`."""
-    start = re.search(rf"<!-- generated: {re.escape(name)} -->\n", text)
+    start = re.search(rf"<!-- generated: {re.escape(name)} -->\n?", text)  # a block, or words inside a line
     end = text.find(f"<!-- end of {name} -->")
     if start is None or end < start.end():
         raise ValueError(f"README.md has no generated block {name!r}")
