@@ -157,6 +157,19 @@ def test_importing_the_program_does_not_load_pytest(module: str) -> None:
     assert done.returncode == 0, done.stderr
 
 
+HEAVY = ("web3", "eth_account", "eth", "pyrevm", "numpy", "matplotlib", "py_ecc", "simpy", "sim.bridge", "sim.engine",
+         "sim.results", "sim.experiment", "registry.evm")
+
+
+def test_the_cli_loads_a_commands_modules_only_when_the_command_runs() -> None:
+    """`pilotsim --help` (and typer's completion) imports the CLI alone: no chain, EVM, plotting or simulation
+    module (they took 1.6 s of a 2 s `pilotsim --help`)."""
+    check = ("import sim.cli.app, sys; print(sorted({m for m in sys.modules for h in " + repr(HEAVY) +
+             " if m == h or m.startswith(h + '.')}))")
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
+
+
 WORD_SHIFT = re.compile(r"(<<|>>)\s*(224|56|48)\b")  # EntityWord's tag, zone and status positions
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+import coincurve
 from eth_abi import encode
 from eth_keys.datatypes import PrivateKey
 from eth_utils import keccak, to_canonical_address
@@ -32,22 +34,40 @@ class LaneDomain:
     dst_gateway: str
 
     def digest(self, epoch: int, subject: bytes) -> bytes:
-        """The hash validators sign for `subject` (a message's subject, or a checkpoint root)."""
-        return keccak(encode(
-            ["bytes32", "uint8", "uint8", "uint64", "address", "uint256", "address", "uint32", "bytes32"],
-            [DOMAIN_TAG, VERSION, self.mode, self.src_chain, to_canonical_address(self.src_gateway), self.dst_chain,
-             to_canonical_address(self.dst_gateway), epoch, subject],
-        ))
+        """The hash validators sign for `subject` (a message's subject, or a checkpoint root): keccak of
+        abi.encode(DOMAIN_TAG, VERSION, mode, src chain, src gateway, dst chain, dst gateway, epoch, subject).
+        Every field is one static word, so the lane's part is encoded once (a test fuzzes it against eth-abi)."""
+        if len(subject) != 32 or not 0 <= epoch < 2**32:
+            raise ValueError(f"a digest takes a 32-byte subject and a uint32 epoch, not {len(subject)} bytes, {epoch}")
+        return keccak(_lane_words(self) + epoch.to_bytes(32, "big") + subject)
+
+
+@lru_cache(maxsize=1024)
+def _lane_words(domain: LaneDomain) -> bytes:
+    return encode(["bytes32", "uint8", "uint8", "uint64", "address", "uint256", "address"],
+                  [DOMAIN_TAG, VERSION, domain.mode, domain.src_chain, to_canonical_address(domain.src_gateway),
+                   domain.dst_chain, to_canonical_address(domain.dst_gateway)])
 
 
 def signature(key: PrivateKey, message_hash: bytes) -> bytes:
-    """65 bytes r‖s‖v with v in {27, 28}; eth_keys always gives low s."""
-    sig = key.sign_msg_hash(message_hash)
-    return sig.r.to_bytes(32, "big") + sig.s.to_bytes(32, "big") + bytes([sig.v + 27])
+    """65 bytes r‖s‖v with v in {27, 28}, low s: libsecp256k1's deterministic (RFC 6979) signature, as eth_keys
+    gives it, from a key object kept per validator (building one costs more than signing)."""
+    raw = _secp256k1_key(key.to_bytes()).sign_recoverable(message_hash, hasher=None)
+    return raw[:64] + bytes([raw[64] + 27])
+
+
+@lru_cache(maxsize=4096)
+def _secp256k1_key(secret: bytes) -> coincurve.PrivateKey:
+    return coincurve.PrivateKey(secret)
+
+
+@lru_cache(maxsize=4096)
+def _address_of(secret: bytes) -> bytes:
+    return PrivateKey(secret).public_key.to_canonical_address()
 
 
 def _by_address(keys: list[PrivateKey]) -> list[PrivateKey]:
-    return sorted(keys, key=lambda k: k.public_key.to_canonical_address())
+    return sorted(keys, key=lambda k: _address_of(k.to_bytes()))
 
 
 @dataclass
@@ -75,8 +95,8 @@ class CommitteeKeys:
         """Signatures over `subject` on `domain` at this committee's epoch: of the first `threshold`
         validators, or of `signers` (stolen keys, outsiders), concatenated by ascending address."""
         message_hash = domain.digest(self.epoch, subject)
-        chosen = signers if signers is not None else self.keys[: self.threshold]
-        return b"".join(signature(k, message_hash) for k in _by_address(chosen))
+        chosen = _by_address(signers) if signers is not None else self.keys[: self.threshold]  # keys: sorted
+        return b"".join(signature(k, message_hash) for k in chosen)
 
     def rotated(self, size: int | None = None, threshold: int | None = None) -> CommitteeKeys:
         return CommitteeKeys(self.chain_id, size or self.size, threshold or self.threshold, self.epoch + 1)

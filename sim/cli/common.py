@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import IO, Annotated, Any, cast
+from typing import IO, TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -17,10 +17,13 @@ from rich.progress import Progress as RichProgress
 from rich.text import Text
 from typer.core import TyperArgument, TyperGroup
 
-from registry import BackendName, PilotsimError
 from registry.progress import Progress
 
-from ..bridge.cache import NetworkCache
+if TYPE_CHECKING:
+    from registry import BackendName
+
+    from ..bridge.cache import NetworkCache
+
 
 
 class _TrimmedStdout(io.TextIOBase):
@@ -104,6 +107,7 @@ NoCacheFlag = Annotated[bool, typer.Option("--no-cache", metavar="",
 
 def chosen_backend(backend: BackendChoice | None, rpc: bool) -> BackendName:
     """The backend asked for: `--rpc` is `--backend anvil`; neither is the default."""
+    from registry import PilotsimError
     if rpc and backend not in (None, BackendChoice.anvil):
         raise PilotsimError(f"--rpc means --backend anvil; it cannot go with --backend {backend}")
     if rpc:
@@ -113,6 +117,7 @@ def chosen_backend(backend: BackendChoice | None, rpc: bool) -> BackendName:
 
 def network_cache(no_cache: bool) -> NetworkCache | None:
     """Where built in-process networks are kept (PILOTSIM_CACHE), unless the user asked for none."""
+    from ..bridge.cache import NetworkCache
     return None if no_cache else NetworkCache.default()
 
 

@@ -6,17 +6,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from registry import BackendName, PilotsimError
-from registry.evm.anvil import command_of, pid_alive, remove_socket_folder, stop_pid
-
-from ..experiment.run import KeptNodes
 from .nodestate import KeptNetwork, NodeRecord, State, load_state, save_state
+
+if TYPE_CHECKING:
+    from registry import BackendName
+
+    from ..experiment.run import KeptNodes
 
 
 def check_keep(wanted: bool, backend: BackendName) -> None:
     """Refuse --keep-nodes before anything runs where it cannot be honoured."""
+    from registry import PilotsimError
     if not wanted:
         return
     if backend != "anvil":
@@ -34,6 +36,7 @@ def keeping(wanted: bool, scenario: str, out: Path) -> Iterator[KeptNodes | None
     are recorded in the state file (`pilotsim registry` queries the hub while the run goes on); a run
     that fails, or whose nodes cannot be recorded, stops them and forgets them, so nothing is left
     running that `node down` would not know of."""
+    from ..experiment.run import KeptNodes
     if not wanted:
         yield None
         return
@@ -50,6 +53,7 @@ def keeping(wanted: bool, scenario: str, out: Path) -> Iterator[KeptNodes | None
 
 
 def _record(kept: KeptNodes, scenario: str, out: Path) -> None:
+    from registry.evm.anvil import command_of
     nodes = [NodeRecord(pid=n.pid, url=n.url, chain_id=n.chain_id, ipc_path=n.ipc_path,
                         command=command_of(n.pid) or "") for n in kept.nodes]
     state = load_state()
@@ -71,6 +75,7 @@ def kept_notice(kept: KeptNodes) -> str:
 def stop_kept(state: State) -> tuple[str | None, int]:
     """Stop the kept nodes still running as started and forget the network. Returns what was done (None:
     nothing ran) and how many pids now belong to other processes (left alone)."""
+    from registry.evm.anvil import pid_alive, remove_socket_folder, stop_pid
     network = state.network
     if network is None:
         return None, 0

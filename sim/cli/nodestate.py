@@ -6,10 +6,13 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ValidationError
 
-from registry.evm.anvil import Orphan, command_of, orphaned_nodes, pid_alive
+if TYPE_CHECKING:
+    from registry.evm.anvil import Orphan
+
 
 
 def home(environment: Mapping[str, str] = os.environ) -> Path:
@@ -27,6 +30,7 @@ class NodeRecord(BaseModel):
 
     def is_ours(self) -> bool:
         """The recorded process still runs the Anvil `node up` started (a reused pid does not)."""
+        from registry.evm.anvil import command_of, pid_alive
         return pid_alive(self.pid) and bool(self.command) and command_of(self.pid) == self.command
 
 
@@ -65,6 +69,7 @@ class State(BaseModel):
 def own_orphans(state: State) -> list[Orphan]:
     """Anvil nodes started under this home whose starter ended without recording them (a run killed while
     it built its network with --keep-nodes): none of the state file's nodes, none of another home's."""
+    from registry.evm.anvil import orphaned_nodes
     recorded = {node.pid for node in ([state.node] if state.node else []) +
                 (state.network.nodes if state.network else [])}
     here = home()

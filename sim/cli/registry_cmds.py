@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
@@ -14,25 +14,20 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from registry import (
-    AnvilNode,
-    Chain,
-    EntityStatus,
-    PilotsimError,
-    PilotStatus,
-    Registry,
-    RpcChain,
-    in_process_chain,
-    load_seed_data,
-)
 from registry.defaults import GENESIS_TIMESTAMP
-from registry.evm.anvil import command_of, pid_alive, stop_pid
-from registry.evm.funding import fund_actors
-from registry.models import Entity, Pilot, Sector, Zone
 
 from .common import BackendOption, JsonFlag, PlainHelp, RpcUrl, chosen_backend, err, out, progress_bar
-from .kept import kept_status, stop_kept
-from .nodestate import NodeRecord, State, home, load_state, own_orphans, save_state
+
+if TYPE_CHECKING:
+    from .nodestate import State
+
+if TYPE_CHECKING:
+    from registry import (
+        Chain,
+        Registry,
+    )
+    from registry.models import Entity, Pilot, Sector, Zone
+
 
 node_app = typer.Typer(cls=PlainHelp, no_args_is_help=True, help="A local Anvil node kept running between commands.")
 registry_app = typer.Typer(cls=PlainHelp, no_args_is_help=True, help="Query a registry deployed on a node.")
@@ -48,6 +43,10 @@ def seed(
     as_json: JsonFlag = False,
 ) -> None:
     """Deploy the registry and register every zone, sector, entity and pilot, approved and active."""
+    from registry import AnvilNode, PilotsimError, Registry, RpcChain, in_process_chain, load_seed_data
+    from registry.evm.funding import fund_actors
+
+    from .nodestate import load_state, save_state
     data = load_seed_data(entities)  # refuse bad data before touching any chain
     if rpc_url and backend is not None:
         raise PilotsimError(f"--rpc-url seeds the node given; it cannot go with --backend {backend}")
@@ -84,6 +83,7 @@ def seed(
 
 
 def _zone_sector_table(registry: Registry) -> Group:
+    from registry import PilotStatus
     sectors = registry.sectors()
     pilots = registry.pilots(status=PilotStatus.ACTIVE)
     counts: dict[tuple[int, int], int] = {}
@@ -126,6 +126,10 @@ def node_up(
     chain_id: Annotated[int, typer.Option("--chain-id", metavar="N", help="Chain id of the node.", min=1)] = 31337,
 ) -> None:
     """Start Anvil on 127.0.0.1 in the background; its PID and URL go to the state file."""
+    from registry import AnvilNode
+    from registry.evm.anvil import command_of
+
+    from .nodestate import NodeRecord, home, load_state, save_state
     state = load_state()
     running = state.running_node
     if running:
@@ -145,6 +149,11 @@ def node_up(
 def node_down() -> None:
     """Stop the Anvil started by `pilotsim node up` and the nodes a `pilotsim run --keep-nodes` kept (and
     nothing else: a process that took one of their pids is left alone)."""
+    from registry import PilotsimError
+    from registry.evm.anvil import pid_alive, stop_pid
+
+    from .kept import stop_kept
+    from .nodestate import load_state, own_orphans, save_state
     state = load_state()
     done: list[str] = []
     node, taken = state.running_node, 0
@@ -183,6 +192,8 @@ def _nodes(count: int) -> str:
 def node_status(as_json: JsonFlag = False) -> None:
     """Say whether a node runs (`node up`'s, or a kept run's), where, and which registry it holds; exit 1
     when none runs."""
+    from .kept import kept_status
+    from .nodestate import load_state, own_orphans
     state = load_state()
     node = state.running_node
     kept = kept_status(state)
@@ -223,6 +234,9 @@ AddressOpt = Annotated[str | None, typer.Option("--address", metavar="ADDRESS",
 
 
 def _attach(rpc_url: str | None, address: str | None) -> Registry:
+    from registry import PilotsimError, Registry, RpcChain
+
+    from .nodestate import load_state
     state = load_state()
     if rpc_url is None:
         rpc_url = _default_url(state)
@@ -236,6 +250,7 @@ def _attach(rpc_url: str | None, address: str | None) -> Registry:
 
 def _default_url(state: State) -> str:
     """The node queries go to without --rpc-url: `node up`'s, or the hub a kept run left running."""
+    from registry import PilotsimError
     node, hub = state.running_node, state.kept_hub
     if node is not None and hub is not None:
         raise PilotsimError(f"two nodes run: {node.url} (pilotsim node up) and the kept hub at {hub.url}; "
@@ -296,6 +311,7 @@ def registry_zones(rpc_url: RpcUrl = None, address: AddressOpt = None, as_json: 
 def registry_entities(rpc_url: RpcUrl = None, address: AddressOpt = None, zone: ZoneOpt = None,
                       sector: SectorOpt = None, status: StatusOpt = None, as_json: JsonFlag = False) -> None:
     """Entities, filtered by zone, sector and status."""
+    from registry import EntityStatus
     registry = _attach(rpc_url, address)
     rows = registry.entities(zone or 0, sector or 0, status or EntityStatus.NONE)
     _emit(rows, as_json, "Entities", ["id", "name", "zone", "sector_names", "status", "province"], registry)
@@ -305,6 +321,7 @@ def registry_entities(rpc_url: RpcUrl = None, address: AddressOpt = None, zone: 
 def registry_pilots(rpc_url: RpcUrl = None, address: AddressOpt = None, zone: ZoneOpt = None,
                     sector: SectorOpt = None, status: StatusOpt = None, as_json: JsonFlag = False) -> None:
     """Pilots, filtered by zone, sector and status."""
+    from registry import PilotStatus
     registry = _attach(rpc_url, address)
     rows = registry.pilots(zone or 0, sector or 0, status or PilotStatus.NONE)
     _emit(rows, as_json, "Pilots", ["id", "title", "entity_id", "zone", "sector", "status", "updated_at"], registry)

@@ -1,47 +1,33 @@
-"""`pilotsim run`, `scenarios`, `sweep`, `compare` and `exchange`: the simulator and the bridge."""
+"""`pilotsim run`, `scenarios`, `sweep` and `compare`: the simulator."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from registry import PilotsimError, load_seed_data
 from registry.errors import Interrupted
 
-from ..bridge.exchange import round_trip
-from ..bridge.provision import build_network
-from ..bridge.topology import NetworkConfig
-from ..engine import scenario as scenarios
-from ..engine.scenario import Scenario
-from ..engine.schema import resolved_toml, toml_template
-from ..engine.watcher import INVARIANTS
-from ..experiment.compare import compare as differences
-from ..experiment.compare import is_headline
-from ..experiment.run import default_out, run_scenario
-from ..experiment.settings import parse_sets
-from ..experiment.sweep import sweep as run_sweep
-from ..results.outputs import FAULT_COLUMNS, fault_rows, summary_rows
-from ..results.report import Report, load_report
 from .common import (
     BackendOption,
     JsonFlag,
     NoCacheFlag,
     PlainHelp,
     RpcFlag,
-    TopologyChoice,
-    VerifierChoice,
     chosen_backend,
     err,
     network_cache,
     out,
     progress_bar,
 )
-from .kept import check_keep, keeping, kept_notice
+
+if TYPE_CHECKING:
+    from ..engine.scenario import Scenario
+    from ..results.report import Report
 
 scenarios_app = typer.Typer(cls=PlainHelp, invoke_without_command=True, help="The built-in scenarios.")
 
@@ -67,6 +53,12 @@ def run(
 ) -> None:
     """Run a scenario: workload and faults on the simulated clock; writes report.json, messages.csv,
     report.md and report.html."""
+    from registry import PilotsimError
+
+    from ..engine import scenario as scenarios
+    from ..experiment.run import default_out, run_scenario
+    from ..experiment.settings import parse_sets
+    from .kept import check_keep, keeping, kept_notice
     where = chosen_backend(backend, rpc)
     check_keep(keep_nodes, where)  # contradicting flags are refused before anything runs
     chosen = scenarios.load(scenario)
@@ -98,6 +90,7 @@ def run(
 
 def _say_run(report: Report, title: str) -> None:
     """A run's summary table, its faults' table, and a line on stderr for each broken invariant."""
+    from ..results.outputs import FAULT_COLUMNS, fault_rows, summary_rows
     table = Table(title=title, show_header=False)
     for key, value in summary_rows(report):
         table.add_row(key, str(value))
@@ -115,6 +108,7 @@ def _say_run(report: Report, title: str) -> None:
 @scenarios_app.callback()
 def scenarios_list(ctx: typer.Context) -> None:
     """List the built-in scenarios with a line each."""
+    from ..engine import scenario as scenarios
     if ctx.invoked_subcommand is not None:
         return
     table = Table(show_header=False, box=None)
@@ -132,6 +126,8 @@ def scenarios_show(name: Annotated[str, typer.Argument(metavar="SCENARIO|FILE",
                    resolved: Annotated[bool, typer.Option("--resolved", metavar="",
                                                           help="Every setting, defaults included.")] = False) -> None:
     """Print a scenario's TOML, once it has been checked (with --resolved: every setting it runs with)."""
+    from ..engine import scenario as scenarios
+    from ..engine.schema import resolved_toml
     scenario = scenarios.load(name)  # unknown names get suggestions, mistakes their field path
     if resolved:
         print(resolved_toml(scenario), end="")
@@ -143,6 +139,8 @@ def scenarios_show(name: Annotated[str, typer.Argument(metavar="SCENARIO|FILE",
 def scenarios_schema(as_json: JsonFlag = False) -> None:
     """Every scenario setting with its default and meaning, as a commented TOML to start a scenario
     from (or, with --json, the JSON Schema of the model)."""
+    from ..engine.scenario import Scenario
+    from ..engine.schema import toml_template
     if as_json:
         print(json.dumps(Scenario.model_json_schema(), indent=2))
     else:
@@ -151,6 +149,7 @@ def scenarios_schema(as_json: JsonFlag = False) -> None:
 
 def _one_value_for_run(scenario: Scenario, key: str, value: object) -> None:
     """`run --set key=1,2` where the setting takes one value: several values are a sweep's grid."""
+    from registry import PilotsimError
     if not isinstance(value, list):
         return
     try:
@@ -180,6 +179,10 @@ def sweep(
 ) -> None:
     """Run a grid of scenario variants over processes; one tidy row per run in runs.csv, and a summary
     per setting (mean and 95% interval over the replicates)."""
+    from ..engine import scenario as scenarios
+    from ..engine.watcher import INVARIANTS
+    from ..experiment.settings import parse_sets
+    from ..experiment.sweep import sweep as run_sweep
     base = scenarios.load(scenario)
     grid = parse_sets(set_ or [])
     with progress_bar() as progress:
@@ -243,6 +246,9 @@ def compare(
 ) -> None:
     """Print what differs between two reports: the settings and headline figures (--all: everything;
     --json: everything, as data)."""
+    from ..experiment.compare import compare as differences
+    from ..experiment.compare import is_headline
+    from ..results.report import load_report
     rows = [r for r in differences(load_report(a), load_report(b), tuple(only or ()))
             if include_wall or not r[0].startswith(("wall.", "versions."))]
     hidden = 0
@@ -289,50 +295,3 @@ def _number(value: object, sign: bool = False) -> str:
     if isinstance(value, int) or float(value).is_integer():
         return f"{int(value):{'+' if sign else ''},}"
     return f"{value:{'+' if sign else ''},.3f}".rstrip("0").rstrip(".")
-
-
-def exchange(
-    requester: Annotated[str, typer.Option("--requester", metavar="ENTITY",
-                                           help="Entity that asks, e.g. 'Beijing healthcare pilot 05'.")
-                         ],
-    provider: Annotated[str, typer.Option("--provider", metavar="ENTITY",
-                                          help="Entity of another zone that holds the data.")],
-    sector: Annotated[str, typer.Option("--sector", metavar="SECTOR", help="Sector of the dataset, e.g. healthcare.")],
-    verifier: Annotated[VerifierChoice, typer.Option(help="How lanes verify messages.")] = VerifierChoice.checkpoint,
-    topology: Annotated[TopologyChoice, typer.Option(help="mesh: zones talk directly; hub: through the hub chain.")]
-    = TopologyChoice.mesh,
-    backend: BackendOption = None,
-    rpc: RpcFlag = False,
-    no_cache: NoCacheFlag = False,
-    as_json: JsonFlag = False,
-) -> None:
-    """Build a fresh network of the 15 zone chains and the hub, and run one data request round trip."""
-    data = load_seed_data()
-    homes = [data.entity(data.entity_id(name)).zone for name in (requester, provider)]
-    data.sector_id(sector)  # unknown names fail here, before the network is built
-    if homes[0] == homes[1]:
-        raise PilotsimError(f"{requester!r} and {provider!r} are both in zone {homes[0]}: "
-                            "a data exchange crosses zones")
-    config = NetworkConfig(topology=topology.value, verifier=verifier.value)
-    where = chosen_backend(backend, rpc)
-    with progress_bar(disable=as_json) as progress:
-        network = build_network(config, backend=where, data=data, progress=progress,
-                                cache=network_cache(no_cache))
-    with network:
-        result = round_trip(network, requester, provider, sector)
-    if as_json:
-        print(json.dumps(result.as_dict() | {"topology": topology.value, "verifier": verifier.value,
-                                             "backend": where}))
-    else:
-        table = Table(title=f"{result.requester} → {result.provider}: {result.sector} data "
-                            f"({topology.value}, {verifier.value})")
-        for column in ("step", "chain", "block", "gas", "detail"):
-            table.add_column(column, justify="right" if column in ("block", "gas") else "left")
-        for step in result.steps:
-            table.add_row(step.step, f"{step.chain} ({step.chain_id})", str(step.block), f"{step.gas:,}", step.detail)
-        out.print(table)
-    if result.status != "answered":
-        reason = f": {result.reason}" if result.reason else ""
-        raise PilotsimError(f"request {result.status} by {result.provider}'s chain{reason}")
-    if not as_json:
-        out.print(f"answered: {result.answer_hash} ({result.answer_size} bytes) recorded on the requester's chain")

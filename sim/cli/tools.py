@@ -10,10 +10,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from registry import PilotsimError
-
-from ..tools import gas_snapshot as snapshots
-from ..tools.bench import measure
 from .common import JsonFlag, err, out, progress_bar
 
 
@@ -25,6 +21,9 @@ def gas_snapshot(
                                               help="Snapshot file (default: .gas-snapshot).")] = None,
 ) -> None:
     """Every contract function's gas in a fixed run, like `forge snapshot`; --check compares."""
+    from registry import PilotsimError
+
+    from ..tools import gas_snapshot as snapshots
     path = file or snapshots.SNAPSHOT
     fresh = snapshots.render(snapshots.collect())
     if not check:
@@ -50,6 +49,7 @@ def bench(
 ) -> None:
     """Measure the simulator itself: seeding speed-up, messages per second against bare py-evm,
     scaling and memory, Anvil against eth-tester, gas per delivered message."""
+    from ..tools.bench import measure
     with progress_bar(disable=as_json) as progress:
         results = measure(quick=quick, progress=progress)
     if as_json:
