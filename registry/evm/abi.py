@@ -20,6 +20,8 @@ from eth_utils import (
     to_checksum_address,
 )
 
+from .words import WordReader, word_reader
+
 __tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
 
 # A checksum costs a keccak (about 80 µs); a run decodes the same few hundred addresses again and again.
@@ -109,6 +111,8 @@ class EventDef:
     indexed: tuple[tuple[Mapping[str, Any], list[str]], ...] = field(init=False)
     plain: tuple[Mapping[str, Any], ...] = field(init=False)
     plain_types: list[str] = field(init=False)
+    indexed_readers: tuple[WordReader | None, ...] = field(init=False)
+    plain_readers: tuple[WordReader, ...] | None = field(init=False)  # None: some argument is not one word
 
     def __post_init__(self) -> None:
         indexed = tuple((p, [collapse_if_tuple(dict(p))]) for p in self.inputs if p.get("indexed"))
@@ -116,12 +120,19 @@ class EventDef:
         object.__setattr__(self, "indexed", indexed)
         object.__setattr__(self, "plain", plain)
         object.__setattr__(self, "plain_types", _types(plain))
+        object.__setattr__(self, "indexed_readers", tuple(word_reader(types[0]) for _, types in indexed))
+        readers = [word_reader(t) for t in self.plain_types]
+        object.__setattr__(self, "plain_readers", None if None in readers else tuple(cast(list[WordReader], readers)))
 
     def decode(self, topics: Sequence[bytes], data: bytes) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        for (p, types), topic in zip(self.indexed, topics[1:], strict=True):
-            values[p["name"]] = to_python(p, decode(types, topic)[0])
-        values.update(_named(self.plain, decode(self.plain_types, data)))
+        for (p, types), topic, reader in zip(self.indexed, topics[1:], self.indexed_readers, strict=True):
+            values[p["name"]] = to_python(p, reader(topic) if reader else decode(types, topic)[0])
+        if self.plain_readers is not None and len(data) == 32 * len(self.plain):  # words only: read them
+            for i, (p, reader) in enumerate(zip(self.plain, self.plain_readers, strict=True)):
+                values[p["name"]] = to_python(p, reader(data[32 * i: 32 * i + 32]))
+        else:
+            values.update(_named(self.plain, decode(self.plain_types, data)))
         return {p["name"]: values[p["name"]] for p in self.inputs}
 
 

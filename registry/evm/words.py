@@ -1,0 +1,61 @@
+"""Static ABI words read as eth_abi reads them, without its machinery: an event's indexed topics and the data
+of one whose arguments are all static elementary values (ids, chains, sequences, outcomes, addresses) are
+32-byte words, and eth_abi's generic decoder costs far more than reading them. A word eth_abi would refuse
+(padding that is not empty) is handed to eth_abi, so it fails the same way; tests fuzz both."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from eth_abi import decode
+
+WordReader = Callable[[bytes], Any]
+_SIZED = re.compile(r"^(uint|int|bytes)(\d+)$")
+
+
+def word_reader(abi_type: str) -> WordReader | None:
+    """What decodes one word of `abi_type` to what eth_abi gives, or None for a type that is not one word."""
+    if abi_type == "address":
+        return _address
+    if abi_type == "bool":
+        return _bool
+    sized = _SIZED.match(abi_type)
+    if sized is None:
+        return None
+    kind, size = sized.group(1), int(sized.group(2))
+    if kind == "uint":
+        return lambda word: _uint(word, size, abi_type)
+    if kind == "int":
+        return lambda word: _int(word, size, abi_type)
+    return lambda word: _bytes(word, size, abi_type)
+
+
+def _refused(abi_type: str, word: bytes) -> Any:
+    return decode([abi_type], word)[0]  # eth_abi raises for this word, with its own reason
+
+
+def _uint(word: bytes, bits: int, abi_type: str) -> int:
+    value = int.from_bytes(word, "big")
+    return value if len(word) == 32 and not value >> bits else _refused(abi_type, word)
+
+
+def _int(word: bytes, bits: int, abi_type: str) -> int:
+    value = int.from_bytes(word, "big", signed=True)
+    limit = 1 << (bits - 1)
+    return value if len(word) == 32 and -limit <= value < limit else _refused(abi_type, word)
+
+
+def _bytes(word: bytes, size: int, abi_type: str) -> bytes:
+    return word[:size] if len(word) == 32 and not any(word[size:]) else _refused(abi_type, word)
+
+
+def _address(word: bytes) -> str:
+    return "0x" + word[12:].hex() if len(word) == 32 and not any(word[:12]) else _refused("address", word)
+
+
+def _bool(word: bytes) -> bool:
+    if len(word) == 32 and not any(word[:31]) and word[31] in (0, 1):
+        return word[31] == 1
+    return bool(_refused("bool", word))
