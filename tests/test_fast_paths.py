@@ -1,6 +1,6 @@
 """Hand-written fast paths are byte-identical to the libraries they stand in for, on every input they serve
 (fuzzed): the committee's digest against eth-abi's encoding, its signatures against eth_keys', the event words
-against eth-abi's decoding."""
+against eth-abi's decoding, a delivery's calldata against eth-abi's encoding."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from eth_abi import decode, encode
+from eth_abi.exceptions import EncodingError
 from eth_keys.datatypes import PrivateKey
 from eth_utils import keccak, to_canonical_address, to_checksum_address
 from hypothesis import given, settings
@@ -17,6 +18,8 @@ from registry.evm.abi import ENUMS, to_python
 from registry.evm.artifacts import artifact_names, load_artifact
 from registry.evm.words import word_reader
 from sim.bridge.committee import DOMAIN_TAG, VERSION, LaneDomain, signature
+from sim.bridge.delivery_calldata import DELIVER_TYPES, deliver_arguments
+from sim.bridge.messages import Message
 
 SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 addresses = st.binary(min_size=20, max_size=20).map(to_checksum_address)
@@ -147,3 +150,31 @@ def test_every_event_of_words_decodes_as_eth_abi_decodes_it(key: tuple[str, str]
                  zip([p for p in event.inputs if not p.get("indexed")], decode(event.plain_types, log_data),
                      strict=True)}
     assert event.decode(topics, log_data) == {p["name"]: expected[p["name"]] for p in event.inputs}
+
+
+def _uint(bits: int) -> st.SearchStrategy[int]:
+    return st.integers(0, 2**bits - 1)
+
+
+messages = st.builds(Message, _uint(8), _uint(8), _uint(64), _uint(64), _uint(64), _uint(64), _uint(32), addresses,
+                     addresses, st.binary(max_size=130))
+
+
+def test_the_delivery_layout_is_the_gateways() -> None:
+    assert list(load_artifact("Gateway").abi.function("deliver").input_types) == DELIVER_TYPES
+
+
+@settings(max_examples=300, deadline=None)
+@given(_uint(64), st.binary(max_size=200), st.lists(st.tuples(messages, _uint(64)), max_size=5))
+def test_a_deliverys_calldata_is_eth_abis(hop: int, proof: bytes, items: list[tuple[Message, int]]) -> None:
+    expected = encode(DELIVER_TYPES, [hop, proof, [(m.as_tuple(), s) for m, s in items]])
+    assert deliver_arguments(hop, proof, items) == expected
+
+
+@pytest.mark.parametrize(("hop", "sequence", "kind"), [(2**64, 1, 0), (-1, 1, 0), (1, 2**64, 0), (1, 1, 256)])
+def test_a_delivery_out_of_its_types_is_refused_as_eth_abi_refuses_it(hop: int, sequence: int, kind: int) -> None:
+    message = Message(1, kind, 1001, 1002, 1, 10**9, 100_000, "0x" + "11" * 20, "0x" + "22" * 20, b"x")
+    with pytest.raises(EncodingError):
+        encode(DELIVER_TYPES, [hop, b"", [(message.as_tuple(), sequence)]])
+    with pytest.raises(EncodingError):
+        deliver_arguments(hop, b"", [(message, sequence)])

@@ -8,7 +8,7 @@ from functools import lru_cache
 import coincurve
 from eth_abi import encode
 from eth_keys.datatypes import PrivateKey
-from eth_utils import keccak, to_canonical_address
+from eth_utils import keccak, to_canonical_address, to_checksum_address
 
 from registry.errors import ConfigError
 
@@ -89,7 +89,7 @@ class CommitteeKeys:
     @property
     def members(self) -> list[str]:
         """Checksummed addresses, ascending, as Committee.rotate wants them."""
-        return [k.public_key.to_checksum_address() for k in self.keys]
+        return [to_checksum_address(_address_of(k.to_bytes())) for k in self.keys]
 
     def attest(self, domain: LaneDomain, subject: bytes, signers: list[PrivateKey] | None = None) -> bytes:
         """Signatures over `subject` on `domain` at this committee's epoch: of the first `threshold`

@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from registry.evm import Account, Tx
+from registry.evm.artifacts import load_artifact
 from registry.evm.events import topic_of, typed
 
 from . import contracts
+from .delivery_calldata import deliver_arguments
 from .events import Sent
 from .messages import Message, Outcome, SentRecord
 from .verifiers import checkpoint_proof, committee_proof
+
+DELIVER_SELECTOR = load_artifact("Gateway").abi.function("deliver").selector
 
 
 class GatewayClient(contracts.Gateway):
@@ -62,8 +66,7 @@ class GatewayClient(contracts.Gateway):
     def deliver(self, hop: int, proof: bytes, items: Sequence[tuple[Message, int]], by: Account, gas: int) -> Tx:
         """Messages `hop` emitted toward this chain, each (message, hop sequence), with the batch's `proof`
         for the lane's verifier (sim.bridge.verifiers)."""
-        return self.deliver_tx(hop, proof, [(m.as_tuple(), hop_sequence) for m, hop_sequence in items], by=by,
-                               gas=gas)
+        return Tx(by, self.address, DELIVER_SELECTOR + deliver_arguments(hop, proof, items), gas)
 
     def deliver_signed(self, hop: int, items: Sequence[tuple[Message, int, bytes]], by: Account, gas: int) -> Tx:
         """A delivery for a committee lane: each item (message, hop sequence, its signatures)."""
