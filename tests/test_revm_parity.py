@@ -3,11 +3,14 @@ compared (status, gas, logs, revert data), and the transaction rules pyrevm leav
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from registry import Chain, EthTesterChain, RevmChain, TransactionRejected, Tx
 from registry.defaults import GENESIS_TIMESTAMP
 from registry.evm.artifacts import load_artifact
+from registry.evm.revm_journal import Change, read_changes
 from sim.engine import scenario as scenarios
 from sim.tools import gas_snapshot
 from sim.tools.recording import gas_differences, record_run
@@ -142,3 +145,30 @@ def test_a_transaction_pyrevm_cannot_read_is_refused_and_the_nonce_kept() -> Non
     assert chain.nonce(sender.address) == 0 and chain.block_number == 0
     chain.transact(Tx(sender, chain.accounts[4].address, b"", 21_000, value=1))  # and it goes on from nonce 0
     assert chain.nonce(sender.address) == 1 and chain.balance(chain.accounts[4].address) == 10**24 + 1
+
+
+def test_the_journal_names_what_a_transaction_changed_and_nothing_it_left_as_it_was() -> None:
+    """revm's printed journal read back: a created contract's code length, the slots a transaction changed
+    (a slot written with the value it had is not a change), the accounts it loaded with their balances."""
+    chain = RevmChain(genesis_timestamp=GENESIS_TIMESTAMP)
+    probe = chain.deploy(chain.accounts[0], PROBE.bytecode)
+    store = PROBE.abi.function("store")
+    chain.transact(Tx(chain.accounts[0], probe, store.encode([5]), 200_000))
+    sender = chain.accounts[1].address.lower()
+
+    def journal_of(run: Callable[[], object]) -> dict[str, Change]:
+        checkpoint = chain.evm.snapshot()
+        try:
+            run()
+            return read_changes(chain.evm.journal_str)
+        finally:
+            chain.evm.revert(checkpoint)
+
+    changed = journal_of(lambda: chain.evm.message_call(sender, probe, store.encode([7]), gas=200_000))
+    assert changed[probe.lower()].slots == {0: (5, 7)} and changed[probe.lower()].code_length is None
+    assert changed[sender].balance == chain.balance(chain.accounts[1].address)  # loaded, as it was (no value)
+    assert journal_of(lambda: chain.evm.message_call(sender, probe, store.encode([5]), gas=200_000))[
+        probe.lower()].slots == {}
+    created = journal_of(lambda: chain.evm.deploy(sender, PROBE.bytecode, gas=2_000_000))
+    [code_length] = [c.code_length for c in created.values() if c.code_length is not None]
+    assert code_length == len(PROBE.deployed_bytecode)

@@ -8,16 +8,19 @@ error, not an empty contract, so a pyrevm that prints otherwise fails loudly.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from ..errors import ChainError
 
 __tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
 
-_ACCOUNT = re.compile(r"(0x[0-9a-f]{40}): Account \{ info: AccountInfo \{ balance: (\d+), nonce: (\d+), ")
-_SLOT = re.compile(r"(\d+): StorageSlot \{ previous_or_original_value: (\d+), present_value: (\d+) \}")
-_CODE_LENGTH = re.compile(r"state: Analysed \{ len: (\d+),")  # revm pads analysed code; this is its length
+_ACCOUNT = ": Account { info: AccountInfo { balance: "  # after the account's address
+_NONCE = ", nonce: "
+_STORAGE = ", storage: {"
+_STATUS = "}, status: AccountStatus("
+_SLOT = ": StorageSlot { previous_or_original_value: "
+_PRESENT = ", present_value: "
+_CODE_LENGTH = "state: Analysed { len: "  # revm pads analysed code; this is its length
 
 
 @dataclass(slots=True)
@@ -33,21 +36,39 @@ class Change:
 
 
 def read_changes(journal: str) -> dict[str, Change]:
-    """Accounts a transaction left in revm's journal (the Debug print of its JournaledState)."""
-    state = journal[: journal.find("}, transient_storage: ")]
+    """Accounts a transaction left in revm's journal (the Debug print of its JournaledState). Read by plain
+    string search: each account's code is printed whole, and searching past it is half the cost of a regex."""
+    state_end = journal.find("}, transient_storage: ")
     found: dict[str, Change] = {}
-    starts = list(_ACCOUNT.finditer(state))
-    for i, match in enumerate(starts):
-        end = starts[i + 1].start() if i + 1 < len(starts) else len(state)
-        body = state[match.end(): end]
-        storage_at = body.rfind("storage: {")
-        slots = {int(k): (int(old), int(new)) for k, old, new in _SLOT.findall(body, storage_at) if old != new}
-        status = body[body.rfind("status: AccountStatus("):]
-        change = Change(int(match.group(2)), int(match.group(3)), slots, destroyed="SelfDestructed" in status)
+    at = journal.find(_ACCOUNT, 0, state_end)
+    while at != -1:
+        address = journal[at - 42: at]
+        if not address.startswith("0x"):
+            raise ChainError(f"revm's journal names an account as {address!r}: pyrevm changed?")
+        nonce_at = journal.index(_NONCE, at)
+        storage_at = journal.index(_STORAGE, nonce_at)
+        status_at = journal.index(_STATUS, storage_at)
+        status = journal[status_at + len(_STATUS): journal.index(")", status_at)]
+        change = Change(int(journal[at + len(_ACCOUNT): nonce_at]),
+                        int(journal[nonce_at + len(_NONCE): journal.index(",", nonce_at + len(_NONCE))]),
+                        _slots(journal[storage_at + len(_STORAGE): status_at]), destroyed="SelfDestructed" in status)
         if "Created" in status:
-            length = _CODE_LENGTH.search(body, 0, storage_at)
-            if length is None:
+            length_at = journal.rfind(_CODE_LENGTH, nonce_at, storage_at)
+            if length_at == -1:
                 raise ChainError("revm's journal shows a created contract without its code length: pyrevm changed?")
-            change.code_length = int(length.group(1))
-        found[match.group(1)] = change
+            change.code_length = int(journal[length_at + len(_CODE_LENGTH): journal.index(",", length_at)])
+        found[address] = change
+        at = journal.find(_ACCOUNT, status_at, state_end)
     return found
+
+
+def _slots(storage: str) -> dict[int, tuple[int, int]]:
+    """`key: StorageSlot { previous_or_original_value: a, present_value: b }, …`: the slots whose value changed."""
+    slots = {}
+    for entry in storage.split(" }, ") if storage else ():
+        key, _, values = entry.partition(_SLOT)
+        before, _, after = values.partition(_PRESENT)
+        after = after.removesuffix(" }")
+        if before != after:
+            slots[int(key)] = (int(before), int(after))
+    return slots
