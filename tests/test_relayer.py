@@ -3,15 +3,21 @@ data to ride with, and a watcher that forgets what is done but still catches a s
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 import pytest
 from bridge_kit import BRIDGE_ZONES, send
 
 from registry import Contract
+from registry.evm.history import HISTORY_BLOCKS
 from sim.bridge.deliveries import RelayerCrash
 from sim.bridge.messages import Outcome
 from sim.bridge.relayer import Relayer
 from sim.bridge.topology import Network
-from sim.engine.watcher import Watcher
+from sim.engine.scenario import Scenario
+from sim.engine.watcher import INVARIANTS, Watcher
+from sim.experiment.run import run_scenario
 
 
 def test_relayer_killed_mid_batch_and_restarted_delivers_exactly_once(net: Network, apps: dict[str, Contract]) -> None:
@@ -98,3 +104,30 @@ def test_watcher_flags_a_lane_that_does_not_move_while_it_could(net: Network, ap
     assert found.held["lanes_live"] is False
     [stall] = [v for v in found.violations if v.invariant == "lanes_live"]
     assert stall.message_id == "0x" + stuck.hex() and "lane Beijing→Guiyang" in stall.detail
+
+
+LONG_OUTAGE = """
+name = "long-outage"
+seed = 3
+duration_s = 2600
+drain_s = 600
+
+[workload]
+rate_per_s = 0.1
+
+[[faults]]
+kind = "relayer-outage"
+at_s = 10
+duration_s = 2500
+"""
+
+
+def test_a_relayer_down_longer_than_revms_history_window_resumes_from_the_chains(tmp_path: Path) -> None:
+    """Down for 2,500 s, over the 1,024 blocks (2,048 s) a revm chain keeps the logs of: the relayer comes back
+    from the gateways' hop state, and every message ends, every invariant true."""
+    scenario = Scenario.model_validate(tomllib.loads(LONG_OUTAGE))
+    report = run_scenario(scenario, tmp_path / "out", backend="revm")
+    assert HISTORY_BLOCKS < 2_500 / 2
+    assert report.relayers.restarts == 1 and report.messages.pending == 0
+    assert report.messages.delivered > 0 and report.messages.timed_out > 0  # before and during the outage
+    assert all(report.invariants.held[name] for name in INVARIANTS), report.invariants.violations[:3]
