@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any, cast
 
 from eth_abi import decode, encode
+from eth_abi.exceptions import DecodingError
 from eth_utils import (
     collapse_if_tuple,
     event_abi_to_log_topic,
@@ -20,7 +21,7 @@ from eth_utils import (
     to_checksum_address,
 )
 
-from .words import WordReader, word_reader
+from .words import WordReader, tuple_reader, word_reader
 
 __tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
 
@@ -102,6 +103,32 @@ class ErrorDef:
         return _named(self.inputs, decode(_types(self.inputs), data[4:]))
 
 
+DataReader = Callable[[bytes, int], Any]  # an event's data and where its argument's head word is → its value
+
+
+def _word_at(abi_type: str) -> DataReader | None:
+    read = word_reader(abi_type)
+    return None if read is None else lambda data, head: read(data[head: head + 32])
+
+
+def _message_reader(param: Mapping[str, Any], arguments: int) -> DataReader | None:
+    """A tuple of words and bytes (a message), read where its head word points among the event's `arguments`
+    head words; None for other types."""
+    components = [str(c["type"]) for c in param.get("components", ())]
+    read = tuple_reader(components) if param["type"] == "tuple" else None
+    if read is None:
+        return None
+
+    def at_pointer(data: bytes, head: int) -> Any:
+        word = data[head: head + 32]
+        offset = int.from_bytes(word, "big")
+        if len(word) != 32 or offset < 32 * arguments or offset >= len(data):  # as eth_abi's pointer check
+            raise ValueError("a pointer into the head or beyond the data")
+        return read(data, offset)
+
+    return at_pointer
+
+
 @dataclass(frozen=True, slots=True)
 class EventDef:
     name: str
@@ -112,7 +139,7 @@ class EventDef:
     plain: tuple[Mapping[str, Any], ...] = field(init=False)
     plain_types: list[str] = field(init=False)
     indexed_readers: tuple[WordReader | None, ...] = field(init=False)
-    plain_readers: tuple[WordReader, ...] | None = field(init=False)  # None: some argument is not one word
+    plain_readers: tuple[DataReader, ...] | None = field(init=False)  # None: an argument of another type
 
     def __post_init__(self) -> None:
         indexed = tuple((p, [collapse_if_tuple(dict(p))]) for p in self.inputs if p.get("indexed"))
@@ -121,17 +148,19 @@ class EventDef:
         object.__setattr__(self, "plain", plain)
         object.__setattr__(self, "plain_types", _types(plain))
         object.__setattr__(self, "indexed_readers", tuple(word_reader(types[0]) for _, types in indexed))
-        readers = [word_reader(t) for t in self.plain_types]
-        object.__setattr__(self, "plain_readers", None if None in readers else tuple(cast(list[WordReader], readers)))
+        readers = [_word_at(t) or _message_reader(p, len(plain)) for p, t in zip(plain, self.plain_types, strict=True)]
+        object.__setattr__(self, "plain_readers", None if None in readers else tuple(cast(list[DataReader], readers)))
 
     def decode(self, topics: Sequence[bytes], data: bytes) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for (p, types), topic, reader in zip(self.indexed, topics[1:], self.indexed_readers, strict=True):
             values[p["name"]] = to_python(p, reader(topic) if reader else decode(types, topic)[0])
-        if self.plain_readers is not None and len(data) == 32 * len(self.plain):  # words only: read them
-            for i, (p, reader) in enumerate(zip(self.plain, self.plain_readers, strict=True)):
-                values[p["name"]] = to_python(p, reader(data[32 * i: 32 * i + 32]))
-        else:
+        try:
+            if self.plain_readers is None:
+                raise ValueError("not words and messages only")
+            for i, (p, read) in enumerate(zip(self.plain, self.plain_readers, strict=True)):
+                values[p["name"]] = to_python(p, read(data, 32 * i))
+        except (ValueError, OverflowError, DecodingError):  # eth_abi decodes it, or refuses it for its own reason
             values.update(_named(self.plain, decode(self.plain_types, data)))
         return {p["name"]: values[p["name"]] for p in self.inputs}
 

@@ -59,3 +59,34 @@ def _bool(word: bytes) -> bool:
     if len(word) == 32 and not any(word[:31]) and word[31] in (0, 1):
         return word[31] == 1
     return bool(_refused("bool", word))
+
+
+def tuple_reader(components: list[str]) -> Callable[[bytes, int], tuple[Any, ...]] | None:
+    """What decodes a tuple of single words and `bytes` (a message: its fields, then its payload) found at offset
+    `start` of `data`, to what eth_abi gives; None for other tuples. Offsets or lengths out of the data raise."""
+    readers = [None if t == "bytes" else word_reader(t) for t in components]
+    if any(r is None and t != "bytes" for r, t in zip(readers, components, strict=True)) or "bytes" not in components:
+        return None
+
+    def read(data: bytes, start: int) -> tuple[Any, ...]:
+        values: list[Any] = []
+        for i, reader in enumerate(readers):
+            word = data[start + 32 * i: start + 32 * i + 32]
+            if reader is not None:
+                values.append(reader(word))
+                continue
+            offset = _uint(word, 256, "uint256")
+            at = start + offset
+            if offset < 32 * len(readers) or at >= len(data):  # as eth_abi's pointer check
+                raise ValueError("a pointer into the tuple's head or beyond the data")
+            length = _uint(data[at: at + 32], 256, "uint256")
+            if at + 32 + length > len(data) or any(data[at + 32 + length: at + 32 + _ceil(length)]):
+                raise ValueError("bytes beyond the data or with padding that is not empty")
+            values.append(data[at + 32: at + 32 + length])
+        return tuple(values)
+
+    return read
+
+
+def _ceil(length: int) -> int:
+    return -(-length // 32) * 32
