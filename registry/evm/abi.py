@@ -21,7 +21,7 @@ from eth_utils import (
     to_checksum_address,
 )
 
-from .words import WordReader, tuple_reader, word_reader
+from .words import WordReader, pointed_at, tuple_reader, word_reader
 
 __tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
 
@@ -119,14 +119,7 @@ def _message_reader(param: Mapping[str, Any], arguments: int) -> DataReader | No
     if read is None:
         return None
 
-    def at_pointer(data: bytes, head: int) -> Any:
-        word = data[head: head + 32]
-        offset = int.from_bytes(word, "big")
-        if len(word) != 32 or offset < 32 * arguments or offset >= len(data):  # as eth_abi's pointer check
-            raise ValueError("a pointer into the head or beyond the data")
-        return read(data, offset)
-
-    return at_pointer
+    return lambda data, head: read(data, pointed_at(data, 0, data[head: head + 32], arguments))
 
 
 @dataclass(frozen=True, slots=True)

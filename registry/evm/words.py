@@ -1,7 +1,8 @@
-"""Static ABI words read as eth_abi reads them, without its machinery: an event's indexed topics and the data
-of one whose arguments are all static elementary values (ids, chains, sequences, outcomes, addresses) are
-32-byte words, and eth_abi's generic decoder costs far more than reading them. A word eth_abi would refuse
-(padding that is not empty) is handed to eth_abi, so it fails the same way; tests fuzz both."""
+"""ABI words read as eth_abi reads them, without its machinery: an event's indexed topics and its static
+elementary arguments (ids, chains, sequences, outcomes, addresses) are 32-byte words, and a message is a tuple of
+such words and one `bytes`; eth_abi's generic decoder costs far more than reading them. A word eth_abi would
+refuse (padding that is not empty, a pointer out of place) is handed to eth_abi, or raises ValueError for the
+caller to, so it fails the same way; tests fuzz both."""
 
 from __future__ import annotations
 
@@ -75,10 +76,7 @@ def tuple_reader(components: list[str]) -> Callable[[bytes, int], tuple[Any, ...
             if reader is not None:
                 values.append(reader(word))
                 continue
-            offset = _uint(word, 256, "uint256")
-            at = start + offset
-            if offset < 32 * len(readers) or at >= len(data):  # as eth_abi's pointer check
-                raise ValueError("a pointer into the tuple's head or beyond the data")
+            at = pointed_at(data, start, word, len(readers))
             length = _uint(data[at: at + 32], 256, "uint256")
             if at + 32 + length > len(data) or any(data[at + 32 + length: at + 32 + _ceil(length)]):
                 raise ValueError("bytes beyond the data or with padding that is not empty")
@@ -86,6 +84,15 @@ def tuple_reader(components: list[str]) -> Callable[[bytes, int], tuple[Any, ...
         return tuple(values)
 
     return read
+
+
+def pointed_at(data: bytes, start: int, word: bytes, head_words: int) -> int:
+    """Where the pointer `word` of the tuple at `start` (of `head_words` head words) leads in `data`, refused as
+    eth_abi refuses it: into the tuple's head, or beyond the data."""
+    offset = int.from_bytes(word, "big")
+    if len(word) != 32 or offset < 32 * head_words or start + offset >= len(data):
+        raise ValueError("a pointer into the tuple's head or beyond the data")
+    return start + offset
 
 
 def _ceil(length: int) -> int:
