@@ -6,6 +6,7 @@ and re-format on every call, which costs more than executing the call on py-evm.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -30,6 +31,11 @@ checksum = lru_cache(maxsize=1 << 16)(to_checksum_address)
 
 ERROR_STRING_SELECTOR = keccak(text="Error(string)")[:4]
 PANIC_SELECTOR = keccak(text="Panic(uint256)")[:4]
+
+
+def snake_case(name: str) -> str:
+    """A Solidity name as Python spells it: `hopSequence` -> `hop_sequence`, `MAX_TTL` -> `max_ttl`."""
+    return name.lower() if name.isupper() else re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
 def _types(params: Sequence[Mapping[str, Any]]) -> list[str]:

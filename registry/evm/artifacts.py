@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
@@ -14,7 +13,7 @@ from typing import Any
 
 from ..errors import ArtifactError, ContractRevert
 from ..paths import ARTIFACTS_DIR, SOURCES_DIR
-from .abi import BUILTIN_ERRORS, ContractAbi, ErrorDef
+from .abi import BUILTIN_ERRORS, ContractAbi, ErrorDef, snake_case
 
 __tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
 
@@ -94,7 +93,7 @@ def contract_enum(owner: str, name: str) -> dict[str, int]:
         members = _constants()[owner]["enums"][name]
     except KeyError:
         raise ArtifactError(f"the contracts define no enum {owner}.{name}") from None
-    return {re.sub(r"(?<!^)(?=[A-Z])", "_", member).upper(): number for number, member in enumerate(members)}
+    return {snake_case(member).upper(): number for number, member in enumerate(members)}
 
 
 def contract_constants(owner: str) -> dict[str, int]:

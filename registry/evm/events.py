@@ -5,13 +5,12 @@ the two cannot drift. Only this layer reads a decoded event's arguments by name.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, TypeVar
 
 from ..errors import ArtifactError
-from .abi import DecodedEvent
+from .abi import DecodedEvent, snake_case
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +22,7 @@ class EventRecord:
     @classmethod
     def from_args(cls, args: Mapping[str, Any]) -> EventRecord:
         """The record of these decoded arguments (a class with a field to convert overrides it)."""
-        return cls(**{snake_case(name): value for name, value in args.items()})
+        return cls(**{field_name(name): value for name, value in args.items()})
 
 
 EVENT_TYPES: dict[str, type[EventRecord]] = {}
@@ -41,8 +40,9 @@ def event_of(contract: str) -> Callable[[E], E]:
     return register
 
 
-def snake_case(name: str) -> str:
-    name = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+def field_name(name: str) -> str:
+    """An event argument's field: snake_case, with `_` after a Python keyword (`from_`)."""
+    name = snake_case(name)
     return name + "_" if name in ("from", "in", "is") else name
 
 
@@ -63,7 +63,7 @@ def abi_mismatch(kind: type[EventRecord]) -> str | None:
     declared = [e for e in load_artifact(kind.contract).abi.events.values() if e.name == kind.__name__]
     if not declared:
         return f"{kind.contract} declares no event {kind.__name__}"
-    expected = [snake_case(str(p["name"])) for p in declared[0].inputs]
+    expected = [field_name(str(p["name"])) for p in declared[0].inputs]
     have = [f.name for f in fields(kind)]
     return None if have == expected else f"{kind.__name__}: fields {have}, the ABI's arguments {expected}"
 

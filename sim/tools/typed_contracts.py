@@ -6,12 +6,11 @@ constants are read from artifacts/constants.json instead).
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Mapping
 from typing import Any
 
-from registry.evm.abi import Function
+from registry.evm.abi import Function, snake_case
 from registry.evm.artifacts import load_artifact
 from registry.paths import ROOT
 
@@ -22,14 +21,8 @@ RESERVED = {"chain_id"}  # views a subclass already answers (GatewayClient.chain
 KEYWORDS = {"from", "in", "is", "type", "id"}
 
 
-def snake(name: str) -> str:
-    if name.isupper():
-        return name.lower()
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
-
-
 def argument(name: str, index: int) -> str:
-    name = snake(name) if name else f"arg{index}"
+    name = snake_case(name) if name else f"arg{index}"
     return name + "_" if name in KEYWORDS else name
 
 
@@ -99,7 +92,7 @@ def _class(name: str, base: str, artifact: str, functions: Mapping[str, Function
 
 def _method(contract: str, fn: Function) -> tuple[list[str], list[str]]:
     """The named tuple a view of several outputs returns (if any) and the method's lines."""
-    method = snake(fn.name) + ("_tx" if fn.mutates else "")
+    method = snake_case(fn.name) + ("_tx" if fn.mutates else "")
     if method in RESERVED or (fn.name.isupper() and not fn.inputs):
         return [], []  # a constant's getter: Python reads constants from artifacts/constants.json
     params = [(argument(str(p["name"]), i), python_type(p)) for i, p in enumerate(fn.inputs)]
