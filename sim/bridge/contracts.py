@@ -33,6 +33,20 @@ class Ownable2Step(Contract):
         return self.tx("transferOwnership", new_owner, by=by, gas=gas)
 
 
+class MessageRecipient(Contract):
+    """MessageRecipient: IMessageRecipient: what a gateway calls."""
+
+    def __init__(self, chain: Chain, address: str, artifact: str = "RegistryMirror") -> None:
+        super().__init__(chain, address, artifact)
+
+    def handle_message_tx(self, src_chain: int, sender: str, arg2: bytes, payload: bytes, *, by: Account,
+                          gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("handleMessage", src_chain, sender, arg2, payload, by=by, gas=gas)
+
+    def handle_outcome(self, arg0: bytes, arg1: int, *, block: int | None = None) -> None:
+        return self.view("handleOutcome", arg0, arg1, block=block)
+
+
 class GatewayBuckets(NamedTuple):
     capacity: int
     tokens: int
@@ -217,7 +231,7 @@ class DataExchangeRequests(NamedTuple):
     answer_size: int
 
 
-class DataExchange(Ownable2Step):
+class DataExchange(Ownable2Step, MessageRecipient):
     """DataExchange: typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
 
     def __init__(self, chain: Chain, address: str, artifact: str = "DataExchange") -> None:
@@ -228,13 +242,6 @@ class DataExchange(Ownable2Step):
 
     def gateway(self, *, block: int | None = None) -> str:
         return self.view("gateway", block=block)  # type: ignore[no-any-return]
-
-    def handle_message_tx(self, src_chain: int, sender: str, id_: bytes, payload: bytes, *, by: Account,
-                          gas: int = DEFAULT_GAS) -> Tx:
-        return self.tx("handleMessage", src_chain, sender, id_, payload, by=by, gas=gas)
-
-    def handle_outcome_tx(self, id_: bytes, outcome: int, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
-        return self.tx("handleOutcome", id_, outcome, by=by, gas=gas)
 
     def hub_broadcaster(self, *, block: int | None = None) -> str:
         return self.view("hubBroadcaster", block=block)  # type: ignore[no-any-return]
@@ -293,7 +300,7 @@ class RegistryMirrorWordsOf(NamedTuple):
     arg1: int
 
 
-class RegistryMirror(Contract):
+class RegistryMirror(MessageRecipient):
     """RegistryMirror: typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
 
     def __init__(self, chain: Chain, address: str, artifact: str = "RegistryMirror") -> None:
@@ -307,13 +314,6 @@ class RegistryMirror(Contract):
 
     def gateway(self, *, block: int | None = None) -> str:
         return self.view("gateway", block=block)  # type: ignore[no-any-return]
-
-    def handle_message_tx(self, src_chain: int, sender: str, arg2: bytes, payload: bytes, *, by: Account,
-                          gas: int = DEFAULT_GAS) -> Tx:
-        return self.tx("handleMessage", src_chain, sender, arg2, payload, by=by, gas=gas)
-
-    def handle_outcome(self, arg0: bytes, arg1: int, *, block: int | None = None) -> None:
-        return self.view("handleOutcome", arg0, arg1, block=block)
 
     def hub_chain(self, *, block: int | None = None) -> int:
         return self.view("hubChain", block=block)  # type: ignore[no-any-return]
@@ -339,7 +339,7 @@ class RegistryMirror(Contract):
         return RegistryMirrorWordsOf(*self.view("wordsOf", a, b, block=block).values())
 
 
-class RegistryBroadcaster(Ownable2Step):
+class RegistryBroadcaster(Ownable2Step, MessageRecipient):
     """RegistryBroadcaster: typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
 
     def __init__(self, chain: Chain, address: str, artifact: str = "RegistryBroadcaster") -> None:
@@ -350,12 +350,6 @@ class RegistryBroadcaster(Ownable2Step):
 
     def gateway(self, *, block: int | None = None) -> str:
         return self.view("gateway", block=block)  # type: ignore[no-any-return]
-
-    def handle_message(self, arg0: int, arg1: str, arg2: bytes, arg3: bytes, *, block: int | None = None) -> bool:
-        return self.view("handleMessage", arg0, arg1, arg2, arg3, block=block)  # type: ignore[no-any-return]
-
-    def handle_outcome_tx(self, id_: bytes, outcome: int, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
-        return self.tx("handleOutcome", id_, outcome, by=by, gas=gas)
 
     def mirrors(self, chain: int, *, block: int | None = None) -> str:
         return self.view("mirrors", chain, block=block)  # type: ignore[no-any-return]
@@ -388,7 +382,7 @@ class TestRecipientFanOut(NamedTuple):
     gas_limit: int
 
 
-class TestRecipient(Contract):
+class TestRecipient(MessageRecipient):
     """TestRecipient: typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
 
     def __init__(self, chain: Chain, address: str, artifact: str = "TestRecipient") -> None:
@@ -406,13 +400,6 @@ class TestRecipient(Contract):
 
     def gateway(self, *, block: int | None = None) -> str:
         return self.view("gateway", block=block)  # type: ignore[no-any-return]
-
-    def handle_message_tx(self, src_chain: int, sender: str, id_: bytes, payload: bytes, *, by: Account,
-                          gas: int = DEFAULT_GAS) -> Tx:
-        return self.tx("handleMessage", src_chain, sender, id_, payload, by=by, gas=gas)
-
-    def handle_outcome_tx(self, id_: bytes, outcome: int, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
-        return self.tx("handleOutcome", id_, outcome, by=by, gas=gas)
 
     def handled(self, *, block: int | None = None) -> int:
         return self.view("handled", block=block)  # type: ignore[no-any-return]

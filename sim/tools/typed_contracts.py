@@ -59,9 +59,17 @@ HEADER = ['"""Typed access to the contracts the simulator drives, one class per 
           "from registry.evm import Account, Chain, Contract, Tx"]
 
 
+# interfaces several contracts share: (class, its functions, an artifact that has them, what it is)
+SHARED = [("Ownable2Step", OWNABLE, "Gateway", "OpenZeppelin's two-step ownership"),
+          ("MessageRecipient", ("handleMessage", "handleOutcome"), "RegistryMirror",
+           "IMessageRecipient: what a gateway calls")]
+
+
 def render() -> str:
-    ownable = {name: load_artifact("Gateway").abi.functions[name] for name in OWNABLE}
-    out = [*HEADER, *_class("Ownable2Step", "Contract", "Gateway", ownable, "OpenZeppelin's two-step ownership")]
+    out = list(HEADER)
+    for name, names, artifact, what in SHARED:
+        abi = load_artifact(artifact).abi
+        out += _class(name, "Contract", artifact, {f: abi.functions[f] for f in names}, what)
     generated: dict[str, str] = {}  # a contract's functions (as the ABI lists them) -> the class generated for them
     for contract in CONTRACTS:
         functions = load_artifact(contract).abi.functions
@@ -70,9 +78,10 @@ def render() -> str:
             out += _class(contract, generated[key], contract, {}, f"the same functions as {generated[key]}")
             continue
         generated[key] = contract
-        owned = set(OWNABLE) <= set(functions)
-        own = {name: fn for name, fn in functions.items() if not (owned and name in OWNABLE)}
-        out += _class(contract, "Ownable2Step" if owned else "Contract", contract, own,
+        shared = [(name, names) for name, names, _, _ in SHARED if set(names) <= set(functions)]
+        inherited = {f for _, interface in shared for f in interface}
+        out += _class(contract, ", ".join(name for name, _ in shared) or "Contract", contract,
+                      {f: fn for f, fn in functions.items() if f not in inherited},
                       "typed (`artifact`: a build of the same interface, e.g. a flawed one)")
     return "\n".join(out) + "\n"
 
