@@ -47,8 +47,9 @@ def field_name(name: str) -> str:
 
 
 def typed(event: DecodedEvent | None) -> EventRecord | None:
-    kind = EVENT_TYPES.get(event.name) if event is not None else None
-    return kind.from_args(event.args) if kind is not None and event is not None else None
+    """The record of a decoded log, or None (no log of a known contract, or an event no class is registered for)."""
+    kind = None if event is None else EVENT_TYPES.get(event.name)
+    return None if kind is None or event is None else kind.from_args(event.args)
 
 
 def typed_all(events: Iterable[DecodedEvent | None]) -> list[EventRecord]:
