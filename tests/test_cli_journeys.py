@@ -68,7 +68,7 @@ def test_progress_counts_read_as_whole_numbers() -> None:
 
 
 def test_a_run_that_delivers_nothing_writes_its_report_without_warnings(tmp_path: Path) -> None:
-    """One second at a low rate sends nothing: the plots say so instead of matplotlib warning on stderr."""
+    """One second at a low rate sends nothing: the plots say so, with no warning on stderr."""
     quiet = Scenario.model_validate({"name": "idle", "duration_s": 1, "drain_s": 1, "workload": {"rate_per_s": 0.01}})
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -163,7 +163,7 @@ def _chromium(tmp_path: Path, page: Path, *args: str) -> subprocess.CompletedPro
                           check=True, capture_output=True, text=True, timeout=120)
 
 
-# The outage's shading: matplotlib's C4 (#9467bd) at alpha 0.15 over white, as the browser paints it.
+# The outage's shading: tab10's C4 (#9467bd) at alpha 0.15 over white, as the browser paints it.
 OUTAGE_SHADE = np.array([239, 232, 245])
 
 
@@ -171,13 +171,13 @@ def test_a_relayer_outage_report_shows_its_fault_in_headless_chromium(networks: 
     """The report of a relayer outage, rendered by a real browser: the plots drawn, the faults table
     with what was observed, the outage's window shaded on the throughput plot, the restart marked,
     and hover texts on the bars and cells; nothing fetched from the network."""
-    import matplotlib.image as mpimg
+    from PIL import Image
 
     report = run_on(networks, shortened("relayer-outage", 60), tmp_path / "run")
     page = tmp_path / "run" / "report.html"
     shot = tmp_path / "shot.png"
     _chromium(tmp_path, page, "--window-size=1200,1800", f"--screenshot={shot}")
-    pixels = (mpimg.imread(shot)[..., :3] * 255).round().astype(int)
+    pixels = np.asarray(Image.open(shot).convert("RGB")).astype(int)
     assert pixels.shape[0] >= 1000 and pixels.shape[1] >= 1000
     not_white = (pixels < 243).any(axis=2).mean()
     colours = len(np.unique(pixels.reshape(-1, 3), axis=0))
@@ -287,7 +287,7 @@ def test_the_same_run_on_anvil_nodes_gives_revms_report(tmp_path: Path) -> None:
 def test_the_registry_plots_of_mirror_lag_read_in_headless_chromium(networks: Networks, tmp_path: Path) -> None:
     """The lagging zones in colour (the rest one grey band), the hub's suspensions marked on the time axis,
     the refusals over time beneath, and the stale decisions beyond the bound marked; drawn by a real browser."""
-    import matplotlib.image as mpimg
+    from PIL import Image
 
     report = run_on(networks, scenarios.load("mirror-lag"), tmp_path / "run")
     assert report.registry is not None
@@ -304,7 +304,7 @@ def test_the_registry_plots_of_mirror_lag_read_in_headless_chromium(networks: Ne
     assert dom.count(" ⚠</td>") == every  # in each table of stale decisions
     shot = tmp_path / "shot.png"
     _chromium(tmp_path, page, "--window-size=1200,3000", f"--screenshot={shot}")
-    pixels = (mpimg.imread(shot)[..., :3] * 255).round().astype(int)
+    pixels = np.asarray(Image.open(shot).convert("RGB")).astype(int)
     for colour in ([31, 119, 180], [255, 127, 14]):  # tab10's first two: the lagging zones' lines, the refusals
         assert (np.abs(pixels - colour) <= 3).all(axis=2).sum() > 200, colour
 

@@ -97,7 +97,7 @@ def run_scenario(scenario: Scenario, out: Path, *, backend: Backend = "eth-teste
     machine = Machine(backend, setup_s, from_cache, time.perf_counter() - started)
     try:
         report = build_report(records, machine)
-        write_outputs(out, report, records.messages)
+        report = write_outputs(out, report, records.messages)
     finally:
         records.close()
     return report

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
@@ -23,9 +24,9 @@ from registry import PilotsimError
 
 from ..engine.fault_kinds import Lasting
 from ..engine.recorder import MessageRecord
+from .chart import Axes, colour, figure, heatmap
 from .registry_outputs import registry_markdown, registry_plots, registry_summary, registry_tables
 from .report import FaultEntry, Report
-from .svg import svg
 
 CSV_COLUMNS = ["message_id", "kind", "src_zone", "dst_zone", "src_chain", "dst_chain", "sector", "outcome",
                "submitted_s", "included_s", "picked_s", "delivered_s", "executed_s", "acked_s", "latency_s", "hops",
@@ -44,20 +45,24 @@ def check_output_folder(out: Path) -> None:
         raise PilotsimError(f"{out}: holds other files ({', '.join(others[:3])}…); choose another output folder")
 
 
-def write_outputs(out: Path, report: Report, messages: Iterable[MessageRecord]) -> None:
+def write_outputs(out: Path, report: Report, messages: Iterable[MessageRecord]) -> Report:
     """The four outputs of a run: the report in three forms, and its messages one per row. `out`
-    may hold an earlier run's outputs (they are replaced), nothing else."""
+    may hold an earlier run's outputs (they are replaced), nothing else. Returns the report as
+    report.json holds it: with the time the writing took (`wall.report_write_s`) when it has a `wall`."""
     out = out.resolve()
     check_output_folder(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     staging.chmod(0o755)
     try:
-        (staging / "report.json").write_text(report_json(report))
+        started = time.perf_counter()
         _write_csv(staging / "messages.csv", messages)
-        plots = _plots(report)
         (staging / "report.md").write_text(_markdown(report))
-        (staging / "report.html").write_text(_html(report, plots))
+        (staging / "report.html").write_text(_html(report, _plots(report)))
+        if report.wall is not None:
+            wall = report.wall.model_copy(update={"report_write_s": round(time.perf_counter() - started, 3)})
+            report = report.model_copy(update={"wall": wall})
+        (staging / "report.json").write_text(report_json(report))
         if out.exists():
             if any(out.iterdir()):
                 shutil.rmtree(out)
@@ -67,6 +72,7 @@ def write_outputs(out: Path, report: Report, messages: Iterable[MessageRecord]) 
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    return report
 
 
 def report_json(report: Report) -> str:
@@ -91,109 +97,73 @@ def _write_csv(path: Path, messages: Iterable[MessageRecord]) -> None:
 
 
 def _plots(report: Report) -> dict[str, str]:
-    # matplotlib loads here, not at start-up: half a second every `pilotsim` command would pay.
-    # Figures made directly (not through pyplot) need no backend and leave no global state behind.
-    from matplotlib.figure import Figure
-
-    plots = {}
-    figure = Figure(figsize=(6.4, 3.6))
-    axis = figure.subplots()
-    tips: dict[str, str] = {}
-    for kind, values in report.latency_s.cdf.items():
-        if values:
-            [line] = axis.plot(values, np.arange(1, len(values) + 1) / len(values), label=f"{kind}s ({len(values)})")
-            line.set_gid(f"tip-{kind}")
-            tips[f"tip-{kind}"] = (f"{kind}s: {len(values)}, p50 {np.median(values):.2f} s, "
-                                   f"p95 {np.percentile(values, 95):.2f} s, max {values[-1]:.2f} s")
-    axis.set_xlabel("latency, submitted → processed at destination (s)")
-    axis.set_ylabel("fraction of messages")
-    axis.set_title("Latency CDF")
-    axis.grid(alpha=0.3)
-    if tips:  # a run that delivered nothing has no line to name
-        axis.legend(loc="lower right")
-    plots["latency"] = svg(figure, "latency", tips)
-    plots["throughput"] = _throughput_plot(report)
-    plots["zones"] = _zones_plot(report)
+    plots = {"latency": _latency_plot(report), "throughput": _throughput_plot(report), "zones": _zones_plot(report)}
     return plots | registry_plots(report)
+
+
+CDF_POINTS = 400  # a latency CDF drawn through this many quantiles at most: the same curve at any run length
+
+
+def _latency_plot(report: Report) -> str:
+    axes = Axes(ylabel="fraction of messages", y_top=1.0)
+    for i, (kind, values) in enumerate((k, v) for k, v in report.latency_s.cdf.items() if v):
+        n = len(values)
+        ranks = range(n) if n <= CDF_POINTS else sorted({round(j * (n - 1) / (CDF_POINTS - 1))
+                                                          for j in range(CDF_POINTS)})
+        axes.line([values[r] for r in ranks], [(r + 1) / n for r in ranks], colour=colour(i),
+                  label=f"{kind}s ({n})", tip=f"{kind}s: {n}, p50 {np.median(values):.2f} s, "
+                                              f"p95 {np.percentile(values, 95):.2f} s, max {values[-1]:.2f} s")
+    if not axes.marks:
+        axes.note = "no message delivered"
+    return figure("latency", [axes], xlabel="latency, submitted → processed at destination (s)",
+                  title="Latency CDF")
 
 
 def _zones_plot(report: Report) -> str:
     """p50 latency by (source, destination) zone, each cell with its count of messages delivered."""
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Rectangle
-
     pairs = {tuple(pair.split("->")): latency for pair, latency in report.latency_s.by_zone_pair.items()}
     used = {zone for pair in pairs for zone in pair}
     zones = [z for z in report.network.zone_names if z in used]  # no empty rows for zones the run left idle
     index = {z: i for i, z in enumerate(zones)}
-    latency = np.full((len(zones), len(zones)), np.nan)
-    figure = Figure(figsize=(6.4, 5.6))
-    axis = figure.subplots()
-    tips = {}
-    for (src, dst), stats in pairs.items():
-        row, column = index[src], index[dst]
-        latency[row, column] = stats.p50 if stats.p50 is not None else np.nan
-        if len(zones) <= 16:
-            axis.text(column, row, str(stats.count), ha="center", va="center", fontsize=8 if len(zones) <= 8 else 7,
-                      bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.7, "linewidth": 0})
-        gid = f"tip-{row}-{column}"
-        axis.add_patch(Rectangle((column - 0.5, row - 0.5), 1, 1, fill=False, linewidth=0, gid=gid))
-        tips[gid] = f"{src} → {dst}: {stats.count} delivered, p50 {stats.p50} s"
-    if not zones:  # nothing delivered: an empty frame that says so, not a singular image
-        axis.text(0.5, 0.5, "no message delivered", ha="center", va="center", transform=axis.transAxes)
-        axis.set_axis_off()
-        return svg(figure, "zones", tips)
+    cells = {(index[src], index[dst]): (stats.p50, str(stats.count),
+                                        f"{src} → {dst}: {stats.count} delivered, p50 {stats.p50} s")
+             for (src, dst), stats in pairs.items()}
+    seen = [v for v, _, _ in cells.values() if v is not None]
     # one outlier pair must not flatten the others into one colour: the scale tops at the 95th percentile
-    seen = latency[~np.isnan(latency)]
-    top = float(np.percentile(seen, 95)) if seen.size else None
-    image = axis.imshow(latency, cmap="viridis", vmax=top)
-    axis.set_xticks(range(len(zones)), zones, rotation=60, ha="right", fontsize=7)
-    axis.set_yticks(range(len(zones)), zones, fontsize=7)
-    axis.set_xlabel("destination zone")
-    axis.set_ylabel("source zone")
-    axis.set_title("Latency by zone pair (numbers: messages delivered)")
-    figure.colorbar(image, ax=axis, shrink=0.8, label="p50 latency, submitted → processed (s)",
-                    extend="max" if top is not None and top < seen.max() else "neither")
-    return svg(figure, "zones", tips)
+    top = float(np.percentile(seen, 95)) if seen else None
+    if not zones:  # nothing delivered: an empty frame that says so
+        axes = Axes(note="no message delivered")
+        return figure("zones", [axes], xlabel="destination zone", title="Latency by zone pair")
+    return heatmap("zones", zones, cells, title="Latency by zone pair (numbers: messages delivered)",
+                   xlabel="destination zone", ylabel="source zone",
+                   scale_label="p50 latency, submitted → processed (s)", top=top)
 
 
 def _throughput_plot(report: Report) -> str:
     """Sent and processed per second over time, each fault's window shaded (or its moment marked) and
     each relayer restart marked: where the dips come from."""
-    from matplotlib.figure import Figure
-
     timeline, width = report.throughput.timeline, report.throughput.bucket_s
-    figure = Figure(figsize=(6.4, 3.6))
-    axis = figure.subplots()
-    tips: dict[str, str] = {}
-    if timeline:
-        t = [p.t for p in timeline]
-        bars = axis.bar(t, [p.sent / width for p in timeline], width=width, alpha=0.5, align="edge", label="sent")
-        axis.step(t, [p.processed / width for p in timeline], where="post", label="processed", color="C3")
-        for i, (bar, point) in enumerate(zip(bars, timeline, strict=True)):
-            bar.set_gid(f"tip-{i}")
-            tips[f"tip-{i}"] = (f"{point.t:g}–{point.t + width:g} s: {point.sent} sent ({point.sent / width:.2f}/s), "
-                                f"{point.processed} processed ({point.processed / width:.2f}/s)")
+    axes = Axes(ylabel="messages per second")
     for i, entry in enumerate(report.faults):
         label = fault_line(entry) if i < 4 else None
-        colour = f"C{4 + i % 5}"
+        tip, shade = f"{fault_line(entry)}: {entry.effect}", colour(4 + i % 5)
         end = entry.ended_s if entry.ended_s is not None else report.sim_seconds
         if isinstance(entry.fault, Lasting) and end > entry.started_s:
-            axis.axvspan(entry.started_s, end, color=colour, alpha=0.15, label=label, gid=f"tip-fault-{i}")
+            axes.span(entry.started_s, end, colour=shade, label=label, tip=tip)
         else:
-            axis.axvline(entry.started_s, color=colour, linestyle="--", label=label, gid=f"tip-fault-{i}")
-        tips[f"tip-fault-{i}"] = f"{fault_line(entry)}: {entry.effect}"
-    restarts = [(at, r.index) for r in report.relayers.per_relayer for at in r.restarts_at_s]
-    for j, (at, index) in enumerate(sorted(restarts)):
-        axis.axvline(at, color="black", linestyle=":", linewidth=1.2, gid=f"tip-restart-{j}",
-                     label="relayer restarted" if j == 0 else None)
-        tips[f"tip-restart-{j}"] = f"relayer {index} restarted at {at:g} s"
-    axis.set_xlabel("simulated time (s)")
-    axis.set_ylabel("messages per second")
-    axis.set_title("Throughput over time")
-    axis.grid(alpha=0.3)
-    axis.legend(fontsize=7)
-    return svg(figure, "throughput", tips)
+            axes.vline(entry.started_s, colour=shade, label=label, tip=tip)
+    if timeline:
+        t = [p.t for p in timeline]
+        axes.bars(t, [p.sent / width for p in timeline], width, opacity=0.5, label="sent",
+                  tips=[f"{p.t:g}–{p.t + width:g} s: {p.sent} sent ({p.sent / width:.2f}/s), "
+                        f"{p.processed} processed ({p.processed / width:.2f}/s)" for p in timeline])
+        processed = [p.processed / width for p in timeline]
+        axes.line([*t, t[-1] + width], [*processed, processed[-1]], colour=colour(3), label="processed", step=True)
+    restarts = sorted((at, r.index) for r in report.relayers.per_relayer for at in r.restarts_at_s)
+    for j, (at, index) in enumerate(restarts):
+        axes.vline(at, colour="#000000", dash="dotted", label="relayer restarted" if j == 0 else None,
+                   tip=f"relayer {index} restarted at {at:g} s")
+    return figure("throughput", [axes], xlabel="simulated time (s)", title="Throughput over time")
 
 
 # ------------------------------------------------------------------------------------------ text
@@ -315,7 +285,7 @@ td, th {{ border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: left; }}
 th {{ background: #f3f3f3; }}
 .plots {{ display: flex; flex-wrap: wrap; gap: 1rem; }}
 figure {{ margin: 0; }} figure svg {{ max-width: 100%; height: auto; }}
-g[id*="tip-"] > path {{ pointer-events: all; }} g[id*="tip-"]:hover > path {{ stroke: #000; stroke-opacity: 0.6; }}
+g[id*="tip-"] > * {{ pointer-events: all; }} g[id*="tip-"]:hover > :not(title) {{ stroke: #000; stroke-opacity: 0.6; }}
 </style></head><body>
 <h1>{title}</h1><p>{html.escape(report.scenario.description)}</p>
 {summary}

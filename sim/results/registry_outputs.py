@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .chart import Axes, colour, figure
 from .report import RegistrySection, Report
-from .svg import svg
 
 # activity in the order things happen, with the words the summary uses (singular, plural)
 ACTIVITY = {"applications": ("application", "applications"), "approvals": ("approval", "approvals"),
@@ -84,74 +84,55 @@ def registry_markdown(report: Report) -> list[str]:
 
 
 def registry_plots(report: Report) -> dict[str, str]:
-    from matplotlib import colormaps  # noqa: PLC0415 - loaded on first use: slow to import
-    from matplotlib.figure import Figure  # noqa: PLC0415 - as above
-
     section = report.registry
     if section is None or not section.lag_timeline:
         return {}
-    plots = {}
-    refusals = section.refused_per_10s
-    figure = Figure(figsize=(8.0, 5.2 if refusals else 3.8))
-    axis, below = figure.subplots(2, 1, sharex=True, height_ratios=[3, 1]) if refusals else (figure.subplots(), None)
-    times = [t for t, _ in section.lag_timeline]
-    tips: dict[str, str] = {}
-    worst = {z: max(lag[z] for _, lag in section.lag_timeline) for z in section.lag_timeline[0][1]}
-    # the zones that lagged most (over half the bound, five at most) in colour; the rest one grey band
-    shown = [z for z in sorted(worst, key=worst.__getitem__, reverse=True)[:5] if worst[z] > section.max_stale_s / 2]
-    palette = colormaps["tab10"]
-    for i, zone in enumerate(worst):
-        lags = [lag[zone] for _, lag in section.lag_timeline]
-        picked = zone in shown
-        others = sum(z not in shown for z in worst)
-        first_other = zone == next(z for z in worst if z not in shown)
-        label = zone if picked else ((f"the other {others} zones" if shown else f"the {others} zones") if first_other
-                                     else "_")
-        # the picked ones dashed differently, so zones that lagged alike still show one under the other
-        style = ["-", (0, (6, 3)), (0, (2, 2)), "-.", (0, (1, 3))][shown.index(zone)] if picked else "-"
-        [line] = axis.plot(times, lags, label=label, linewidth=2.0 if picked else 0.8, zorder=3 if picked else 2,
-                           color=palette(shown.index(zone)) if picked else "0.7", linestyle=style)
-        line.set_gid(f"tip-{i}")
-        tips[f"tip-{i}"] = f"{zone}: at most {worst[zone]:g} s behind the hub"
-    axis.axhline(section.max_stale_s, color="black", linestyle="--", linewidth=1, label="registry.max_stale_s")
-    for i, t in enumerate(section.suspended_at):  # each suspension on the hub, a tick on the time axis
-        axis.axvline(t, ymin=0, ymax=0.04, color="C3", linewidth=1.2, label="a suspension" if i == 0 else "_")
-    axis.set_ylabel("oldest hub change\nnot applied (s)")
-    late = [z for z in worst if worst[z] > section.max_stale_s]
-    axis.set_title("Each zone's lag behind the hub's registry" + (f"\n(over the bound: {', '.join(late)})" if late
-                                                                  else ""), fontsize=10)
-    axis.grid(alpha=0.3)
-    axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
-    if below is not None:
-        buckets = sorted(refusals)
-        below.bar([b * 10 for b in buckets], [refusals[b] for b in buckets], width=10, align="edge", color="C1")
-        below.set_ylabel("requests\nrefused")
-        below.grid(alpha=0.3)
-    (below or axis).set_xlabel("simulated time (s)")
-    figure.tight_layout()
-    plots["mirror-lag"] = svg(figure, "mirror-lag", tips)
-
+    plots = {"mirror-lag": _lag_plot(section)}
     if any(k.startswith("pilots_") for k in section.activity):  # no pilot moved: nothing to plot
         plots["pilots"] = _pilots_plot(section)
     return plots
 
 
-def _pilots_plot(section: RegistrySection) -> str:
-    from matplotlib.figure import Figure  # noqa: PLC0415 - loaded on first use: slow to import
+LAGGING_STYLES = ["solid", "dashed", "short", "dashdot", "dotted"]  # the lagging zones told apart in grey print too
 
-    figure = Figure(figsize=(6.4, 3.6))
-    axis = figure.subplots()
+
+def _lag_plot(section: RegistrySection) -> str:
+    """Each zone's lag behind the hub over time (the hub's suspensions ticked on the time axis), and the
+    requests the zones' chains refused beneath."""
+    times = [t for t, _ in section.lag_timeline]
+    worst = {z: max(lag[z] for _, lag in section.lag_timeline) for z in section.lag_timeline[0][1]}
+    # the zones that lagged most (over half the bound, five at most) in colour; the rest one grey band
+    shown = [z for z in sorted(worst, key=worst.__getitem__, reverse=True)[:5] if worst[z] > section.max_stale_s / 2]
+    others = [z for z in worst if z not in shown]
+    late = [z for z in worst if worst[z] > section.max_stale_s]
+    axes = Axes(ylabel="oldest hub change\nnot applied (s)", share=3)
+    for zone in others + shown:  # the coloured ones drawn last, over the grey
+        picked = zone in shown
+        label = zone if picked else (f"the other {len(others)} zones" if shown else f"the {len(others)} zones") \
+            if zone == others[0] else None
+        axes.line(times, [lag[zone] for _, lag in section.lag_timeline], label=label,
+                  width=2.0 if picked else 0.8, colour=colour(shown.index(zone)) if picked else "#b3b3b3",
+                  dash=LAGGING_STYLES[shown.index(zone)] if picked else "solid",
+                  tip=f"{zone}: at most {worst[zone]:g} s behind the hub")
+    axes.hline(section.max_stale_s, label="registry.max_stale_s")
+    for i, t in enumerate(section.suspended_at):  # each suspension on the hub, a tick on the time axis
+        axes.vline(t, colour=colour(3), dash="solid", height=0.04, label="a suspension" if i == 0 else None)
+    panels = [axes]
+    if section.refused_per_10s:
+        buckets = sorted(section.refused_per_10s)
+        below = Axes(ylabel="requests\nrefused", share=1)
+        below.bars([b * 10 for b in buckets], [section.refused_per_10s[b] for b in buckets], 10, colour=colour(1))
+        panels.append(below)
+    title = "Each zone's lag behind the hub's registry" + (f"\n(over the bound: {', '.join(late)})" if late else "")
+    return figure("mirror-lag", panels, xlabel="simulated time (s)", title=title, width=800,
+                  height=520 if len(panels) > 1 else 380)
+
+
+def _pilots_plot(section: RegistrySection) -> str:
     statuses = sorted({s for _, counts in section.pilot_timeline for s in counts})
     times = [t for t, _ in section.pilot_timeline]
-    stacks = [[counts.get(s, 0) for _, counts in section.pilot_timeline] for s in statuses]
-    areas = axis.stackplot(times, stacks, labels=statuses, alpha=0.8)
-    tips = {}
-    for i, (area, status) in enumerate(zip(areas, statuses, strict=True)):
-        area.set_gid(f"tip-{i}")
-        tips[f"tip-{i}"] = f"{status}: {stacks[i][0]} at the start, {stacks[i][-1]} at the end"
-    axis.set_xlabel("simulated time (s)")
-    axis.set_ylabel("pilots")
-    axis.set_title("Pilots by status on the hub")
-    axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # off the data
-    figure.tight_layout()
-    return svg(figure, "pilots", tips)
+    stacks = [[float(counts.get(s, 0)) for _, counts in section.pilot_timeline] for s in statuses]
+    axes = Axes(ylabel="pilots")
+    axes.stack(times, stacks, statuses, [f"{status}: {int(stack[0])} at the start, {int(stack[-1])} at the end"
+                                         for status, stack in zip(statuses, stacks, strict=True)])
+    return figure("pilots", [axes], xlabel="simulated time (s)", title="Pilots by status on the hub")

@@ -204,6 +204,8 @@ class Wall(_Part):
     sim_speedup: float | None
     peak_rss_mb: float
     rss_mb_timeline: list[tuple[float, float]]  # (simulated s, resident MB)
+    # writing messages.csv, report.md and report.html with its plots (report.json, which holds it, comes after)
+    report_write_s: float | None = None
 
 
 class Report(_Part):
