@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from registry import load_seed_data
-from registry.evm.tester import ChainImage
+from registry.evm.inprocess import ChainImage
 from sim.bridge import cache as network_cache
 from sim.bridge.cache import NetworkCache
 from sim.bridge.provision import build_network

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, Literal, get_args
 
 from ..errors import ConfigError
 from .base import Chain
-from .revm import RevmChain
-from .tester import EthTesterChain
 
 BackendName = Literal["eth-tester", "revm", "anvil"]
 BACKENDS: tuple[BackendName, ...] = get_args(BackendName)
-IN_PROCESS: dict[str, type[EthTesterChain] | type[RevmChain]] = {"eth-tester": EthTesterChain, "revm": RevmChain}
+# backend → (module, class): each loaded when a chain of it is made (py-evm takes 0.4 s to import, revm none)
+IN_PROCESS: dict[str, tuple[str, str]] = {"eth-tester": ("tester", "EthTesterChain"), "revm": ("revm", "RevmChain")}
 
 
 def in_process_chain(backend: str, *args: Any, **kwargs: Any) -> Chain:
     """A chain of an in-process backend (`eth-tester` or `revm`); arguments as their constructors take."""
     try:
-        kind = IN_PROCESS[backend]
+        module, name = IN_PROCESS[backend]
     except KeyError:
         names = ", ".join(IN_PROCESS)
         raise ConfigError(f"backend {backend!r} does not run in process; choose one of {names}") from None
-    return kind(*args, **kwargs)
+    chain: Chain = getattr(importlib.import_module(f".{module}", __package__), name)(*args, **kwargs)
+    return chain

@@ -6,10 +6,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-from eth.vm.forks import PragueVM
-from eth_utils import to_canonical_address
+import rlp
+from eth_utils import keccak, to_canonical_address, to_checksum_address
 
 from ..defaults import BLOCK_GAS_LIMIT, DEFAULT_ACCOUNTS, DEFAULT_GAS, TEST_MNEMONIC
 from ..errors import ChainError, TransactionRejected
@@ -216,12 +217,21 @@ class Chain(ABC):
         self.close()
 
 
-_TX_BUILDER: Any = PragueVM.get_transaction_builder()
+def contract_address(creator: bytes, nonce: int) -> str:
+    """The address of the contract `creator` creates with its transaction of `nonce` (CREATE's rule)."""
+    return to_checksum_address(keccak(rlp.encode([creator, nonce]))[12:])
+
+
+@cache
+def _tx_builder() -> Any:
+    from eth.vm.forks import PragueVM  # noqa: PLC0415 - py-evm loads when a transaction is first signed
+
+    return PragueVM.get_transaction_builder()
 
 
 def sign(tx: Tx, chain_id: int, nonce: int, max_fee_per_gas: int) -> Any:
     """An EIP-1559 transaction signed with the sender's local key (py-evm's builder, coincurve)."""
-    unsigned = _TX_BUILDER.new_unsigned_dynamic_fee_transaction(
+    unsigned = _tx_builder().new_unsigned_dynamic_fee_transaction(
         chain_id=chain_id,
         nonce=nonce,
         max_priority_fee_per_gas=0,

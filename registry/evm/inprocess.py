@@ -6,11 +6,20 @@ from __future__ import annotations
 import time
 from abc import abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from ..errors import ConfigError
 from .base import Block, Chain, Receipt, Tx
 
 __tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
+
+
+@dataclass(frozen=True)
+class ChainImage:
+    """A py-evm chain's whole database and the hash of its head block (what the network cache keeps)."""
+
+    store: dict[bytes, bytes]
+    head: bytes
 
 
 class InProcessChain(Chain):

@@ -24,8 +24,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pyrevm
-from eth._utils.address import generate_contract_address
-from eth_utils import keccak, to_canonical_address, to_checksum_address
+from eth_utils import keccak, to_canonical_address
 
 from ..defaults import (
     BLOCK_GAS_LIMIT,
@@ -38,7 +37,7 @@ from ..defaults import (
 from ..errors import TransactionRejected
 from .abi import checksum
 from .artifacts import decode_revert
-from .base import Block, Log, Receipt, Tx, check_gas_limits, split_by_gas
+from .base import Block, Log, Receipt, Tx, check_gas_limits, contract_address, split_by_gas
 from .gasrules import calldata_costs
 from .history import HISTORY_BLOCKS, History, Write
 from .inprocess import InProcessChain
@@ -120,7 +119,7 @@ class RevmChain(InProcessChain):
                                       f"not {tx.value}")
         created = None
         if tx.to is None:
-            created = to_checksum_address(generate_contract_address(to_canonical_address(sender), nonce))
+            created = contract_address(to_canonical_address(sender), nonce)
         result, revert_data, changes = self._execute(tx, sender)
         for address, change in changes.items():
             if change.destroyed:  # created and self-destructed in this transaction (EIP-6780): gone

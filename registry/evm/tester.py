@@ -14,18 +14,16 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from eth._utils.address import generate_contract_address
 from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
 from eth.exceptions import Revert
 from eth.vm.spoof import SpoofTransaction
 from eth_tester import PyEVMBackend
 from eth_tester.backends.pyevm.main import GENESIS_PARENT_HASH
-from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum_address
+from eth_utils import ValidationError, keccak, to_canonical_address
 
 from ..defaults import (
     BLOCK_GAS_LIMIT,
@@ -38,22 +36,14 @@ from ..defaults import (
 from ..errors import ChainError, TransactionRejected
 from .abi import checksum
 from .artifacts import decode_revert
-from .base import Block, Log, Receipt, Tx, check_gas_limits, sign, split_by_gas
+from .base import Block, Log, Receipt, Tx, check_gas_limits, contract_address, sign, split_by_gas
 from .gasrules import TX_GAS, calldata_costs
-from .inprocess import InProcessChain
+from .inprocess import ChainImage, InProcessChain
 
 __tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
 
 ZERO_ADDRESS = b"\x00" * 20
 RECENT_BLOCKS = 512  # blocks whose logs a chain keeps decoded
-
-
-@dataclass(frozen=True)
-class ChainImage:
-    """A chain's whole database and the hash of its head block."""
-
-    store: dict[bytes, bytes]
-    head: bytes
 
 
 class EthTesterChain(InProcessChain):
@@ -120,7 +110,7 @@ class EthTesterChain(InProcessChain):
                 log_index += 1
             created = None
             if tx.to is None and not computation.is_error:
-                created = to_checksum_address(generate_contract_address(evm_tx.sender, evm_tx.nonce))
+                created = contract_address(evm_tx.sender, evm_tx.nonce)
             out.append(
                 Receipt(
                     tx_hash=evm_tx.hash,

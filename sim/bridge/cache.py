@@ -26,7 +26,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from registry import SeedData
-from registry.evm.tester import ChainImage
+from registry.evm.inprocess import ChainImage
 from registry.paths import ARTIFACTS_DIR, ROOT, cache_dir
 
 from .topology import NetworkConfig

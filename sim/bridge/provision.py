@@ -12,16 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING
 
-from eth._utils.address import generate_contract_address
-from eth_typing import Address
-from eth_utils import to_checksum_address
-
-from registry import AnvilNode, Chain, ChainError, Contract, EthTesterChain, Registry, RpcChain, SeedData, Tx
+from registry import Chain, ChainError, Contract, Registry, SeedData, Tx
 from registry.errors import ConfigError
 from registry.evm.artifacts import contract_constant, load_artifact
 from registry.evm.backends import IN_PROCESS, in_process_chain
-from registry.evm.funding import fund_actors
+from registry.evm.base import contract_address
 from registry.progress import Progress, no_progress
 from registry.seeds import load_seed_data, slug
 
@@ -32,6 +29,12 @@ from .gateway import GatewayClient
 from .relayer import Relayer
 from .topology import HUB_CHAIN_ID, HUB_NAME, Backend, ChainNode, Network, NetworkConfig, zone_chain_id
 from .verifiers import VERIFIERS, verifier_contract
+
+if TYPE_CHECKING:
+    from registry import AnvilNode
+
+# The backends' chain classes are imported where a network of theirs is made: a run on revm loads neither
+# py-evm (eth-tester) nor web3 (Anvil, RPC), 0.6 s of imports.
 
 CONFIG_GAS = 3_000_000
 DEPLOY_GAS = 6_000_000
@@ -99,6 +102,8 @@ def build_network(config: NetworkConfig | None = None, *, backend: Backend = "et
 
 def _cached(network: Network, cache: NetworkCache, sync: bool, progress: Progress) -> Network:
     """The network from `cache`, or built and put there."""
+    from registry import EthTesterChain  # noqa: PLC0415 - see the note on imports above
+
     key = cache.key(network.config, network.data, sync)
     with cache.building(key):
         images = cache.load(key)
@@ -138,6 +143,8 @@ def sync_mirrors(network: Network, entity_ids: list[int] | None = None, progress
 
 
 def _connect(ids: list[int], urls: list[str]) -> dict[int, Chain]:
+    from registry import RpcChain, fund_actors  # noqa: PLC0415 - see the note on imports above
+
     chains: dict[int, Chain] = {}
     for url in urls:
         chain = RpcChain(url)
@@ -160,6 +167,8 @@ def _start_chains(ids: list[int], backend: Backend, genesis: int,
     them to answer is shared among threads."""
     if backend in IN_PROCESS:
         return {c: in_process_chain(backend, c, genesis_timestamp=genesis) for c in ids}, []
+    from registry import AnvilNode, RpcChain  # noqa: PLC0415 - see the note on imports above
+
     launched: list[AnvilNode] = []
     try:
         for chain_id in ids:
@@ -192,7 +201,7 @@ def _layout(network: Network, chain_id: int, chain: Chain, first_nonce: int) -> 
     admin = network.admin_of(chain)
 
     def address(offset: int) -> str:
-        return to_checksum_address(generate_contract_address(Address(admin.address_bytes), first_nonce + offset))
+        return contract_address(admin.address_bytes, first_nonce + offset)
 
     def init(name: str, *args: object) -> Tx:
         artifact = load_artifact(name)

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from registry import Account, AnvilNode, BackendName, Chain, Contract, Registry, SeedData
+from registry import Account, BackendName, Chain, Contract, Registry, SeedData
 from registry.defaults import ADMIN_INDEX, GENESIS_TIMESTAMP, RELAYER_INDEX
 from registry.errors import ConfigError
 from registry.seeds import slug
@@ -23,6 +23,9 @@ from .committee import CommitteeKeys, LaneDomain
 from .gateway import GatewayClient
 from .messages import MAX_PAYLOAD_LIMIT, MAX_TTL_S
 from .verifiers import VERIFIERS, Flaw, Verifier, VerifierContract, VerifierName
+
+if TYPE_CHECKING:
+    from registry import AnvilNode  # the network's nodes when it runs on Anvil: web3 loads only then
 
 HUB_CHAIN_ID = 1000
 MIN_PAYLOAD_CAP = 4_096  # above the registry broadcaster's largest sync: 96 + 32 bytes × 64 entities

@@ -1,4 +1,4 @@
-"""Charts written directly as SVG: lines, steps, bars, shaded windows, a stacked area and a heat map.
+"""Charts written directly as SVG: lines, steps, bars, shaded windows and a stacked area (the heat map: heatmap.py).
 
 Why not matplotlib: importing it took 0.6 s and drawing a run's plots 0.8–1.1 s, most of the time a short
 run takes; what the report draws is a few kinds of mark on linear axes, which this writes in milliseconds.
@@ -11,7 +11,7 @@ hover. The same figure gives the same text (coordinates rounded to a tenth of a 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
 
@@ -21,6 +21,8 @@ _VIRIDIS = ["#440154", "#482475", "#414487", "#355f8d", "#2a788e", "#21918c", "#
             "#bddf26", "#fde725"]
 DASHES = {"solid": None, "dashed": "6 3", "dotted": "1.5 3", "dashdot": "6 2 1.5 2", "short": "2 2"}
 FONT = 'font-family="DejaVu Sans, Arial, sans-serif"'
+GRID = 'stroke="#b0b0b0" stroke-opacity="0.3"'
+FRAME = 'fill="none" stroke="#000000" stroke-width="0.8"'
 CHAR_PX = 6.2  # the width of a character at 11 px, near enough to lay out legends and labels
 
 
@@ -49,20 +51,25 @@ def ticks(low: float, high: float, most: int = 7) -> list[float]:
     return [round(i * step, 10) for i in range(first, math.floor(high / step + 1e-9) + 1)]
 
 
-def _label(value: float) -> str:
+def tick_label(value: float) -> str:
     return f"{value:g}" if abs(value) < 1e6 else f"{value:.3g}"
 
 
-def _n(value: float) -> str:
+def coord(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0")
 
 
 def text(x: float, y: float, content: str, *, size: float = 11, anchor: str = "middle", rotate: float = 0,
          weight: str = "normal") -> str:
-    turn = f' transform="rotate({_n(rotate)} {_n(x)} {_n(y)})"' if rotate else ""
+    turn = f' transform="rotate({coord(rotate)} {coord(x)} {coord(y)})"' if rotate else ""
     bold = ' font-weight="bold"' if weight != "normal" else ""
-    return (f'<text x="{_n(x)}" y="{_n(y)}" font-size="{_n(size)}" text-anchor="{anchor}"{bold}{turn}>'
+    return (f'<text x="{coord(x)}" y="{coord(y)}" font-size="{coord(size)}" text-anchor="{anchor}"{bold}{turn}>'
             f"{escape(content)}</text>")
+
+
+def rect(x: float, y: float, width: float, height: float, style: str) -> str:
+    """An SVG <rect>, its other attributes in `style`."""
+    return f'<rect x="{coord(x)}" y="{coord(y)}" width="{coord(width)}" height="{coord(height)}" {style}/>'
 
 
 def tipped(gid: str, tip: str | None, body: str) -> str:
@@ -202,7 +209,7 @@ def figure(name: str, panels: Sequence[Axes], *, xlabel: str, width: float = 640
         places = [(plot.left - 40 + sum(sizes[j] for j in row[:row.index(i)]), below + 20 + 17 * r)
                   for r, row in enumerate(rows) for i in row]
         out += _legend(entries, places)
-    return _svg(name, width, height, out)
+    return svg_root(name, width, height, out)
 
 
 def _rows(sizes: list[float], room: float) -> list[list[int]]:
@@ -215,9 +222,9 @@ def _rows(sizes: list[float], room: float) -> list[list[int]]:
     return rows
 
 
-def _svg(name: str, width: float, height: float, body: list[str]) -> str:
+def svg_root(name: str, width: float, height: float, body: list[str]) -> str:
     return (f'<svg role="img" aria-label="{escape(name)}" xmlns="http://www.w3.org/2000/svg" '
-            f'width="{_n(width)}" height="{_n(height)}" viewBox="0 0 {_n(width)} {_n(height)}" {FONT}>'
+            f'width="{coord(width)}" height="{coord(height)}" viewBox="0 0 {coord(width)} {coord(height)}" {FONT}>'
             f'<rect width="100%" height="100%" fill="#ffffff"/>' + "".join(body) + "</svg>")
 
 
@@ -227,37 +234,36 @@ def _panel(name: str, panel: Axes, box: _Box, x_range: tuple[float, float], last
     out = []
     for value in ticks(y_low, y_high, 6 if box.height > 150 else 3):
         y = box.y(value, y_low, y_high)
-        out.append(f'<path d="M{_n(box.left)} {_n(y)}h{_n(box.width)}" stroke="#b0b0b0" stroke-opacity="0.3"/>')
-        out.append(text(box.left - 6, y + 4, _label(value), size=10, anchor="end"))
+        out.append(f'<path d="M{coord(box.left)} {coord(y)}h{coord(box.width)}" {GRID}/>')
+        out.append(text(box.left - 6, y + 4, tick_label(value), size=10, anchor="end"))
     for value in ticks(x_low, x_high):
         x = box.x(value, x_low, x_high)
-        out.append(f'<path d="M{_n(x)} {_n(box.top)}v{_n(box.height)}" stroke="#b0b0b0" stroke-opacity="0.3"/>')
+        out.append(f'<path d="M{coord(x)} {coord(box.top)}v{coord(box.height)}" {GRID}/>')
         if last:
-            out.append(text(x, box.top + box.height + 14, _label(value), size=10))
+            out.append(text(x, box.top + box.height + 14, tick_label(value), size=10))
     for i, line in enumerate(reversed(panel.ylabel.split("\n"))):
         out.append(text(box.left - 44 - 13 * i, box.top + box.height / 2, line, rotate=-90))
     if panel.title:
         out.append(text(box.left + box.width / 2, box.top - 6, panel.title, size=12))
-    out.append(f'<clipPath id="{name}-clip"><rect x="{_n(box.left)}" y="{_n(box.top)}" width="{_n(box.width)}" '
-               f'height="{_n(box.height)}"/></clipPath><g clip-path="url(#{name}-clip)">')
+    frame = (box.left, box.top, box.width, box.height)
+    out.append(f'<clipPath id="{name}-clip">{rect(*frame, "")}</clipPath><g clip-path="url(#{name}-clip)">')
     for i, mark in enumerate(panel.marks):
         out.append(_draw(f"{name}-tip-{i}", mark, box, x_range, (y_low, y_high)))
     out.append("</g>")
     if panel.note:
         out.append(text(box.left + box.width / 2, box.top + box.height / 2, panel.note, size=12))
-    out.append(f'<rect x="{_n(box.left)}" y="{_n(box.top)}" width="{_n(box.width)}" height="{_n(box.height)}" '
-               'fill="none" stroke="#000000" stroke-width="0.8"/>')
+    out.append(rect(*frame, FRAME))
     return out
 
 
 def _stroke(mark: _Mark) -> str:
     dash = f' stroke-dasharray="{mark.dash}"' if mark.dash else ""
-    return f'fill="none" stroke="{mark.colour}" stroke-width="{_n(mark.width)}"{dash}'
+    return f'fill="none" stroke="{mark.colour}" stroke-width="{coord(mark.width)}"{dash}'
 
 
 def _draw(gid: str, mark: _Mark, box: _Box, x_range: tuple[float, float], y_range: tuple[float, float]) -> str:
     def px(x: float, y: float) -> str:
-        return f"{_n(box.x(x, *x_range))},{_n(box.y(y, *y_range))}"
+        return f"{coord(box.x(x, *x_range))},{coord(box.y(y, *y_range))}"
 
     tip = mark.tips[0] if mark.tips else None
     match mark.kind:
@@ -269,21 +275,21 @@ def _draw(gid: str, mark: _Mark, box: _Box, x_range: tuple[float, float], y_rang
             return tipped(gid, tip, f'<polygon points="{points}" fill="{mark.colour}" fill-opacity="{mark.opacity}"/>')
         case "span":
             left, right = (box.x(x, *x_range) for x in mark.xs)
-            return tipped(gid, tip, f'<rect x="{_n(left)}" y="{_n(box.top)}" width="{_n(right - left)}" '
-                                    f'height="{_n(box.height)}" fill="{mark.colour}" fill-opacity="{mark.opacity}"/>')
+            return tipped(gid, tip, rect(left, box.top, right - left, box.height,
+                                         f'fill="{mark.colour}" fill-opacity="{mark.opacity}"'))
         case "vline":
             x, reach = box.x(mark.xs[0], *x_range), box.height * mark.extra
-            return tipped(gid, tip, f'<path d="M{_n(x)} {_n(box.top + box.height)}v{_n(-reach)}" {_stroke(mark)}/>')
+            bottom = box.top + box.height
+            return tipped(gid, tip, f'<path d="M{coord(x)} {coord(bottom)}v{coord(-reach)}" {_stroke(mark)}/>')
         case "hline":
             y = box.y(mark.ys[0], *y_range)
-            return f'<path d="M{_n(box.left)} {_n(y)}h{_n(box.width)}" {_stroke(mark)}/>'
+            return f'<path d="M{coord(box.left)} {coord(y)}h{coord(box.width)}" {_stroke(mark)}/>'
         case _:  # bars
             parts = []
             for i, (x, h) in enumerate(zip(mark.xs, mark.ys, strict=True)):
                 left, right = box.x(x, *x_range), box.x(x + mark.extra, *x_range)
                 top, bottom = sorted((box.y(h, *y_range), box.y(0, *y_range)))
-                bar = (f'<rect x="{_n(left)}" y="{_n(top)}" width="{_n(right - left)}" height="{_n(bottom - top)}" '
-                       f'fill="{mark.colour}" fill-opacity="{mark.opacity}"/>')
+                bar = rect(left, top, right - left, bottom - top, f'fill="{mark.colour}" fill-opacity="{mark.opacity}"')
                 parts.append(tipped(f"{gid}-{i}", mark.tips[i] if i < len(mark.tips) else None, bar))
             return "".join(parts)
 
@@ -292,62 +298,8 @@ def _legend(entries: list[_Mark], places: list[tuple[float, float]]) -> list[str
     out = []
     for mark, (left, y) in zip(entries, places, strict=True):
         if mark.kind in ("line", "vline", "hline"):
-            out.append(f'<path d="M{_n(left)} {_n(y)}h22" {_stroke(mark)}/>')
+            out.append(f'<path d="M{coord(left)} {coord(y)}h22" {_stroke(mark)}/>')
         else:
-            out.append(f'<rect x="{_n(left)}" y="{_n(y - 5)}" width="22" height="10" fill="{mark.colour}" '
-                       f'fill-opacity="{max(mark.opacity, 0.3)}"/>')
+            out.append(rect(left, y - 5, 22, 10, f'fill="{mark.colour}" fill-opacity="{max(mark.opacity, 0.3)}"'))
         out.append(text(left + 28, y + 4, mark.label or "", size=10.5, anchor="start"))
-    return out
-
-
-def heatmap(name: str, labels: Sequence[str], cells: Mapping[tuple[int, int], tuple[float | None, str, str]], *,
-            title: str, xlabel: str, ylabel: str, scale_label: str, top: float | None) -> str:
-    """A square grid of `labels` × `labels` (rows: sources, columns: destinations); each cell given is
-    (value or None, the text written in it, its tip), coloured by viridis from 0 to `top` (a triangle on
-    the colour bar when values go beyond it)."""
-    n = len(labels)
-    longest = max((len(label) for label in labels), default=0) * 5.0
-    side = 420.0
-    left, up = 30 + longest, 40.0
-    cell = side / max(n, 1)
-    width, height = left + side + 110, up + side + longest * 0.87 + 44
-    values = [v for v, _, _ in cells.values() if v is not None]
-    high = top if top else (max(values) if values else 1.0)
-    out = [text(left + side / 2, 20, title, size=12)]
-    for i, label in enumerate(labels):
-        middle = up + cell * (i + 0.5)
-        out.append(text(left - 6, middle + 3, label, size=9, anchor="end"))
-        x = left + cell * (i + 0.5)
-        out.append(text(x, up + side + 8, label, size=9, anchor="end", rotate=-60))
-    for (row, column), (value, written, tip) in sorted(cells.items()):
-        x, y = left + column * cell, up + row * cell
-        fill = viridis(value / high) if value is not None and high > 0 else "#ffffff"
-        body = f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(cell)}" height="{_n(cell)}" fill="{fill}"/>'
-        if written and n <= 16:
-            w = len(written) * 5.5 + 4
-            body += (f'<rect x="{_n(x + cell / 2 - w / 2)}" y="{_n(y + cell / 2 - 6)}" width="{_n(w)}" height="12" '
-                     f'rx="3" fill="#ffffff" fill-opacity="0.7"/>'
-                     + text(x + cell / 2, y + cell / 2 + 3.5, written, size=8 if n <= 8 else 7))
-        out.append(tipped(f"{name}-tip-{row}-{column}", tip, body))
-    out.append(f'<rect x="{_n(left)}" y="{_n(up)}" width="{_n(side)}" height="{_n(side)}" fill="none" '
-               'stroke="#000000" stroke-width="0.8"/>')
-    out.append(text(left + side / 2, height - 6, xlabel))
-    out.append(text(left - longest - 14, up + side / 2, ylabel, rotate=-90))
-    out += _colour_bar(left + side + 20, up + side * 0.1, side * 0.8, high, scale_label,
-                       beyond=bool(values) and top is not None and top < max(values))
-    return _svg(name, width, height, out)
-
-
-def _colour_bar(left: float, top: float, height: float, high: float, label: str, beyond: bool) -> list[str]:
-    steps = 32
-    out = [f'<rect x="{_n(left)}" y="{_n(top + height * i / steps)}" width="14" height="{_n(height / steps + 0.5)}" '
-           f'fill="{viridis(1 - i / steps)}"/>' for i in range(steps)]
-    if beyond:  # values past the top of the scale: the bar ends in a point, as matplotlib's extend="max"
-        out.append(f'<polygon points="{_n(left)},{_n(top)} {_n(left + 14)},{_n(top)} {_n(left + 7)},{_n(top - 12)}" '
-                   f'fill="{viridis(1)}"/>')
-    for value in ticks(0, high, 6):
-        y = top + height - value / high * height if high > 0 else top + height
-        out.append(f'<path d="M{_n(left + 14)} {_n(y)}h4" stroke="#000000"/>')
-        out.append(text(left + 21, y + 3.5, _label(value), size=9, anchor="start"))
-    out.append(text(left + 62, top + height / 2, label, size=10, rotate=-90))
     return out

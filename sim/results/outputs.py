@@ -24,7 +24,8 @@ from registry import PilotsimError
 
 from ..engine.fault_kinds import Lasting
 from ..engine.recorder import MessageRecord
-from .chart import Axes, colour, figure, heatmap
+from .chart import Axes, colour, figure
+from .heatmap import heatmap
 from .registry_outputs import registry_markdown, registry_plots, registry_summary, registry_tables
 from .report import FaultEntry, Report
 
