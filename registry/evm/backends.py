@@ -14,12 +14,17 @@ BACKENDS: tuple[BackendName, ...] = get_args(BackendName)
 IN_PROCESS: dict[str, tuple[str, str]] = {"eth-tester": ("tester", "EthTesterChain"), "revm": ("revm", "RevmChain")}
 
 
-def in_process_chain(backend: str, *args: Any, **kwargs: Any) -> Chain:
-    """A chain of an in-process backend (`eth-tester` or `revm`); arguments as their constructors take."""
+def in_process_class(backend: str) -> type[Chain]:
+    """The chain class of an in-process backend (`eth-tester` or `revm`), loaded now."""
     try:
         module, name = IN_PROCESS[backend]
     except KeyError:
         names = ", ".join(IN_PROCESS)
         raise ConfigError(f"backend {backend!r} does not run in process; choose one of {names}") from None
-    chain: Chain = getattr(importlib.import_module(f".{module}", __package__), name)(*args, **kwargs)
-    return chain
+    kind: type[Chain] = getattr(importlib.import_module(f".{module}", __package__), name)
+    return kind
+
+
+def in_process_chain(backend: str, *args: Any, **kwargs: Any) -> Chain:
+    """A chain of an in-process backend (`eth-tester` or `revm`); arguments as their constructors take."""
+    return in_process_class(backend)(*args, **kwargs)

@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 
 from registry import Chain, Receipt, Tx
-from registry.evm.backends import IN_PROCESS
+from registry.evm.backends import in_process_class
 
 from ..bridge.provision import build_network
 from ..bridge.topology import Network
@@ -33,7 +33,7 @@ class Mined:
 
 @cache
 def _recording(backend: str) -> Any:
-    kind: Any = IN_PROCESS[backend]
+    kind: Any = in_process_class(backend)
 
     class Recording(kind):  # type: ignore[misc, valid-type]
         """A chain of `backend` that appends what it mines to `mined`."""
