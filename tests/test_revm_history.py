@@ -58,3 +58,27 @@ def test_a_snapshot_keeps_its_history_until_reverted_to() -> None:
     for _ in range(FORGET_EVERY + 20):  # nothing held now: the window moves on
         chain.mine()
     assert chain.first_kept_block() > height
+
+
+def test_a_hold_keeps_logs_and_state_from_its_block_until_released() -> None:
+    """What a relayer coming back reads again: logs and past state from the held block, however many blocks
+    pass; released, the window moves on. Two holds are one each."""
+    chain = RevmChain(genesis_timestamp=GENESIS_TIMESTAMP, history_blocks=10)
+    probe = chain.deploy(chain.accounts[0], PROBE.bytecode)
+    first = store(chain, probe, 1)
+    hold, other = chain.hold_history(first - 1), chain.hold_history(first + 5)
+    for value in range(2, FORGET_EVERY + 40):
+        store(chain, probe, value)
+    assert chain.first_kept_block() <= first - 1
+    assert len(chain.logs(probe, first, chain.block_number)) == FORGET_EVERY + 39
+    assert read(chain, probe, block=first) == 1
+    chain.release_history(hold)
+    for _ in range(FORGET_EVERY):
+        chain.mine()
+    assert first - 1 < chain.first_kept_block() <= first + 5  # the other hold still counts
+    chain.release_history(other)
+    for _ in range(FORGET_EVERY):
+        chain.mine()
+    assert chain.first_kept_block() > first + 5
+    with pytest.raises(ChainError, match="keeps logs of its last 10 blocks"):
+        chain.logs(probe, first, chain.block_number)

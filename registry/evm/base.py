@@ -147,6 +147,15 @@ class Chain(ABC):
         """The oldest block whose state (`call(block=…)`) and logs this chain still answers for."""
         return 0
 
+    def hold_history(self, from_block: int) -> int:
+        """Keep answering for the blocks from `from_block` on (their logs, the state at each) until the
+        hold is released: a relayer that will resume reads them again. Returns the hold's handle.
+        Backends that forget nothing (eth-tester, Anvil) need no hold."""
+        return 0
+
+    def release_history(self, hold: int) -> None:  # noqa: B027 - as hold_history: nothing to release here
+        """Let the chain forget, as usual, what the hold `hold_history` gave kept."""
+
     # -- time and blocks ------------------------------------------------------------------------
 
     @abstractmethod

@@ -32,9 +32,9 @@ class Write:
 
 
 class History:
-    def __init__(self, chain_id: int, genesis_timestamp: int, keep: int = HISTORY_BLOCKS) -> None:
+    def __init__(self, chain_id: int, genesis_timestamp: int, keep: int | None = None) -> None:
         self.chain_id = chain_id
-        self.keep = keep
+        self.keep = HISTORY_BLOCKS if keep is None else keep
         self._timestamps = array("q", [genesis_timestamp])
         self._gas = array("q", [0])
         self._tx_counts = array("q", [0])
@@ -46,6 +46,8 @@ class History:
         self._forgotten = 0  # writes made before the first one in `_writes`
         self.start = 0  # the oldest block whose state and logs are kept
         self.pins: set[int] = set()  # heights of the snapshots held: the blocks after them keep their history
+        self.holds: dict[int, int] = {}  # handle → height: kept from there on for a reader to come (a relayer)
+        self._holds_made = 0
 
     @property
     def head(self) -> int:
@@ -114,8 +116,17 @@ class History:
             del column[number + 1:]
         return undone
 
+    def hold(self, from_block: int) -> int:
+        """Keep the blocks from `from_block` on (or from the oldest kept, if it is older) until released."""
+        self._holds_made += 1
+        self.holds[self._holds_made] = max(from_block, self.start)
+        return self._holds_made
+
+    def release(self, hold: int) -> None:
+        self.holds.pop(hold, None)
+
     def _forget(self) -> None:
-        keep_from = min([self.head - self.keep, *self.pins])
+        keep_from = min([self.head - self.keep, *self.pins, *self.holds.values()])
         if keep_from <= self.start:
             return
         drop = self._marks[keep_from] - self._forgotten

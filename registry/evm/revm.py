@@ -39,7 +39,7 @@ from .abi import checksum
 from .artifacts import decode_revert
 from .base import Block, Log, Receipt, Tx, check_gas_limits, contract_address, split_by_gas
 from .gasrules import calldata_costs
-from .history import HISTORY_BLOCKS, History, Write
+from .history import History, Write
 from .inprocess import InProcessChain
 from .revm_journal import Change, read_changes
 
@@ -67,7 +67,7 @@ class RevmChain(InProcessChain):
         genesis_timestamp: int | None = GENESIS_TIMESTAMP,
         block_gas_limit: int = BLOCK_GAS_LIMIT,
         balance: int = DEFAULT_BALANCE,
-        history_blocks: int = HISTORY_BLOCKS,
+        history_blocks: int | None = None,  # None: HISTORY_BLOCKS
     ) -> None:
         super().__init__(chain_id, accounts, mnemonic, genesis_timestamp, block_gas_limit)
         env = pyrevm.Env(cfg=pyrevm.CfgEnv(chain_id=chain_id), block=self._block_env(0, self.genesis))
@@ -268,6 +268,12 @@ class RevmChain(InProcessChain):
 
     def first_kept_block(self) -> int:
         return self.history.start
+
+    def hold_history(self, from_block: int) -> int:
+        return self.history.hold(from_block)
+
+    def release_history(self, hold: int) -> None:
+        self.history.release(hold)
 
     # -- time and blocks ------------------------------------------------------------------------
 

@@ -114,6 +114,18 @@ class Relayer:
             self._scanned[src] = start - 1
         self._started = True
 
+    def resume_from(self) -> dict[int, int]:
+        """Per source chain, the block before the first one a relayer started in this one's place reads again
+        (where this one's oldest undelivered message was sent, or the first block it has not read): the state
+        after it tells the successor that the message came later (see `_block_of`)."""
+        if not self._started:
+            self.start()
+        first = {chain_id: scanned + 1 for chain_id, scanned in self._scanned.items()}
+        for (src, _), queue in self._queue.items():
+            for record in queue.values():
+                first[src] = min(first[src], record.block_number)
+        return {chain_id: max(0, block - 1) for chain_id, block in first.items()}
+
     def _block_of(self, src: int, hop: int, hop_sequence: int, head: int) -> int:
         """The first block after which `src` had emitted `hop_sequence` messages toward `hop`."""
         gateway = self.network.nodes[src].gateway

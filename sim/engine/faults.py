@@ -39,7 +39,7 @@ def inject(target: FaultTarget, fault: Fault) -> FaultProcess:
     without one (`assert_never`), so none can silently do nothing."""
     match fault:
         case RelayerOutage():
-            target.relayer_down(fault.relayer)
+            target.relayer_down(fault.relayer, restarts=fault.duration_s > 0)
             yield _lasting(target, fault)
             target.restart_relayer(fault.relayer)
         case RelayerDuplicate() | RelayerReorder():

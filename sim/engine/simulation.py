@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from registry import PilotsimError, Tx
+from registry import Chain, PilotsimError, Tx
 from registry.progress import Progress, no_progress
 
 from ..bridge.deliveries import Lane, Listeners, Planned, by_destination
@@ -53,6 +53,7 @@ class RelayerSlot:
     retired_deliveries: int = 0  # delivery transactions of the relayers it replaced
     retired_takeovers: int = 0
     inflight: set[Lane] = field(default_factory=set)
+    held: list[tuple[Chain, int]] = field(default_factory=list)  # history kept for its successor to read
 
 
 class Simulation:
@@ -175,6 +176,9 @@ class Simulation:
                 continue
             relayer = slot.relayer
             relayer.scan()
+            for chain, hold in slot.held:  # a restarted relayer has read from the chains' hop state: let go
+                chain.release_history(hold)
+            slot.held.clear()
             planned = relayer.plan(busy=slot.inflight, now=self.epoch + int(env.now))
             if slot.reorder:
                 planned = [Planned(p.lane, p.batch[::-1], relayer.delivery_tx(p.lane, p.batch[::-1]))
@@ -216,8 +220,12 @@ class Simulation:
         yield from fault
         self.fault_windows[index] = (start_s, float(self.env.now))  # over: lifted, or its attack settled
 
-    def relayer_down(self, index: int) -> None:
-        self.slots[index].down = True
+    def relayer_down(self, index: int, *, restarts: bool) -> None:
+        slot = self.slots[index]
+        slot.down = True
+        if restarts:  # the chains keep what its successor will read again (revm forgets blocks past a window)
+            chains = {c: node.chain for c, node in self.network.nodes.items()}
+            slot.held = [(chains[c], chains[c].hold_history(block)) for c, block in slot.relayer.resume_from().items()]
         self.watcher.relayers_changed(float(self.env.now), any(not s.down for s in self.slots))
 
     def restart_relayer(self, index: int) -> None:
