@@ -15,6 +15,7 @@ from sim.bridge.deliveries import RelayerCrash
 from sim.bridge.messages import Outcome
 from sim.bridge.relayer import Relayer
 from sim.bridge.topology import Network
+from sim.engine import simulation
 from sim.engine.scenario import Scenario
 from sim.engine.simulation import RunStopped
 from sim.engine.watcher import INVARIANTS, Watcher
@@ -126,11 +127,11 @@ duration_s = 300
 
 def test_a_relayer_down_longer_than_revms_history_window_resumes_from_the_chains(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Down while each chain mines more blocks than revm keeps (a window of 24 here, 1,024 in a run: the same
+    """Down while each chain mines more blocks than revm keeps (a window of 24 here, 64 in a run: the same
     code): the chains hold what the restarted relayer reads again, and it comes back from the gateways' hop
     state; every message ends, every invariant true. Without the hold the run cannot resume: the outage
     really outlasts the window."""
-    monkeypatch.setattr(history, "HISTORY_BLOCKS", 24)
+    monkeypatch.setattr(simulation, "RUN_HISTORY_BLOCKS", 24)
     monkeypatch.setattr(history, "FORGET_EVERY", 8)
     scenario = Scenario.model_validate(tomllib.loads(LONG_OUTAGE))
     report = run_scenario(scenario, tmp_path / "out", backend="revm")

@@ -8,7 +8,7 @@ import pytest
 from registry import ChainError, RevmChain, Tx
 from registry.defaults import GENESIS_TIMESTAMP
 from registry.evm.artifacts import load_artifact
-from registry.evm.history import FORGET_EVERY
+from registry.evm.history import FORGET_EVERY, STATE_BLOCKS
 
 PROBE = load_artifact("Probe")
 VALUE = PROBE.abi.function("value")
@@ -82,3 +82,17 @@ def test_a_hold_keeps_logs_and_state_from_its_block_until_released() -> None:
     assert chain.first_kept_block() > first + 5
     with pytest.raises(ChainError, match="keeps logs of its last 10 blocks"):
         chain.logs(probe, first, chain.block_number)
+
+
+def test_logs_outlive_the_state_of_their_blocks() -> None:
+    """The undo writes (most of the memory) go after STATE_BLOCKS; the logs, which readers come back for, later."""
+    chain = RevmChain(genesis_timestamp=GENESIS_TIMESTAMP)
+    probe = chain.deploy(chain.accounts[0], PROBE.bytecode)
+    first = store(chain, probe, 1)
+    for _ in range(STATE_BLOCKS + FORGET_EVERY + 1):
+        chain.mine()
+    assert chain.first_kept_block() > first
+    with pytest.raises(ChainError, match=f"keeps the state of its last {STATE_BLOCKS} blocks"):
+        read(chain, probe, block=first)
+    assert len(chain.logs(probe, first, chain.block_number)) == 1
+    assert chain.history.writes_kept < 10

@@ -8,7 +8,9 @@ import pytest
 from sim_kit import all_hold
 
 from sim.bridge.attestation import OBSERVED_BLOCKS
+from sim.bridge.messages import KIND_DATA, Message, SentRecord
 from sim.bridge.provision import build_network
+from sim.engine.recorder import Recorder
 from sim.engine.scenario import Scenario
 from sim.engine.simulation import Simulation
 from sim.results.metrics import build_report
@@ -82,3 +84,31 @@ def test_soak_shortened_on_anvil() -> None:
     assert held == held | {"early_pickups": 0, "pending_answers": 0, "relayer_history": 0, "relayer_queues": 0}
     assert 0 < held["observed_blocks"] <= OBSERVED_BLOCKS
     assert records.rss_mb, "memory is sampled during the run"
+
+
+
+def test_pickups_of_messages_the_workload_never_sent_are_not_kept() -> None:
+    """A relayer may read a workload message's block before the workload takes in its receipt, at the same
+    moment: its pickup time waits for it. A flood of 2,000 messages that are not the workload's (a stranger's,
+    syncs) leaves nothing behind once their moment has passed; it used to keep one entry each for good."""
+    clock = [0.0]
+    recorder = Recorder(epoch=0, now=lambda: clock[0])
+
+    def picked(n: int) -> SentRecord:
+        message = Message(1, KIND_DATA, 1001, 1002, n, 10**9, 100_000, "0x" + "11" * 20, "0x" + "22" * 20, b"")
+        record = SentRecord(1001, 1002, n, message, n.to_bytes(32, "big"), n, n)
+        recorder.picked(record)
+        return record
+
+    for n in range(1, 2_001):
+        clock[0] = float(n)
+        picked(n)
+    assert len(recorder.early_pickups) <= 1
+    early = picked(5_000)  # the workload's, picked at the moment its block was mined
+    made = recorder.sent(early.message_id, "request", ("Beijing", "Shanghai", 1001, 1002), "finance", 2_000.0,
+                         2_000.0, 100_000, 192)
+    assert made.picked_s == 2_000.0
+    assert list(recorder.early_pickups.values()) == [2_000.0]  # the stranger's of this moment, until the next
+    clock[0] = 2_001.0
+    stranger = picked(6_000)
+    assert list(recorder.early_pickups) == [stranger.message_id]

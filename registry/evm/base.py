@@ -156,6 +156,12 @@ class Chain(ABC):
     def release_history(self, hold: int) -> None:  # noqa: B027 - as hold_history: nothing to release here
         """Let the chain forget, as usual, what the hold `hold_history` gave kept."""
 
+    def keep_history(self, blocks: int | None) -> int | None:
+        """Answer for the last `blocks` blocks (beyond what is held or pinned; None: the backend's default), and
+        return what it answered for before: readers that hold what they will read again need few. Backends
+        that forget nothing keep everything (None)."""
+        return None
+
     # -- time and blocks ------------------------------------------------------------------------
 
     @abstractmethod
@@ -224,6 +230,29 @@ class Chain(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class HistoryHolds:
+    """One reader's holds on chains' history: from the block it will read again, on each chain, moved on as
+    it reads. A revm chain forgets blocks past its window that no one holds; the others keep every block."""
+
+    def __init__(self) -> None:
+        self._held: dict[int, tuple[Chain, int, int]] = {}  # chain id → (chain, block held from, hold)
+
+    def keep(self, chain: Chain, from_block: int) -> None:
+        """Hold `chain`'s history from `from_block` on, in place of what this reader held there."""
+        previous = self._held.get(chain.chain_id)
+        if previous is not None and previous[1] == from_block:
+            return
+        self._held[chain.chain_id] = (chain, from_block, chain.hold_history(from_block))
+        if previous is not None:
+            previous[0].release_history(previous[2])
+
+    def release(self) -> None:
+        """The reader is gone: let the chains forget what it held."""
+        for chain, _, hold in self._held.values():
+            chain.release_history(hold)
+        self._held.clear()
 
 
 def contract_address(creator: bytes, nonce: int) -> str:

@@ -1,8 +1,11 @@
-"""A revm chain's past: every block's time and gas in compact arrays, and, for its latest blocks (and
-for any snapshot still held), their logs and the database writes that undo them.
+"""A revm chain's past: every block's time and gas in compact arrays; the logs of its latest blocks; the
+database writes that undo the very latest (the state at a past block, and a revert, need them); and both
+from any snapshot or hold still held.
 
 What is older than that is forgotten, so a day-long run keeps flat memory: a call at, or a log query
-from, a forgotten block is refused with the reason rather than answered wrongly.
+from, a forgotten block is refused with the reason rather than answered wrongly. Logs are kept longer
+than state: readers come back for them (a relayer attesting a message that waited); a past state is
+asked for by a relayer finding where to resume, which holds what it needs.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from .base import Block, Log
 
 __tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
 
-HISTORY_BLOCKS = 1_024  # blocks whose logs and undo writes are kept: 34 minutes at one block per 2 s
-FORGET_EVERY = 256  # blocks between two trims
+HISTORY_BLOCKS = 1_024  # blocks whose logs are kept: 34 minutes at one block per 2 s
+STATE_BLOCKS = 64  # blocks whose undo writes are kept (a few kB each: most of a long run's memory once kept longer)
+FORGET_EVERY = 32  # blocks between two trims
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +38,8 @@ class Write:
 class History:
     def __init__(self, chain_id: int, genesis_timestamp: int, keep: int | None = None) -> None:
         self.chain_id = chain_id
-        self.keep = HISTORY_BLOCKS if keep is None else keep
+        self.keep = self.state_keep = 0
+        self.set_window(keep)
         self._timestamps = array("q", [genesis_timestamp])
         self._gas = array("q", [0])
         self._tx_counts = array("q", [0])
@@ -44,7 +49,8 @@ class History:
         self._logs: dict[int, tuple[Log, ...]] = {}  # kept blocks that have logs
         self._writes: list[Write] = []
         self._forgotten = 0  # writes made before the first one in `_writes`
-        self.start = 0  # the oldest block whose state and logs are kept
+        self.start = 0  # the oldest block whose logs are kept
+        self.state_start = 0  # the oldest block whose state is kept
         self.pins: set[int] = set()  # heights of the snapshots held: the blocks after them keep their history
         self.holds: dict[int, int] = {}  # handle → height: kept from there on for a reader to come (a relayer)
         self._holds_made = 0
@@ -90,9 +96,9 @@ class History:
 
     def writes_after(self, number: int) -> list[Write]:
         """The writes made after block `number`, oldest first (to undo them: newest first)."""
-        if number < self.start:
-            raise ChainError(f"chain {self.chain_id} keeps the state of its last {self.keep} blocks (from block "
-                             f"{self.start}); asked for block {number}")
+        if number < self.state_start:
+            raise ChainError(f"chain {self.chain_id} keeps the state of its last {self.state_keep} blocks (from "
+                             f"block {self.state_start}); asked for block {number}")
         return self._writes[self._marks[number] - self._forgotten:]
 
     def block_id(self, number: int) -> int:
@@ -116,22 +122,33 @@ class History:
             del column[number + 1:]
         return undone
 
+    def set_window(self, blocks: int | None) -> int:
+        """Keep the logs of the last `blocks` blocks (None: HISTORY_BLOCKS), the state of STATE_BLOCKS of them at
+        most; returns the window it had."""
+        before = self.keep
+        self.keep = HISTORY_BLOCKS if blocks is None else blocks  # blocks whose logs are kept
+        self.state_keep = min(self.keep, STATE_BLOCKS)  # blocks whose state is
+        return before
+
     def hold(self, from_block: int) -> int:
-        """Keep the blocks from `from_block` on (or from the oldest kept, if it is older) until released."""
+        """Keep the logs and state of the blocks from `from_block` on (what is still kept of them) until released."""
         self._holds_made += 1
-        self.holds[self._holds_made] = max(from_block, self.start)
+        self.holds[self._holds_made] = from_block
         return self._holds_made
 
     def release(self, hold: int) -> None:
         self.holds.pop(hold, None)
 
     def _forget(self) -> None:
-        keep_from = min([self.head - self.keep, *self.pins, *self.holds.values()])
-        if keep_from <= self.start:
-            return
-        drop = self._marks[keep_from] - self._forgotten
-        del self._writes[:drop]
-        self._forgotten += drop
-        for number in [n for n in self._logs if n < keep_from]:
-            del self._logs[number]
-        self.start = keep_from
+        held = [*self.pins, *self.holds.values()]
+        state_from = min([self.head - self.state_keep, *held])
+        if state_from > self.state_start:
+            drop = self._marks[state_from] - self._forgotten
+            del self._writes[:drop]
+            self._forgotten += drop
+            self.state_start = state_from
+        logs_from = min([self.head - self.keep, *held])
+        if logs_from > self.start:
+            for number in [n for n in self._logs if n < logs_from]:
+                del self._logs[number]
+            self.start = logs_from

@@ -55,8 +55,8 @@ _REVERT = re.compile(r"Revert \{ gas_used: \d+, output: 0x([0-9a-f]*) \}")
 class RevmChain(InProcessChain):
     """A revm chain in this process, gas-exact to py-evm. Time starts at `genesis_timestamp` (the pilot
     announcement, 29 Jan 2022, unless given; None: the wall clock) and moves a second a block, so the same calls
-    give the same blocks; the state
-    and logs of the last `history_blocks` blocks (and from any snapshot taken) are kept."""
+    give the same blocks; the logs of the last `history_blocks` blocks (1,024 unless given), the state of
+    the last 64 of them at most, and both from any snapshot taken or hold placed are kept (see History)."""
 
     def __init__(
         self,
@@ -267,13 +267,16 @@ class RevmChain(InProcessChain):
         return [log for log in self.history.logs(from_block, to_block) if log.address == checksummed]
 
     def first_kept_block(self) -> int:
-        return self.history.start
+        return self.history.state_start  # its logs go back further
 
     def hold_history(self, from_block: int) -> int:
         return self.history.hold(from_block)
 
     def release_history(self, hold: int) -> None:
         self.history.release(hold)
+
+    def keep_history(self, blocks: int | None) -> int | None:
+        return self.history.set_window(blocks)
 
     # -- time and blocks ------------------------------------------------------------------------
 

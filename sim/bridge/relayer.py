@@ -8,10 +8,10 @@ that runs out of gas anyway is tried again with half the batch and the declared 
 fails alone at the block's gas limit waits for its deadline and is then delivered as timed out: no
 lane is blocked by one message for good.
 
-It keeps no state of its own that matters: where to resume comes from the chains (each gateway's
-watermark of what it took from a hop, the bits of what it took above it, and a binary search for the
-block where a hop sequence was sent), so a relayer killed at any point and started again delivers
-everything exactly once.
+It keeps no state of its own that matters: where to resume comes from the chains (`sim.bridge.resume`:
+each gateway's watermark of what it took from a hop, the bits of what it took above it, and a binary
+search for the block where a hop sequence was sent), so a relayer killed at any point and started again
+delivers everything exactly once.
 
 Relayers share lanes: each has its own (`lanes`) and, given `takeover_after_s`, delivers any other
 lane whose oldest message has waited that long (the contracts make deliveries exactly-once, so two
@@ -27,8 +27,9 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 
-from registry import ChainError, Receipt, Tx
+from registry import Receipt, Tx
 from registry.evm.artifacts import decode_revert
+from registry.evm.base import HistoryHolds
 from registry.evm.events import typed_all
 from registry.progress import Progress, no_progress
 
@@ -47,6 +48,7 @@ from .deliveries import (
 )
 from .events import Acknowledged, Processed, Refused
 from .messages import SentRecord, subject
+from .resume import hold_what_is_read, resume_positions
 from .topology import Network
 from .verifiers import VERIFICATION_ERRORS
 
@@ -64,6 +66,9 @@ class Relayer:
     listener: Listener | None = None
     history: bool = True  # keep `deliveries`, `processed`, `acknowledged`, `sent` (not in a long simulation)
     ack_wait_s: float = 0.0  # see `plan`
+    # holds on each chain's history from what it will read again (a long simulation's relayers: revm forgets
+    # blocks past a window, and a message may wait longer than that in the queue, or for a restarted relayer)
+    holds: HistoryHolds | None = None
 
     deliveries: list[Delivery] = field(default_factory=list)
     processed: dict[bytes, list[Processing]] = field(default_factory=lambda: defaultdict(list))
@@ -97,48 +102,8 @@ class Relayer:
 
     def start(self) -> None:
         """Find, for every lane, the hop's watermark and the block its hop sequence was sent in."""
-        net = self.network
-        state = {c: node.gateway.hop_positions(net.neighbours(c)) for c, node in net.nodes.items()}
-        for src, node in net.nodes.items():
-            head = node.chain.block_number
-            start = head + 1
-            for hop in net.neighbours(src):
-                if not self.serves((src, hop)):
-                    continue
-                sent = state[src][hop][0]
-                expected = state[hop][src][1]
-                self._next[(src, hop)] = expected
-                if expected <= sent:
-                    start = min(start, self._block_of(src, hop, expected, head))
-                    self._unchecked.add((src, hop))
-            self._scanned[src] = start - 1
+        self._next, self._scanned, self._unchecked = resume_positions(self.network, self.serves)
         self._started = True
-
-    def resume_from(self) -> dict[int, int]:
-        """Per source chain, the block before the first one a relayer started in this one's place reads again
-        (where this one's oldest undelivered message was sent, or the first block it has not read): the state
-        after it tells the successor that the message came later (see `_block_of`)."""
-        if not self._started:
-            self.start()
-        first = {chain_id: scanned + 1 for chain_id, scanned in self._scanned.items()}
-        for (src, _), queue in self._queue.items():
-            for record in queue.values():
-                first[src] = min(first[src], record.block_number)
-        return {chain_id: max(0, block - 1) for chain_id, block in first.items()}
-
-    def _block_of(self, src: int, hop: int, hop_sequence: int, head: int) -> int:
-        """The first block after which `src` had emitted `hop_sequence` messages toward `hop`."""
-        gateway = self.network.nodes[src].gateway
-        low, high = gateway.chain.first_kept_block(), head
-        if low > 0 and gateway.hop_positions([hop], block=low)[hop][0] >= hop_sequence:  # sent before what is kept
-            raise ChainError(f"chain {src} keeps blocks from {low} on only: its lane to {hop} cannot be resumed")
-        while low < high:
-            middle = (low + high) // 2
-            if gateway.hop_positions([hop], block=middle)[hop][0] >= hop_sequence:
-                high = middle
-            else:
-                low = middle + 1
-        return low
 
     # -- a whole round ----------------------------------------------------------------------------
 
@@ -205,6 +170,8 @@ class Relayer:
             for sequence in self.network.nodes[lane[1]].gateway.taken(lane[0], list(queue)):
                 del queue[sequence]
         self._unchecked.clear()
+        if self.holds is not None:
+            hold_what_is_read(self.network, self.holds, self._scanned, self._queue)
         return picked
 
     def plan(self, busy: Collection[Lane] = (), now: int | None = None) -> list[Planned]:

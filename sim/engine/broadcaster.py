@@ -19,6 +19,7 @@ import simpy
 from registry import ChainError
 from registry.events import DataPolicySet, EntityRegistered, EntityStatusChanged
 from registry.evm.artifacts import contract_constant, contract_constants, decode_revert
+from registry.evm.base import HistoryHolds
 from registry.evm.events import typed, typed_all
 
 from ..bridge.events import Broadcast, PolicyBroadcast, SyncOutcome
@@ -51,6 +52,7 @@ class Broadcaster:
         cap = contract_constant("GatewayConfig", "MAX_GAS_LIMIT")
         self._policy_batch = max(1, min(settings.broadcast_batch, (cap - 50_000) // per_sector))
         self._next_block = network.hub.chain.block_number + 1
+        self._holds = HistoryHolds()
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         while True:
@@ -83,6 +85,7 @@ class Broadcaster:
                 if items and outcome.outcome is not Outcome.DELIVERED:
                     self.queues[key].update(dict.fromkeys(items))
         self._next_block = head + 1
+        self._holds.keep(chain, head)  # what it has not read stays on the hub (revm forgets past a window)
 
     def idle(self) -> bool:
         """Everything the hub changed has been read, sent and settled: a run may end."""

@@ -210,7 +210,12 @@ class Recorder:
             # a relayer may read the block before the workload takes in its receipt; acks have no
             # record to wait for, and keeping their times would grow memory with every batch
             if not record.message.is_ack and record.chain_id == record.message.src_chain:
-                self.early_pickups.setdefault(record.message_id, self.now())
+                now = self.now()
+                # the workload takes in a receipt at the moment its block is mined: one picked earlier than
+                # now was not the workload's (a sync, an attack's), and would stay for good
+                while self.early_pickups and next(iter(self.early_pickups.values())) < now:
+                    del self.early_pickups[next(iter(self.early_pickups))]
+                self.early_pickups.setdefault(record.message_id, now)
         elif message.picked_s is None:
             message.picked_s = self.now()
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from registry import Contract, EntityStatus, PilotStatus
 from registry.events import DataPolicySet, EntityRegistered, EntityStatusChanged, PilotProposed, PilotStatusChanged
 from registry.evm.artifacts import contract_constants
+from registry.evm.base import HistoryHolds
 from registry.evm.events import EventRecord, typed
 from registry.models import sectors_to_mask
 
@@ -106,6 +107,7 @@ class RegistryWatch:
         self.policy_history: list[tuple[float, int, int]] = []  # (time, requester sector, its data mask) changes
         self._sectors: dict[int, int] = {}  # entity → its sector mask (fixed once registered)
         self._scanned = {c: b - 1 for c, b in self.first_block.items()}
+        self._holds = HistoryHolds()  # what it has not read yet stays on the chains (revm forgets past a window)
         self._exchanges = {z.data_exchange.address.lower() for z in self.network.zones}
         self._times: dict[tuple[int, int], float] = {}
 
@@ -142,6 +144,7 @@ class RegistryWatch:
         found = [((log.block_number, log.log_index), record) for contract in contracts if first <= head
                  for log, event in contract.logged(first, head) if (record := typed(event)) is not None]
         self._scanned[chain_id] = max(head, self._scanned[chain_id])
+        self._holds.keep(self.network.nodes[chain_id].chain, self._scanned[chain_id])
         return sorted(found, key=lambda item: item[0])
 
     def _time(self, chain_id: int, block: int) -> float:

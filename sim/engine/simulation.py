@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import simpy
 
-from registry import Chain, PilotsimError, Tx
+from registry import PilotsimError, Tx
+from registry.evm.base import HistoryHolds
 from registry.progress import Progress, no_progress
 
 from ..bridge.deliveries import Lane, Listeners, Planned, by_destination
@@ -39,6 +40,11 @@ class RunStopped(PilotsimError):
     """A run could not go on: a chain refused or failed mid-run. Its cause is `__cause__`."""
 
 
+# blocks a chain answers for during a run beyond what its readers (relayers, watchers, the broadcaster) hold:
+# calls and receipts look at the latest block only
+RUN_HISTORY_BLOCKS = 64
+
+
 @dataclass
 class RelayerSlot:
     """One relayer position: the running relayer (replaced when restarted) and its faults."""
@@ -53,7 +59,7 @@ class RelayerSlot:
     retired_deliveries: int = 0  # delivery transactions of the relayers it replaced
     retired_takeovers: int = 0
     inflight: set[Lane] = field(default_factory=set)
-    held: list[tuple[Chain, int]] = field(default_factory=list)  # history kept for its successor to read
+    retired: Relayer | None = None  # the relayer a restart replaced: its holds stay until the new one has read
 
 
 class Simulation:
@@ -110,6 +116,8 @@ class Simulation:
         end = scenario.duration_s + scenario.drain_s
         wall = time.perf_counter()
         step = max(1.0, end / 200)
+        # every reader holds what it will read again: the chains need answer for little more (memory stays flat)
+        windows = {c: node.chain.keep_history(RUN_HISTORY_BLOCKS) for c, node in self.network.nodes.items()}
         try:
             while env.now < end:
                 env.run(until=min(end, env.now + step))
@@ -121,6 +129,9 @@ class Simulation:
                     break
         except PilotsimError as exc:  # a chain or relayer gave up: say when, so the run can be looked into
             raise RunStopped(f"{scenario.name} stopped at simulated {float(env.now):g} s: {exc}") from exc
+        finally:
+            for chain_id, blocks in windows.items():
+                self.network.nodes[chain_id].chain.keep_history(blocks)
         self._scan()
         self.watcher.close(float(env.now))
         if self.registry:
@@ -165,7 +176,7 @@ class Simulation:
         return Relayer(self.network, batch_size=settings.batch_size, account_index=index, lanes=set(lanes),
                        takeover_after_s=self.scenario.takeover_after_s() if settings.count > 1 else None,
                        listener=Listeners((self.recorder, self.workload)), history=False,
-                       ack_wait_s=settings.ack_wait_s)
+                       ack_wait_s=settings.ack_wait_s, holds=HistoryHolds())
 
     def _relay(self, slot: RelayerSlot) -> Process:
         env = self.env
@@ -176,9 +187,9 @@ class Simulation:
                 continue
             relayer = slot.relayer
             relayer.scan()
-            for chain, hold in slot.held:  # a restarted relayer has read from the chains' hop state: let go
-                chain.release_history(hold)
-            slot.held.clear()
+            if slot.retired is not None and slot.retired.holds is not None:  # read from the chains' hop state
+                slot.retired.holds.release()
+                slot.retired = None
             planned = relayer.plan(busy=slot.inflight, now=self.epoch + int(env.now))
             if slot.reorder:
                 planned = [Planned(p.lane, p.batch[::-1], relayer.delivery_tx(p.lane, p.batch[::-1]))
@@ -223,9 +234,10 @@ class Simulation:
     def relayer_down(self, index: int, *, restarts: bool) -> None:
         slot = self.slots[index]
         slot.down = True
-        if restarts:  # the chains keep what its successor will read again (revm forgets blocks past a window)
-            chains = {c: node.chain for c, node in self.network.nodes.items()}
-            slot.held = [(chains[c], chains[c].hold_history(block)) for c, block in slot.relayer.resume_from().items()]
+        if not restarts:  # no successor will read what they held
+            for gone in (slot.relayer, slot.retired):
+                if gone is not None and gone.holds is not None:
+                    gone.holds.release()
         self.watcher.relayers_changed(float(self.env.now), any(not s.down for s in self.slots))
 
     def restart_relayer(self, index: int) -> None:
@@ -233,6 +245,8 @@ class Simulation:
         slot = self.slots[index]
         slot.retired_deliveries += slot.relayer.delivery_count
         slot.retired_takeovers += slot.relayer.takeovers
+        # the relayer it replaces holds what the new one reads first (an earlier one, if that one never read)
+        slot.retired = slot.retired or slot.relayer
         slot.relayer = self._new_relayer(slot.index, slot.lanes)
         slot.inflight.clear()
         slot.restarts_at_s.append(float(self.env.now))

@@ -1,53 +1,68 @@
 """A spool: records written to a temporary file as they come, read back once the run is over, in the
-order they came or in the order of a key given with each (a file offset per record is all it keeps).
+order they came or in the order of a key given with each.
 
-A long simulation finishes tens of thousands of messages; what it is done with goes to disk, so its
-memory holds only what is still in flight, and reading it back holds one record at a time.
+A long simulation finishes hundreds of thousands of messages; what it is done with goes to disk, and
+memory keeps nothing per record: reading in order reads the file through; reading by key sorts it in
+runs of RUN_RECORDS on disk and merges them, holding one run at a time, then one record per run.
 """
 
 from __future__ import annotations
 
+import heapq
 import pickle
 import tempfile
-from array import array
 from collections.abc import Iterator
-from typing import Generic, TypeVar
+from typing import IO, Any, Generic, TypeVar
 
 T = TypeVar("T")
+RUN_RECORDS = 4_096  # records sorted in memory at once when read by key
 
 
 class Spool(Generic[T]):
     def __init__(self) -> None:
-        # deleted when closed, or when the process ends
-        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - open for the life of the spool
-        self._offsets = array("q")
-        self._keys = array("q")
+        # deleted when closed, or when the process ends; appended to wherever a reader left it
+        self._file = tempfile.TemporaryFile(mode="a+b")  # noqa: SIM115 - open for the life of the spool
+        self._count = 0
 
     def add(self, item: T, key: int = 0) -> None:
-        self._offsets.append(self._file.tell())
-        self._keys.append(key)
-        pickle.dump(item, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump((key, item), self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._count += 1
 
     def __len__(self) -> int:
-        return len(self._offsets)
+        return self._count
 
     def __iter__(self) -> Iterator[T]:
         """In the order they were added."""
-        yield from self._read(range(len(self._offsets)))
+        for _, item in self._entries():
+            yield item
 
     def by_key(self) -> Iterator[T]:
         """In the order of their keys (ties: as added)."""
-        yield from self._read(sorted(range(len(self._offsets)), key=self._keys.__getitem__))
+        with tempfile.TemporaryFile() as runs_file:
+            runs: list[tuple[int, int]] = []  # (offset, records) of each sorted run
+            entries = self._entries()
+            while run := [entry for _, entry in zip(range(RUN_RECORDS), entries, strict=False)]:
+                start = len(runs) * RUN_RECORDS
+                runs.append((runs_file.tell(), len(run)))
+                for order, (key, item) in sorted(enumerate(run, start), key=lambda e: (e[1][0], e[0])):
+                    pickle.dump((key, order, item), runs_file, protocol=pickle.HIGHEST_PROTOCOL)
+            runs_file.flush()
+            readers = [_read_run(runs_file, offset, count) for offset, count in runs]
+            for _, _, item in heapq.merge(*readers, key=lambda e: (e[0], e[1])):
+                yield item
 
-    def _read(self, positions: range | list[int]) -> Iterator[T]:
+    def _entries(self) -> Iterator[tuple[int, Any]]:
         self._file.flush()
-        end = self._file.tell()
-        try:
-            for position in positions:
-                self._file.seek(self._offsets[position])
-                yield pickle.load(self._file)
-        finally:
-            self._file.seek(end)  # back to the end, for more `add`s
+        yield from _read_run(self._file, 0, self._count)
 
     def close(self) -> None:
         self._file.close()
+
+
+def _read_run(file: IO[bytes], offset: int, count: int) -> Iterator[Any]:
+    """`count` records from `offset` on, read where it left off each time (readers share the file)."""
+    for _ in range(count):
+        file.seek(offset)
+        entry = pickle.load(file)
+        offset = file.tell()
+        yield entry
