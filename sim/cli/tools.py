@@ -46,12 +46,15 @@ def bench(
     quick: Annotated[bool, typer.Option("--quick", metavar="",
                                         help="Every figure from small runs, in a minute or two: a smoke "
                                         "test, not a measure.")] = False,
+    long: Annotated[bool, typer.Option("--long", metavar="",
+                                       help="Also a simulated week on revm (about 1.2 million messages; most of "
+                                       "an hour): its memory over the last six days.")] = False,
 ) -> None:
     """Measure the simulator itself: seeding speed-up, messages per second against bare py-evm,
     scaling and memory, Anvil against eth-tester, gas per delivered message."""
     from ..tools.bench import measure
     with progress_bar(disable=as_json) as progress:
-        results = measure(quick=quick, progress=progress)
+        results = measure(quick=quick, progress=progress, long=long)
     if as_json:
         print(json.dumps(results))
         return

@@ -10,6 +10,9 @@ Figures (see the README for the targets):
 - scaling_10x (on revm): wall time of a run with ten times the messages of another, divided by it;
   peak_rss_mb of the larger run, and scaling_memory_ratio: its peak memory over the smaller run's.
 - day_wall_s, day_peak_rss_mb: the `day` scenario (86,400 simulated seconds) on revm, end to end.
+- report_write_s: writing the baseline's outputs (report.md and report.html with their plots, messages.csv).
+- week_wall_s, week_rss_growth (`--long` only): the `week` scenario (604,800 simulated seconds) on revm, and
+  how much its memory moved over its last six days: (highest - lowest) / lowest of the samples.
 - anvil_msgs_per_s and anvil_ratio: the baseline on one Anvil node per chain.
 - gas_per_delivered_message: by verifier and batch size (gas_bench).
 Each run of the simulator is its own process, so memory figures are its own.
@@ -22,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +114,7 @@ def _run(scenario: str, sets: dict[str, Any], backend: str) -> dict[str, Any]:
 
 
 STEPS = ["seed speedup", "baselines on eth-tester, revm and bare py-evm", "scaling on revm", "a day on revm",
-         "baseline on Anvil", "gas per delivered message"]
+         "baseline on Anvil", "gas per delivered message", "a week on revm"]
 
 
 @dataclass(frozen=True)
@@ -123,18 +126,22 @@ class Sizes:
     raw_transactions: int
     scaling_messages: tuple[int, int]
     day_s: float
+    week_s: float | None = None  # None: no week (the long mode runs one)
 
 
 FULL = Sizes(None, 300, 2_000, (2_000, 20_000), 86_400)
-QUICK = Sizes(10, 15, 100, (40, 400), 60)  # every figure, in about a minute: a smoke test, not a measure
+LONG = replace(FULL, week_s=7 * 86_400)
+QUICK = Sizes(10, 15, 100, (40, 400), 60, week_s=140)  # every figure, in about a minute: a smoke test, not a measure
 Figures = dict[str, Any]
 
 
-def measure(quick: bool = False, progress: Progress = no_progress) -> Figures:
-    """Every figure of `pilotsim bench`, step by step (each step's figures may use the earlier ones')."""
-    sizes = QUICK if quick else FULL
+def measure(quick: bool = False, progress: Progress = no_progress, long: bool = False) -> Figures:
+    """Every figure of `pilotsim bench`, step by step (each step's figures may use the earlier ones'); with
+    `long`, a simulated week too (the quick bench runs a short one)."""
+    sizes = QUICK if quick else LONG if long else FULL
     results: Figures = {}
-    steps = [_seed_figures, _baseline_figures, _scaling_figures, _day_figures, _anvil_figures, _gas_figures]
+    steps = [_seed_figures, _baseline_figures, _scaling_figures, _day_figures, _anvil_figures, _gas_figures,
+             _week_figures]
     for index, (label, step) in enumerate(zip(STEPS, steps, strict=True)):
         progress(label, index, len(STEPS))
         results |= step(sizes, results)
@@ -196,6 +203,24 @@ def _day_figures(sizes: Sizes, _: Figures) -> Figures:
             "day_invariants": all(v for v in day["invariants"].values() if isinstance(v, bool))}
 
 
+def _week_figures(sizes: Sizes, _: Figures) -> Figures:
+    if sizes.week_s is None:
+        return {}
+    week = _run("week", {"duration_s": sizes.week_s}, "revm")
+    return {"week_messages": week["messages"]["sent"], "week_wall_s": round(week["process_s"], 1),
+            "week_peak_rss_mb": week["wall"]["peak_rss_mb"],
+            "week_rss_growth": rss_growth(week["wall"]["rss_mb_timeline"], sizes.week_s / 7),
+            "week_invariants": all(v for v in week["invariants"].values() if isinstance(v, bool))}
+
+
+def rss_growth(timeline: list[list[float]], after_s: float) -> float:
+    """How much resident memory moved once `after_s` simulated seconds had passed: (highest - lowest) / lowest."""
+    later = [mb for t, mb in timeline if t >= after_s]
+    if not later:
+        raise PilotsimError(f"bench: no memory sample after {after_s:g} simulated s")
+    return round((max(later) - min(later)) / min(later), 3)
+
+
 def _anvil_figures(sizes: Sizes, results: Figures) -> Figures:
     anvil = _run("baseline", {"duration_s": sizes.baseline_s}, "anvil")["wall"]["delivered_per_wall_s"]
     return {"anvil_msgs_per_s": anvil, "anvil_ratio": round(anvil / results["msgs_per_s"], 2)}
@@ -224,4 +249,5 @@ def _targets(results: Figures) -> dict[str, bool]:
         "day_invariants": results["day_invariants"],
         "checkpoint_64<=60000": next(r["deliver"] for r in results["gas_per_delivered_message"]
                                      if r["verifier"] == "checkpoint" and r["batch"] == 64) <= 60_000,
-    }
+    } | ({"week_rss_growth<=0.1": results["week_rss_growth"] <= 0.1, "week_invariants": results["week_invariants"]}
+         if "week_rss_growth" in results else {})
