@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
@@ -23,6 +24,7 @@ T = TypeVar("T", bound=BaseModel)
 MAX_TITLE_BYTES = 64
 
 
+@lru_cache(maxsize=4096)  # zones and sectors are looked up by name for every message a workload draws
 def slug(text: str) -> str:
     """`Xiong'an New Area` → `xiongannewarea`: how names are matched, whatever the spelling."""
     return re.sub(r"[^a-z0-9]", "", text.lower())

@@ -21,10 +21,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
 import pyrevm
-from eth_utils import keccak, to_canonical_address
+from eth_utils import keccak
 
 from ..defaults import (
     BLOCK_GAS_LIMIT,
@@ -35,7 +36,7 @@ from ..defaults import (
     TEST_MNEMONIC,
 )
 from ..errors import TransactionRejected
-from .abi import checksum
+from .abi import canonical, checksum
 from .artifacts import decode_revert
 from .base import Block, Log, Receipt, Tx, check_gas_limits, contract_address, split_by_gas
 from .gasrules import calldata_costs
@@ -119,7 +120,7 @@ class RevmChain(InProcessChain):
                                       f"not {tx.value}")
         created = None
         if tx.to is None:
-            created = contract_address(to_canonical_address(sender), nonce)
+            created = contract_address(canonical(sender), nonce)
         result, revert_data, changes = self._execute(tx, sender)
         for address, change in changes.items():
             if change.destroyed:  # created and self-destructed in this transaction (EIP-6780): gone
@@ -281,7 +282,7 @@ class RevmChain(InProcessChain):
     # -- time and blocks ------------------------------------------------------------------------
 
     def _block_env(self, number: int, timestamp: int) -> Any:
-        mix_hash = keccak(self.chain_id.to_bytes(32, "big") + number.to_bytes(32, "big"))  # as eth-tester's
+        mix_hash = _mix_hash(self.chain_id, number)
         return pyrevm.BlockEnv(number=number, timestamp=timestamp, prevrandao=mix_hash, coinbase=COINBASE,
                                gas_limit=self.block_gas_limit)
 
@@ -328,6 +329,12 @@ def _revert_data(exc: RuntimeError) -> bytes:
     return bytes.fromhex(found.group(1)) if found else b""
 
 
+@lru_cache(maxsize=64)  # each block's asked for twice: as the next block for calls, then when it is mined
+def _mix_hash(chain_id: int, number: int) -> bytes:
+    """PREVRANDAO, as eth-tester's: keccak(chain id, block number)."""
+    return keccak(chain_id.to_bytes(32, "big") + number.to_bytes(32, "big"))
+
+
 def _tx_hash(chain_id: int, sender: str, nonce: int) -> bytes:
     """Transactions are not signed here, so not hashed as signed: this names each one uniquely."""
-    return keccak(chain_id.to_bytes(32, "big") + to_canonical_address(sender) + nonce.to_bytes(32, "big"))
+    return keccak(chain_id.to_bytes(32, "big") + canonical(sender) + nonce.to_bytes(32, "big"))

@@ -8,9 +8,10 @@ from functools import lru_cache
 import coincurve
 from eth_abi import encode
 from eth_keys.datatypes import PrivateKey
-from eth_utils import keccak, to_canonical_address, to_checksum_address
+from eth_utils import keccak, to_checksum_address
 
 from registry.errors import ConfigError
+from registry.evm.abi import canonical
 
 VERSION = 1
 DOMAIN_TAG = keccak(text="pilotsim.committee")
@@ -45,8 +46,8 @@ class LaneDomain:
 @lru_cache(maxsize=1024)
 def _lane_words(domain: LaneDomain) -> bytes:
     return encode(["bytes32", "uint8", "uint8", "uint64", "address", "uint256", "address"],
-                  [DOMAIN_TAG, VERSION, domain.mode, domain.src_chain, to_canonical_address(domain.src_gateway),
-                   domain.dst_chain, to_canonical_address(domain.dst_gateway)])
+                  [DOMAIN_TAG, VERSION, domain.mode, domain.src_chain, canonical(domain.src_gateway),
+                   domain.dst_chain, canonical(domain.dst_gateway)])
 
 
 def signature(key: PrivateKey, message_hash: bytes) -> bytes:

@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from eth_abi import encode
-from eth_utils import to_canonical_address
+
+from registry.evm.abi import canonical
 
 from .messages import Message
 
@@ -35,8 +36,8 @@ def _item(message: Message, hop_sequence: int) -> bytes:
     fields = (message.version, message.kind, message.src_chain, message.dst_chain, message.sequence,
               message.deadline, message.gas_limit)
     head = b"".join(_word(value) for value in fields)
-    addresses = (b"\0" * 12 + to_canonical_address(message.sender) + b"\0" * 12 +
-                 to_canonical_address(message.recipient))
+    addresses = (b"\0" * 12 + canonical(message.sender) + b"\0" * 12 +
+                 canonical(message.recipient))
     return _word(64) + _word(hop_sequence) + head + addresses + _word(320) + _bytes(message.payload)
 
 

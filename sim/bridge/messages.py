@@ -7,8 +7,9 @@ from enum import IntEnum
 from typing import Any
 
 from eth_abi import encode
-from eth_utils import keccak, to_canonical_address
+from eth_utils import keccak
 
+from registry.evm.abi import canonical
 from registry.evm.artifacts import check_mirror, contract_constant, contract_constants
 
 VERSION = contract_constant("MessageLib", "VERSION")
@@ -63,7 +64,7 @@ class Message:
         return keccak(encode(
             ["uint8", "uint8", "uint64", "uint64", "uint64", "uint64", "uint32", "address", "address", "bytes32"],
             [self.version, self.kind, self.src_chain, self.dst_chain, self.sequence, self.deadline, self.gas_limit,
-             to_canonical_address(self.sender), to_canonical_address(self.recipient), keccak(self.payload)],
+             canonical(self.sender), canonical(self.recipient), keccak(self.payload)],
         ))
 
     @property
