@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from registry.evm.abi import ENUMS, to_python
 from registry.evm.artifacts import artifact_names, load_artifact
+from registry.evm.hashing import keccak as c_keccak
 from registry.evm.words import word_reader
 from sim.bridge.committee import DOMAIN_TAG, VERSION, LaneDomain, signature
 from sim.bridge.delivery_calldata import DELIVER_TYPES, deliver_arguments
@@ -211,3 +212,9 @@ def test_a_sent_event_decodes_as_eth_abi_decodes_it(message_id: bytes, hop: int,
             SENT.decode(topics, log_data)
         return
     assert SENT.decode(topics, log_data) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=600))
+def test_the_c_keccak_is_eth_utils_keccak(data: bytes) -> None:
+    assert c_keccak(data) == keccak(data)

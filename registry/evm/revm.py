@@ -25,7 +25,6 @@ from functools import lru_cache
 from typing import Any
 
 import pyrevm
-from eth_utils import keccak
 
 from ..defaults import (
     BLOCK_GAS_LIMIT,
@@ -40,6 +39,7 @@ from .abi import canonical, checksum
 from .artifacts import decode_revert
 from .base import Block, Log, Receipt, Tx, check_gas_limits, contract_address, split_by_gas
 from .gasrules import calldata_costs
+from .hashing import keccak
 from .history import History, Write
 from .inprocess import InProcessChain
 from .revm_journal import Change, read_changes

@@ -8,13 +8,14 @@ from functools import lru_cache
 import coincurve
 from eth_abi import encode
 from eth_keys.datatypes import PrivateKey
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 
 from registry.errors import ConfigError
 from registry.evm.abi import canonical
+from registry.evm.hashing import keccak
 
 VERSION = 1
-DOMAIN_TAG = keccak(text="pilotsim.committee")
+DOMAIN_TAG = keccak(b"pilotsim.committee")
 
 
 def validator_key(chain_id: int, index: int, epoch: int = 1) -> PrivateKey:

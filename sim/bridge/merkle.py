@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from eth_utils import keccak
-
 from registry.errors import ConfigError
+from registry.evm.hashing import keccak
 
 
 def _parent(a: bytes, b: bytes) -> bytes:

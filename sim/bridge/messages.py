@@ -7,10 +7,10 @@ from enum import IntEnum
 from typing import Any
 
 from eth_abi import encode
-from eth_utils import keccak
 
 from registry.evm.abi import canonical
 from registry.evm.artifacts import check_mirror, contract_constant, contract_constants
+from registry.evm.hashing import keccak
 
 VERSION = contract_constant("MessageLib", "VERSION")
 KIND_DATA = contract_constant("MessageLib", "KIND_DATA")

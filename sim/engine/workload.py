@@ -9,12 +9,12 @@ from typing import Any
 
 import numpy as np
 import simpy
-from eth_utils import keccak
 
 from registry import Receipt
 from registry.errors import ConfigError
 from registry.evm.artifacts import decode_revert
 from registry.evm.events import first_of
+from registry.evm.hashing import keccak
 from registry.seeds import slug
 
 from ..bridge.deliveries import Processing
