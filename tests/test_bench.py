@@ -27,7 +27,7 @@ def test_bench_quick_prints_every_figure_as_json() -> None:
     for key in ("seed_speedup", "msgs_per_s", "revm_msgs_per_s", "revm_speedup", "raw_tx_per_s", "msg_to_raw_ratio",
                 "txs_per_message", "scaling_10x", "scaling_memory_ratio", "peak_rss_mb", "loaded_msgs_per_s",
                 "day_messages", "day_wall_s", "day_peak_rss_mb", "anvil_msgs_per_s", "anvil_ratio", "cli_help_s",
-                "baseline_process_s", "report_write_s"):
+                "baseline_process_s", "report_write_s", "week_messages", "week_wall_s", "week_peak_rss_mb"):
         assert figures[key] > 0, key
     assert figures["day_invariants"] is True
     assert figures["msg_to_raw_ratio"] == round(figures["msgs_per_s"] / figures["raw_tx_per_s"], 3)
@@ -39,5 +39,21 @@ def test_bench_quick_prints_every_figure_as_json() -> None:
         "seed_speedup>=10", "cli_help_s<=0.3", "baseline_process_s<=2.5", "report_write_s<=0.3",
         "msg_to_raw_ratio>=0.5", "revm_speedup>=10", "revm_msgs_per_s>=550", "scaling_10x<=11",
         "scaling_memory_ratio<=1.1", "peak_rss_mb<=1024", "day_wall_s<=360", "day_peak_rss_mb<=1024",
-        "day_invariants", "checkpoint_64<=60000"}
+        "day_invariants", "checkpoint_64<=60000", "week_rss_growth<=0.1", "week_invariants"}
+    assert figures["week_rss_growth"] >= 0 and figures["week_invariants"] is True
     assert figures["quick"] is True
+
+
+def test_the_readme_bench_table_says_which_targets_are_met() -> None:
+    from sim.tools.bench_table import bench_table
+
+    figures = {"seed_speedup": 20.2, "report_write_s": 0.036, "revm_msgs_per_s": 498.25, "day_invariants": True,
+               "gas_per_delivered_message": [{"verifier": "checkpoint", "batch": 64, "deliver": 59925}],
+               "targets": {"seed_speedup>=10": True, "report_write_s<=0.3": True, "revm_msgs_per_s>=550": False,
+                           "checkpoint_64<=60000": True, "day_invariants": True}}
+    table = bench_table(figures)
+    assert "| seed_speedup | seeding the registry against a naive web3 loop | 20.2 | ≥ 10, met |" in table
+    assert "| report_write_s |" in table and "| 0.036 | ≤ 0.3, met |" in table
+    assert "| 498.2 | ≥ 550, **not met** |" in table or "| 498.3 | ≥ 550, **not met** |" in table
+    assert "| gas per delivered message | checkpoint verifier, batch 64 | 59,925 | ≤ 60,000, met |" in table
+    assert "| day_invariants | every invariant true in that run | True | true, met |" in table

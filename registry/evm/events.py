@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from typing import Any, ClassVar, TypeVar
 
 from ..errors import ArtifactError
@@ -40,6 +41,7 @@ def event_of(contract: str) -> Callable[[E], E]:
     return register
 
 
+@lru_cache(maxsize=1024)  # every typed event's every argument: a regex each time otherwise
 def field_name(name: str) -> str:
     """An event argument's field: snake_case, with `_` after a Python keyword (`from_`)."""
     name = snake_case(name)

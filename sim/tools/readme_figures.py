@@ -16,6 +16,8 @@ from pathlib import Path
 
 from registry.paths import ROOT
 
+from .bench_table import bench_table
+
 README = ROOT / "README.md"
 EXCHANGE = ["--requester", "Beijing healthcare pilot 05", "--provider", "Chengdu healthcare pilot 03",
             "--sector", "healthcare"]
@@ -73,7 +75,8 @@ def ack_wait_effect() -> str:
 
 
 BLOCKS: dict[str, Callable[[], str]] = {"exchange transcript": exchange_transcript, "gas table": gas_table,
-                                        "EVM steps table": steps_table, "acknowledgement wait": ack_wait_effect}
+                                        "EVM steps table": steps_table, "acknowledgement wait": ack_wait_effect,
+                                        "bench table": bench_table}
 
 
 def span(text: str, name: str) -> tuple[int, int]:
