@@ -13,11 +13,12 @@ from registry import Contract, RevmChain
 from registry.evm import history
 from sim.bridge.deliveries import RelayerCrash
 from sim.bridge.messages import Outcome
+from sim.bridge.provision import build_network
 from sim.bridge.relayer import Relayer
 from sim.bridge.topology import Network
 from sim.engine import simulation
 from sim.engine.scenario import Scenario
-from sim.engine.simulation import RunStopped
+from sim.engine.simulation import RunStopped, Simulation
 from sim.engine.watcher import INVARIANTS, Watcher
 from sim.experiment.run import run_scenario
 
@@ -143,3 +144,47 @@ def test_a_relayer_down_longer_than_revms_history_window_resumes_from_the_chains
     monkeypatch.setattr(RevmChain, "hold_history", lambda self, block: 0)
     with pytest.raises(RunStopped, match=r"keeps blocks from \d+ on only: its lane to \d+ cannot be resumed"):
         run_scenario(scenario, tmp_path / "unheld", backend="revm")
+
+
+EARLY_OUTAGE = """
+name = "early-outage"
+seed = 5
+duration_s = 150
+drain_s = 600
+
+[relayers]
+poll_interval_s = 10
+
+[workload]
+rate_per_s = 2
+ttl_s = 3600
+
+[[faults]]
+kind = "relayer-outage"
+at_s = 0
+duration_s = 60
+"""
+
+
+def test_readers_hold_from_the_start_not_from_their_first_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The watcher first reads after 100 s (ten polls) and the relayer is down before its first poll: many more
+    blocks than the window (8 here) pass before either reads. Each holds from its starting block, so nothing
+    it will read is forgotten; the run ends with every message delivered, every invariant true."""
+    monkeypatch.setattr(simulation, "RUN_HISTORY_BLOCKS", 8)
+    monkeypatch.setattr(history, "FORGET_EVERY", 4)
+    report = run_scenario(Scenario.model_validate(tomllib.loads(EARLY_OUTAGE)), tmp_path / "out", backend="revm")
+    assert min(n for name, n in report.blocks.items() if name != "hub") > 2 * (8 + 4)
+    assert report.relayers.restarts == 1 and report.messages.delivered == report.messages.sent > 0
+    assert all(report.invariants.held[name] for name in INVARIANTS), report.invariants.violations[:3]
+
+
+def test_a_run_leaves_no_hold_on_the_chains(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once a run is over, nothing it read holds the chains' history (a network reused by the next run would keep
+    every block from the stale holds on) and each chain's window is what it was."""
+    scenario = Scenario.model_validate(tomllib.loads(EARLY_OUTAGE)).with_overrides({"duration_s": 40})
+    with build_network(scenario.network_config(), backend="revm") as network:
+        chains = [node.chain for node in network.nodes.values()]
+        windows = [chain.history.keep for chain in chains]  # type: ignore[attr-defined]
+        Simulation(scenario, network).run()
+        assert not any(chain.history.holds for chain in chains)  # type: ignore[attr-defined]
+        assert [chain.history.keep for chain in chains] == windows  # type: ignore[attr-defined]

@@ -91,6 +91,9 @@ class Relayer:
     def __post_init__(self) -> None:
         self._view = CommitteeView(self.network)
         self._sizer = Sizer(self.network)
+        if self.holds is not None:  # from the start: it may first read, or be replaced, many blocks later
+            for node in self.network.nodes.values():
+                self.holds.keep(node.chain, node.chain.block_number)
 
     # -- position from chain state ---------------------------------------------------------------
 

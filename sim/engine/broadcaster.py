@@ -53,6 +53,11 @@ class Broadcaster:
         self._policy_batch = max(1, min(settings.broadcast_batch, (cap - 50_000) // per_sector))
         self._next_block = network.hub.chain.block_number + 1
         self._holds = HistoryHolds()
+        self._holds.keep(network.hub.chain, self._next_block - 1)  # its first read may come much later
+
+    def release(self) -> None:
+        """The run is over: let the hub forget what it held."""
+        self._holds.release()
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         while True:

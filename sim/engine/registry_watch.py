@@ -137,6 +137,10 @@ class RegistryWatch:
             del self.asked[request_id]  # past its deadline: no answer counts any more
         self._sample(now)
 
+    def release(self) -> None:
+        """The run is over: let the chains forget what it held."""
+        self._holds.release()
+
     def _events(self, chain_id: int, contracts: list[Contract]) -> list[tuple[Position, EventRecord]]:
         """The contracts' events since the last scan, in log order across them."""
         head = self.network.nodes[chain_id].chain.block_number

@@ -60,6 +60,7 @@ class RelayerSlot:
     retired_takeovers: int = 0
     inflight: set[Lane] = field(default_factory=set)
     retired: Relayer | None = None  # the relayer a restart replaced: its holds stay until the new one has read
+    restarts_due: int = 0  # outages under way that end in a restart
 
 
 class Simulation:
@@ -127,12 +128,13 @@ class Simulation:
                     self.progress("draining", env.now, end)
                 if env.now >= scenario.duration_s and self._settled():
                     break
+            self._scan()
         except PilotsimError as exc:  # a chain or relayer gave up: say when, so the run can be looked into
             raise RunStopped(f"{scenario.name} stopped at simulated {float(env.now):g} s: {exc}") from exc
-        finally:
+        finally:  # the chains as they were: their window, and nothing held
             for chain_id, blocks in windows.items():
                 self.network.nodes[chain_id].chain.keep_history(blocks)
-        self._scan()
+            self._release_holds()
         self.watcher.close(float(env.now))
         if self.registry:
             watch = self.registry.watch
@@ -234,10 +236,10 @@ class Simulation:
     def relayer_down(self, index: int, *, restarts: bool) -> None:
         slot = self.slots[index]
         slot.down = True
-        if not restarts:  # no successor will read what they held
-            for gone in (slot.relayer, slot.retired):
-                if gone is not None and gone.holds is not None:
-                    gone.holds.release()
+        if restarts:
+            slot.restarts_due += 1
+        elif not slot.restarts_due:  # no successor will read what they held
+            _release(slot.relayer, slot.retired)
         self.watcher.relayers_changed(float(self.env.now), any(not s.down for s in self.slots))
 
     def restart_relayer(self, index: int) -> None:
@@ -245,6 +247,7 @@ class Simulation:
         slot = self.slots[index]
         slot.retired_deliveries += slot.relayer.delivery_count
         slot.retired_takeovers += slot.relayer.takeovers
+        slot.restarts_due = max(0, slot.restarts_due - 1)
         # the relayer it replaces holds what the new one reads first (an earlier one, if that one never read)
         slot.retired = slot.retired or slot.relayer
         slot.relayer = self._new_relayer(slot.index, slot.lanes)
@@ -252,6 +255,13 @@ class Simulation:
         slot.restarts_at_s.append(float(self.env.now))
         slot.down = False
         self.watcher.relayers_changed(float(self.env.now), True)
+
+    def _release_holds(self) -> None:
+        _release(*(relayer for slot in self.slots for relayer in (slot.relayer, slot.retired)))
+        self.watcher.release()
+        if self.registry:
+            self.registry.watch.release()
+            self.registry.broadcaster.release()
 
     def relayer_misbehaves(self, index: int, *, duplicate: bool = False, reorder: bool = False) -> None:
         self.slots[index].duplicate, self.slots[index].reorder = duplicate, reorder
@@ -269,6 +279,12 @@ class Simulation:
     def record_attack(self, attack: Attack) -> None:
         self.watcher.keep_outcomes(bytes.fromhex(i[2:]) for i in attack.message_ids)
         self.attacks.append(attack)
+
+
+def _release(*relayers: Relayer | None) -> None:
+    for relayer in relayers:
+        if relayer is not None and relayer.holds is not None:
+            relayer.holds.release()
 
 
 def _resident_mb() -> float:

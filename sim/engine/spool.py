@@ -20,11 +20,12 @@ RUN_RECORDS = 4_096  # records sorted in memory at once when read by key
 
 class Spool(Generic[T]):
     def __init__(self) -> None:
-        # deleted when closed, or when the process ends; appended to wherever a reader left it
-        self._file = tempfile.TemporaryFile(mode="a+b")  # noqa: SIM115 - open for the life of the spool
+        # deleted when closed, or when the process ends
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - open for the life of the spool
         self._count = 0
 
     def add(self, item: T, key: int = 0) -> None:
+        self._file.seek(0, 2)  # at the end, wherever a reader left the file
         pickle.dump((key, item), self._file, protocol=pickle.HIGHEST_PROTOCOL)
         self._count += 1
 

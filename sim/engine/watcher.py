@@ -116,6 +116,14 @@ class Watcher:
     _scanned: dict[int, int] = field(default_factory=dict)
     _holds: HistoryHolds = field(default_factory=HistoryHolds)  # what it has not read stays on the chains
 
+    def __post_init__(self) -> None:
+        for chain_id, first in self.first_block.items():  # from the start: its first read may come much later
+            self._holds.keep(self.network.nodes[chain_id].chain, first - 1)
+
+    def release(self) -> None:
+        """The run is over: let the chains forget what it held."""
+        self._holds.release()
+
     def scan(self, now: float | None = None, halted: Collection[int] = (), relayers_up: bool = True) -> None:
         """Read every chain up to its head and match what was processed against what was sent. With
         the simulated time `now`, also check that lanes move (excused: a lane of a `halted` chain, or
