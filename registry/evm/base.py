@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -247,6 +247,11 @@ class HistoryHolds:
         self._held[chain.chain_id] = (chain, from_block, chain.hold_history(from_block))
         if previous is not None:
             previous[0].release_history(previous[2])
+
+    def keep_each(self, holds: Iterable[tuple[Chain, int]]) -> None:
+        """`keep` for each (chain, from block)."""
+        for chain, from_block in holds:
+            self.keep(chain, from_block)
 
     def release(self) -> None:
         """The reader is gone: let the chains forget what it held."""

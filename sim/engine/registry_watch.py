@@ -84,6 +84,7 @@ class RegistryWatch:
     decisions: Counter[tuple[str, str]] = field(default_factory=Counter)  # (zone, accepted | refused) → requests
     suspended_at: list[float] = field(default_factory=list)  # when the hub suspended an entity (for the plots)
     refused_per_10s: Counter[int] = field(default_factory=Counter)  # requests zones' chains refused, by 10 s bucket
+    holds: HistoryHolds = field(default_factory=HistoryHolds)  # what it has yet to read stays on the chains
 
     def __post_init__(self) -> None:
         registry = self.network.registry
@@ -101,13 +102,12 @@ class RegistryWatch:
         # version → (hub position, the zone it went to, what it set); dropped once that zone applied it
         self.versions: dict[int, tuple[Position, int, dict[Subject, int]]] = {}
         self.requests: dict[bytes, tuple[int, int]] = {}  # request id → (requester, provider), until decided
-        # request id → (requester, provider, sector, deadline), until its answer is taken or refused, or expires
-        self.asked: dict[bytes, tuple[int, int, int, float]] = {}
+        self.asked: dict[bytes, tuple[int, int, int, float]] = {}  # id → (requester, provider, sector, deadline)
         self.policy = {s: int(registry.view("dataPolicy", s)) for s in range(1, len(self.network.data.sectors) + 1)}
         self.policy_history: list[tuple[float, int, int]] = []  # (time, requester sector, its data mask) changes
         self._sectors: dict[int, int] = {}  # entity → its sector mask (fixed once registered)
         self._scanned = {c: b - 1 for c, b in self.first_block.items()}
-        self._holds = HistoryHolds()  # what it has not read yet stays on the chains (revm forgets past a window)
+        self.holds.keep_each((self.network.nodes[c].chain, scanned) for c, scanned in self._scanned.items())
         self._exchanges = {z.data_exchange.address.lower() for z in self.network.zones}
         self._times: dict[tuple[int, int], float] = {}
 
@@ -137,10 +137,6 @@ class RegistryWatch:
             del self.asked[request_id]  # past its deadline: no answer counts any more
         self._sample(now)
 
-    def release(self) -> None:
-        """The run is over: let the chains forget what it held."""
-        self._holds.release()
-
     def _events(self, chain_id: int, contracts: list[Contract]) -> list[tuple[Position, EventRecord]]:
         """The contracts' events since the last scan, in log order across them."""
         head = self.network.nodes[chain_id].chain.block_number
@@ -148,7 +144,7 @@ class RegistryWatch:
         found = [((log.block_number, log.log_index), record) for contract in contracts if first <= head
                  for log, event in contract.logged(first, head) if (record := typed(event)) is not None]
         self._scanned[chain_id] = max(head, self._scanned[chain_id])
-        self._holds.keep(self.network.nodes[chain_id].chain, self._scanned[chain_id])
+        self.holds.keep(self.network.nodes[chain_id].chain, self._scanned[chain_id])
         return sorted(found, key=lambda item: item[0])
 
     def _time(self, chain_id: int, block: int) -> float:

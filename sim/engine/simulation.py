@@ -260,7 +260,7 @@ class Simulation:
         _release(*(relayer for slot in self.slots for relayer in (slot.relayer, slot.retired)))
         self.watcher.release()
         if self.registry:
-            self.registry.watch.release()
+            self.registry.watch.holds.release()
             self.registry.broadcaster.release()
 
     def relayer_misbehaves(self, index: int, *, duplicate: bool = False, reorder: bool = False) -> None:
