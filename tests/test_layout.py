@@ -18,7 +18,7 @@ PACKAGES = ("registry", "sim")
 MAX_LINES = 350
 # Lower layers first; a module may import its own layer and those below, never above.
 LAYERS = [
-    ("registry.defaults", "registry.errors", "registry.paths", "registry.progress", "sim"),
+    ("registry.defaults", "registry.errors", "registry.lazy", "registry.paths", "registry.progress", "sim"),
     ("registry.evm",),
     ("registry.models", "registry.labels", "registry.seeds", "registry.naming", "registry.seeding", "registry.roles",
      "registry.events", "registry.client"),

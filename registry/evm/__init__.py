@@ -3,8 +3,9 @@ process, JSON-RPC to any node), Anvil nodes, the ABI codec, compiled artifacts, 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
 
 # Loaded when first asked for: importing one module of the toolkit (the ABI codec, say) must not load web3
 # and py-evm, which a run on revm or a look at a scenario never needs (0.3 s and more).
@@ -16,16 +17,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOME:
-        raise AttributeError(f"module 'registry.evm' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
-    globals()[name] = value  # once
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _HOME)
 
 
 if TYPE_CHECKING:

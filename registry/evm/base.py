@@ -10,13 +10,14 @@ from functools import cache
 from typing import Any
 
 import rlp
-from eth_utils import keccak, to_canonical_address, to_checksum_address
+from eth_utils import to_canonical_address, to_checksum_address
 
 from ..defaults import BLOCK_GAS_LIMIT, DEFAULT_ACCOUNTS, DEFAULT_GAS, TEST_MNEMONIC
 from ..errors import ChainError, TransactionRejected
 from .accounts import Account, derive_accounts
 from .artifacts import decode_revert
 from .gasrules import minimum_gas
+from .hashing import keccak
 
 __tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
 

@@ -92,8 +92,7 @@ class Relayer:
         self._view = CommitteeView(self.network)
         self._sizer = Sizer(self.network)
         if self.holds is not None:  # from the start: it may first read, or be replaced, many blocks later
-            for node in self.network.nodes.values():
-                self.holds.keep(node.chain, node.chain.block_number)
+            self.holds.keep_each((node.chain, node.chain.block_number) for node in self.network.nodes.values())
 
     # -- position from chain state ---------------------------------------------------------------
 

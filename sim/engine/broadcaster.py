@@ -52,12 +52,8 @@ class Broadcaster:
         cap = contract_constant("GatewayConfig", "MAX_GAS_LIMIT")
         self._policy_batch = max(1, min(settings.broadcast_batch, (cap - 50_000) // per_sector))
         self._next_block = network.hub.chain.block_number + 1
-        self._holds = HistoryHolds()
-        self._holds.keep(network.hub.chain, self._next_block - 1)  # its first read may come much later
-
-    def release(self) -> None:
-        """The run is over: let the hub forget what it held."""
-        self._holds.release()
+        self.holds = HistoryHolds()  # what it has not read stays on the hub (revm forgets past a window)
+        self.holds.keep(network.hub.chain, self._next_block - 1)  # from the start: its first read may come late
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         while True:
@@ -90,7 +86,7 @@ class Broadcaster:
                 if items and outcome.outcome is not Outcome.DELIVERED:
                     self.queues[key].update(dict.fromkeys(items))
         self._next_block = head + 1
-        self._holds.keep(chain, head)  # what it has not read stays on the hub (revm forgets past a window)
+        self.holds.keep(chain, head)
 
     def idle(self) -> bool:
         """Everything the hub changed has been read, sent and settled: a run may end."""

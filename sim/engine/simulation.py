@@ -189,8 +189,8 @@ class Simulation:
                 continue
             relayer = slot.relayer
             relayer.scan()
-            if slot.retired is not None and slot.retired.holds is not None:  # read from the chains' hop state
-                slot.retired.holds.release()
+            if slot.retired is not None:  # the new one has read from the chains' hop state
+                _release(slot.retired)
                 slot.retired = None
             planned = relayer.plan(busy=slot.inflight, now=self.epoch + int(env.now))
             if slot.reorder:
@@ -258,10 +258,10 @@ class Simulation:
 
     def _release_holds(self) -> None:
         _release(*(relayer for slot in self.slots for relayer in (slot.relayer, slot.retired)))
-        self.watcher.release()
+        self.watcher.holds.release()
         if self.registry:
             self.registry.watch.holds.release()
-            self.registry.broadcaster.release()
+            self.registry.broadcaster.holds.release()
 
     def relayer_misbehaves(self, index: int, *, duplicate: bool = False, reorder: bool = False) -> None:
         self.slots[index].duplicate, self.slots[index].reorder = duplicate, reorder

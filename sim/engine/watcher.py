@@ -101,7 +101,7 @@ class Watcher:
     unmatched: dict[bytes, tuple[int, bool]] = field(default_factory=dict)  # id → (chain, while trusted)
     unauthentic: dict[bytes, tuple[int, int]] = field(default_factory=dict)  # id → (chain, origin it names)
     keep: set[bytes] = field(default_factory=set)  # ids whose outcomes are asked for later (attacks)
-    settled: IdPrefixes = field(default_factory=lambda: IdPrefixes())  # messages done with
+    settled: IdPrefixes = field(default_factory=IdPrefixes)  # messages done with
     found: list[Violation] = field(default_factory=list)  # violations of messages and lanes done with
     dropped: int = 0  # violations found elsewhere (the registry watch) beyond those it kept
     # lane → message → (when the watcher first saw it, when it was sent toward the hop: simulated seconds)
@@ -114,15 +114,10 @@ class Watcher:
     _progress: dict[tuple[int, int], float] = field(default_factory=dict)  # lane → last processing or excuse
     _stalled: set[tuple[int, int]] = field(default_factory=set)  # lanes flagged, until they move again
     _scanned: dict[int, int] = field(default_factory=dict)
-    _holds: HistoryHolds = field(default_factory=HistoryHolds)  # what it has not read stays on the chains
+    holds: HistoryHolds = field(default_factory=HistoryHolds)  # what it has not read stays on the chains
 
-    def __post_init__(self) -> None:
-        for chain_id, first in self.first_block.items():  # from the start: its first read may come much later
-            self._holds.keep(self.network.nodes[chain_id].chain, first - 1)
-
-    def release(self) -> None:
-        """The run is over: let the chains forget what it held."""
-        self._holds.release()
+    def __post_init__(self) -> None:  # held from the start: its first read may come much later
+        self.holds.keep_each((self.network.nodes[c].chain, first - 1) for c, first in self.first_block.items())
 
     def scan(self, now: float | None = None, halted: Collection[int] = (), relayers_up: bool = True) -> None:
         """Read every chain up to its head and match what was processed against what was sent. With
@@ -159,7 +154,7 @@ class Watcher:
                     case LanePauseSet(chain=other, paused=paused):
                         self._interval(self.pauses[frozenset((chain_id, other))], at, paused)
             self._scanned[chain_id] = head
-            self._holds.keep(node.chain, head)
+            self.holds.keep(node.chain, head)
         for message_id, chain_id, origin, outcome, at in new_processed:
             self._check_processing(message_id, chain_id, origin, clock, outcome, at)
             touched.add(message_id)
