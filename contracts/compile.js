@@ -15,7 +15,7 @@ const solc = require("solc");
 const HERE = __dirname;
 const SRC = path.join(HERE, "src");
 const NODE_MODULES = path.join(HERE, "node_modules");
-const LIBRARIES = ["@openzeppelin/contracts"];
+const LIBRARIES = ["@openzeppelin/contracts", "@polytope-labs/solidity-merkle-trees"];
 const SETTINGS = {
   evmVersion: "prague", // py-evm stops at Prague
   optimizer: { enabled: true, runs: 200 },

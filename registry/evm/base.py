@@ -60,6 +60,16 @@ class Receipt:
 
 
 @dataclass(frozen=True, slots=True)
+class TxReceipt:
+    """What a block commits to of one transaction's outcome (`registry.evm.receipts` encodes it)."""
+
+    status: bool
+    cumulative_gas: int  # gas used in the block up to and including this transaction
+    logs: tuple[Log, ...]
+    tx_type: int = 2  # EIP-1559: every transaction signed here is of this type
+
+
+@dataclass(frozen=True, slots=True)
 class Block:
     number: int
     timestamp: int
@@ -143,6 +153,14 @@ class Chain(ABC):
     @abstractmethod
     def logs(self, address: str, from_block: int, to_block: int) -> list[Log]:
         """Logs of `address` in a bounded block range (never scan from genesis on the hot path)."""
+
+    @abstractmethod
+    def block_receipts(self, number: int) -> tuple[TxReceipt, ...]:
+        """The receipts of block `number`'s transactions, in order (what its receipts root commits to)."""
+
+    @abstractmethod
+    def receipts_root(self, number: int) -> bytes:
+        """Block `number`'s receipts root: its header's (computed here on a backend without headers)."""
 
     def first_kept_block(self) -> int:
         """The oldest block whose state (`call(block=…)`) and logs this chain still answers for."""

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ChainError
-from .base import Block, Log
+from .base import Block, Log, TxReceipt
 
 __tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
 
+Outcomes = tuple[tuple[bool, int, int], ...]  # each transaction's status, gas used and number of logs
 HISTORY_BLOCKS = 1_024  # blocks whose logs are kept: 34 minutes at one block per 2 s
 STATE_BLOCKS = 64  # blocks whose undo writes are kept (a few kB each: most of a long run's memory once kept longer)
 FORGET_EVERY = 32  # blocks between two trims
@@ -47,6 +48,7 @@ class History:
         self._ids = array("q", [0])  # each block's own number among every block ever mined here
         self._mined = 0
         self._logs: dict[int, tuple[Log, ...]] = {}  # kept blocks that have logs
+        self._outcomes: dict[int, Outcomes] = {}  # kept blocks that have transactions: their receipts' own parts
         self._writes: list[Write] = []
         self._forgotten = 0  # writes made before the first one in `_writes`
         self.start = 0  # the oldest block whose logs are kept
@@ -74,7 +76,8 @@ class History:
     def record(self, write: Write) -> None:
         self._writes.append(write)
 
-    def add_block(self, timestamp: int, gas: int, transactions: int, logs: tuple[Log, ...]) -> None:
+    def add_block(self, timestamp: int, gas: int, transactions: int, logs: tuple[Log, ...],
+                  outcomes: Outcomes = ()) -> None:
         self._timestamps.append(timestamp)
         self._gas.append(gas)
         self._tx_counts.append(transactions)
@@ -83,6 +86,8 @@ class History:
         self._ids.append(self._mined)
         if logs:
             self._logs[self.head] = logs
+        if outcomes:
+            self._outcomes[self.head] = outcomes
         if self.head % FORGET_EVERY == 0:
             self._forget()
 
@@ -93,6 +98,20 @@ class History:
                              f"{self.start}); asked from block {first}")
         for number in range(first, last + 1):
             yield from self._logs.get(number, ())
+
+    def receipts(self, number: int) -> tuple[TxReceipt, ...]:
+        """Block `number`'s receipts, from its transactions' outcomes and its logs (kept as long as logs are)."""
+        if not self.start <= number <= self.head:
+            raise ChainError(f"chain {self.chain_id} keeps receipts of its last {self.keep} blocks (from block "
+                             f"{self.start}); asked for block {number}")
+        logs = self._logs.get(number, ())
+        receipts = []
+        cumulative = start = 0
+        for status, gas, count in self._outcomes.get(number, ()):
+            cumulative += gas
+            receipts.append(TxReceipt(status, cumulative, logs[start:start + count]))
+            start += count
+        return tuple(receipts)
 
     def writes_after(self, number: int) -> list[Write]:
         """The writes made after block `number`, oldest first (to undo them: newest first)."""
@@ -118,6 +137,7 @@ class History:
         del self._writes[self._marks[number] - self._forgotten:]
         for past in range(number + 1, self.head + 1):
             self._logs.pop(past, None)
+            self._outcomes.pop(past, None)
         for column in (self._timestamps, self._gas, self._tx_counts, self._marks, self._ids):
             del column[number + 1:]
         return undone
@@ -149,6 +169,7 @@ class History:
             self.state_start = state_from
         logs_from = min([self.head - self.keep, *held])
         if logs_from > self.start:
-            for number in [n for n in self._logs if n < logs_from]:
-                del self._logs[number]
+            for kept in (self._logs, self._outcomes):
+                for number in [n for n in kept if n < logs_from]:
+                    del kept[number]
             self.start = logs_from

@@ -37,7 +37,7 @@ from ..defaults import (
 from ..errors import TransactionRejected
 from .abi import canonical, checksum
 from .artifacts import decode_revert
-from .base import Block, Log, Receipt, Tx, check_gas_limits, contract_address, split_by_gas
+from .base import Block, Log, Receipt, Tx, TxReceipt, check_gas_limits, contract_address, split_by_gas
 from .gasrules import calldata_costs
 from .hashing import keccak
 from .history import History, Write
@@ -105,7 +105,8 @@ class RevmChain(InProcessChain):
                 self._restore(write, write.old)
             self._forget_nonces()
             raise
-        self.history.add_block(timestamp, sum(r.gas_used for r in receipts), len(txs), tuple(logs))
+        self.history.add_block(timestamp, sum(r.gas_used for r in receipts), len(txs), tuple(logs),
+                               tuple((r.status, r.gas_used, len(r.logs)) for r in receipts))
         self._next_timestamp = None
         self._expect_next_block()
         return receipts
@@ -266,6 +267,14 @@ class RevmChain(InProcessChain):
     def logs(self, address: str, from_block: int, to_block: int) -> list[Log]:
         checksummed = checksum(address)
         return [log for log in self.history.logs(from_block, to_block) if log.address == checksummed]
+
+    def block_receipts(self, number: int) -> tuple[TxReceipt, ...]:
+        return self.history.receipts(number)
+
+    def receipts_root(self, number: int) -> bytes:
+        from .receipts import ReceiptsTrie  # loads py-trie: only a chain asked for it
+
+        return ReceiptsTrie(self.block_receipts(number)).root
 
     def first_kept_block(self) -> int:
         return self.history.state_start  # its logs go back further

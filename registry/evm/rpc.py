@@ -21,7 +21,7 @@ from ..defaults import BLOCK_GAS_LIMIT, DEFAULT_ACCOUNTS, TEST_MNEMONIC
 from ..errors import ChainConnectionError, ChainError, ConfigError, ContractRevert, TransactionRejected
 from .abi import checksum
 from .artifacts import decode_revert
-from .base import Block, Chain, Log, Receipt, Tx, check_gas_limits, sign, split_by_gas
+from .base import Block, Chain, Log, Receipt, Tx, TxReceipt, check_gas_limits, sign, split_by_gas
 
 __tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
 
@@ -238,6 +238,18 @@ class RpcChain(Chain):
     def logs(self, address: str, from_block: int, to_block: int) -> list[Log]:
         raw = self.rpc("eth_getLogs", [{"address": address, "fromBlock": hex(from_block), "toBlock": hex(to_block)}])
         return [_log(entry) for entry in raw]
+
+    def block_receipts(self, number: int) -> tuple[TxReceipt, ...]:
+        raw = self.rpc("eth_getBlockReceipts", [hex(number)]) or []
+        return tuple(TxReceipt(bool(_int(r["status"])), _int(r["cumulativeGasUsed"]),
+                               tuple(_log(entry) for entry in r["logs"]), _int(r.get("type", "0x0")))
+                     for r in raw)
+
+    def receipts_root(self, number: int) -> bytes:
+        raw = self.rpc("eth_getBlockByNumber", [hex(number), False])
+        if raw is None:
+            raise ChainError(f"chain {self.chain_id} has no block {number}")
+        return bytes.fromhex(raw["receiptsRoot"][2:])
 
     # -- time and blocks ------------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ from ..defaults import (
 from ..errors import ChainError, TransactionRejected
 from .abi import checksum
 from .artifacts import decode_revert
-from .base import Block, Log, Receipt, Tx, check_gas_limits, contract_address, sign, split_by_gas
+from .base import Block, Log, Receipt, Tx, TxReceipt, check_gas_limits, contract_address, sign, split_by_gas
 from .gasrules import TX_GAS, calldata_costs
 from .inprocess import ChainImage, InProcessChain
 
@@ -220,6 +220,23 @@ class EthTesterChain(InProcessChain):
                                          number))
                     log_index += 1
         return found
+
+    def block_receipts(self, number: int) -> tuple[TxReceipt, ...]:
+        block = self._chain.get_canonical_block_by_number(number)
+        receipts = []
+        log_index = 0
+        for tx, receipt in zip(block.transactions, block.get_receipts(self._chain.chaindb), strict=True):
+            logs = []
+            for log in receipt.logs:
+                logs.append(Log(checksum(log.address), tuple(t.to_bytes(32, "big") for t in log.topics),
+                                bytes(log.data), log_index, number))
+                log_index += 1
+            receipts.append(TxReceipt(bool(receipt.state_root == b"\x01"), receipt.gas_used, tuple(logs),
+                                      getattr(tx, "type_id", None) or 0))
+        return tuple(receipts)
+
+    def receipts_root(self, number: int) -> bytes:
+        return bytes(self._chain.get_canonical_block_header_by_number(number).receipt_root)
 
     # -- time and blocks ------------------------------------------------------------------------
 

@@ -96,12 +96,14 @@ class Sizer:
 
         return handler
 
-    def gas(self, hop: int, tx: Tx, messages: Sequence[Message], now: int | None, careful: bool) -> int:
-        """The gas for `tx`, the delivery of `messages` to `hop`: its bound (within the block), or, when the
-        bound is large, what a simulation shows it needs."""
+    def gas(self, hop: int, tx: Tx, messages: Sequence[Message], now: int | None, careful: bool,
+            verification: int = 0) -> int:
+        """The gas for `tx`, the delivery of `messages` to `hop`: its bound (with `verification`, what the lane's
+        verifier takes beyond a checkpoint's; within the block), or, when the bound is large, what a simulation
+        shows it needs (not when `careful`: a retry, or a delivery that needs transactions mined before it)."""
         chain_ = self.network.nodes[hop].chain
         handlers = self.handlers(hop, now, careful)
-        gas = min(chain_.block_gas_limit, transaction_bound(tx.data, messages, handlers))
+        gas = min(chain_.block_gas_limit, transaction_bound(tx.data, messages, handlers) + verification)
         if self.accounting and not careful and gas > chain_.block_gas_limit // SIMULATE_ABOVE:
             gas = _simulated(chain_, Tx(tx.sender, tx.to, tx.data, gas), max(map(handlers, messages), default=0))
         return gas

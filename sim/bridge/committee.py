@@ -68,7 +68,7 @@ def _address_of(secret: bytes) -> bytes:
     return PrivateKey(secret).public_key.to_canonical_address()
 
 
-def _by_address(keys: list[PrivateKey]) -> list[PrivateKey]:
+def by_address(keys: list[PrivateKey]) -> list[PrivateKey]:
     return sorted(keys, key=lambda k: _address_of(k.to_bytes()))
 
 
@@ -86,7 +86,7 @@ class CommitteeKeys:
         if not 1 <= self.threshold <= self.size:
             raise ConfigError(f"threshold {self.threshold} must be between 1 and the committee size {self.size}")
         if not self.keys:
-            self.keys = _by_address([validator_key(self.chain_id, i, self.epoch) for i in range(self.size)])
+            self.keys = by_address([validator_key(self.chain_id, i, self.epoch) for i in range(self.size)])
 
     @property
     def members(self) -> list[str]:
@@ -97,7 +97,7 @@ class CommitteeKeys:
         """Signatures over `subject` on `domain` at this committee's epoch: of the first `threshold`
         validators, or of `signers` (stolen keys, outsiders), concatenated by ascending address."""
         message_hash = domain.digest(self.epoch, subject)
-        chosen = _by_address(signers) if signers is not None else self.keys[: self.threshold]  # keys: sorted
+        chosen = by_address(signers) if signers is not None else self.keys[: self.threshold]  # keys: sorted
         return b"".join(signature(k, message_hash) for k in chosen)
 
     def rotated(self, size: int | None = None, threshold: int | None = None) -> CommitteeKeys:

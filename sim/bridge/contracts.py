@@ -219,6 +219,64 @@ class CheckpointVerifier(CommitteeVerifier):
         super().__init__(chain, address, artifact)
 
 
+class LightClientVerifierValidatorSets(NamedTuple):
+    from_block: int
+    size: int
+    threshold: int
+
+
+class LightClientVerifier(Ownable2Step):
+    """LightClientVerifier: typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
+
+    def __init__(self, chain: Chain, address: str, artifact: str = "LightClientVerifier") -> None:
+        super().__init__(chain, address, artifact)
+
+    def current_epoch(self, chain: int, *, block: int | None = None) -> int:
+        return self.view("currentEpoch", chain, block=block)  # type: ignore[no-any-return]
+
+    def handover_tx(self, chain: int, from_block: int, validators: Sequence[str], signatures: bytes, *, by: Account,
+                    gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("handover", chain, from_block, validators, signatures, by=by, gas=gas)
+
+    def handover_digest(self, chain: int, epoch: int, from_block: int, validators: Sequence[str], *,
+                        block: int | None = None) -> bytes:
+        return self.view("handoverDigest", chain, epoch, from_block, validators,
+                         block=block)  # type: ignore[no-any-return]
+
+    def header_digest(self, chain: int, number: int, receipts_root: bytes, epoch: int, *,
+                      block: int | None = None) -> bytes:
+        return self.view("headerDigest", chain, number, receipts_root, epoch,
+                         block=block)  # type: ignore[no-any-return]
+
+    def is_validator(self, chain: int, epoch: int, validator: str, *, block: int | None = None) -> bool:
+        return self.view("isValidator", chain, epoch, validator, block=block)  # type: ignore[no-any-return]
+
+    def kind(self, *, block: int | None = None) -> str:
+        return self.view("kind", block=block)  # type: ignore[no-any-return]
+
+    def receipts_roots(self, chain: int, number: int, *, block: int | None = None) -> bytes:
+        return self.view("receiptsRoots", chain, number, block=block)  # type: ignore[no-any-return]
+
+    def set_genesis_validators_tx(self, chain: int, validators: Sequence[str], *, by: Account,
+                                  gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("setGenesisValidators", chain, validators, by=by, gas=gas)
+
+    def set_genesis_validators_many_tx(self, chains: Sequence[int], validators: Sequence[Sequence[str]], *,
+                                       by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("setGenesisValidatorsMany", chains, validators, by=by, gas=gas)
+
+    def submit_headers_tx(self, chain: int, headers: Sequence[Any], *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("submitHeaders", chain, headers, by=by, gas=gas)
+
+    def validator_sets(self, chain: int, epoch: int, *, block: int | None = None) -> LightClientVerifierValidatorSets:
+        return LightClientVerifierValidatorSets(*self.view("validatorSets", chain, epoch, block=block).values())
+
+    def verify(self, hop: int, hop_gateway: str, proof: bytes, ids: Sequence[bytes], hop_sequences: Sequence[int], *,
+               block: int | None = None) -> Sequence[bytes]:
+        return self.view("verify", hop, hop_gateway, proof, ids, hop_sequences,
+                         block=block)  # type: ignore[no-any-return]
+
+
 class DataExchangeRequests(NamedTuple):
     requester: int
     provider: int

@@ -64,6 +64,11 @@ class Planned:
     batch: list[SentRecord]
     tx: Tx
     takeover: bool = False
+    pre: tuple[Tx, ...] = ()  # what the verifier needs mined first (a light client's headers)
+
+    @property
+    def transactions(self) -> list[Tx]:
+        return [*self.pre, self.tx]
 
 
 @dataclass
@@ -107,3 +112,8 @@ def by_destination(planned: Sequence[Planned]) -> dict[int, list[Planned]]:
     for p in planned:
         groups[p.lane[1]].append(p)
     return groups
+
+
+def transactions_of(group: Sequence[Planned]) -> list[Tx]:
+    """What a group of deliveries sends, in order: each delivery after what its verifier needs first."""
+    return [tx for p in group for tx in p.transactions]

@@ -254,7 +254,10 @@ def _configure(network: Network, node: ChainNode) -> None:
     txs = [node.gateway.set_lanes_tx(others, vias, verifiers, gateways, by=admin, gas=CONFIG_GAS)]
     txs += [verifier.rotate_many_tx(hops, [k.members for k in committees], [k.threshold for k in committees],
                                     by=admin, gas=CONFIG_GAS + 100_000 * len(hops) * network.config.committee_size)
-            for verifier in node.verifiers.values()]
+            for verifier in node.verifiers.values() if isinstance(verifier, contracts.CommitteeVerifier)]
+    genesis = [network.consensus[h][0].members for h in hops]  # the chains' own validators, for the light client
+    txs.append(network.light_client(node.chain_id).set_genesis_validators_many_tx(
+        hops, genesis, by=admin, gas=CONFIG_GAS + 50_000 * len(hops) * network.config.validators))
     if network.config.gas_accounting:
         txs += _quotas(network, node)
     if node.exchange is not None:

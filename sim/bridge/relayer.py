@@ -45,8 +45,10 @@ from .deliveries import (
     RelayerStuck,
     Retry,
     by_destination,
+    transactions_of,
 )
 from .events import Acknowledged, Processed, Refused
+from .light_client import LightClientProver
 from .messages import SentRecord, subject
 from .resume import hold_what_is_read, resume_positions
 from .topology import Network
@@ -86,10 +88,12 @@ class Relayer:
     _started: bool = False
     _transactions: int = 0
     _view: CommitteeView = field(init=False)
+    _light: LightClientProver = field(init=False)
     _sizer: Sizer = field(init=False)
 
     def __post_init__(self) -> None:
         self._view = CommitteeView(self.network)
+        self._light = LightClientProver(self.network)
         self._sizer = Sizer(self.network)
         if self.holds is not None:  # from the start: it may first read, or be replaced, many blocks later
             self.holds.keep_each((node.chain, node.chain.block_number) for node in self.network.nodes.values())
@@ -117,9 +121,9 @@ class Relayer:
             if self.max_transactions is not None and self._transactions + len(group) > self.max_transactions:
                 group = group[: max(0, self.max_transactions - self._transactions)]
                 if group:
-                    handed += self.settle(group, self.network.nodes[dst].chain.send([p.tx for p in group]))
+                    handed += self.settle(group, self.network.nodes[dst].chain.send(transactions_of(group)))
                 raise RelayerCrash(f"relayer stopped after {self.max_transactions} delivery transactions")
-            handed += self.settle(group, self.network.nodes[dst].chain.send([p.tx for p in group]))
+            handed += self.settle(group, self.network.nodes[dst].chain.send(transactions_of(group)))
         return handed
 
     def run_until_idle(self, max_rounds: int = 10_000, progress: Progress = no_progress,
@@ -203,8 +207,8 @@ class Relayer:
         if not batch or self._holds_acks(batch, now):
             return []
         retry = self._retry.get(lane)
-        return [Planned(lane, batch, self.delivery_tx(lane, batch, retry.gas_factor if retry else 1.0,
-                                                      now=now, careful=retry is not None), takeover)]
+        return [self.delivery(lane, batch, retry.gas_factor if retry else 1.0, now=now, careful=retry is not None,
+                              takeover=takeover)]
 
     def _stalled(self, queue: dict[int, SentRecord], now: int | None) -> bool:
         if now is None or self.takeover_after_s is None:
@@ -239,9 +243,16 @@ class Relayer:
                 and now - batch[0].timestamp < self.ack_wait_s and all(r.message.is_ack for r in batch))
 
     def settle(self, planned: Sequence[Planned], receipts: Sequence[Receipt]) -> int:
-        """Take in the mined deliveries: what each hop processed, refused and acknowledged."""
+        """Take in the mined deliveries (each after what its verifier needed first: `Planned.pre`): what each hop
+        processed, refused and acknowledged."""
+        if len(receipts) != sum(len(p.pre) + 1 for p in planned):
+            raise ValueError(f"{len(receipts)} receipts for {len(planned)} deliveries and what they need first")
         self._transactions += len(planned)
-        return sum(self._record(p, receipt) for p, receipt in zip(planned, receipts, strict=True))
+        handed = at = 0
+        for p in planned:
+            at += len(p.pre) + 1
+            handed += self._record(p, receipts[at - 1])
+        return handed
 
     # -- choosing a batch ---------------------------------------------------------------------------
 
@@ -258,20 +269,28 @@ class Relayer:
 
     # -- proving and sizing -------------------------------------------------------------------------
 
-    def delivery_tx(self, lane: Lane, batch: Sequence[SentRecord], gas_factor: float = 1.0, now: int | None = None,
-                    careful: bool = False) -> Tx:
-        """The delivery of `batch` (in the order given) over `lane`, from this relayer's account, proven for
-        the lane's verifier, with the gas it can use (times `gas_factor`, within the block)."""
+    def delivery(self, lane: Lane, batch: Sequence[SentRecord], gas_factor: float = 1.0, now: int | None = None,
+                 careful: bool = False, takeover: bool = False) -> Planned:
+        """The delivery of `batch` (in the order given) over `lane` from this relayer's account, proven for the lane's
+        verifier (after what it needs first: a light client's headers), with the gas it can use (times
+        `gas_factor`, within the block)."""
         src, dst = lane
         net = self.network
         target = net.nodes[dst]
-        self._view.attest(batch)
-        proof = net.verifier(src, dst).prove(net.committees[src], net.domain(src, dst),
-                                             [subject(r.message_id, r.hop_sequence) for r in batch])
+        verifier = net.verifier(src, dst)
+        pre: list[Tx] = []
+        if verifier.name == "light-client":  # proven from the chains: the source's signed headers and receipts
+            pre, proof = self._light.prove(lane, batch, self.account_index)
+        else:  # signed by the source's committee, after its validators saw each message sent
+            self._view.attest(batch)
+            proof = verifier.prove(net.committees[src], net.domain(src, dst),
+                                   [subject(r.message_id, r.hop_sequence) for r in batch])
         items = [(r.message, r.hop_sequence) for r in batch]
         tx = target.gateway.deliver(src, proof, items, by=net.relayer_account(dst, self.account_index), gas=0)
-        gas = self._sizer.gas(dst, tx, [r.message for r in batch], now, careful)
-        return replace(tx, gas=min(target.chain.block_gas_limit, int(gas * gas_factor)))
+        gas = self._sizer.gas(dst, tx, [r.message for r in batch], now, careful or bool(pre),
+                              verifier.verification_gas(len(proof), len(batch)))
+        tx = replace(tx, gas=min(target.chain.block_gas_limit, int(gas * gas_factor)))
+        return Planned(lane, list(batch), tx, takeover, tuple(pre))
 
     # -- receipts -----------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from registry.seeds import slug
 
 from . import contracts
 from .committee import CommitteeKeys, LaneDomain
+from .consensus import ValidatorSet
 from .gateway import GatewayClient
 from .messages import MAX_PAYLOAD_LIMIT, MAX_TTL_S
 from .verifiers import VERIFIERS, Flaw, Verifier, VerifierContract, VerifierName
@@ -49,6 +50,8 @@ class NetworkConfig(BaseModel):
     lane_verifiers: dict[str, VerifierName] = Field(
         default_factory=dict, description="per pair of chains, e.g. {'beijing:chengdu': 'committee'}")
     committee_size: int = Field(4, ge=1, le=64, description="validators that sign each chain's checkpoints")
+    validators: int = Field(4, ge=1, le=64, description=(
+        "each chain's own consensus validators, whose headers light clients trust (more than 2/3 sign)"))
     threshold: int = Field(3, ge=1, le=64, description="signatures a verifier requires of them")
     handler_gas: int = Field(200_000, ge=21_000, le=10_000_000, description=(
         "the gas each data message declares for its recipient's handler"))
@@ -109,6 +112,8 @@ class Network:
     data: SeedData
     nodes: dict[int, ChainNode]  # chain id → node, filled in as the chains are deployed
     committees: dict[int, CommitteeKeys]  # chain id → the validators that sign what leaves it
+    # chain id → its own consensus validator sets, oldest first (a handover appends the next)
+    consensus: dict[int, list[ValidatorSet]] = field(default_factory=dict)
     anvils: list[AnvilNode] = field(default_factory=list)
     from_cache: bool = False  # loaded from a NetworkCache rather than built
     _lane_verifiers: dict[frozenset[int], str] = field(init=False, repr=False)
@@ -121,6 +126,8 @@ class Network:
             if len(ends) != 2 or ends[0] == ends[1]:
                 raise ConfigError(f"lane_verifiers: {key!r} is not a pair of two chains, e.g. 'beijing:chengdu'")
             self._lane_verifiers[frozenset(ends)] = name
+        for chain_id in self.committees:
+            self.consensus.setdefault(chain_id, [ValidatorSet(chain_id, self.config.validators)])
 
     # -- lookups --------------------------------------------------------------------------------
 
@@ -182,6 +189,16 @@ class Network:
     def verifier(self, a: int, b: int) -> Verifier:
         """How messages between neighbours a and b are verified (symmetric)."""
         return VERIFIERS[self._lane_verifiers.get(frozenset((a, b)), self.config.verifier)]
+
+    def validators_at(self, chain_id: int, number: int) -> ValidatorSet:
+        """The validator set in charge of `chain_id` at block `number`."""
+        return next(s for s in reversed(self.consensus[chain_id]) if s.from_block <= number)
+
+    def light_client(self, chain_id: int) -> contracts.LightClientVerifier:
+        """The header store and light-client verifier on `chain_id`."""
+        verifier = self.nodes[chain_id].verifiers["light-client"]
+        assert isinstance(verifier, contracts.LightClientVerifier)
+        return verifier
 
     def domain(self, src: int, hop: int) -> LaneDomain:
         """What the source committee's signatures for the hop src → hop are bound to."""

@@ -20,7 +20,9 @@ from . import contracts
 from .committee import CommitteeKeys, LaneDomain
 from .merkle import MerkleTree
 
-VerifierName = Literal["committee", "checkpoint"]
+VerifierName = Literal["committee", "checkpoint", "light-client"]
+PROOF_GAS_PER_BYTE = 40  # a light client's proof, decoded and walked (measured: see tests/test_light_client.py)
+PROOF_GAS_PER_MESSAGE = 60_000
 Flaw = Literal["verifier-bypass", "zero-root", "origin-unchecked"]
 
 
@@ -47,6 +49,10 @@ class Verifier(Protocol):
         keys, outsiders; an empty list signs nothing)."""
         ...
 
+    def verification_gas(self, proof_bytes: int, messages: int) -> int:
+        """Gas its `verify` may take beyond what a delivery's bound allows for (a checkpoint's check)."""
+        ...
+
     def flawed(self, flaw: Flaw) -> tuple[str, tuple[int, ...]] | None:
         """The artifact (and its extra constructor arguments) with `flaw` put back, if this kind has it."""
         ...
@@ -62,6 +68,9 @@ class CommitteeVerifier:
     def prove(self, keys: CommitteeKeys, domain: LaneDomain, subjects: Sequence[bytes],
               signers: list[PrivateKey] | None = None) -> bytes:
         return committee_proof([keys.attest(domain, s, signers) for s in subjects])
+
+    def verification_gas(self, proof_bytes: int, messages: int) -> int:
+        return 0
 
     def flawed(self, flaw: Flaw) -> tuple[str, tuple[int, ...]] | None:
         return ("FlawedCommitteeVerifier", ()) if flaw == "verifier-bypass" else None
@@ -87,20 +96,48 @@ class CheckpointVerifier:
         """Nomad's forgery: the zero root, no signatures, no inclusion proofs."""
         return checkpoint_proof(b"\x00" * 32, b"", [[] for _ in range(count)])
 
+    def verification_gas(self, proof_bytes: int, messages: int) -> int:
+        return 0
+
     def flawed(self, flaw: Flaw) -> tuple[str, tuple[int, ...]] | None:
         return ("FlawedCheckpointVerifier", (self.FLAWS[flaw],)) if flaw in self.FLAWS else None
 
 
-VerifierContract = contracts.CommitteeVerifier | contracts.CheckpointVerifier  # the same interface, IVerifier
+class LightClientVerifier:
+    """The source chain's own validators sign its headers; each message comes with a receipt proof. No committee
+    signs anything: a relayer proves a batch from the chains (`sim.bridge.light_client`), not from keys."""
+
+    name: VerifierName = "light-client"
+    contract = "LightClientVerifier"
+    mode = 0  # no committee digests
+
+    def prove(self, keys: CommitteeKeys, domain: LaneDomain, subjects: Sequence[bytes],
+              signers: list[PrivateKey] | None = None) -> bytes:
+        raise TypeError("a light-client lane is proven by receipts, not committee keys: sim.bridge.light_client")
+
+    def verification_gas(self, proof_bytes: int, messages: int) -> int:
+        # the proof decoded into memory and walked (trie nodes hashed, RLP read): per byte, and per message
+        return PROOF_GAS_PER_BYTE * proof_bytes + PROOF_GAS_PER_MESSAGE * messages
+
+    def flawed(self, flaw: Flaw) -> tuple[str, tuple[int, ...]] | None:
+        return None
+
+
+# the same interface, IVerifier
+VerifierContract = contracts.CommitteeVerifier | contracts.CheckpointVerifier | contracts.LightClientVerifier
 
 
 def verifier_contract(kind: str, chain: Chain, address: str, artifact: str) -> VerifierContract:
     """The typed contract of a verifier of `kind` (its artifact may be a flawed build of it)."""
-    return contracts.CheckpointVerifier(chain, address, artifact) if kind == "checkpoint" else \
-        contracts.CommitteeVerifier(chain, address, artifact)
+    if kind == "light-client":
+        return contracts.LightClientVerifier(chain, address, artifact)
+    if kind == "checkpoint":
+        return contracts.CheckpointVerifier(chain, address, artifact)
+    return contracts.CommitteeVerifier(chain, address, artifact)
 
 
-VERIFIERS: dict[str, Verifier] = {v.name: v for v in (CommitteeVerifier(), CheckpointVerifier())}
+VERIFIERS: dict[str, Verifier] = {v.name: v for v in (CommitteeVerifier(), CheckpointVerifier(), LightClientVerifier())}
+SIGNED = ("committee", "checkpoint")  # the kinds whose committees sign: rotated by governance
 # the reasons a verifier gives for a message (or a batch): what a later proof may cure, unlike the gateway's own
 VERIFICATION_ERRORS = frozenset(error.name for v in VERIFIERS.values()
                                 for selector, error in load_artifact(v.contract).abi.errors.items()

@@ -80,6 +80,7 @@ def _untyped(option: Any) -> Any:
 class VerifierChoice(StrEnum):
     committee = "committee"
     checkpoint = "checkpoint"
+    light_client = "light-client"
 
 
 class TopologyChoice(StrEnum):

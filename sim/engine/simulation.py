@@ -194,20 +194,20 @@ class Simulation:
                 slot.retired = None
             planned = relayer.plan(busy=slot.inflight, now=self.epoch + int(env.now))
             if slot.reorder:
-                planned = [Planned(p.lane, p.batch[::-1], relayer.delivery_tx(p.lane, p.batch[::-1]))
-                           for p in planned]
+                planned = [relayer.delivery(p.lane, p.batch[::-1]) for p in planned]
             for dst, group in by_destination(planned).items():
                 copies = 2 if slot.duplicate else 1
-                event = self.drivers[dst].submit([p.tx for p in group for _ in range(copies)])
+                event = self.drivers[dst].submit([tx for _ in range(copies) for p in group for tx in p.transactions])
                 slot.inflight.update(p.lane for p in group)
                 env.process(self._settle(slot, relayer, group, copies, event))
 
     def _settle(self, slot: RelayerSlot, relayer: Relayer, group: list[Planned], copies: int,
                 event: simpy.Event) -> Process:
         receipts = yield event
-        relayer.settle(group, receipts[::copies])
+        each = len(receipts) // copies
+        relayer.settle(group, receipts[:each])
         for extra in range(1, copies):  # duplicates: refused by the hop, their gas spent all the same
-            relayer.settle(group, receipts[extra::copies])
+            relayer.settle(group, receipts[extra * each:(extra + 1) * each])
         if slot.relayer is relayer:
             slot.inflight.difference_update(p.lane for p in group)
 

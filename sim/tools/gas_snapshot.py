@@ -1,7 +1,7 @@
 """A gas snapshot, like `forge snapshot`: every contract function's gas in a fixed run, committed to
 `.gas-snapshot`, and a check that fails when any figure moves until the snapshot is updated on purpose.
 
-The fixed run: a short simulation (mixed committee and checkpoint lanes, a policy refusal among the
+The fixed run: a short simulation (mixed committee, checkpoint and light-client lanes, a policy refusal among the
 requests) on chains that record every transaction, from deployment and registry seeding through
 mirror syncs, deliveries and acknowledgements; then the registry's and the gateway's remaining
 functions once each. It runs on revm, whose gas is py-evm's to the unit (tests/test_revm_parity.py).
@@ -15,15 +15,19 @@ from registry.defaults import SPARE_INDEX
 from registry.evm.artifacts import artifact_names, load_artifact
 from registry.paths import ROOT
 
+from ..bridge import contracts
 from ..bridge.topology import Network
+from ..bridge.verifiers import SIGNED
 from ..engine.scenario import Scenario
 from ..results.metrics import gas_row
 from .recording import Mined, record_run
 
 SNAPSHOT = ROOT / ".gas-snapshot"
+UNKNOWN_CHAIN = 9_999  # a chain no verifier knows yet: its genesis validators are set once
 SCENARIO = Scenario.model_validate({
     "name": "gas-snapshot", "seed": 11, "duration_s": 30, "drain_s": 300,
-    "network": {"lane_verifiers": {"hub:beijing": "committee", "hub:chengdu": "committee"}},
+    "network": {"lane_verifiers": {"hub:beijing": "committee", "hub:chengdu": "committee",
+                                   "beijing:chengdu": "light-client"}},
     "workload": {"rate_per_s": 2.0, "respect_policy": False, "ttl_s": 600},
 })
 
@@ -86,8 +90,18 @@ def _exercise_the_rest(network: Network) -> None:
                gateway.set_origin_quota_tx([other], network.hub.chain_id, 10**9, 10**7, by=admin, gas=200_000)):
         gateway.send([tx])
     keys = network.committees[other]
-    for verifier in beijing.verifiers.values():
+    for kind in SIGNED:
+        verifier = beijing.verifiers[kind]
+        assert not isinstance(verifier, contracts.LightClientVerifier)
         verifier.send([verifier.rotate_tx(other, keys.members, keys.threshold, by=admin, gas=500_000)])
+    light = network.light_client(beijing.chain_id)
+    validators = network.consensus[other][-1]
+    chengdu = network.node("Chengdu").chain
+    header = validators.header(chengdu.block_number, chengdu.receipts_root(chengdu.block_number))
+    successor, signatures = validators.handover(chengdu.block_number + 1)
+    light.send([light.submit_headers_tx(other, [header], by=admin, gas=500_000),
+                light.handover_tx(other, successor.from_block, successor.members, signatures, by=admin, gas=500_000),
+                light.set_genesis_validators_tx(UNKNOWN_CHAIN, validators.members, by=admin, gas=500_000)])
     broadcaster = network.hub.broadcaster
     assert broadcaster is not None
     broadcaster.send([broadcaster.sync_policy_tx([1, 2], [beijing.chain_id], 600,

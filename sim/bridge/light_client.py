@@ -1,0 +1,106 @@
+"""What a relayer carries to a light-client lane: the source blocks' headers signed by the source chain's own
+validators (for the destination's header store, in transactions before the delivery), and for each message
+the proof that its Sent event is in one of those blocks' receipts (LightClientVerifier.sol's layout).
+
+A block's receipts trie is built once and kept for the next batches from it (a few hundred blocks)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from eth_abi import encode
+
+from registry import Tx
+from registry.evm.events import topic_of
+from registry.evm.receipts import ReceiptsTrie, trie_key
+
+from .events import Sent
+from .messages import SentRecord
+from .topology import Network
+
+KEPT_BLOCKS = 256  # source blocks whose receipts tries are kept
+HEADER_GAS = 30_000  # storing one header, besides its signatures
+SIGNATURE_GAS = 8_000  # recovering one validator's signature and reading its membership
+# LightClientVerifier's abi.encode(BlockProof[] blocks, ReceiptProof[] receipts, uint256[] refs)
+PROOF_LAYOUT = ["(uint64,bytes[])[]", "(uint256,bytes,uint256[])[]", "uint256[]"]
+SENT_TOPIC = topic_of(Sent)
+
+
+@dataclass(frozen=True)
+class BlockReceipts:
+    """A source block's receipts trie, and where each message's Sent event is in it."""
+
+    trie: ReceiptsTrie
+    sent_at: dict[tuple[bytes, int], tuple[int, int]]  # (message id, hop) → (transaction index, log in its receipt)
+
+
+class LightClientProver:
+    """Headers and receipt proofs for the light-client lanes of one network (one per relayer)."""
+
+    def __init__(self, network: Network) -> None:
+        self.network = network
+        self._blocks: OrderedDict[tuple[int, int], BlockReceipts] = OrderedDict()
+        self._stored: set[tuple[int, int, int]] = set()  # (destination, source, block) headers known stored
+
+    def prove(self, lane: tuple[int, int], batch: Sequence[SentRecord], by_index: int = 0) -> tuple[list[Tx], bytes]:
+        """The header transactions the destination still needs (first), and the delivery's proof."""
+        src, _ = lane
+        numbers = list(dict.fromkeys(r.block_number for r in batch))
+        blocks = {n: self.block(src, n) for n in numbers}
+        pre = self._headers(lane, numbers, blocks, by_index)
+        nodes: dict[int, dict[bytes, int]] = {n: {} for n in numbers}  # each block's node table
+        receipts: dict[tuple[int, int], int] = {}  # (block, transaction) → its place in the proof's receipts
+        receipt_proofs: list[tuple[int, bytes, list[int]]] = []
+        refs = []
+        for record in batch:
+            number = record.block_number
+            where = blocks[number].sent_at.get((record.message_id, record.hop))
+            tx, log = where if where is not None else (0, 2**32 - 1)  # not there: the verifier refuses it
+            if (number, tx) not in receipts:
+                receipts[(number, tx)] = len(receipt_proofs)
+                table = nodes[number]
+                path = [table.setdefault(node, len(table)) for node in blocks[number].trie.path(tx)]
+                receipt_proofs.append((numbers.index(number), trie_key(tx), path))
+            refs.append(receipts[(number, tx)] << 32 | log)
+        block_proofs = [(n, list(nodes[n])) for n in numbers]
+        return pre, encode(PROOF_LAYOUT, [block_proofs, receipt_proofs, refs])
+
+    def block(self, chain_id: int, number: int) -> BlockReceipts:
+        key = (chain_id, number)
+        found = self._blocks.get(key)
+        if found is None:
+            node = self.network.nodes[chain_id]
+            receipts = node.chain.block_receipts(number)
+            gateway = node.gateway.address
+            sent_at = {}
+            for tx, receipt in enumerate(receipts):
+                for position, log in enumerate(receipt.logs):
+                    if log.address == gateway and log.topics[0] == SENT_TOPIC:
+                        sent_at[(log.topics[1], int.from_bytes(log.topics[2], "big"))] = (tx, position)
+            found = self._blocks[key] = BlockReceipts(ReceiptsTrie(receipts), sent_at)
+            if len(self._blocks) > KEPT_BLOCKS:
+                self._blocks.popitem(last=False)
+        return found
+
+    def _headers(self, lane: tuple[int, int], numbers: list[int], blocks: dict[int, BlockReceipts],
+                 by_index: int) -> list[Tx]:
+        """A transaction storing the headers of `numbers` the destination does not have yet (none if it has all)."""
+        src, dst = lane
+        net = self.network
+        verifier = net.light_client(dst)
+        missing = []
+        for n in numbers:
+            if (dst, src, n) in self._stored:
+                continue
+            if verifier.receipts_roots(src, n) != b"\x00" * 32:
+                self._stored.add((dst, src, n))
+                continue
+            missing.append(n)
+        if not missing:
+            return []
+        headers = [net.validators_at(src, n).header(n, blocks[n].trie.root) for n in missing]
+        signatures = sum(len(h[3]) // 65 for h in headers)
+        gas = 40_000 + len(headers) * HEADER_GAS + signatures * (SIGNATURE_GAS + 16 * 65)
+        return [verifier.submit_headers_tx(src, headers, by=net.relayer_account(dst, by_index), gas=gas)]

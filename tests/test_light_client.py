@@ -1,0 +1,280 @@
+"""The light client: real receipts roots on every backend, headers signed by each chain's own validators (more than
+two thirds; a set changes only by a handover the old set signs), and messages proven by receipt proofs. Every
+refusal has an accepted twin that differs only in the defect."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from bridge_kit import BRIDGE_ZONES, RELAYER, outcome_at_destination, pending_records, refusals, send
+from conftest import recipients
+from eth_abi import decode, encode
+
+from registry import Chain, Contract, ContractRevert, Tx
+from registry.evm.receipts import ReceiptsTrie
+from registry.evm.revm import RevmChain
+from registry.evm.tester import EthTesterChain
+from registry.seeds import load_seed_data
+from sim.bridge.consensus import ValidatorSet, consensus_key
+from sim.bridge.light_client import PROOF_LAYOUT, LightClientProver
+from sim.bridge.messages import Outcome, SentRecord
+from sim.bridge.provision import build_network
+from sim.bridge.relayer import Relayer
+from sim.bridge.topology import Network, NetworkConfig
+
+
+@pytest.fixture(scope="module")
+def light_network() -> Iterator[Network]:
+    """`bridge_network`'s zones with every lane verified by the light client."""
+    config = NetworkConfig(verifier="light-client")
+    with build_network(config, data=load_seed_data().only_zones(BRIDGE_ZONES), backend="revm") as network:
+        yield network
+
+
+@pytest.fixture
+def lnet(light_network: Network) -> Iterator[Network]:
+    with light_network.anchor():
+        yield light_network
+
+
+# -- receipts roots ------------------------------------------------------------------------------------
+
+
+def _mixed_block(chain: Chain) -> int:
+    """One block of transactions with logs, without, and one that reverts; its number."""
+    app = Contract.create(chain, "TestRecipient", chain.accounts[1].address, by=chain.accounts[0])
+    txs = [app.tx("handleMessage", 7, chain.accounts[2].address, bytes(32), b"payload %d" % i, by=chain.accounts[1],
+                  gas=300_000) for i in range(3)]
+    txs.append(Tx(chain.accounts[3], app.address, b"\xde\xad\xbe\xef", 100_000))  # no such function: reverts
+    receipts = chain.send(txs)
+    assert [r.status for r in receipts] == [True, True, True, False] and receipts[0].logs
+    assert len({r.block_number for r in receipts}) == 1
+    return receipts[0].block_number
+
+
+def test_receipts_root_is_the_headers_and_the_same_on_revm() -> None:
+    """py-evm computes the header's receipts root itself: ours, from the receipts, must be it (the bloom, the
+    type byte, a failed transaction's status included); revm, which has no header, gives the same root for the
+    same transactions."""
+    tester, revm = EthTesterChain(), RevmChain()
+    roots = []
+    for chain in (tester, revm):
+        number = _mixed_block(chain)
+        roots.append(ReceiptsTrie(chain.block_receipts(number)).root)
+    assert roots[0] == tester.receipts_root(tester.block_number)
+    assert roots[1] == revm.receipts_root(revm.block_number) == roots[0]
+
+
+@pytest.mark.anvil
+def test_receipts_root_is_anvils(anvil_chain: Chain) -> None:
+    with anvil_chain.anchor():
+        number = _mixed_block(anvil_chain)
+        assert ReceiptsTrie(anvil_chain.block_receipts(number)).root == anvil_chain.receipts_root(number)
+
+
+# -- delivery with receipt proofs ----------------------------------------------------------------------
+
+
+def _sent(net: Network, src: str = "Beijing", dst: str = "Chengdu", count: int = 1) -> list[SentRecord]:
+    apps = recipients(net)
+    for i in range(count):
+        send(net, apps, src, dst, b"light %d" % i)
+    return pending_records(net, src)[-count:]
+
+
+def _deliver(net: Network, records: list[SentRecord], proof: bytes) -> list[str]:
+    """Deliver `records` to their hop with `proof` by hand; the refusals, by name (a revert raises)."""
+    dst = net.nodes[records[0].hop]
+    tx = dst.gateway.deliver(records[0].chain_id, proof, [(r.message, r.hop_sequence) for r in records], by=RELAYER,
+                             gas=8_000_000)
+    receipt = dst.chain.send([tx])[0].raise_for_status()
+    return refusals(dst.gateway.events(receipt))
+
+
+def _prove(net: Network, records: list[SentRecord], headers: bool = True) -> bytes:
+    """The relayer's proof of `records`, with their headers stored on the hop first (unless `headers` is false)."""
+    pre, proof = LightClientProver(net).prove((records[0].chain_id, records[0].hop), records)
+    if headers:
+        for receipt in net.nodes[records[0].hop].chain.send(pre):
+            receipt.raise_for_status()
+    return proof
+
+
+def test_a_relayer_delivers_over_light_client_lanes(lnet: Network) -> None:
+    records = _sent(lnet, count=3)
+    relayer = Relayer(lnet)
+    relayer.run_until_idle()
+    assert all(outcome_at_destination(lnet, r) is Outcome.DELIVERED for r in records)
+    assert {d.verifier for d in relayer.deliveries} == {"light-client"}
+
+
+def test_a_message_without_a_stored_header_is_refused_until_the_header_comes(lnet: Network) -> None:
+    [record] = _sent(lnet)
+    proof = _prove(lnet, [record], headers=False)
+    assert _deliver(lnet, [record], proof) == ["UnknownHeader"]
+    assert _deliver(lnet, [record], _prove(lnet, [record])) == []  # the header stored: the same proof goes through
+    assert outcome_at_destination(lnet, record) is Outcome.DELIVERED
+
+
+def _edit_proof(proof: bytes, edit: str) -> bytes:
+    blocks, receipts, refs = decode(PROOF_LAYOUT, proof)
+    blocks = [list(b) for b in blocks]
+    receipts = [list(r) for r in receipts]
+    refs = list(refs)
+    if edit == "tamper":  # one byte of the receipt's leaf (its last path node) changed
+        nodes = list(blocks[0][1])
+        leaf = bytearray(nodes[receipts[0][2][-1]])
+        leaf[-5] ^= 0x01
+        nodes[receipts[0][2][-1]] = bytes(leaf)
+        blocks[0][1] = nodes
+    elif edit == "other-log":  # the message's receipt, another of its logs (or one past the last)
+        refs[0] ^= 1
+    return encode(PROOF_LAYOUT, [blocks, receipts, refs])
+
+
+def test_a_tampered_receipt_proof_reverts_the_batch(lnet: Network) -> None:
+    """Several transactions in the block, so the receipt's leaf is below the root: a byte changed in it leaves no
+    node with the hash its parent names."""
+    apps = recipients(lnet)
+    app = apps["Beijing"]
+    chengdu = lnet.node("Chengdu")
+    txs = [app.tx("send", chengdu.chain_id, apps["Chengdu"].address, b"together %d" % i, 3600,
+                  by=app.chain.accounts[5 + i], gas=500_000) for i in range(4)]
+    assert len({r.block_number for r in app.chain.send(txs)}) == 1
+    record = pending_records(lnet, "Beijing")[-1]
+    proof = _prove(lnet, [record])
+    with pytest.raises(ContractRevert) as caught:
+        _deliver(lnet, [record], _edit_proof(proof, "tamper"))
+    assert "Incomplete Proof" in str(caught.value)  # the library finds no node with the child's hash
+    assert _deliver(lnet, [record], proof) == []
+
+
+def test_a_proof_against_another_root_is_refused(lnet: Network) -> None:
+    first, second = _sent(lnet), _sent(lnet)
+    assert first[0].block_number != second[0].block_number
+    proof = _prove(lnet, first)
+    blocks, receipts, refs = decode(PROOF_LAYOUT, proof)
+    moved = encode(PROOF_LAYOUT, [[(second[0].block_number, blocks[0][1])], receipts, refs])  # first's trie
+    _prove(lnet, second)  # the second block's header is stored too
+    with pytest.raises(ContractRevert) as caught:
+        _deliver(lnet, first, moved)
+    assert caught.value.name == "WrongRoot"
+    assert _deliver(lnet, first, proof) == []
+
+
+def test_a_proven_log_that_is_not_the_messages_sent_event_is_refused(lnet: Network) -> None:
+    [record] = _sent(lnet)
+    proof = _prove(lnet, [record])
+    assert _deliver(lnet, [record], _edit_proof(proof, "other-log")) == ["NotInReceipts"]
+    assert _deliver(lnet, [record], proof) == []
+
+
+def test_a_sent_event_toward_another_chain_is_refused_by_the_verifier(lnet: Network) -> None:
+    """A Sent event toward Guiyang, checked by Chengdu's verifier as if sent there (asked directly: the gateway's
+    own check of the destination would refuse it first): the log names another hop."""
+    [record] = _sent(lnet, dst="Guiyang")
+    beijing = lnet.node("Beijing")
+    for name in ("Chengdu", "Guiyang"):
+        pre, proof = LightClientProver(lnet).prove((record.chain_id, lnet.chain_id(name)), [record])
+        for receipt in lnet.node(name).chain.send(pre):
+            receipt.raise_for_status()
+        reasons = lnet.light_client(lnet.chain_id(name)).verify(beijing.chain_id, beijing.gateway.address, proof,
+                                                               [record.message_id], [record.hop_sequence])
+        assert [r.hex() for r in reasons] == (["00000000"] if name == "Guiyang" else [_selector("NotInReceipts")])
+
+
+def _selector(error: str) -> str:
+    from registry.evm.artifacts import load_artifact
+
+    abi = load_artifact("LightClientVerifier").abi
+    return next(selector.hex() for selector, e in abi.errors.items() if e.name == error)
+
+
+# -- the header store ------------------------------------------------------------------------------------
+
+
+def _submit(net: Network, headers: list[tuple[int, bytes, int, bytes]], src: str = "Beijing",
+            dst: str = "Chengdu") -> None:
+    node = net.node(dst)
+    tx = net.light_client(node.chain_id).submit_headers_tx(net.chain_id(src), headers, by=RELAYER, gas=2_000_000)
+    node.chain.send([tx])[0].raise_for_status()
+
+
+def _stored(net: Network, number: int, src: str = "Beijing", dst: str = "Chengdu") -> bytes:
+    return net.light_client(net.chain_id(dst)).receipts_roots(net.chain_id(src), number)
+
+
+def _refused(call: object, *args: object) -> str:
+    with pytest.raises(ContractRevert) as caught:
+        call(*args)  # type: ignore[operator]
+    return caught.value.name
+
+
+ROOT = b"\x42" * 32
+
+
+def test_a_header_needs_more_than_two_thirds_of_the_validators(lnet: Network) -> None:
+    validators = lnet.consensus[lnet.chain_id("Beijing")][0]
+    assert (validators.size, validators.threshold) == (4, 3)
+    too_few = validators.header(5, ROOT, signers=validators.keys[:2])
+    assert _refused(_submit, lnet, [too_few]) == "TooFewValidatorSignatures"
+    outsiders = [consensus_key(lnet.chain_id("Beijing"), 90 + i) for i in range(3)]
+    assert _refused(_submit, lnet, [validators.header(5, ROOT, signers=outsiders)]) == "SignerNotValidator"
+    committee = lnet.committees[lnet.chain_id("Beijing")].keys  # the bridge committee is not the chain's consensus
+    assert _refused(_submit, lnet, [validators.header(5, ROOT, signers=committee[:3])]) == "SignerNotValidator"
+    _submit(lnet, [validators.header(5, ROOT)])
+    assert _stored(lnet, 5) == ROOT
+
+
+def test_a_second_root_for_a_stored_height_is_refused(lnet: Network) -> None:
+    validators = lnet.consensus[lnet.chain_id("Beijing")][0]
+    _submit(lnet, [validators.header(5, ROOT)])
+    _submit(lnet, [validators.header(5, ROOT)])  # the same again: skipped (relayers race)
+    assert _refused(_submit, lnet, [validators.header(5, b"\x43" * 32)]) == "HeaderConflict"
+    assert _stored(lnet, 5) == ROOT
+
+
+def _hand_over(net: Network, old: ValidatorSet, new: ValidatorSet, signatures: bytes) -> None:
+    node = net.node("Chengdu")
+    tx = net.light_client(node.chain_id).handover_tx(old.chain_id, new.from_block, new.members, signatures,
+                                                     by=RELAYER, gas=1_000_000)
+    node.chain.send([tx])[0].raise_for_status()
+
+
+def test_a_handover_needs_the_old_set(lnet: Network) -> None:
+    old = lnet.consensus[lnet.chain_id("Beijing")][0]
+    new, signed_by_old = old.handover(100)
+    _, signed_by_new = old.handover(100, signers=new.keys[:3])
+    assert _refused(_hand_over, lnet, old, new, signed_by_new) == "SignerNotValidator"
+    _, too_few = old.handover(100, signers=old.keys[:2])
+    assert _refused(_hand_over, lnet, old, new, too_few) == "TooFewValidatorSignatures"
+    _hand_over(lnet, old, new, signed_by_old)
+    assert lnet.light_client(lnet.chain_id("Chengdu")).current_epoch(old.chain_id) == 2
+    assert _refused(_hand_over, lnet, old, new, signed_by_old) in ("SignerNotValidator", "HandoverNotAfter")
+
+
+def test_after_a_handover_the_old_set_signs_only_blocks_before_it(lnet: Network) -> None:
+    old = lnet.consensus[lnet.chain_id("Beijing")][0]
+    new, signatures = old.handover(100)
+    _hand_over(lnet, old, new, signatures)
+    assert _refused(_submit, lnet, [old.header(100, ROOT)]) == "StaleHeader"  # the old keys, at the new set's height
+    assert _refused(_submit, lnet, [new.header(99, ROOT)]) == "HeaderBeforeSet"
+    _submit(lnet, [old.header(99, ROOT), new.header(100, ROOT)])
+    assert _stored(lnet, 99) == _stored(lnet, 100) == ROOT
+
+
+def test_genesis_validators_are_set_once_by_governance(lnet: Network) -> None:
+    node = lnet.node("Chengdu")
+    light = lnet.light_client(node.chain_id)
+    members = lnet.consensus[lnet.chain_id("Beijing")][0].members
+    stranger = node.chain.accounts[7]
+    with pytest.raises(ContractRevert) as caught:
+        light.transact("setGenesisValidators", 4242, members, by=stranger, gas=1_000_000)
+    assert caught.value.name == "OwnableUnauthorizedAccount"
+    with pytest.raises(ContractRevert) as caught:  # Beijing's were set when the network was built
+        light.transact("setGenesisValidators", lnet.chain_id("Beijing"), members, by=lnet.admin(node.chain_id),
+                       gas=1_000_000)
+    assert caught.value.name == "GenesisAlreadySet"
+    light.transact("setGenesisValidators", 4242, members, by=lnet.admin(node.chain_id), gas=1_000_000)
+    assert light.current_epoch(4242) == 1
