@@ -194,7 +194,7 @@ def _selector(error: str) -> str:
 # -- the header store ------------------------------------------------------------------------------------
 
 
-def _submit(net: Network, headers: list[tuple[int, bytes, int, bytes]], src: str = "Beijing",
+def _submit(net: Network, headers: list[tuple[int, int, bytes, int, bytes]], src: str = "Beijing",
             dst: str = "Chengdu") -> None:
     node = net.node(dst)
     tx = net.light_client(node.chain_id).submit_headers_tx(net.chain_id(src), headers, by=RELAYER, gas=2_000_000)
@@ -217,21 +217,21 @@ ROOT = b"\x42" * 32
 def test_a_header_needs_more_than_two_thirds_of_the_validators(lnet: Network) -> None:
     validators = lnet.consensus[lnet.chain_id("Beijing")][0]
     assert (validators.size, validators.threshold) == (4, 3)
-    too_few = validators.header(5, ROOT, signers=validators.keys[:2])
+    too_few = validators.header(5, 0, ROOT, signers=validators.keys[:2])
     assert _refused(_submit, lnet, [too_few]) == "TooFewValidatorSignatures"
     outsiders = [consensus_key(lnet.chain_id("Beijing"), 90 + i) for i in range(3)]
-    assert _refused(_submit, lnet, [validators.header(5, ROOT, signers=outsiders)]) == "SignerNotValidator"
+    assert _refused(_submit, lnet, [validators.header(5, 0, ROOT, signers=outsiders)]) == "SignerNotValidator"
     committee = lnet.committees[lnet.chain_id("Beijing")].keys  # the bridge committee is not the chain's consensus
-    assert _refused(_submit, lnet, [validators.header(5, ROOT, signers=committee[:3])]) == "SignerNotValidator"
-    _submit(lnet, [validators.header(5, ROOT)])
+    assert _refused(_submit, lnet, [validators.header(5, 0, ROOT, signers=committee[:3])]) == "SignerNotValidator"
+    _submit(lnet, [validators.header(5, 0, ROOT)])
     assert _stored(lnet, 5) == ROOT
 
 
 def test_a_second_root_for_a_stored_height_is_refused(lnet: Network) -> None:
     validators = lnet.consensus[lnet.chain_id("Beijing")][0]
-    _submit(lnet, [validators.header(5, ROOT)])
-    _submit(lnet, [validators.header(5, ROOT)])  # the same again: skipped (relayers race)
-    assert _refused(_submit, lnet, [validators.header(5, b"\x43" * 32)]) == "HeaderConflict"
+    _submit(lnet, [validators.header(5, 0, ROOT)])
+    _submit(lnet, [validators.header(5, 0, ROOT)])  # the same again: skipped (relayers race)
+    assert _refused(_submit, lnet, [validators.header(5, 0, b"\x43" * 32)]) == "HeaderConflict"
     assert _stored(lnet, 5) == ROOT
 
 
@@ -258,9 +258,9 @@ def test_after_a_handover_the_old_set_signs_only_blocks_before_it(lnet: Network)
     old = lnet.consensus[lnet.chain_id("Beijing")][0]
     new, signatures = old.handover(100)
     _hand_over(lnet, old, new, signatures)
-    assert _refused(_submit, lnet, [old.header(100, ROOT)]) == "StaleHeader"  # the old keys, at the new set's height
-    assert _refused(_submit, lnet, [new.header(99, ROOT)]) == "HeaderBeforeSet"
-    _submit(lnet, [old.header(99, ROOT), new.header(100, ROOT)])
+    assert _refused(_submit, lnet, [old.header(100, 0, ROOT)]) == "StaleHeader"  # old keys at the new set's height
+    assert _refused(_submit, lnet, [new.header(99, 0, ROOT)]) == "HeaderBeforeSet"
+    _submit(lnet, [old.header(99, 0, ROOT), new.header(100, 0, ROOT)])
     assert _stored(lnet, 99) == _stored(lnet, 100) == ROOT
 
 

@@ -17,9 +17,10 @@ abstract contract ConsensusHeaders is Ownable2Step {
     bytes32 public constant HANDOVER_TAG = keccak256("pilotsim.handover");
     uint256 public constant MAX_VALIDATORS = 64;
 
-    /// @notice A block header as the validators sign it (the parts this store needs).
+    /// @notice A block header as the validators sign it (the parts light clients and fraud proofs need).
     struct Header {
         uint64 number;
+        uint64 timestamp;
         bytes32 receiptsRoot;
         uint32 epoch; // the validator set that signed it
         bytes signatures; // 65 bytes each, by strictly increasing signer address
@@ -87,12 +88,12 @@ abstract contract ConsensusHeaders is Ownable2Step {
     }
 
     /// @notice The digest validators sign for a header of `chain`.
-    function headerDigest(uint64 chain, uint64 number, bytes32 receiptsRoot, uint32 epoch)
+    function headerDigest(uint64 chain, uint64 number, uint64 timestamp, bytes32 receiptsRoot, uint32 epoch)
         public
         pure
         returns (bytes32)
     {
-        return keccak256(abi.encode(HEADER_TAG, chain, number, receiptsRoot, epoch));
+        return keccak256(abi.encode(HEADER_TAG, chain, number, timestamp, receiptsRoot, epoch));
     }
 
     /// @notice Store headers of `chain`, each signed by the set in charge at its height. A header already
@@ -103,11 +104,18 @@ abstract contract ConsensusHeaders is Ownable2Step {
             bytes32 stored = receiptsRoots[chain][h.number];
             if (stored == h.receiptsRoot) continue;
             if (stored != bytes32(0)) revert HeaderConflict(chain, h.number);
-            _requireInCharge(chain, h.number, h.epoch);
-            _requireSigned(chain, h.epoch, headerDigest(chain, h.number, h.receiptsRoot, h.epoch), h.signatures);
+            _requireHeader(chain, h);
             receiptsRoots[chain][h.number] = h.receiptsRoot;
             emit HeaderStored(chain, h.number, h.receiptsRoot);
         }
+    }
+
+    /// @dev Revert unless `h` is signed by more than two thirds of the set in charge of `chain` at its height.
+    function _requireHeader(uint64 chain, Header calldata h) internal view {
+        _requireInCharge(chain, h.number, h.epoch);
+        _requireSigned(
+            chain, h.epoch, headerDigest(chain, h.number, h.timestamp, h.receiptsRoot, h.epoch), h.signatures
+        );
     }
 
     function _requireInCharge(uint64 chain, uint64 number, uint32 epoch) private view {

@@ -17,7 +17,8 @@ from .committee import by_address, signature
 HEADER_TAG = keccak(b"pilotsim.header")
 HANDOVER_TAG = keccak(b"pilotsim.handover")
 
-Header = tuple[int, bytes, int, bytes]  # ConsensusHeaders.Header: number, receipts root, epoch, signatures
+# ConsensusHeaders.Header: number, timestamp, receipts root, epoch, signatures
+Header = tuple[int, int, bytes, int, bytes]
 
 
 def consensus_key(chain_id: int, index: int, epoch: int = 1) -> PrivateKey:
@@ -27,9 +28,9 @@ def consensus_key(chain_id: int, index: int, epoch: int = 1) -> PrivateKey:
     return PrivateKey(keccak(seed))
 
 
-def header_digest(chain_id: int, number: int, receipts_root: bytes, epoch: int) -> bytes:
-    return keccak(encode(["bytes32", "uint64", "uint64", "bytes32", "uint32"],
-                         [HEADER_TAG, chain_id, number, receipts_root, epoch]))
+def header_digest(chain_id: int, number: int, timestamp: int, receipts_root: bytes, epoch: int) -> bytes:
+    return keccak(encode(["bytes32", "uint64", "uint64", "uint64", "bytes32", "uint32"],
+                         [HEADER_TAG, chain_id, number, timestamp, receipts_root, epoch]))
 
 
 def handover_digest(chain_id: int, epoch: int, from_block: int, validators: list[str]) -> bytes:
@@ -69,10 +70,11 @@ class ValidatorSet:
         chosen = by_address(signers) if signers is not None else self.keys[: self.threshold]
         return b"".join(signature(k, digest) for k in chosen)
 
-    def header(self, number: int, receipts_root: bytes, signers: list[PrivateKey] | None = None) -> Header:
+    def header(self, number: int, timestamp: int, receipts_root: bytes,
+               signers: list[PrivateKey] | None = None) -> Header:
         """Block `number`'s header signed by the set at threshold (or by `signers`: stolen keys, too few)."""
-        return (number, receipts_root, self.epoch,
-                self._sign(header_digest(self.chain_id, number, receipts_root, self.epoch), signers))
+        digest = header_digest(self.chain_id, number, timestamp, receipts_root, self.epoch)
+        return (number, timestamp, receipts_root, self.epoch, self._sign(digest, signers))
 
     def handover(self, from_block: int, size: int | None = None,
                  signers: list[PrivateKey] | None = None) -> tuple[ValidatorSet, bytes]:

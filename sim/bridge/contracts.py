@@ -243,9 +243,9 @@ class LightClientVerifier(Ownable2Step):
         return self.view("handoverDigest", chain, epoch, from_block, validators,
                          block=block)  # type: ignore[no-any-return]
 
-    def header_digest(self, chain: int, number: int, receipts_root: bytes, epoch: int, *,
+    def header_digest(self, chain: int, number: int, timestamp: int, receipts_root: bytes, epoch: int, *,
                       block: int | None = None) -> bytes:
-        return self.view("headerDigest", chain, number, receipts_root, epoch,
+        return self.view("headerDigest", chain, number, timestamp, receipts_root, epoch,
                          block=block)  # type: ignore[no-any-return]
 
     def is_validator(self, chain: int, epoch: int, validator: str, *, block: int | None = None) -> bool:
@@ -270,6 +270,100 @@ class LightClientVerifier(Ownable2Step):
 
     def validator_sets(self, chain: int, epoch: int, *, block: int | None = None) -> LightClientVerifierValidatorSets:
         return LightClientVerifierValidatorSets(*self.view("validatorSets", chain, epoch, block=block).values())
+
+    def verify(self, hop: int, hop_gateway: str, proof: bytes, ids: Sequence[bytes], hop_sequences: Sequence[int], *,
+               block: int | None = None) -> Sequence[bytes]:
+        return self.view("verify", hop, hop_gateway, proof, ids, hop_sequences,
+                         block=block)  # type: ignore[no-any-return]
+
+
+class OptimisticVerifierPosted(NamedTuple):
+    poster: str
+    posted_at: int
+    voided: bool
+    hop_gateway: str
+
+
+class OptimisticVerifierValidatorSets(NamedTuple):
+    from_block: int
+    size: int
+    threshold: int
+
+
+class OptimisticVerifier(Ownable2Step):
+    """OptimisticVerifier: typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
+
+    def __init__(self, chain: Chain, address: str, artifact: str = "OptimisticVerifier") -> None:
+        super().__init__(chain, address, artifact)
+
+    def bond_tx(self, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("bond", by=by, gas=gas)
+
+    def bonds(self, poster: str, *, block: int | None = None) -> int:
+        return self.view("bonds", poster, block=block)  # type: ignore[no-any-return]
+
+    def challenge_absent_tx(self, hop: int, root: bytes, claim: Any, path: Sequence[bytes],
+                            trie_nodes: Sequence[bytes], *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("challengeAbsent", hop, root, claim, path, trie_nodes, by=by, gas=gas)
+
+    def challenge_future_tx(self, hop: int, root: bytes, claim: Any, path: Sequence[bytes], header: Any, *,
+                            by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("challengeFuture", hop, root, claim, path, header, by=by, gas=gas)
+
+    def challenge_window(self, *, block: int | None = None) -> int:
+        return self.view("challengeWindow", block=block)  # type: ignore[no-any-return]
+
+    def current_epoch(self, chain: int, *, block: int | None = None) -> int:
+        return self.view("currentEpoch", chain, block=block)  # type: ignore[no-any-return]
+
+    def handover_tx(self, chain: int, from_block: int, validators: Sequence[str], signatures: bytes, *, by: Account,
+                    gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("handover", chain, from_block, validators, signatures, by=by, gas=gas)
+
+    def handover_digest(self, chain: int, epoch: int, from_block: int, validators: Sequence[str], *,
+                        block: int | None = None) -> bytes:
+        return self.view("handoverDigest", chain, epoch, from_block, validators,
+                         block=block)  # type: ignore[no-any-return]
+
+    def header_digest(self, chain: int, number: int, timestamp: int, receipts_root: bytes, epoch: int, *,
+                      block: int | None = None) -> bytes:
+        return self.view("headerDigest", chain, number, timestamp, receipts_root, epoch,
+                         block=block)  # type: ignore[no-any-return]
+
+    def is_validator(self, chain: int, epoch: int, validator: str, *, block: int | None = None) -> bool:
+        return self.view("isValidator", chain, epoch, validator, block=block)  # type: ignore[no-any-return]
+
+    def kind(self, *, block: int | None = None) -> str:
+        return self.view("kind", block=block)  # type: ignore[no-any-return]
+
+    def leaf(self, id_: bytes, hop_sequence: int, place: Any, *, block: int | None = None) -> bytes:
+        return self.view("leaf", id_, hop_sequence, place, block=block)  # type: ignore[no-any-return]
+
+    def post_tx(self, hop: int, hop_gateway: str, claims: Sequence[Any], *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("post", hop, hop_gateway, claims, by=by, gas=gas)
+
+    def posted(self, hop: int, root: bytes, *, block: int | None = None) -> OptimisticVerifierPosted:
+        return OptimisticVerifierPosted(*self.view("posted", hop, root, block=block).values())
+
+    def receipts_roots(self, chain: int, number: int, *, block: int | None = None) -> bytes:
+        return self.view("receiptsRoots", chain, number, block=block)  # type: ignore[no-any-return]
+
+    def set_genesis_validators_tx(self, chain: int, validators: Sequence[str], *, by: Account,
+                                  gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("setGenesisValidators", chain, validators, by=by, gas=gas)
+
+    def set_genesis_validators_many_tx(self, chains: Sequence[int], validators: Sequence[Sequence[str]], *,
+                                       by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("setGenesisValidatorsMany", chains, validators, by=by, gas=gas)
+
+    def slashed(self, poster: str, *, block: int | None = None) -> bool:
+        return self.view("slashed", poster, block=block)  # type: ignore[no-any-return]
+
+    def submit_headers_tx(self, chain: int, headers: Sequence[Any], *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("submitHeaders", chain, headers, by=by, gas=gas)
+
+    def validator_sets(self, chain: int, epoch: int, *, block: int | None = None) -> OptimisticVerifierValidatorSets:
+        return OptimisticVerifierValidatorSets(*self.view("validatorSets", chain, epoch, block=block).values())
 
     def verify(self, hop: int, hop_gateway: str, proof: bytes, ids: Sequence[bytes], hop_sequences: Sequence[int], *,
                block: int | None = None) -> Sequence[bytes]:

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from registry import PilotsimError, Tx
+from registry import PilotsimError, Receipt, Tx
+from registry.evm.artifacts import decode_revert
 
 from .messages import Outcome, SentRecord
 
@@ -64,7 +65,8 @@ class Planned:
     batch: list[SentRecord]
     tx: Tx
     takeover: bool = False
-    pre: tuple[Tx, ...] = ()  # what the verifier needs mined first (a light client's headers)
+    pre: tuple[Tx, ...] = ()  # what the verifier needs mined first (a light client's headers, a bond)
+    posts: bool = False  # `tx` posts the batch's claims (an optimistic lane), to deliver a window later
 
     @property
     def transactions(self) -> list[Tx]:
@@ -77,6 +79,27 @@ class Retry:
 
     batch_limit: int
     gas_factor: float = 1.0
+
+
+OUT_OF_GAS = {"Revert", "InsufficientGas"}  # a failed delivery's reasons that more gas or fewer messages cure
+
+
+def after_failure(planned: Planned, receipt: Receipt, retries: dict[Lane, Retry], parked: dict[int, int],
+                  block_limit: int) -> None:
+    """A delivery that ran out of gas is retried with half the batch, the declared caps and half as much
+    gas again; one message failing alone with the whole block's gas is parked until its deadline (then
+    it goes through as timed out) and the lane goes on without it. Other failures (a paused lane) are
+    retried as they were, when the chain lets them through."""
+    if decode_revert(receipt.revert_data or b"").name not in OUT_OF_GAS:
+        return
+    if len(planned.batch) == 1 and planned.tx.gas >= block_limit:
+        [record] = planned.batch
+        parked[record.hop_sequence] = record.message.deadline + 1
+        retries.pop(planned.lane, None)
+        return
+    retry = retries.setdefault(planned.lane, Retry(batch_limit=len(planned.batch)))
+    retry.batch_limit = max(1, len(planned.batch) // 2)
+    retry.gas_factor *= 1.5
 
 
 class Listener(Protocol):

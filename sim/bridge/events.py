@@ -178,3 +178,30 @@ class Answered(EventRecord):
 class AnswerRefused(EventRecord):
     request_id: bytes
     reason: bytes
+
+
+@event_of("OptimisticVerifier")
+@dataclass(frozen=True, slots=True)
+class RootPosted(EventRecord):
+    hop: int
+    root: bytes
+    poster: str
+    hop_gateway: str
+    claims: tuple[tuple[bytes, int, tuple[int, int, int]], ...]  # message id, hop sequence, (block, tx, log)
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, Any]) -> RootPosted:
+        claims = tuple((bytes(c["id"]), c["hopSequence"],
+                        (c["place"]["blockNumber"], c["place"]["txIndex"], c["place"]["logIndex"]))
+                       for c in args["claims"])
+        return cls(args["hop"], bytes(args["root"]), args["poster"], args["hopGateway"], claims)
+
+
+@event_of("OptimisticVerifier")
+@dataclass(frozen=True, slots=True)
+class FraudProven(EventRecord):
+    hop: int
+    root: bytes
+    poster: str
+    challenger: str
+    reward: int

@@ -33,7 +33,8 @@ class BlockReceipts:
     """A source block's receipts trie, and where each message's Sent event is in it."""
 
     trie: ReceiptsTrie
-    sent_at: dict[tuple[bytes, int], tuple[int, int]]  # (message id, hop) → (transaction index, log in its receipt)
+    # (message id, hop) → (transaction index, log in its receipt, hop sequence)
+    sent_at: dict[tuple[bytes, int], tuple[int, int, int]]
 
 
 class LightClientProver:
@@ -57,7 +58,7 @@ class LightClientProver:
         for record in batch:
             number = record.block_number
             where = blocks[number].sent_at.get((record.message_id, record.hop))
-            tx, log = where if where is not None else (0, 2**32 - 1)  # not there: the verifier refuses it
+            tx, log = where[:2] if where is not None else (0, 2**32 - 1)  # not there: the verifier refuses it
             if (number, tx) not in receipts:
                 receipts[(number, tx)] = len(receipt_proofs)
                 table = nodes[number]
@@ -78,7 +79,8 @@ class LightClientProver:
             for tx, receipt in enumerate(receipts):
                 for position, log in enumerate(receipt.logs):
                     if log.address == gateway and log.topics[0] == SENT_TOPIC:
-                        sent_at[(log.topics[1], int.from_bytes(log.topics[2], "big"))] = (tx, position)
+                        hop_sequence = int.from_bytes(log.data[:32], "big")
+                        sent_at[(log.topics[1], int.from_bytes(log.topics[2], "big"))] = (tx, position, hop_sequence)
             found = self._blocks[key] = BlockReceipts(ReceiptsTrie(receipts), sent_at)
             if len(self._blocks) > KEPT_BLOCKS:
                 self._blocks.popitem(last=False)
@@ -100,7 +102,8 @@ class LightClientProver:
             missing.append(n)
         if not missing:
             return []
-        headers = [net.validators_at(src, n).header(n, blocks[n].trie.root) for n in missing]
-        signatures = sum(len(h[3]) // 65 for h in headers)
+        chain = net.nodes[src].chain
+        headers = [net.validators_at(src, n).header(n, chain.block(n).timestamp, blocks[n].trie.root) for n in missing]
+        signatures = sum(len(h[4]) // 65 for h in headers)
         gas = 40_000 + len(headers) * HEADER_GAS + signatures * (SIGNATURE_GAS + 16 * 65)
         return [verifier.submit_headers_tx(src, headers, by=net.relayer_account(dst, by_index), gas=gas)]

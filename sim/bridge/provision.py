@@ -215,7 +215,8 @@ def _layout(network: Network, chain_id: int, chain: Chain, first_nonce: int) -> 
     flaw = next((f for n, f in network.config.vulnerable.items() if slug(n) == slug(name)), None)
     txs = []
     for kind in kinds:  # a flawed verifier where the scenario puts one of its historical flaws
-        contract, extra = (VERIFIERS[kind].flawed(flaw) if flaw else None) or (VERIFIERS[kind].contract, ())
+        arguments = (network.config.challenge_window_s,) if kind == "optimistic" else ()
+        contract, extra = (VERIFIERS[kind].flawed(flaw) if flaw else None) or (VERIFIERS[kind].contract, arguments)
         txs.append(init(contract, admin.address, *extra))
     settings = (admin.address, router, network.config.handler_gas, network.config.max_payload_bytes)
     txs.append(init("VulnerableGateway" if flaw == "origin-unchecked" else "Gateway", *settings))
@@ -255,9 +256,10 @@ def _configure(network: Network, node: ChainNode) -> None:
     txs += [verifier.rotate_many_tx(hops, [k.members for k in committees], [k.threshold for k in committees],
                                     by=admin, gas=CONFIG_GAS + 100_000 * len(hops) * network.config.committee_size)
             for verifier in node.verifiers.values() if isinstance(verifier, contracts.CommitteeVerifier)]
-    genesis = [network.consensus[h][0].members for h in hops]  # the chains' own validators, for the light client
-    txs.append(network.light_client(node.chain_id).set_genesis_validators_many_tx(
-        hops, genesis, by=admin, gas=CONFIG_GAS + 50_000 * len(hops) * network.config.validators))
+    genesis = [network.consensus[h][0].members for h in hops]  # the chains' own validators: headers, fraud proofs
+    txs += [store.set_genesis_validators_many_tx(hops, genesis, by=admin,
+                                                 gas=CONFIG_GAS + 50_000 * len(hops) * network.config.validators)
+            for store in (network.light_client(node.chain_id), network.optimistic(node.chain_id))]
     if network.config.gas_accounting:
         txs += _quotas(network, node)
     if node.exchange is not None:

@@ -27,13 +27,12 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 
-from registry import Receipt, Tx
+from registry import Receipt
 from registry.evm.artifacts import decode_revert
 from registry.evm.base import HistoryHolds
 from registry.evm.events import typed_all
 from registry.progress import Progress, no_progress
 
-from .attestation import CommitteeView
 from .batching import Sizer, choose, unparked
 from .deliveries import (
     Delivery,
@@ -44,17 +43,16 @@ from .deliveries import (
     RelayerCrash,
     RelayerStuck,
     Retry,
+    after_failure,
     by_destination,
     transactions_of,
 )
 from .events import Acknowledged, Processed, Refused
-from .light_client import LightClientProver
-from .messages import SentRecord, subject
+from .messages import SentRecord
+from .proving import Provers
 from .resume import hold_what_is_read, resume_positions
 from .topology import Network
 from .verifiers import VERIFICATION_ERRORS
-
-OUT_OF_GAS = {"Revert", "InsufficientGas"}  # a failed delivery's reasons that more gas or fewer messages cure
 
 
 @dataclass
@@ -87,13 +85,11 @@ class Relayer:
     _parked: dict[Lane, dict[int, int]] = field(default_factory=lambda: defaultdict(dict))  # hop sequence → until
     _started: bool = False
     _transactions: int = 0
-    _view: CommitteeView = field(init=False)
-    _light: LightClientProver = field(init=False)
+    _provers: Provers = field(init=False)
     _sizer: Sizer = field(init=False)
 
     def __post_init__(self) -> None:
-        self._view = CommitteeView(self.network)
-        self._light = LightClientProver(self.network)
+        self._provers = Provers(self.network)
         self._sizer = Sizer(self.network)
         if self.holds is not None:  # from the start: it may first read, or be replaced, many blocks later
             self.holds.keep_each((node.chain, node.chain.block_number) for node in self.network.nodes.values())
@@ -128,23 +124,31 @@ class Relayer:
 
     def run_until_idle(self, max_rounds: int = 10_000, progress: Progress = no_progress,
                        label: str = "relaying") -> int:
-        """Poll until a round delivers nothing: everything is through, or what is left cannot move
-        now (a paused lane, a halted chain); `pending()` tells which."""
+        """Poll until a round delivers nothing: everything is through (claims posted on optimistic lanes once every
+        chain's clock passed their window), or what is left cannot move now (`pending()` tells which)."""
         total = 0
         for _ in range(max_rounds):
             handed = self.poll()
             total += handed
             progress(label, total, total + self.pending())
-            if handed == 0 and not self._retry:
-                return total  # (a delivery that ran out of gas is tried again first)
+            if handed == 0 and not self._retry:  # (a delivery that ran out of gas is tried again first)
+                final = self._provers.poster.next_final(self._queue)
+                if final is None:
+                    return total
+                self._wait_until(final)
         raise RelayerStuck(f"relayer still busy after {max_rounds} rounds")
+
+    def _wait_until(self, timestamp: int) -> None:  # polls drive the chains directly: a block each at that time
+        for node in self.network.nodes.values():
+            if node.chain.block().timestamp < timestamp:
+                node.chain.mine(timestamp=timestamp)
 
     def pending(self) -> int:
         return sum(len(q) for lane, q in self._queue.items() if self.owns(lane))
 
     @property
     def observed_blocks(self) -> int:  # source blocks whose Sent events the committee holds in view
-        return len(self._view.blocks)
+        return len(self._provers.view.blocks)
 
     # -- the steps ----------------------------------------------------------------------------------
 
@@ -203,12 +207,27 @@ class Relayer:
         return planned
 
     def _plan_lane(self, lane: Lane, now: int | None, takeover: bool) -> list[Planned]:
+        if self.network.verifier(*lane).name == "optimistic":
+            return self._plan_optimistic(lane, now, takeover)
         batch = self._ready(lane, self._queue[lane], now)
         if not batch or self._holds_acks(batch, now):
             return []
         retry = self._retry.get(lane)
         return [self.delivery(lane, batch, retry.gas_factor if retry else 1.0, now=now, careful=retry is not None,
                               takeover=takeover)]
+
+    def _plan_optimistic(self, lane: Lane, now: int | None, takeover: bool) -> list[Planned]:
+        """A posted batch whose challenge window has passed is delivered; else what no post covers is posted."""
+        now = now if now is not None else self.network.nodes[lane[1]].chain.block().timestamp
+        poster, queue = self._provers.poster, self._queue[lane]
+        if final := poster.ready(lane, queue, now):
+            return [self.delivery(lane, final, now=now, takeover=takeover)]
+        covered = poster.covered(lane)
+        fresh = self._ready(lane, {s: r for s, r in queue.items() if s not in covered}, now)
+        if not fresh:
+            return []
+        pre, tx = poster.post(lane, fresh, self.account_index)
+        return [Planned(lane, fresh, tx, takeover, tuple(pre), posts=True)]
 
     def _stalled(self, queue: dict[int, SentRecord], now: int | None) -> bool:
         if now is None or self.takeover_after_s is None:
@@ -251,7 +270,10 @@ class Relayer:
         handed = at = 0
         for p in planned:
             at += len(p.pre) + 1
-            handed += self._record(p, receipts[at - 1])
+            if p.posts:
+                self._provers.poster.posted(p.lane, p.batch, receipts[at - 1])
+            else:
+                handed += self._record(p, receipts[at - 1])
         return handed
 
     # -- choosing a batch ---------------------------------------------------------------------------
@@ -278,13 +300,7 @@ class Relayer:
         net = self.network
         target = net.nodes[dst]
         verifier = net.verifier(src, dst)
-        pre: list[Tx] = []
-        if verifier.name == "light-client":  # proven from the chains: the source's signed headers and receipts
-            pre, proof = self._light.prove(lane, batch, self.account_index)
-        else:  # signed by the source's committee, after its validators saw each message sent
-            self._view.attest(batch)
-            proof = verifier.prove(net.committees[src], net.domain(src, dst),
-                                   [subject(r.message_id, r.hop_sequence) for r in batch])
+        pre, proof = self._provers.prove(lane, batch, self.account_index)
         items = [(r.message, r.hop_sequence) for r in batch]
         tx = target.gateway.deliver(src, proof, items, by=net.relayer_account(dst, self.account_index), gas=0)
         gas = self._sizer.gas(dst, tx, [r.message for r in batch], now, careful or bool(pre),
@@ -308,7 +324,8 @@ class Relayer:
         if self.history:
             self.deliveries.append(delivery)
         if not receipt.status:
-            self._failed(planned, receipt)
+            after_failure(planned, receipt, self._retry, self._parked[planned.lane],
+                          self.network.nodes[planned.lane[1]].chain.block_gas_limit)
             return 0
         self._retry.pop(planned.lane, None)
         share = receipt.gas_used // max(1, len(planned.batch))
@@ -331,20 +348,3 @@ class Relayer:
             if record.message_id in done:
                 queue.pop(record.hop_sequence, None)
         return len(planned.batch)
-
-    def _failed(self, planned: Planned, receipt: Receipt) -> None:
-        """A delivery that ran out of gas is retried with half the batch, the declared caps and half as much
-        gas again; one message failing alone with the whole block's gas is parked until its deadline (then
-        it goes through as timed out) and the lane goes on without it. Other failures (a paused lane) are
-        retried as they were, when the chain lets them through."""
-        if decode_revert(receipt.revert_data or b"").name not in OUT_OF_GAS:
-            return
-        block_limit = self.network.nodes[planned.lane[1]].chain.block_gas_limit
-        if len(planned.batch) == 1 and planned.tx.gas >= block_limit:
-            [record] = planned.batch
-            self._parked[planned.lane][record.hop_sequence] = record.message.deadline + 1
-            self._retry.pop(planned.lane, None)
-            return
-        retry = self._retry.setdefault(planned.lane, Retry(batch_limit=len(planned.batch)))
-        retry.batch_limit = max(1, len(planned.batch) // 2)
-        retry.gas_factor *= 1.5

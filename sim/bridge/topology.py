@@ -51,7 +51,10 @@ class NetworkConfig(BaseModel):
         default_factory=dict, description="per pair of chains, e.g. {'beijing:chengdu': 'committee'}")
     committee_size: int = Field(4, ge=1, le=64, description="validators that sign each chain's checkpoints")
     validators: int = Field(4, ge=1, le=64, description=(
-        "each chain's own consensus validators, whose headers light clients trust (more than 2/3 sign)"))
+        "each chain's own consensus validators, whose headers light clients and fraud proofs trust (more than 2/3 "
+        "sign)"))
+    challenge_window_s: int = Field(60, ge=1, le=7 * 86_400, description=(
+        "optimistic lanes: how long posted claims wait for a fraud proof before they may be used"))
     threshold: int = Field(3, ge=1, le=64, description="signatures a verifier requires of them")
     handler_gas: int = Field(200_000, ge=21_000, le=10_000_000, description=(
         "the gas each data message declares for its recipient's handler"))
@@ -198,6 +201,12 @@ class Network:
         """The header store and light-client verifier on `chain_id`."""
         verifier = self.nodes[chain_id].verifiers["light-client"]
         assert isinstance(verifier, contracts.LightClientVerifier)
+        return verifier
+
+    def optimistic(self, chain_id: int) -> contracts.OptimisticVerifier:
+        """The optimistic verifier on `chain_id` (it takes fraud proofs too)."""
+        verifier = self.nodes[chain_id].verifiers["optimistic"]
+        assert isinstance(verifier, contracts.OptimisticVerifier)
         return verifier
 
     def domain(self, src: int, hop: int) -> LaneDomain:

@@ -20,7 +20,7 @@ from . import contracts
 from .committee import CommitteeKeys, LaneDomain
 from .merkle import MerkleTree
 
-VerifierName = Literal["committee", "checkpoint", "light-client"]
+VerifierName = Literal["committee", "checkpoint", "light-client", "optimistic"]
 PROOF_GAS_PER_BYTE = 40  # a light client's proof, decoded and walked (measured: see tests/test_light_client.py)
 PROOF_GAS_PER_MESSAGE = 60_000
 Flaw = Literal["verifier-bypass", "zero-root", "origin-unchecked"]
@@ -123,20 +123,43 @@ class LightClientVerifier:
         return None
 
 
+class OptimisticVerifier:
+    """A bonded poster's claims, usable after a challenge window unless a watcher proves one false: proven from
+    the posted claims' tree (`sim.bridge.optimistic`), not from keys."""
+
+    name: VerifierName = "optimistic"
+    contract = "OptimisticVerifier"
+    mode = 0  # no committee digests
+
+    def prove(self, keys: CommitteeKeys, domain: LaneDomain, subjects: Sequence[bytes],
+              signers: list[PrivateKey] | None = None) -> bytes:
+        raise TypeError("an optimistic lane is proven by posted claims, not committee keys: sim.bridge.optimistic")
+
+    def verification_gas(self, proof_bytes: int, messages: int) -> int:
+        return 40 * proof_bytes  # Merkle paths: decoded and hashed
+
+    def flawed(self, flaw: Flaw) -> tuple[str, tuple[int, ...]] | None:
+        return None
+
+
 # the same interface, IVerifier
-VerifierContract = contracts.CommitteeVerifier | contracts.CheckpointVerifier | contracts.LightClientVerifier
+VerifierContract = (contracts.CommitteeVerifier | contracts.CheckpointVerifier | contracts.LightClientVerifier
+                    | contracts.OptimisticVerifier)
 
 
 def verifier_contract(kind: str, chain: Chain, address: str, artifact: str) -> VerifierContract:
     """The typed contract of a verifier of `kind` (its artifact may be a flawed build of it)."""
     if kind == "light-client":
         return contracts.LightClientVerifier(chain, address, artifact)
+    if kind == "optimistic":
+        return contracts.OptimisticVerifier(chain, address, artifact)
     if kind == "checkpoint":
         return contracts.CheckpointVerifier(chain, address, artifact)
     return contracts.CommitteeVerifier(chain, address, artifact)
 
 
-VERIFIERS: dict[str, Verifier] = {v.name: v for v in (CommitteeVerifier(), CheckpointVerifier(), LightClientVerifier())}
+VERIFIERS: dict[str, Verifier] = {v.name: v for v in (CommitteeVerifier(), CheckpointVerifier(), LightClientVerifier(),
+                                                      OptimisticVerifier())}
 SIGNED = ("committee", "checkpoint")  # the kinds whose committees sign: rotated by governance
 # the reasons a verifier gives for a message (or a batch): what a later proof may cure, unlike the gateway's own
 VERIFICATION_ERRORS = frozenset(error.name for v in VERIFIERS.values()

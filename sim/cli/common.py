@@ -81,6 +81,7 @@ class VerifierChoice(StrEnum):
     committee = "committee"
     checkpoint = "checkpoint"
     light_client = "light-client"
+    optimistic = "optimistic"
 
 
 class TopologyChoice(StrEnum):

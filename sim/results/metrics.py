@@ -14,7 +14,7 @@ import numpy as np
 
 from registry.evm.artifacts import load_artifact
 
-from ..engine.recorder import RunRecords
+from ..engine.recorder import NetworkSummary, RunRecords
 from .effects import fault_effect
 from .registry_metrics import registry_section
 from .report import (
@@ -71,7 +71,7 @@ def build_report(records: RunRecords, machine: Machine | None = None) -> Report:
                               settings=scenario.model_dump(mode="json", exclude={"name", "seed", "description"})),
         network=NetworkInfo(zones=len(network.zone_names), entities=network.entities, sectors=network.sectors,
                             chains=len(network.chain_names), topology=config.topology, verifier=config.verifier,
-                            committee=f"{config.threshold}-of-{config.committee_size}",
+                            committee=f"{config.threshold}-of-{config.committee_size}", trust=_trust(network),
                             block_interval_s=scenario.chains.block_interval_s, relayers=scenario.relayers.count,
                             zone_names=network.zone_names),
         messages=Messages(
@@ -171,3 +171,13 @@ def flatten(report: dict[str, object], prefix: str = "") -> Iterable[tuple[str, 
             yield from flatten(value, path + ".")
         elif not isinstance(value, list):
             yield path, value
+
+
+def _trust(network: NetworkSummary) -> str:
+    """What the network's verifier trusts: the bridge committee, the chains' own validators, or watchers in time."""
+    config = network.config
+    if config.verifier == "light-client":
+        return f"headers signed by >2/3 of each chain's {config.validators} validators"
+    if config.verifier == "optimistic":
+        return f"a {config.challenge_window_s} s challenge window for fraud proofs"
+    return f"{config.threshold}-of-{config.committee_size} committee"

@@ -36,9 +36,6 @@ CSV_COLUMNS = ["message_id", "kind", "src_zone", "dst_zone", "src_chain", "dst_c
 
 OUTPUT_FILES = frozenset({"report.json", "messages.csv", "report.md", "report.html"})
 
-COMMITTEE_SIGNED = ("committee", "checkpoint")  # verifiers whose trust is the bridge committee's m-of-n
-
-
 def check_output_folder(out: Path) -> None:
     """Refuse a folder that holds anything but an earlier run's outputs: writing replaces it whole."""
     if out.exists() and not out.is_dir():
@@ -178,8 +175,7 @@ def summary_rows(report: Report) -> list[tuple[str, str]]:
     wall = report.wall
     return [
         ("scenario", f"{report.scenario.name} (seed {report.scenario.seed})"),
-        ("network", f"{net.chains} chains, {net.topology}, {net.verifier}"
-                    + (f" {net.committee}" if net.verifier in COMMITTEE_SIGNED else " (the chains' own validators)")),
+        ("network", f"{net.chains} chains, {net.topology}, {net.verifier} ({net.trust or net.committee})"),
         ("messages", f"{m.sent} sent: {m.delivered} delivered, {m.failed} failed, {m.timed_out} timed out, "
                      f"{m.rejected} rejected, {m.pending} pending; {m.acknowledged} acknowledged; "
                      f"{m.refused_at_source} refused at source"),

@@ -38,6 +38,7 @@ class NetworkInfo(_Part):
     topology: str
     verifier: str
     committee: str  # "threshold-of-size"
+    trust: str = ""  # what the network's verifier trusts, in words
     block_interval_s: int
     relayers: int
     # for the plots, not in report.json: the zones, in chain order

@@ -15,8 +15,8 @@ from registry.evm.artifacts import load_artifact
 from registry.paths import ROOT
 
 TARGET = ROOT / "sim" / "bridge" / "contracts.py"
-CONTRACTS = ("Gateway", "CommitteeVerifier", "CheckpointVerifier", "LightClientVerifier", "DataExchange",
-             "RegistryMirror", "RegistryBroadcaster", "TestRecipient")
+CONTRACTS = ("Gateway", "CommitteeVerifier", "CheckpointVerifier", "LightClientVerifier", "OptimisticVerifier",
+             "DataExchange", "RegistryMirror", "RegistryBroadcaster", "TestRecipient")
 RESERVED = {"chain_id"}  # views a subclass already answers (GatewayClient.chain_id is its chain's)
 KEYWORDS = {"from", "in", "is", "type", "id"}
 
