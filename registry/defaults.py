@@ -26,6 +26,7 @@ RELAYER_INDEX = 30  # relayer k signs deliveries with account RELAYER_INDEX - k 
 ENTITY_BASE = 32  # entity i's account: ENTITY_BASE + i - 1 (164 entities: 32..195)
 SPARE_INDEX = 197  # funded, no role: for one-off calls in tools and tests
 ATTACKER_INDEX = 198  # funded, no role: the account fault scenarios attack from
+WATCHER_INDEX = 199  # funded: the fraud watchers prove false claims from it
 
 # Gas limits per item of a batch call: explicit, generous, so nothing is estimated.
 GAS_BASE = 80_000

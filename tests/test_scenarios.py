@@ -52,6 +52,15 @@ def _forgeries_flagged(report: Report) -> None:
     assert flagged == forged
 
 
+def _header_forgery(report: Report) -> None:  # the header is refused: the forgeries name no stored header
+    [attack] = report.attacks
+    assert (attack.status, attack.processed, attack.refusals) == (True, 0, ["UnknownHeader"])
+
+
+def _fraud_watched(report: Report) -> None:  # a watcher proved the claims false: the root is void
+    assert [(a.status, a.reason, a.processed) for a in report.attacks] == [(False, "RootVoided", 0)]
+
+
 def _admin_call(report: Report) -> None:
     assert [a.outcomes for a in report.attacks] == [[["rejected"]]] * 4
     assert [a.function for a in report.attacks] == ["setPaused", "transferOwnership"] * 2
@@ -133,6 +142,10 @@ EXPECTED: dict[str, tuple[dict[str, bool], Callable[[Report], None]]] = {
     "gas-cap-flood": (ALL_TRUE, _gas_cap_flood),
     "requester-suspended": (ALL_TRUE, _requester_suspended),
     "fan-out": (ALL_TRUE, _fan_out),
+    "validator-takeover": (ALL_TRUE | {"no_unmatched_delivery": False, "authentic_origin": False}, _forgeries_flagged),
+    "header-forgery": (ALL_TRUE, _header_forgery),
+    "fraud-watched": (ALL_TRUE, _fraud_watched),
+    "fraud-unwatched": (ALL_TRUE | {"no_unmatched_delivery": False, "authentic_origin": False}, _forgeries_flagged),
 }
 
 
@@ -280,8 +293,8 @@ def test_hub_and_peak_load_keep_every_invariant(name: str, duration: int, networ
      "faults.0.at_s: it would start at 200 s, after the run ends (duration_s + drain_s = 200 s)"),
     ("name = 'x'\nduration_s = 100\ndrain_s = 100\n[[faults]]\nkind = 'chain-halt'\nchain = 'Chengdu'\nat_s = 50\n"
      "duration_s = 500\n", "faults.0.duration_s: it would end at 550 s, after the run ends"),
-    ("name = 'x'\n[network]\nlane_verifiers = {'beijing:chengdu' = 'committee'}\n[[faults]]\nkind = 'zero-root'\n"
-     "chain = 'Chengdu'\nsource = 'Beijing'\n", "faults.0.kind: zero-root attacks a checkpoint verifier"),
+    ("name = 'x'\n[network]\nlane_verifiers = {'beijing:chengdu' = 'optimistic'}\nchallenge_window_s = 200\n",
+     "watcher.lane_stall_s: 180 s is no longer than network.challenge_window_s (200 s)"),
 ])
 def test_malformed_scenario_is_one_line_and_writes_nothing(body: str, fragment: str, tmp_path: Path) -> None:
     path, line = refused_scenario(tmp_path, body)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from eth_abi import encode
 
 from registry import Tx
+from registry.evm.base import TxReceipt
 from registry.evm.events import topic_of
 from registry.evm.receipts import ReceiptsTrie, trie_key
 
@@ -47,26 +48,9 @@ class LightClientProver:
 
     def prove(self, lane: tuple[int, int], batch: Sequence[SentRecord], by_index: int = 0) -> tuple[list[Tx], bytes]:
         """The header transactions the destination still needs (first), and the delivery's proof."""
-        src, _ = lane
         numbers = list(dict.fromkeys(r.block_number for r in batch))
-        blocks = {n: self.block(src, n) for n in numbers}
-        pre = self._headers(lane, numbers, blocks, by_index)
-        nodes: dict[int, dict[bytes, int]] = {n: {} for n in numbers}  # each block's node table
-        receipts: dict[tuple[int, int], int] = {}  # (block, transaction) → its place in the proof's receipts
-        receipt_proofs: list[tuple[int, bytes, list[int]]] = []
-        refs = []
-        for record in batch:
-            number = record.block_number
-            where = blocks[number].sent_at.get((record.message_id, record.hop))
-            tx, log = where[:2] if where is not None else (0, 2**32 - 1)  # not there: the verifier refuses it
-            if (number, tx) not in receipts:
-                receipts[(number, tx)] = len(receipt_proofs)
-                table = nodes[number]
-                path = [table.setdefault(node, len(table)) for node in blocks[number].trie.path(tx)]
-                receipt_proofs.append((numbers.index(number), trie_key(tx), path))
-            refs.append(receipts[(number, tx)] << 32 | log)
-        block_proofs = [(n, list(nodes[n])) for n in numbers]
-        return pre, encode(PROOF_LAYOUT, [block_proofs, receipt_proofs, refs])
+        blocks = {n: self.block(lane[0], n) for n in numbers}
+        return self._headers(lane, numbers, blocks, by_index), receipt_proof(batch, blocks)
 
     def block(self, chain_id: int, number: int) -> BlockReceipts:
         key = (chain_id, number)
@@ -74,13 +58,7 @@ class LightClientProver:
         if found is None:
             node = self.network.nodes[chain_id]
             receipts = node.chain.block_receipts(number)
-            gateway = node.gateway.address
-            sent_at = {}
-            for tx, receipt in enumerate(receipts):
-                for position, log in enumerate(receipt.logs):
-                    if log.address == gateway and log.topics[0] == SENT_TOPIC:
-                        hop_sequence = int.from_bytes(log.data[:32], "big")
-                        sent_at[(log.topics[1], int.from_bytes(log.topics[2], "big"))] = (tx, position, hop_sequence)
+            sent_at = sent_places(receipts, node.gateway.address)
             found = self._blocks[key] = BlockReceipts(ReceiptsTrie(receipts), sent_at)
             if len(self._blocks) > KEPT_BLOCKS:
                 self._blocks.popitem(last=False)
@@ -107,3 +85,36 @@ class LightClientProver:
         signatures = sum(len(h[4]) // 65 for h in headers)
         gas = 40_000 + len(headers) * HEADER_GAS + signatures * (SIGNATURE_GAS + 16 * 65)
         return [verifier.submit_headers_tx(src, headers, by=net.relayer_account(dst, by_index), gas=gas)]
+
+
+def receipt_proof(batch: Sequence[SentRecord], blocks: dict[int, BlockReceipts]) -> bytes:
+    """LightClientVerifier's proof of `batch` from its blocks' receipts: each block's trie nodes once, each
+    receipt's path into them, each message's receipt and log."""
+    numbers = list(blocks)
+    nodes: dict[int, dict[bytes, int]] = {n: {} for n in numbers}  # each block's node table
+    receipts: dict[tuple[int, int], int] = {}  # (block, transaction) → its place in the proof's receipts
+    receipt_proofs: list[tuple[int, bytes, list[int]]] = []
+    refs = []
+    for record in batch:
+        number = record.block_number
+        where = blocks[number].sent_at.get((record.message_id, record.hop))
+        tx, log = where[:2] if where is not None else (0, 2**32 - 1)  # not there: the verifier refuses it
+        if (number, tx) not in receipts:
+            receipts[(number, tx)] = len(receipt_proofs)
+            table = nodes[number]
+            path = [table.setdefault(node, len(table)) for node in blocks[number].trie.path(tx)]
+            receipt_proofs.append((numbers.index(number), trie_key(tx), path))
+        refs.append(receipts[(number, tx)] << 32 | log)
+    return encode(PROOF_LAYOUT, [[(n, list(nodes[n])) for n in numbers], receipt_proofs, refs])
+
+
+def sent_places(receipts: Sequence[TxReceipt], gateway: str) -> dict[tuple[bytes, int], tuple[int, int, int]]:
+    """Where each of `gateway`'s Sent events is among a block's receipts: (message id, hop) → (transaction, log in
+    its receipt, hop sequence)."""
+    places = {}
+    for tx, receipt in enumerate(receipts):
+        for position, log in enumerate(receipt.logs):
+            if log.address == gateway and log.topics[0] == SENT_TOPIC:
+                hop_sequence = int.from_bytes(log.data[:32], "big")
+                places[(log.topics[1], int.from_bytes(log.topics[2], "big"))] = (tx, position, hop_sequence)
+    return places

@@ -68,6 +68,13 @@ class LanePause(Lasting):
     to: list[ChainName] = Field(min_length=1, description="the chains those lanes lead to")
 
 
+class WatcherOutage(Lasting):
+    """`watchers` of the fraud watchers (all unless it says) stop watching optimistic lanes for `duration_s`."""
+
+    kind: Literal["watcher-outage"]
+    watchers: int | None = Field(None, ge=1, le=16, description="how many go down (default: all)")
+
+
 class KeysCompromised(_Fault):
     """`keys` of `source`'s committee are stolen and sign forged messages into `chain` (Ronin)."""
 
@@ -100,6 +107,34 @@ class AdminCall(_Forgery):
     """Poly Network: messages from `source` aimed at `chain`'s gateway and committee admin functions."""
 
     kind: Literal["admin-call"]
+
+
+class ValidatorTakeover(_Forgery):
+    """`keys` of `source`'s own consensus validators (default: more than two thirds) sign a forged header whose
+    receipts hold the forged messages' Sent events, and it is stored where it serves them."""
+
+    kind: Literal["validator-takeover"]
+    keys: int | None = Field(None, ge=1, le=64, description="how many validator keys (default: the BFT threshold)")
+
+
+class HeaderForgery(_Forgery):
+    """As validator-takeover with fewer keys than the BFT threshold (default: one short of it)."""
+
+    kind: Literal["header-forgery"]
+    keys: int | None = Field(None, ge=1, le=64, description="how many validator keys (default: threshold - 1)")
+
+
+class FraudWatched(_Forgery):
+    """A bonded poster claims forged messages on an optimistic lane and delivers them after the window, while
+    the fraud watchers watch."""
+
+    kind: Literal["fraud-watched"]
+
+
+class FraudUnwatched(_Forgery):
+    """As fraud-watched, with every fraud watcher down from the post until the forgery is delivered."""
+
+    kind: Literal["fraud-unwatched"]
 
 
 class OriginSpoof(_Fault):
@@ -156,8 +191,8 @@ class FanOut(_Fault):
     fan_out: int = Field(10, ge=1, le=50, description="messages it sends for each one it handles")
 
 
-Fault = Annotated[RelayerOutage | RelayerDuplicate | RelayerReorder | ChainHalt | RateLimit | LanePause
+Fault = Annotated[RelayerOutage | RelayerDuplicate | RelayerReorder | ChainHalt | RateLimit | LanePause | WatcherOutage
                   | KeysCompromised | VerifierBypass | ZeroRoot | AdminCall | OriginSpoof | OversizedPayload | AckBomb
-                  | GasCapFlood | FanOut,
+                  | GasCapFlood | FanOut | ValidatorTakeover | HeaderForgery | FraudWatched | FraudUnwatched,
                   Field(discriminator="kind")]
 FAULT_KINDS = [get_args(t.model_fields["kind"].annotation)[0] for t in get_args(get_args(Fault)[0])]

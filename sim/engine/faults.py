@@ -11,14 +11,17 @@ from typing import assert_never
 import simpy
 
 from ..bridge.topology import HUB_CHAIN_ID
-from . import attacks
+from . import attacks, forgery
 from .fault_kinds import (
     AckBomb,
     AdminCall,
     ChainHalt,
     FanOut,
     Fault,
+    FraudUnwatched,
+    FraudWatched,
     GasCapFlood,
+    HeaderForgery,
     KeysCompromised,
     LanePause,
     Lasting,
@@ -28,7 +31,9 @@ from .fault_kinds import (
     RelayerDuplicate,
     RelayerOutage,
     RelayerReorder,
+    ValidatorTakeover,
     VerifierBypass,
+    WatcherOutage,
     ZeroRoot,
 )
 from .target import FaultProcess, FaultTarget
@@ -70,6 +75,14 @@ def inject(target: FaultTarget, fault: Fault) -> FaultProcess:
             yield from attacks.gas_cap_flood(target, fault)
         case FanOut():
             yield from attacks.fan_out(target, fault)
+        case ValidatorTakeover() | HeaderForgery():
+            yield from forgery.validator_forgery(target, fault)
+        case FraudWatched() | FraudUnwatched():
+            yield from forgery.fraud(target, fault)
+        case WatcherOutage():
+            target.watchers_down(True, fault.watchers)
+            yield _lasting(target, fault)
+            target.watchers_down(False, fault.watchers)
         case _:
             assert_never(fault)
 

@@ -57,6 +57,12 @@ class WatcherSettings(_Model):
         "excuses"))
 
 
+class FraudWatchers(_Model):
+    count: int = Field(1, ge=0, le=16, description=(
+        "watchers that check optimistic lanes' posted claims and prove false ones within the challenge window"))
+    poll_interval_s: float = Field(5.0, gt=0, le=3600, description="how often they read what was posted")
+
+
 class Workload(_Model):
     rate_per_s: float = Field(1.0, gt=0, le=1000, description="new data requests per second, all zones")
     zones: list[str] | Literal["all"] = Field("all", description="zone names, or \"all\"")
@@ -96,6 +102,7 @@ class Scenario(_Model):
     relayers: Relayers = Relayers()
     workload: Workload = Workload()
     watcher: WatcherSettings = WatcherSettings()
+    fraud_watchers: FraudWatchers = FraudWatchers()
     registry: RegistrySettings = RegistrySettings()
     faults: list[Fault] = Field(default_factory=list)
 
@@ -200,6 +207,14 @@ def _cross_field_errors(scenario: Scenario) -> list[tuple[str, str]]:
         errors.append(("watcher.max_wait_s", f"{scenario.watcher.max_wait_s} s is no longer than "
                                              "relayers.ack_wait_s plus the takeover time: held acknowledgements "
                                              "would count as late"))
+    if network.verifier == "optimistic" or "optimistic" in network.lane_verifiers.values():
+        window = network.challenge_window_s
+        watcher = scenario.watcher
+        for name, bound in (("lane_stall_s", watcher.lane_stall_s), ("max_wait_s", watcher.max_wait_s)):
+            if bound <= window + scenario.takeover_after_s():
+                errors.append((f"watcher.{name}", f"{bound:g} s is no longer than network.challenge_window_s "
+                                                  f"({window} s) plus the takeover time: optimistic deliveries wait "
+                                                  "that long by design"))
     sync_bytes = 96 + 32 * scenario.registry.broadcast_batch  # (version, offset, length), a word per entity
     if sync_bytes > network.max_payload_bytes:
         errors.append(("registry.broadcast_batch", f"{scenario.registry.broadcast_batch} entities make a "
@@ -222,11 +237,6 @@ def _cross_field_errors(scenario: Scenario) -> list[tuple[str, str]]:
         elif isinstance(fault, Lasting) and fault.duration_s and latest + fault.duration_s > end:
             errors.append((f"faults.{i}.duration_s", f"it would end at {latest + fault.duration_s:g} s, "
                                                      f"{after_the_run}; 0 keeps it for the rest of the run"))
-        if isinstance(fault, ZeroRoot) and scenario.lane_verifier(fault.source, fault.chain) != "checkpoint":
-            hop = scenario.first_hop(fault.source, fault.chain)
-            errors.append((f"faults.{i}.kind", f"zero-root attacks a checkpoint verifier, and the lane from "
-                                               f"{fault.source} to {hop} is verified by committee "
-                                               "(network.lane_verifiers)"))
         relayer = getattr(fault, "relayer", 0)
         if relayer >= count:
             errors.append((f"faults.{i}.relayer", f"relayer {relayer} does not exist: relayers.count is {count} "

@@ -125,14 +125,17 @@ def markdown_table() -> str:
     return "\n".join(rows) + "\n"
 
 
-NAMED_UNITS = {"committee_size": "validators", "threshold": "signatures", "count": "relayers",
-               "batch_size": "messages", "broadcast_batch": "entities"}
+NAMED_UNITS = {"committee_size": "validators", "validators": "validators", "threshold": "signatures",
+               "count": "relayers", "fraud_watchers.count": "watchers", "batch_size": "messages",
+               "broadcast_batch": "entities"}
 
 
 def unit(key: str) -> str:
     """A setting's unit, as its name says it (`_s` seconds, `_per_min` per minute, …); a name that cannot say
     it (`sync_ttl`) is named here."""
     name = key.rpartition(".")[2]
+    if key in NAMED_UNITS:
+        return NAMED_UNITS[key]
     if name in NAMED_UNITS:
         return NAMED_UNITS[name]
     if name in ("sync_ttl", "at_s", "jitter_s") or (name.endswith("_s") and not name.endswith("_per_s")):

@@ -27,6 +27,7 @@ from ..bridge.relayer import Relayer
 from ..bridge.topology import Network
 from .driver import ChainDriver
 from .faults import inject
+from .fraud_watch import FraudWatch
 from .living_registry import LivingRegistry
 from .recorder import Attack, NetworkSummary, Recorder, RelayerRecord, RunRecords
 from .scenario import Scenario
@@ -92,6 +93,8 @@ class Simulation:
         lanes, count = network.lanes(), scenario.relayers.count
         self.slots = [RelayerSlot(i, lanes[i::count], self._new_relayer(i, lanes[i::count])) for i in range(count)]
         self.attacks: list[Attack] = []
+        watchers = scenario.fraud_watchers
+        self.fraud_watch = FraudWatch(self.env, network, watchers.count, watchers.poll_interval_s, self.submit)
         self.rss_mb: list[tuple[float, float]] = []
         entities = sorted(e for members in self.workload.pairs.by_zone.values() for e in members)
         self.registry = LivingRegistry.start(self.env, network, scenario.registry, scenario.duration_s, self.drivers,
@@ -106,6 +109,8 @@ class Simulation:
             env.process(self._relay(slot))
         env.process(self.workload.arrivals())
         env.process(self._watch())
+        if self.fraud_watch.chains:
+            env.process(self.fraud_watch.run())
         if self.registry:
             for process in self.registry.processes():
                 env.process(process)
@@ -273,8 +278,11 @@ class Simulation:
     def submit(self, chain_id: int, txs: list[Tx]) -> simpy.Event:
         return self.drivers[chain_id].submit(txs)
 
-    def breach_threshold(self) -> None:
-        self.watcher.threshold_breached = True
+    def breach_trust(self) -> None:
+        self.watcher.trust_breached = True
+
+    def watchers_down(self, down: bool, count: int | None = None) -> None:
+        self.fraud_watch.set_down(down, count)
 
     def record_attack(self, attack: Attack) -> None:
         self.watcher.keep_outcomes(bytes.fromhex(i[2:]) for i in attack.message_ids)

@@ -92,7 +92,7 @@ class Watcher:
     lane_stall_s: float | None = None  # lanes_live's bound (None: not checked)
     max_wait_s: float | None = None  # deadlines_met's bound on a hop's unexcused wait (None: not checked)
     epoch: int = 0  # the block timestamp of simulated second 0
-    threshold_breached: bool = False  # set by a fault: as many keys stolen as the threshold needs
+    trust_breached: bool = False  # set by a fault: keys stolen at a threshold, or no fraud watcher up
 
     sent: dict[bytes, tuple[int, int, int]] = field(default_factory=dict)  # origin sends: id → (origin, dst, kind)
     hops: dict[bytes, dict[int, int]] = field(default_factory=dict)  # id → {hop it was sent toward: emitter}
@@ -225,7 +225,7 @@ class Watcher:
         emitter = self.hops.get(message_id, {}).get(chain_id)
         if emitter is None:
             # no Sent toward this chain; while fewer than threshold keys are compromised, the verifier failed
-            self.unmatched.setdefault(message_id, (chain_id, not self.threshold_breached))
+            self.unmatched.setdefault(message_id, (chain_id, not self.trust_breached))
         else:
             lane = (emitter, chain_id)
             seen = self.waiting[lane].pop(message_id, None)
@@ -319,7 +319,7 @@ class Watcher:
                                         f"processed on chain {chain_id} without a send toward it"))
             if trusted:
                 violations.append(Violation("no_forged_accepted", "0x" + message_id.hex(),
-                                            f"accepted on chain {chain_id} while the committees were sound"))
+                                            f"accepted on chain {chain_id} while what its verifier trusts held"))
         for message_id, (chain_id, origin) in self.unauthentic.items():
             violations.append(Violation("authentic_origin", "0x" + message_id.hex(),
                                         f"processed on chain {chain_id} as from chain {origin}, which never sent it"))
