@@ -21,7 +21,7 @@ from rich.markup import escape
 from registry.errors import first_error
 
 from .. import __version__
-from . import bridge_cmds, registry_cmds, simulate, tools
+from . import bridge_cmds, registry_cmds, security_cmd, simulate, tools
 from .common import PlainHelp, err, out
 
 
@@ -58,6 +58,7 @@ app.command()(simulate.run)
 app.add_typer(simulate.scenarios_app, name="scenarios")
 app.command()(simulate.sweep)
 app.command()(simulate.compare)
+app.command()(security_cmd.security)
 app.command("gas-snapshot")(tools.gas_snapshot)
 app.command()(tools.bench)
 app.add_typer(registry_cmds.node_app, name="node")

@@ -14,7 +14,7 @@ import json
 import multiprocessing
 import shutil
 import signal
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,7 +117,7 @@ def sweep(scenario: Scenario, grid: dict[str, list[Any]], replicates: int, jobs:
         writer = csv.writer(handle)
         if handle.tell() == 0:
             writer.writerow(header)
-        results = _on_cluster(scheduler, tasks) if scheduler else _in_processes(jobs, tasks)
+        results = run_tasks(_sweep_one, tasks, jobs, scheduler)
         try:
             for row in results:
                 writer.writerow([row["index"], *[_cell(row["overrides"].get(k)) for k in keys], row["seed"],
@@ -224,7 +224,15 @@ def _die_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _in_processes(jobs: int, tasks: list[SweepTask]) -> Generator[dict[str, Any]]:
+def run_tasks(worker: Callable[[Any], dict[str, Any]], tasks: Sequence[Any], jobs: int,
+              scheduler: str | None) -> Generator[dict[str, Any]]:
+    """`worker` on each task (each ending with its index), as they finish: `jobs` local processes, or tasks of the
+    Dask cluster at `scheduler`. Closing the generator stops what is under way."""
+    return _on_cluster(worker, scheduler, tasks) if scheduler else _in_processes(worker, jobs, tasks)
+
+
+def _in_processes(worker: Callable[[Any], dict[str, Any]], jobs: int,
+                  tasks: Sequence[Any]) -> Generator[dict[str, Any]]:
     if not tasks:
         return
     # Ctrl-C reaches the whole process group; the parent alone decides (it stops the pool), so the workers
@@ -235,14 +243,15 @@ def _in_processes(jobs: int, tasks: list[SweepTask]) -> Generator[dict[str, Any]
     finally:
         signal.signal(signal.SIGINT, interrupt)
     try:
-        yield from pool.imap_unordered(_sweep_one, tasks)
+        yield from pool.imap_unordered(worker, tasks)
         pool.close()
     finally:
         pool.terminate()  # at once: a run under way when the sweep stops (Ctrl-C, a failed run) is abandoned
         pool.join()
 
 
-def _on_cluster(scheduler: str, tasks: list[SweepTask]) -> Generator[dict[str, Any]]:
+def _on_cluster(worker: Callable[[Any], dict[str, Any]], scheduler: str,
+                tasks: Sequence[Any]) -> Generator[dict[str, Any]]:
     try:  # loaded only for a sweep that asks for a cluster: an extra
         from distributed import Client  # noqa: PLC0415
         from distributed import as_completed as finished  # noqa: PLC0415
@@ -255,7 +264,7 @@ def _on_cluster(scheduler: str, tasks: list[SweepTask]) -> Generator[dict[str, A
     except (OSError, TimeoutError) as exc:
         raise ScenarioError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})") from None
     with client:
-        futures = [client.submit(_sweep_one, task, key=f"pilotsim-run-{task[-1]}", pure=False, retries=2)
+        futures = [client.submit(worker, task, key=f"pilotsim-run-{task[-1]}", pure=False, retries=2)
                    for task in tasks]
         try:
             for future in finished(futures):

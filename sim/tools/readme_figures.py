@@ -74,9 +74,15 @@ def ack_wait_effect() -> str:
     return f"{fewer:.0%} fewer deliveries, {less_gas:.0%} less gas per message"
 
 
+def security_matrix() -> str:
+    from ..experiment.security import readme_matrix
+
+    return readme_matrix()
+
+
 BLOCKS: dict[str, Callable[[], str]] = {"exchange transcript": exchange_transcript, "gas table": gas_table,
                                         "EVM steps table": steps_table, "acknowledgement wait": ack_wait_effect,
-                                        "bench table": bench_table}
+                                        "bench table": bench_table, "security matrix": security_matrix}
 
 
 def span(text: str, name: str) -> tuple[int, int]:
