@@ -34,12 +34,13 @@ def test_bench_quick_prints_every_figure_as_json() -> None:
     small, large = figures["scaling_messages"]
     assert 8 <= large / small <= 12  # ten times the messages
     assert {(r["verifier"], r["batch"]) for r in figures["gas_per_delivered_message"]} == \
-        {(v, n) for v in ("committee", "checkpoint") for n in (1, 16, 64)}
+        {(v, n) for v in ("committee", "checkpoint", "light-client") for n in (1, 16, 64)}
     assert set(figures["targets"]) == {
         "seed_speedup>=10", "cli_help_s<=0.3", "baseline_process_s<=2.5", "report_write_s<=0.3",
         "msg_to_raw_ratio>=0.5", "revm_speedup>=10", "revm_msgs_per_s>=550", "scaling_10x<=11",
         "scaling_memory_ratio<=1.1", "peak_rss_mb<=1024", "day_wall_s<=360", "day_peak_rss_mb<=1024",
-        "day_invariants", "checkpoint_64<=60000", "week_rss_growth<=0.1", "week_invariants"}
+        "day_invariants", "checkpoint_64<=60000", "light_client_64<=120000", "week_rss_growth<=0.1",
+        "week_invariants"}
     assert figures["week_rss_growth"] >= 0 and figures["week_invariants"] is True
     assert figures["quick"] is True
 

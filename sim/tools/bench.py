@@ -229,7 +229,8 @@ def _anvil_figures(sizes: Sizes, results: Figures) -> Figures:
 def _gas_figures(_: Sizes, __: Figures) -> Figures:
     return {"gas_per_delivered_message": [
         {k: row[k] for k in ("verifier", "batch", "deliver")}
-        for row in (gas_bench.measure(v, n, "request") for v in ("committee", "checkpoint") for n in (1, 16, 64))]}
+        for row in (gas_bench.measure(v, n, "request") for v in ("committee", "checkpoint", "light-client")
+                    for n in (1, 16, 64))]}
 
 
 def _targets(results: Figures) -> dict[str, bool]:
@@ -249,5 +250,7 @@ def _targets(results: Figures) -> dict[str, bool]:
         "day_invariants": results["day_invariants"],
         "checkpoint_64<=60000": next(r["deliver"] for r in results["gas_per_delivered_message"]
                                      if r["verifier"] == "checkpoint" and r["batch"] == 64) <= 60_000,
+        "light_client_64<=120000": next(r["deliver"] for r in results["gas_per_delivered_message"]
+                                        if r["verifier"] == "light-client" and r["batch"] == 64) <= 120_000,
     } | ({"week_rss_growth<=0.1": results["week_rss_growth"] <= 0.1, "week_invariants": results["week_invariants"]}
          if "week_rss_growth" in results else {})

@@ -42,7 +42,7 @@ def gas_table() -> str:
 
     lines = ["| recipient | verifier | batch | send | deliver | acknowledge |", "|---|---|---:|---:|---:|---:|"]
     for recipient in ("request", "counter"):
-        for verifier in ("committee", "checkpoint"):
+        for verifier in ("committee", "checkpoint", "light-client"):
             for batch in (1, 16, 64):
                 r = measure(verifier, batch, recipient)
                 lines.append(f"| {recipient} | {verifier} | {batch} | {r['send']:,} | {r['deliver']:,} | "
