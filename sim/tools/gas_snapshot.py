@@ -1,7 +1,7 @@
 """A gas snapshot, like `forge snapshot`: every contract function's gas in a fixed run, committed to
 `.gas-snapshot`, and a check that fails when any figure moves until the snapshot is updated on purpose.
 
-The fixed run: a short simulation (mixed committee, checkpoint and light-client lanes, a policy refusal among the
+The fixed run: a short simulation (mixed committee, checkpoint, light-client and optimistic lanes, a policy refusal among the
 requests) on chains that record every transaction, from deployment and registry seeding through
 mirror syncs, deliveries and acknowledgements; then the registry's and the gateway's remaining
 functions once each. It runs on revm, whose gas is py-evm's to the unit (tests/test_revm_parity.py).
@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from registry.defaults import SPARE_INDEX
+from registry import Tx, derive_account
+from registry.defaults import ATTACKER_INDEX, SPARE_INDEX
+from registry.evm.hashing import keccak
 from registry.evm.artifacts import artifact_names, load_artifact
 from registry.paths import ROOT
 
 from ..bridge import contracts
+from ..bridge.fraud import FraudProver
+from ..bridge.optimistic import MIN_BOND
 from ..bridge.topology import Network
 from ..bridge.verifiers import SIGNED
 from ..engine.scenario import Scenario
@@ -27,7 +31,7 @@ UNKNOWN_CHAIN = 9_999  # a chain no verifier knows yet: its genesis validators a
 SCENARIO = Scenario.model_validate({
     "name": "gas-snapshot", "seed": 11, "duration_s": 30, "drain_s": 300,
     "network": {"lane_verifiers": {"hub:beijing": "committee", "hub:chengdu": "committee",
-                                   "beijing:chengdu": "light-client"}},
+                                   "beijing:chengdu": "light-client", "hub:guiyang": "optimistic"}},
     "workload": {"rate_per_s": 2.0, "respect_policy": False, "ttl_s": 600},
 })
 
@@ -94,19 +98,40 @@ def _exercise_the_rest(network: Network) -> None:
         verifier = beijing.verifiers[kind]
         assert isinstance(verifier, contracts.CommitteeVerifier)
         verifier.send([verifier.rotate_tx(other, keys.members, keys.threshold, by=admin, gas=500_000)])
-    light = network.light_client(beijing.chain_id)
-    validators = network.consensus[other][-1]
-    chengdu = network.node("Chengdu").chain
-    head = chengdu.block()
-    header = validators.header(head.number, head.timestamp, chengdu.receipts_root(head.number))
-    successor, signatures = validators.handover(chengdu.block_number + 1)
-    light.send([light.submit_headers_tx(other, [header], by=admin, gas=500_000),
-                light.handover_tx(other, successor.from_block, successor.members, signatures, by=admin, gas=500_000),
-                light.set_genesis_validators_tx(UNKNOWN_CHAIN, validators.members, by=admin, gas=500_000)])
+    _exercise_the_header_stores(network)
     broadcaster = network.hub.broadcaster
     assert broadcaster is not None
     broadcaster.send([broadcaster.sync_policy_tx([1, 2], [beijing.chain_id], 600,
                                                  by=network.admin(network.hub.chain_id), gas=1_000_000)])
+
+
+def _exercise_the_header_stores(network: Network) -> None:
+    """Beijing's light client and optimistic verifier about Chengdu: a header, two frauds proven (a claim absent
+    from the receipts, a claim of a block not produced yet), a handover, a genesis."""
+    beijing, chengdu = network.node("Beijing"), network.node("Chengdu")
+    admin, other = beijing.chain.accounts[0], chengdu.chain_id
+    prover = FraudProver(network)
+    optimistic = network.optimistic(beijing.chain_id)
+    for poster, number in ((derive_account(ATTACKER_INDEX), chengdu.chain.block_number),
+                           (derive_account(SPARE_INDEX), chengdu.chain.block_number + 1_000)):
+        claim = (keccak(poster.address_bytes), 1, (number, 0, 0))  # a message no one sent
+        bond = Tx(poster, optimistic.address, optimistic.abi.function("bond").encode([]), 100_000, MIN_BOND)
+        [*_, posted] = optimistic.send([bond, optimistic.post_tx(other, chengdu.gateway.address, [claim], by=poster,
+                                                                gas=500_000)]).receipts
+        [posting] = prover.postings(beijing.chain_id, posted.block_number, posted.block_number)
+        chengdu.chain.mine(timestamp=posting.posted_at + 1)  # a block since the post: a claim above it is false
+        challenge = prover.challenge(posting, 0, admin)
+        assert challenge is not None
+        optimistic.send(challenge)
+    validators = network.consensus[other][-1]
+    head = chengdu.chain.block()
+    header = validators.header(head.number, head.timestamp, chengdu.chain.receipts_root(head.number))
+    successor, signatures = validators.handover(head.number + 1)
+    for store in (network.light_client(beijing.chain_id), optimistic):
+        store.send([store.submit_headers_tx(other, [header], by=admin, gas=500_000),
+                    store.handover_tx(other, successor.from_block, successor.members, signatures, by=admin,
+                                      gas=500_000),
+                    store.set_genesis_validators_tx(UNKNOWN_CHAIN, validators.members, by=admin, gas=500_000)])
 
 
 def render(gas: dict[str, list[int]]) -> str:
