@@ -1,8 +1,8 @@
 """A gas snapshot, like `forge snapshot`: every contract function's gas in a fixed run, committed to
 `.gas-snapshot`, and a check that fails when any figure moves until the snapshot is updated on purpose.
 
-The fixed run: a short simulation (mixed committee, checkpoint, light-client and optimistic lanes, a policy refusal among the
-requests) on chains that record every transaction, from deployment and registry seeding through
+The fixed run: a short simulation (mixed committee, checkpoint, light-client and optimistic lanes, a
+policy refusal among the requests) on chains that record every transaction, from deployment and registry seeding through
 mirror syncs, deliveries and acknowledgements; then the registry's and the gateway's remaining
 functions once each. It runs on revm, whose gas is py-evm's to the unit (tests/test_revm_parity.py).
 """
@@ -13,8 +13,8 @@ from collections import defaultdict
 
 from registry import Tx, derive_account
 from registry.defaults import ATTACKER_INDEX, SPARE_INDEX
-from registry.evm.hashing import keccak
 from registry.evm.artifacts import artifact_names, load_artifact
+from registry.evm.hashing import keccak
 from registry.paths import ROOT
 
 from ..bridge import contracts
