@@ -278,3 +278,20 @@ def test_genesis_validators_are_set_once_by_governance(lnet: Network) -> None:
     assert caught.value.name == "GenesisAlreadySet"
     light.transact("setGenesisValidators", 4242, members, by=lnet.admin(node.chain_id), gas=1_000_000)
     assert light.current_epoch(4242) == 1
+
+
+def test_relayers_carry_a_handover_before_the_first_header_of_the_new_set(lnet: Network) -> None:
+    """Beijing's validators hand over; a message from before and one from after go in one batch: the old set's
+    header, the handover, then the new set's header reach Chengdu's store in that order."""
+    [before] = _sent(lnet)
+    beijing = lnet.chain_id("Beijing")
+    successor = lnet.hand_over(beijing, lnet.node("Beijing").chain.block_number + 1)
+    [after] = _sent(lnet)
+    assert lnet.validators_at(beijing, after.block_number) is successor
+    assert lnet.validators_at(beijing, before.block_number).epoch == 1
+    relayer = Relayer(lnet)
+    relayer.run_until_idle()
+    assert outcome_at_destination(lnet, before) is outcome_at_destination(lnet, after) is Outcome.DELIVERED
+    store = lnet.light_client(lnet.chain_id("Chengdu"))
+    assert store.current_epoch(beijing) == 2
+    assert store.validator_sets(beijing, 2).from_block == successor.from_block

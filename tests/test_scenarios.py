@@ -52,6 +52,10 @@ def _forgeries_flagged(report: Report) -> None:
     assert flagged == forged
 
 
+def _everything_through(report: Report) -> None:
+    assert report.messages.delivered == report.messages.sent and report.messages.pending == 0
+
+
 def _header_forgery(report: Report) -> None:  # the header is refused: the forgeries name no stored header
     [attack] = report.attacks
     assert (attack.status, attack.processed, attack.refusals) == (True, 0, ["UnknownHeader"])
@@ -146,6 +150,7 @@ EXPECTED: dict[str, tuple[dict[str, bool], Callable[[Report], None]]] = {
     "header-forgery": (ALL_TRUE, _header_forgery),
     "fraud-watched": (ALL_TRUE, _fraud_watched),
     "fraud-unwatched": (ALL_TRUE | {"no_unmatched_delivery": False, "authentic_origin": False}, _forgeries_flagged),
+    "validator-handover": (ALL_TRUE, _everything_through),
 }
 
 

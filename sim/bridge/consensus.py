@@ -52,6 +52,7 @@ class ValidatorSet:
     epoch: int = 1
     from_block: int = 0
     keys: list[PrivateKey] = field(default_factory=list)
+    handed_over_by: bytes = b""  # the previous set's signatures handing the chain to this one (none at genesis)
 
     def __post_init__(self) -> None:
         if not self.keys:
@@ -80,6 +81,7 @@ class ValidatorSet:
                  signers: list[PrivateKey] | None = None) -> tuple[ValidatorSet, bytes]:
         """The next set (fresh keys) from `from_block` on, and this set's signatures handing over to it."""
         successor = ValidatorSet(self.chain_id, size or self.size, self.epoch + 1, from_block)
-        digest = handover_digest(self.chain_id, self.epoch, from_block, successor.members)
-        return successor, self._sign(digest, signers)
+        successor.handed_over_by = self._sign(handover_digest(self.chain_id, self.epoch, from_block,
+                                                              successor.members), signers)
+        return successor, successor.handed_over_by
 

@@ -81,11 +81,14 @@ class FraudProver:
             head = source.block()
             if head.timestamp < posting.posted_at:
                 return None
-            header = net.validators_at(posting.hop, head.number).header(head.number, head.timestamp,
-                                                                        source.receipts_root(head.number))
-            return [verifier.challenge_future_tx(posting.hop, posting.root, claim, path, header, by=by,
+            in_charge = net.validators_at(posting.hop, head.number)
+            header = in_charge.header(head.number, head.timestamp, source.receipts_root(head.number))
+            return [*net.header_store_catch_up(verifier, posting.hop, in_charge.epoch,
+                                               verifier.current_epoch(posting.hop), by),
+                    verifier.challenge_future_tx(posting.hop, posting.root, claim, path, header, by=by,
                                                  gas=CHALLENGE_GAS)]
-        txs = []
+        txs = net.header_store_catch_up(verifier, posting.hop, net.validators_at(posting.hop, number).epoch,
+                                        verifier.current_epoch(posting.hop), by)
         if verifier.receipts_roots(posting.hop, number) == b"\x00" * 32:
             trie = self.receipts.block(posting.hop, number).trie
             header = net.validators_at(posting.hop, number).header(number, source.block(number).timestamp, trie.root)

@@ -45,6 +45,7 @@ class LightClientProver:
         self.network = network
         self._blocks: OrderedDict[tuple[int, int], BlockReceipts] = OrderedDict()
         self._stored: set[tuple[int, int, int]] = set()  # (destination, source, block) headers known stored
+        self._epochs: dict[tuple[int, int], int] = {}  # (destination, source) → the source's set it knows
 
     def prove(self, lane: tuple[int, int], batch: Sequence[SentRecord], by_index: int = 0) -> tuple[list[Tx], bytes]:
         """The header transactions the destination still needs (first), and the delivery's proof."""
@@ -80,11 +81,16 @@ class LightClientProver:
             missing.append(n)
         if not missing:
             return []
+        by = net.relayer_account(dst, by_index)
+        newest = max(net.validators_at(src, n).epoch for n in missing)
+        known = self._epochs.get((dst, src)) or verifier.current_epoch(src)
+        catch_up = net.header_store_catch_up(verifier, src, newest, known, by)  # handovers it has not seen
+        self._epochs[(dst, src)] = max(known, newest)
         chain = net.nodes[src].chain
         headers = [net.validators_at(src, n).header(n, chain.block(n).timestamp, blocks[n].trie.root) for n in missing]
         signatures = sum(len(h[4]) // 65 for h in headers)
         gas = 40_000 + len(headers) * HEADER_GAS + signatures * (SIGNATURE_GAS + 16 * 65)
-        return [verifier.submit_headers_tx(src, headers, by=net.relayer_account(dst, by_index), gas=gas)]
+        return [*catch_up, verifier.submit_headers_tx(src, headers, by=by, gas=gas)]
 
 
 def receipt_proof(batch: Sequence[SentRecord], blocks: dict[int, BlockReceipts]) -> bytes:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from registry import Account, BackendName, Chain, Contract, Registry, SeedData
+from registry import Account, BackendName, Chain, Contract, Registry, SeedData, Tx
 from registry.defaults import ADMIN_INDEX, GENESIS_TIMESTAMP, RELAYER_INDEX
 from registry.errors import ConfigError
 from registry.seeds import slug
@@ -28,6 +28,7 @@ from .verifiers import VERIFIERS, Flaw, Verifier, VerifierContract, VerifierName
 if TYPE_CHECKING:
     from registry import AnvilNode  # the network's nodes when it runs on Anvil: web3 loads only then
 
+HeaderStore = contracts.LightClientVerifier | contracts.OptimisticVerifier  # both keep ConsensusHeaders
 HUB_CHAIN_ID = 1000
 MIN_PAYLOAD_CAP = 4_096  # above the registry broadcaster's largest sync: 96 + 32 bytes × 64 entities
 HUB_NAME = "hub"
@@ -196,6 +197,18 @@ class Network:
     def validators_at(self, chain_id: int, number: int) -> ValidatorSet:
         """The validator set in charge of `chain_id` at block `number`."""
         return next(s for s in reversed(self.consensus[chain_id]) if s.from_block <= number)
+
+    def hand_over(self, chain_id: int, from_block: int) -> ValidatorSet:
+        """`chain_id`'s validators hand the chain to a fresh set from block `from_block` on; the new set."""
+        successor, _ = self.consensus[chain_id][-1].handover(from_block)
+        self.consensus[chain_id].append(successor)
+        return successor
+
+    def header_store_catch_up(self, store: HeaderStore, chain_id: int, epoch: int, known: int, by: Account,
+                              gas: int = 1_000_000) -> list[Tx]:
+        """The handovers that bring `store` from `chain_id`'s set `known` to its set `epoch`, in order."""
+        return [store.handover_tx(chain_id, s.from_block, s.members, s.handed_over_by, by=by, gas=gas)
+                for s in self.consensus[chain_id] if known < s.epoch <= epoch]
 
     def light_client(self, chain_id: int) -> contracts.LightClientVerifier:
         """The header store and light-client verifier on `chain_id`."""

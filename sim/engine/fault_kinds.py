@@ -75,6 +75,14 @@ class WatcherOutage(Lasting):
     watchers: int | None = Field(None, ge=1, le=16, description="how many go down (default: all)")
 
 
+class ValidatorHandover(_Fault):
+    """`chain`'s own validators hand the chain to a fresh set from its next block on (the old set signs the
+    handover); relayers and watchers carry it to every header store before the first header that needs it."""
+
+    kind: Literal["validator-handover"]
+    chain: ChainName = Field(description="the chain whose validator set changes")
+
+
 class KeysCompromised(_Fault):
     """`keys` of `source`'s committee are stolen and sign forged messages into `chain` (Ronin)."""
 
@@ -192,6 +200,7 @@ class FanOut(_Fault):
 
 
 Fault = Annotated[RelayerOutage | RelayerDuplicate | RelayerReorder | ChainHalt | RateLimit | LanePause | WatcherOutage
+                  | ValidatorHandover
                   | KeysCompromised | VerifierBypass | ZeroRoot | AdminCall | OriginSpoof | OversizedPayload | AckBomb
                   | GasCapFlood | FanOut | ValidatorTakeover | HeaderForgery | FraudWatched | FraudUnwatched,
                   Field(discriminator="kind")]

@@ -31,6 +31,7 @@ from .fault_kinds import (
     RelayerDuplicate,
     RelayerOutage,
     RelayerReorder,
+    ValidatorHandover,
     ValidatorTakeover,
     VerifierBypass,
     WatcherOutage,
@@ -79,6 +80,10 @@ def inject(target: FaultTarget, fault: Fault) -> FaultProcess:
             yield from forgery.validator_forgery(target, fault)
         case FraudWatched() | FraudUnwatched():
             yield from forgery.fraud(target, fault)
+        case ValidatorHandover():
+            chain_id = target.network.chain_id(fault.chain)
+            target.network.hand_over(chain_id, target.network.nodes[chain_id].chain.block_number + 1)
+            yield target.env.timeout(0)
         case WatcherOutage():
             target.watchers_down(True, fault.watchers)
             yield _lasting(target, fault)

@@ -11,7 +11,7 @@ import numpy as np
 
 from registry.seeds import slug
 
-from ..engine.fault_kinds import ChainHalt, Fault, LanePause, Lasting, RelayerOutage
+from ..engine.fault_kinds import ChainHalt, Fault, LanePause, Lasting, RelayerOutage, ValidatorHandover
 from ..engine.recorder import Attack
 from .report import RegistrySection
 from .tally import MessageTally
@@ -22,6 +22,9 @@ def fault_effect(fault: Fault, window: tuple[float, float | None], tally: Messag
     """`processed 0.2/s during (1.9/s outside); sent during: p50 21.3 s (4.1 s outside); relayer 0
     restarted at 75 s` — or, for an attack, what its transactions and messages came to."""
     start, end = window
+    if isinstance(fault, ValidatorHandover):  # no window: what crossed its chain's lanes from then on
+        touched = _touched(fault, tally)
+        return _on_lanes(tally, touched, start, sim_seconds, "sent since") if touched else "no lane of that chain"
     if not isinstance(fault, Lasting):
         mine = [a for a in attacks if a.kind == fault.kind and start <= a.time_s <= (end or sim_seconds)]
         return _attack_effect(mine)
@@ -42,7 +45,7 @@ def fault_effect(fault: Fault, window: tuple[float, float | None], tally: Messag
 def _touched(fault: Fault, tally: MessageTally) -> tuple[str, set[int]] | None:
     """The lanes a fault holds up, by the zones at their ends (a halted zone's chain; a paused zone's lanes),
     and their numbers in the tally; None when it holds up every lane or none in particular."""
-    if isinstance(fault, ChainHalt):
+    if isinstance(fault, ChainHalt | ValidatorHandover):
         zones, what = {slug(fault.chain)}, f"lanes to and from {fault.chain}"
     elif isinstance(fault, LanePause) and slug(fault.chain) != "hub":
         zones, what = {slug(fault.chain)}, f"lanes of {fault.chain} with {', '.join(fault.to)}"
@@ -55,7 +58,8 @@ def _touched(fault: Fault, tally: MessageTally) -> tuple[str, set[int]] | None:
     return (what, pairs) if pairs and len(pairs) < len(tally.pairs) else None
 
 
-def _on_lanes(tally: MessageTally, touched: tuple[str, set[int]], start: float, end: float) -> str:
+def _on_lanes(tally: MessageTally, touched: tuple[str, set[int]], start: float, end: float,
+              sent_when: str = "sent during") -> str:
     """What was sent on the fault's lanes during it, its p50 latency; the run's timeouts on those lanes."""
     what, pairs = touched
     sent = np.frombuffer(tally.delivered_submitted, dtype=float)
@@ -63,7 +67,7 @@ def _on_lanes(tally: MessageTally, touched: tuple[str, set[int]], start: float, 
     latency = np.frombuffer(tally.latencies, dtype=float)[on]
     late = sum(1 for _, pair in tally.timeouts if pair in pairs)
     shown = f"p50 latency {np.median(latency):.1f} s (n = {len(latency)})" if len(latency) else "none delivered"
-    return f"{what}, sent during: {shown}; {late} of the run's {len(tally.timeouts)} timeouts on them"
+    return f"{what}, {sent_when}: {shown}; {late} of the run's {len(tally.timeouts)} timeouts on them"
 
 
 def _processing(tally: MessageTally, start: float, end: float, sim_seconds: float) -> str:
