@@ -295,3 +295,21 @@ def test_relayers_carry_a_handover_before_the_first_header_of_the_new_set(lnet: 
     store = lnet.light_client(lnet.chain_id("Chengdu"))
     assert store.current_epoch(beijing) == 2
     assert store.validator_sets(beijing, 2).from_block == successor.from_block
+
+
+def test_a_block_of_messages_goes_in_one_delivery_the_relayer_sized_right(lnet: Network) -> None:
+    """Eight sends in one block, each its own receipt, to an address without code, their header stored already (no
+    declared handler caps in the relayer's bound to hide in, and too small a batch to be simulated): its gas for
+    the proof (trie nodes walked at the library's cost) lets the delivery through the first time."""
+    apps = recipients(lnet)
+    app, chengdu = apps["Beijing"], lnet.node("Chengdu")
+    nobody = "0x000000000000000000000000000000000000dEaD"
+    txs = [app.tx("send", chengdu.chain_id, nobody, b"block %d" % i, 3600, by=app.chain.accounts[40 + i],
+                  gas=500_000) for i in range(8)]
+    assert len({r.block_number for r in app.chain.send(txs)}) == 1
+    records = pending_records(lnet, "Beijing")[-8:]
+    _prove(lnet, records)  # the header, stored
+    relayer = Relayer(lnet)
+    relayer.run_until_idle()
+    forward = [d for d in relayer.deliveries if d.dst == chengdu.chain_id]
+    assert [(d.size, d.processed, d.status) for d in forward] == [(8, 8, True)]

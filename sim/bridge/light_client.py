@@ -10,7 +10,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from eth_abi import encode
+from eth_abi import decode, encode
 
 from registry import Tx
 from registry.evm.base import TxReceipt
@@ -26,6 +26,12 @@ HEADER_GAS = 30_000  # storing one header, besides its signatures
 SIGNATURE_GAS = 8_000  # recovering one validator's signature and reading its membership
 # LightClientVerifier's abi.encode(BlockProof[] blocks, ReceiptProof[] receipts, uint256[] refs)
 PROOF_LAYOUT = ["(uint64,bytes[])[]", "(uint256,bytes,uint256[])[]", "uint256[]"]
+# what verifying a proof costs beyond a delivery's own bound, as measured on the library: the proof decoded into
+# memory (per byte), each receipt's logs read, each trie node on a receipt's path decoded (a 17-item branch is
+# decoded twice at about 1,200 gas an RLP item)
+GAS_PER_PROOF_BYTE = 40
+GAS_PER_RECEIPT = 20_000
+GAS_PER_PATH_NODE = 90_000
 SENT_TOPIC = topic_of(Sent)
 
 
@@ -91,6 +97,13 @@ class LightClientProver:
         signatures = sum(len(h[4]) // 65 for h in headers)
         gas = 40_000 + len(headers) * HEADER_GAS + signatures * (SIGNATURE_GAS + 16 * 65)
         return [*catch_up, verifier.submit_headers_tx(src, headers, by=by, gas=gas)]
+
+
+def proof_gas(proof: bytes) -> int:
+    """The gas `LightClientVerifier.verify` may take on `proof`, beyond what a delivery's bound allows for."""
+    _, receipts, _ = decode(PROOF_LAYOUT, proof)
+    return (GAS_PER_PROOF_BYTE * len(proof) + GAS_PER_RECEIPT * len(receipts)
+            + GAS_PER_PATH_NODE * sum(len(path) for _, _, path in receipts))
 
 
 def receipt_proof(batch: Sequence[SentRecord], blocks: dict[int, BlockReceipts]) -> bytes:

@@ -299,12 +299,10 @@ class Relayer:
         src, dst = lane
         net = self.network
         target = net.nodes[dst]
-        verifier = net.verifier(src, dst)
-        pre, proof = self._provers.prove(lane, batch, self.account_index)
+        pre, proof, verification = self._provers.prove(lane, batch, self.account_index)
         items = [(r.message, r.hop_sequence) for r in batch]
         tx = target.gateway.deliver(src, proof, items, by=net.relayer_account(dst, self.account_index), gas=0)
-        gas = self._sizer.gas(dst, tx, [r.message for r in batch], now, careful or bool(pre),
-                              verifier.verification_gas(len(proof), len(batch)))
+        gas = self._sizer.gas(dst, tx, [r.message for r in batch], now, careful or bool(pre), verification)
         tx = replace(tx, gas=min(target.chain.block_gas_limit, int(gas * gas_factor)))
         return Planned(lane, list(batch), tx, takeover, tuple(pre))
 

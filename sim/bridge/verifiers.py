@@ -21,8 +21,6 @@ from .committee import CommitteeKeys, LaneDomain
 from .merkle import MerkleTree
 
 VerifierName = Literal["committee", "checkpoint", "light-client", "optimistic"]
-PROOF_GAS_PER_BYTE = 40  # a light client's proof, decoded and walked (measured: see tests/test_light_client.py)
-PROOF_GAS_PER_MESSAGE = 60_000
 Flaw = Literal["verifier-bypass", "zero-root", "origin-unchecked"]
 
 
@@ -49,10 +47,6 @@ class Verifier(Protocol):
         keys, outsiders; an empty list signs nothing)."""
         ...
 
-    def verification_gas(self, proof_bytes: int, messages: int) -> int:
-        """Gas its `verify` may take beyond what a delivery's bound allows for (a checkpoint's check)."""
-        ...
-
     def flawed(self, flaw: Flaw) -> tuple[str, tuple[int, ...]] | None:
         """The artifact (and its extra constructor arguments) with `flaw` put back, if this kind has it."""
         ...
@@ -68,9 +62,6 @@ class CommitteeVerifier:
     def prove(self, keys: CommitteeKeys, domain: LaneDomain, subjects: Sequence[bytes],
               signers: list[PrivateKey] | None = None) -> bytes:
         return committee_proof([keys.attest(domain, s, signers) for s in subjects])
-
-    def verification_gas(self, proof_bytes: int, messages: int) -> int:
-        return 0
 
     def flawed(self, flaw: Flaw) -> tuple[str, tuple[int, ...]] | None:
         return ("FlawedCommitteeVerifier", ()) if flaw == "verifier-bypass" else None
@@ -96,9 +87,6 @@ class CheckpointVerifier:
         """Nomad's forgery: the zero root, no signatures, no inclusion proofs."""
         return checkpoint_proof(b"\x00" * 32, b"", [[] for _ in range(count)])
 
-    def verification_gas(self, proof_bytes: int, messages: int) -> int:
-        return 0
-
     def flawed(self, flaw: Flaw) -> tuple[str, tuple[int, ...]] | None:
         return ("FlawedCheckpointVerifier", (self.FLAWS[flaw],)) if flaw in self.FLAWS else None
 
@@ -115,10 +103,6 @@ class LightClientVerifier:
               signers: list[PrivateKey] | None = None) -> bytes:
         raise TypeError("a light-client lane is proven by receipts, not committee keys: sim.bridge.light_client")
 
-    def verification_gas(self, proof_bytes: int, messages: int) -> int:
-        # the proof decoded into memory and walked (trie nodes hashed, RLP read): per byte, and per message
-        return PROOF_GAS_PER_BYTE * proof_bytes + PROOF_GAS_PER_MESSAGE * messages
-
     def flawed(self, flaw: Flaw) -> tuple[str, tuple[int, ...]] | None:
         return None
 
@@ -134,9 +118,6 @@ class OptimisticVerifier:
     def prove(self, keys: CommitteeKeys, domain: LaneDomain, subjects: Sequence[bytes],
               signers: list[PrivateKey] | None = None) -> bytes:
         raise TypeError("an optimistic lane is proven by posted claims, not committee keys: sim.bridge.optimistic")
-
-    def verification_gas(self, proof_bytes: int, messages: int) -> int:
-        return 40 * proof_bytes  # Merkle paths: decoded and hashed
 
     def flawed(self, flaw: Flaw) -> tuple[str, tuple[int, ...]] | None:
         return None
