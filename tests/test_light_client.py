@@ -313,3 +313,11 @@ def test_a_block_of_messages_goes_in_one_delivery_the_relayer_sized_right(lnet: 
     relayer.run_until_idle()
     forward = [d for d in relayer.deliveries if d.dst == chengdu.chain_id]
     assert [(d.size, d.processed, d.status) for d in forward] == [(8, 8, True)]
+
+
+def test_an_anchor_takes_back_a_handover_with_the_chains(light_network: Network) -> None:
+    beijing = light_network.chain_id("Beijing")
+    with light_network.anchor():
+        light_network.hand_over(beijing, light_network.node("Beijing").chain.block_number + 1)
+        assert len(light_network.consensus[beijing]) == 2
+    assert [s.epoch for s in light_network.consensus[beijing]] == [1]

@@ -231,13 +231,16 @@ class Network:
 
     @contextmanager
     def anchor(self) -> Iterator[Network]:
-        """Snapshot every chain; revert them all on exit (cheap isolation for tests and what-if runs)."""
+        """Snapshot every chain; revert them all on exit (cheap isolation for tests and what-if runs). The chains'
+        validator sets, which a run may hand over, go back with them."""
         snapshots = {c: node.chain.snapshot() for c, node in self.nodes.items()}
+        consensus = {c: list(sets) for c, sets in self.consensus.items()}
         try:
             yield self
         finally:
             for c, snapshot in snapshots.items():
                 self.nodes[c].chain.revert(snapshot)
+            self.consensus = consensus
 
     def close(self) -> None:
         for node in self.nodes.values():
