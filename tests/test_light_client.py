@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from bridge_kit import BRIDGE_ZONES, RELAYER, outcome_at_destination, pending_records, refusals, send
+from bridge_kit import BRIDGE_ZONES, RELAYER, forged, outcome_at_destination, pending_records, refusals, send
 from conftest import recipients
 from eth_abi import decode, encode
 
@@ -17,7 +17,7 @@ from registry.evm.revm import RevmChain
 from registry.evm.tester import EthTesterChain
 from registry.seeds import load_seed_data
 from sim.bridge.consensus import ValidatorSet, consensus_key
-from sim.bridge.light_client import PROOF_LAYOUT, LightClientProver
+from sim.bridge.light_client import PROOF_LAYOUT, SENT_TOPIC, BlockReceipts, LightClientProver, receipt_proof
 from sim.bridge.messages import Outcome, SentRecord
 from sim.bridge.provision import build_network
 from sim.bridge.relayer import Relayer
@@ -321,3 +321,97 @@ def test_an_anchor_takes_back_a_handover_with_the_chains(light_network: Network)
         light_network.hand_over(beijing, light_network.node("Beijing").chain.block_number + 1)
         assert len(light_network.consensus[beijing]) == 2
     assert [s.epoch for s in light_network.consensus[beijing]] == [1]
+
+
+def test_one_validator_signing_three_times_is_not_three_validators(lnet: Network) -> None:
+    validators = lnet.consensus[lnet.chain_id("Beijing")][0]
+    one = validators.header(5, 0, ROOT, signers=validators.keys[:1])
+    repeated = (*one[:4], one[4] * 3)
+    assert _refused(_submit, lnet, [repeated]) == "BadValidatorSignature"
+    _submit(lnet, [validators.header(5, 0, ROOT)])
+
+
+def test_a_handover_must_come_after_the_set_it_replaces(lnet: Network) -> None:
+    old = lnet.consensus[lnet.chain_id("Beijing")][0]
+    first, signatures = old.handover(100)
+    _hand_over(lnet, old, first, signatures)
+    back, back_signatures = first.handover(100)  # not after block 100, where `first` starts
+    assert _refused(_hand_over, lnet, first, back, back_signatures) == "HandoverNotAfter"
+    later, later_signatures = first.handover(101)
+    _hand_over(lnet, first, later, later_signatures)
+
+
+def _log_maker(topics: list[bytes], word: bytes) -> bytes:
+    """Init code that emits one LOG3 of `topics` with `word` as data, and deploys nothing."""
+    code = b"\x7f" + word + b"\x60\x00\x52"  # PUSH32 word, PUSH1 0, MSTORE
+    for topic in reversed(topics):
+        code += b"\x7f" + topic  # PUSH32 topic (topic0 pushed last)
+    return code + b"\x60\x20\x60\x00\xa3\x00"  # PUSH1 32, PUSH1 0, LOG3, STOP
+
+
+def test_a_sent_shaped_log_of_another_contract_is_refused(lnet: Network) -> None:
+    """Anyone can emit a log with the Sent event's topics and a hop sequence: only the hop gateway's counts."""
+    beijing, chengdu = lnet.node("Beijing"), lnet.node("Chengdu")
+    message = forged(lnet, beijing.chain_id, chengdu.chain_id, beijing.chain.accounts[3].address,
+                     chengdu.chain.accounts[3].address, b"from a log maker")
+    sequence = beijing.gateway.hop_positions([chengdu.chain_id])[chengdu.chain_id][0] + 1
+    topics = [SENT_TOPIC, message.id, chengdu.chain_id.to_bytes(32, "big")]
+    [made] = beijing.chain.send([Tx(beijing.chain.accounts[3], None, _log_maker(topics, sequence.to_bytes(32, "big")),
+                                    200_000)])
+    assert made.status and made.logs[0].topics == tuple(topics)
+    record = SentRecord(beijing.chain_id, chengdu.chain_id, sequence, message, message.id, made.block_number, 0)
+    prover = LightClientProver(lnet)
+    block = prover.block(beijing.chain_id, made.block_number)
+    receipts = beijing.chain.block_receipts(made.block_number)
+    tx_index = next(i for i, r in enumerate(receipts) if r.logs and r.logs[0].address == made.logs[0].address)
+    places = {(message.id, chengdu.chain_id): (tx_index, 0, sequence)}
+    proof = receipt_proof([record], {made.block_number: BlockReceipts(block.trie, places)})
+    for receipt in chengdu.chain.send(prover.headers(lnet.light_client(chengdu.chain_id), beijing.chain_id,
+                                                     [made.block_number], RELAYER)):
+        receipt.raise_for_status()
+    assert _deliver(lnet, [record], proof) == ["NotInReceipts"]
+
+
+def test_the_proven_log_must_be_this_messages_at_this_hop_sequence(lnet: Network) -> None:
+    """Asked directly (the gateway's own checks aside): another message's genuine Sent event is not this one's,
+    even with that message's hop sequence; this message's event is not for another hop sequence."""
+    first, second = _sent(lnet), _sent(lnet)
+    [a], [b] = first, second
+    beijing = lnet.node("Beijing")
+    proof = _prove(lnet, [b])
+    verifier = lnet.light_client(lnet.chain_id("Chengdu"))
+
+    def reasons(message_id: bytes, hop_sequence: int) -> list[str]:
+        found = verifier.verify(beijing.chain_id, beijing.gateway.address, proof, [message_id], [hop_sequence])
+        return [r.hex() for r in found]
+
+    assert reasons(b.message_id, b.hop_sequence) == ["00000000"]
+    assert reasons(a.message_id, b.hop_sequence) == [_selector("NotInReceipts")]  # b's event, a's id
+    assert reasons(b.message_id, b.hop_sequence + 1) == [_selector("NotInReceipts")]  # b's event, another sequence
+
+
+def test_another_event_of_the_gateway_with_the_same_shape_is_not_a_sent_event(lnet: Network) -> None:
+    """Beijing's gateway logs Processed(id, srcChain) with the lane sequence as its first word: for a message from
+    Chengdu that is [Processed, id, Chengdu] and a sequence, Sent's very shape toward Chengdu. Only Sent counts."""
+    apps = recipients(lnet)
+    beijing, chengdu = lnet.node("Beijing"), lnet.node("Chengdu")
+    send(lnet, apps, "Chengdu", "Beijing", b"back to Beijing")
+    [record] = pending_records(lnet, "Chengdu")[-1:]
+    Relayer(lnet).run_until_idle()
+    processed_topic = next(t for t, e in beijing.gateway.abi.events.items() if e.name == "Processed")
+    number, tx_index, position = next(
+        (n, t, p) for n in range(beijing.chain.block_number, 0, -1)
+        for t, r in enumerate(beijing.chain.block_receipts(n)) for p, log in enumerate(r.logs)
+        if log.topics[0] == processed_topic and log.topics[1] == record.message_id)
+    prover = LightClientProver(lnet)
+    block = prover.block(beijing.chain_id, number)
+    places = {(record.message_id, chengdu.chain_id): (tx_index, position, record.message.sequence)}
+    fake = SentRecord(beijing.chain_id, chengdu.chain_id, record.message.sequence, record.message, record.message_id,
+                      number, 0)
+    proof = receipt_proof([fake], {number: BlockReceipts(block.trie, places)})
+    store = lnet.light_client(chengdu.chain_id)
+    for receipt in chengdu.chain.send(prover.headers(store, beijing.chain_id, [number], RELAYER)):
+        receipt.raise_for_status()
+    reasons = store.verify(beijing.chain_id, beijing.gateway.address, proof, [record.message_id],
+                           [record.message.sequence])
+    assert [r.hex() for r in reasons] == [_selector("NotInReceipts")]

@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from conftest import Networks
+from sim_kit import run_on
 from typer.testing import CliRunner
 
 from sim.cli.app import app
+from sim.engine import scenario as scenarios
 from sim.experiment.security import ATTACKS, SECURITY_JSON, VERIFIERS, outcome, security
 
 runner = CliRunner()
@@ -62,3 +65,13 @@ def test_bad_choices_are_one_line() -> None:
     assert "Traceback" not in result.output
     result = runner.invoke(app, ["security", "--attack", "keys-at-treshold"])
     assert result.exit_code == 1 and "keys-at-threshold" in result.stderr and "Traceback" not in result.output
+
+
+def test_an_attack_late_in_the_drain_runs_to_its_end_before_the_run_stops(networks: Networks, tmp_path: Path) -> None:
+    """The workload settles long before 300 s; the run still waits for the attack, so its outcome is recorded (no
+    record would read as refused)."""
+    scenario = scenarios.load("fraud-unwatched").with_overrides({"faults.0.at_s": 300})
+    report = run_on(networks, scenario, tmp_path / "late")
+    [attack] = report.attacks
+    assert attack.kind == "fraud-unwatched" and attack.processed == attack.messages == 5 and attack.time_s > 300
+    assert report.invariants.held["no_unmatched_delivery"] is False

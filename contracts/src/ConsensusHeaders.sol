@@ -51,6 +51,7 @@ abstract contract ConsensusHeaders is Ownable2Step {
     mapping(uint64 chain => mapping(uint32 epoch => ValidatorSet)) public validatorSets;
     mapping(uint64 chain => mapping(uint32 epoch => mapping(address validator => bool))) public isValidator;
     mapping(uint64 chain => mapping(uint64 number => bytes32 receiptsRoot)) public receiptsRoots;
+    mapping(uint64 chain => uint64 number) public highestHeader; // the chain has produced at least this many blocks
 
     constructor(address governor_) Ownable(governor_) {}
 
@@ -106,6 +107,7 @@ abstract contract ConsensusHeaders is Ownable2Step {
             if (stored != bytes32(0)) revert HeaderConflict(chain, h.number);
             _requireHeader(chain, h);
             receiptsRoots[chain][h.number] = h.receiptsRoot;
+            if (h.number > highestHeader[chain]) highestHeader[chain] = h.number;
             emit HeaderStored(chain, h.number, h.receiptsRoot);
         }
     }

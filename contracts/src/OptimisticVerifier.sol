@@ -11,13 +11,13 @@ import {ReceiptProofs} from "./ReceiptProofs.sol";
 
 /// @title OptimisticVerifier
 /// @notice Accept unless proven wrong, as Nomad and Hyperlane's optimistic module do: a bonded poster publishes
-///         claims (each message, where its Sent event is on the hop: block, transaction, log) and their Merkle
-///         root; the root becomes usable `challengeWindow` seconds later unless someone proves a claim false
-///         before then. A fraud proof is checked here, trusting no watcher: the claim's block header signed by
-///         the hop's own validators (ConsensusHeaders) and a receipt proof showing no such Sent event there; or
-///         a signed header posted no earlier than the root, below the claimed block (the claim named a block
-///         that did not exist yet). A proven fraud voids the root, slashes the poster's bond (half to the
-///         challenger) and bars the poster for good.
+///         claims (each message, and where its Sent event is on the hop: block, transaction, log) about a hop's
+///         gateway, and their Merkle root; the root becomes usable `challengeWindow` seconds later unless someone
+///         proves a claim false before then. Every claim names a block the hop is known to have produced (at or
+///         below its highest header stored here, signed by its own validators: ConsensusHeaders), so every false
+///         claim can be disproven here, trusting no watcher: that block's header and a receipt proof showing no
+///         such Sent event there. A proven fraud voids the root, slashes the poster's bond (half to the
+///         challenger) and bars the poster for good: none of its roots is usable any more.
 ///         Delivery proof: abi.encode(bytes32 root, Place[] places, bytes32[][] paths): for each message in order
 ///         where its claim put it and its Merkle path (OpenZeppelin's MerkleProof, sorted pairs).
 contract OptimisticVerifier is ConsensusHeaders, ReentrancyGuard, IVerifier {
@@ -41,14 +41,13 @@ contract OptimisticVerifier is ConsensusHeaders, ReentrancyGuard, IVerifier {
         address poster;
         uint64 postedAt;
         bool voided;
-        address hopGateway; // whose Sent events the claims are about
     }
 
     uint256 public immutable challengeWindow; // seconds
 
     mapping(address poster => uint256) public bonds;
     mapping(address poster => bool) public slashed;
-    mapping(uint64 hop => mapping(bytes32 root => Posted)) public posted;
+    mapping(uint64 hop => mapping(address hopGateway => mapping(bytes32 root => Posted))) public posted;
 
     error BondTooSmall(uint256 bond, uint256 required);
     error PosterSlashed(address poster);
@@ -56,12 +55,11 @@ contract OptimisticVerifier is ConsensusHeaders, ReentrancyGuard, IVerifier {
     error UnknownRoot(bytes32 root);
     error RootVoided(bytes32 root);
     error RootNotFinal(bytes32 root, uint256 finalAt);
-    error WrongHopGateway(address posted, address lane);
     error NotInRoot(bytes32 id);
     error ChallengeWindowOver(bytes32 root, uint256 closedAt);
     error ClaimNotInRoot();
     error ClaimHolds(); // the fraud proof shows the claim true: nothing to slash
-    error HeaderNotAfterPost(uint64 timestamp, uint64 postedAt);
+    error ClaimAboveHeaders(uint64 blockNumber, uint64 highest); // a block not known to exist: not disprovable
     error UnknownHeader(uint64 number);
     error BadProofLength(uint256 got, uint256 messages);
 
@@ -84,14 +82,20 @@ contract OptimisticVerifier is ConsensusHeaders, ReentrancyGuard, IVerifier {
     }
 
     /// @notice Publish `claims` about chain `hop`'s gateway `hopGateway`; their root is usable after the window.
-    ///         Posting a root again changes nothing (relayers race, a restarted one posts what it finds).
+    ///         Each claimed block must be at or below the hop's highest stored header. Posting the same root for
+    ///         the same gateway again changes nothing (relayers race; a restarted one posts what it finds).
     function post(uint64 hop, address hopGateway, Claim[] calldata claims) external returns (bytes32 root) {
         if (slashed[msg.sender]) revert PosterSlashed(msg.sender);
         if (bonds[msg.sender] < MIN_BOND) revert BondTooSmall(bonds[msg.sender], MIN_BOND);
         if (claims.length == 0) revert NoClaims();
+        uint64 highest = highestHeader[hop];
+        for (uint256 i; i < claims.length; ++i) {
+            if (claims[i].place.blockNumber > highest) revert ClaimAboveHeaders(claims[i].place.blockNumber, highest);
+        }
         root = _root(claims);
-        if (posted[hop][root].poster != address(0)) return root;
-        posted[hop][root] = Posted(msg.sender, uint64(block.timestamp), false, hopGateway);
+        Posted storage p = posted[hop][hopGateway][root];
+        if (p.poster != address(0)) return root;
+        (p.poster, p.postedAt) = (msg.sender, uint64(block.timestamp));
         emit RootPosted(hop, root, msg.sender, hopGateway, claims);
     }
 
@@ -104,11 +108,11 @@ contract OptimisticVerifier is ConsensusHeaders, ReentrancyGuard, IVerifier {
     ) external view returns (bytes4[] memory reasons) {
         (bytes32 root, Place[] memory places, bytes32[][] memory paths) =
             abi.decode(proof, (bytes32, Place[], bytes32[][]));
-        Posted memory p = posted[hop][root];
+        Posted memory p = posted[hop][hopGateway][root];
         if (p.poster == address(0)) revert UnknownRoot(root);
         if (p.voided) revert RootVoided(root);
+        if (slashed[p.poster]) revert PosterSlashed(p.poster); // one fraud proven: none of its roots is trusted
         if (block.timestamp < p.postedAt + challengeWindow) revert RootNotFinal(root, p.postedAt + challengeWindow);
-        if (p.hopGateway != hopGateway) revert WrongHopGateway(p.hopGateway, hopGateway);
         if (places.length != ids.length || paths.length != ids.length) revert BadProofLength(places.length, ids.length);
         reasons = new bytes4[](ids.length);
         for (uint256 i; i < ids.length; ++i) {
@@ -127,16 +131,18 @@ contract OptimisticVerifier is ConsensusHeaders, ReentrancyGuard, IVerifier {
         return keccak256(abi.encode(id, hopSequence, place.blockNumber, place.txIndex, place.logIndex));
     }
 
-    /// @notice Prove `claim` (in root `root`, by Merkle path `path`) false: its block's header is stored here and
-    ///         `trieNodes` prove the receipt at its transaction holds no such Sent event at its log (or no receipt).
-    function challengeAbsent(
+    /// @notice Prove `claim` (in `hopGateway`'s root `root`, by Merkle path `path`) false: its block's header is
+    ///         stored here and `trieNodes` prove the receipt at its transaction holds no such Sent event of that
+    ///         gateway at its log (or that there is no such receipt).
+    function challenge(
         uint64 hop,
+        address hopGateway,
         bytes32 root,
         Claim calldata claim,
         bytes32[] calldata path,
         bytes[] calldata trieNodes
     ) external nonReentrant {
-        Posted storage p = _challengeable(hop, root, claim, path);
+        Posted storage p = _challengeable(hop, hopGateway, root, claim, path);
         bytes32 receiptsRoot = receiptsRoots[hop][claim.place.blockNumber];
         if (receiptsRoot == bytes32(0)) revert UnknownHeader(claim.place.blockNumber);
         bytes[] memory keys = new bytes[](1);
@@ -144,34 +150,20 @@ contract OptimisticVerifier is ConsensusHeaders, ReentrancyGuard, IVerifier {
         RLPReader.RLPItem[] memory logs =
             ReceiptProofs.logs(ReceiptProofs.receipts(receiptsRoot, trieNodes, keys)[0].value);
         bool holds = claim.place.logIndex < logs.length
-            && ReceiptProofs.isSent(logs[claim.place.logIndex], p.hopGateway, claim.id, uint64(block.chainid),
+            && ReceiptProofs.isSent(logs[claim.place.logIndex], hopGateway, claim.id, uint64(block.chainid),
                 claim.hopSequence);
         if (holds) revert ClaimHolds();
         _slash(hop, root, p);
     }
 
-    /// @notice Prove `claim` false by time: `header`, signed by the hop's validators, is no older than the root and
-    ///         below the claimed block, so that block did not exist when the root was posted.
-    function challengeFuture(
+    function _challengeable(
         uint64 hop,
+        address hopGateway,
         bytes32 root,
         Claim calldata claim,
-        bytes32[] calldata path,
-        Header calldata header
-    ) external nonReentrant {
-        Posted storage p = _challengeable(hop, root, claim, path);
-        _requireHeader(hop, header);
-        if (header.timestamp < p.postedAt) revert HeaderNotAfterPost(header.timestamp, p.postedAt);
-        if (claim.place.blockNumber <= header.number) revert ClaimHolds();
-        _slash(hop, root, p);
-    }
-
-    function _challengeable(uint64 hop, bytes32 root, Claim calldata claim, bytes32[] calldata path)
-        private
-        view
-        returns (Posted storage p)
-    {
-        p = posted[hop][root];
+        bytes32[] calldata path
+    ) private view returns (Posted storage p) {
+        p = posted[hop][hopGateway][root];
         if (p.poster == address(0)) revert UnknownRoot(root);
         if (p.voided) revert RootVoided(root);
         uint256 closes = p.postedAt + challengeWindow;

@@ -248,6 +248,9 @@ class LightClientVerifier(Ownable2Step):
         return self.view("headerDigest", chain, number, timestamp, receipts_root, epoch,
                          block=block)  # type: ignore[no-any-return]
 
+    def highest_header(self, chain: int, *, block: int | None = None) -> int:
+        return self.view("highestHeader", chain, block=block)  # type: ignore[no-any-return]
+
     def is_validator(self, chain: int, epoch: int, validator: str, *, block: int | None = None) -> bool:
         return self.view("isValidator", chain, epoch, validator, block=block)  # type: ignore[no-any-return]
 
@@ -281,7 +284,6 @@ class OptimisticVerifierPosted(NamedTuple):
     poster: str
     posted_at: int
     voided: bool
-    hop_gateway: str
 
 
 class OptimisticVerifierValidatorSets(NamedTuple):
@@ -302,13 +304,9 @@ class OptimisticVerifier(Ownable2Step):
     def bonds(self, poster: str, *, block: int | None = None) -> int:
         return self.view("bonds", poster, block=block)  # type: ignore[no-any-return]
 
-    def challenge_absent_tx(self, hop: int, root: bytes, claim: Any, path: Sequence[bytes],
-                            trie_nodes: Sequence[bytes], *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
-        return self.tx("challengeAbsent", hop, root, claim, path, trie_nodes, by=by, gas=gas)
-
-    def challenge_future_tx(self, hop: int, root: bytes, claim: Any, path: Sequence[bytes], header: Any, *,
-                            by: Account, gas: int = DEFAULT_GAS) -> Tx:
-        return self.tx("challengeFuture", hop, root, claim, path, header, by=by, gas=gas)
+    def challenge_tx(self, hop: int, hop_gateway: str, root: bytes, claim: Any, path: Sequence[bytes],
+                     trie_nodes: Sequence[bytes], *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("challenge", hop, hop_gateway, root, claim, path, trie_nodes, by=by, gas=gas)
 
     def challenge_window(self, *, block: int | None = None) -> int:
         return self.view("challengeWindow", block=block)  # type: ignore[no-any-return]
@@ -330,6 +328,9 @@ class OptimisticVerifier(Ownable2Step):
         return self.view("headerDigest", chain, number, timestamp, receipts_root, epoch,
                          block=block)  # type: ignore[no-any-return]
 
+    def highest_header(self, chain: int, *, block: int | None = None) -> int:
+        return self.view("highestHeader", chain, block=block)  # type: ignore[no-any-return]
+
     def is_validator(self, chain: int, epoch: int, validator: str, *, block: int | None = None) -> bool:
         return self.view("isValidator", chain, epoch, validator, block=block)  # type: ignore[no-any-return]
 
@@ -342,8 +343,8 @@ class OptimisticVerifier(Ownable2Step):
     def post_tx(self, hop: int, hop_gateway: str, claims: Sequence[Any], *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
         return self.tx("post", hop, hop_gateway, claims, by=by, gas=gas)
 
-    def posted(self, hop: int, root: bytes, *, block: int | None = None) -> OptimisticVerifierPosted:
-        return OptimisticVerifierPosted(*self.view("posted", hop, root, block=block).values())
+    def posted(self, hop: int, hop_gateway: str, root: bytes, *, block: int | None = None) -> OptimisticVerifierPosted:
+        return OptimisticVerifierPosted(*self.view("posted", hop, hop_gateway, root, block=block).values())
 
     def receipts_roots(self, chain: int, number: int, *, block: int | None = None) -> bytes:
         return self.view("receiptsRoots", chain, number, block=block)  # type: ignore[no-any-return]

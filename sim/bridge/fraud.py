@@ -1,7 +1,6 @@
 """Fraud proofs against optimistic lanes, as a watcher builds them: read what was posted, check each claim against
 the hop chain's own receipts, and prove a false one on the destination (OptimisticVerifier checks the proof itself:
-the claim's block header signed by the hop's validators and a receipt proof; or, for a block that did not exist
-yet, a signed header no older than the post, below the claimed block)."""
+the claim's block header signed by the hop's validators, and a receipt proof that no such Sent event is there)."""
 
 from __future__ import annotations
 
@@ -55,11 +54,13 @@ class FraudProver:
         return found
 
     def false_claim(self, posting: Posting) -> int | None:
-        """The index of the first claim the hop's receipts do not bear out (None: all hold). A claim of a block the
-        hop has not produced yet is false too."""
-        source = self.network.nodes[posting.hop]
+        """The index of the first claim the hop's receipts do not bear out (None: all hold, or the posting is about a
+        chain this network does not have: no lane could use it)."""
+        source = self.network.nodes.get(posting.hop)
+        if source is None:
+            return None
         if posting.hop_gateway != source.gateway.address:
-            return 0  # about another gateway's events: every claim is false for this lane
+            return 0  # about another gateway's events: no lane of this network uses that root
         for index, (message_id, hop_sequence, (number, tx, log)) in enumerate(posting.claims):
             if number > source.chain.block_number:
                 return index
@@ -69,32 +70,18 @@ class FraudProver:
         return None
 
     def challenge(self, posting: Posting, index: int, by: Account) -> list[Tx] | None:
-        """The transactions proving claim `index` false (None: not provable yet: the hop has no block at or after
-        the post to show that the claimed block did not exist then)."""
+        """The transactions proving claim `index` false: the handovers and header the store lacks, then the
+        challenge (None: nothing to prove it with, a block the hop has not produced: the verifier refuses posts of
+        such claims, so none can be usable)."""
         net = self.network
         verifier = net.optimistic(posting.chain)
-        source = net.nodes[posting.hop].chain
+        source = net.nodes.get(posting.hop)
         claim = posting.claims[index]
+        number, tx, _ = claim[2]
+        if source is None or number > source.chain.block_number or posting.hop_gateway != source.gateway.address:
+            return None
         path = MerkleTree([leaf(*c) for c in posting.claims]).proof(index)
-        number = claim[2][0]
-        if number > source.block_number:
-            head = source.block()
-            if head.timestamp < posting.posted_at:
-                return None
-            in_charge = net.validators_at(posting.hop, head.number)
-            header = in_charge.header(head.number, head.timestamp, source.receipts_root(head.number))
-            return [*net.header_store_catch_up(verifier, posting.hop, in_charge.epoch,
-                                               verifier.current_epoch(posting.hop), by),
-                    verifier.challenge_future_tx(posting.hop, posting.root, claim, path, header, by=by,
-                                                 gas=CHALLENGE_GAS)]
-        txs = net.header_store_catch_up(verifier, posting.hop, net.validators_at(posting.hop, number).epoch,
-                                        verifier.current_epoch(posting.hop), by)
-        if verifier.receipts_roots(posting.hop, number) == b"\x00" * 32:
-            trie = self.receipts.block(posting.hop, number).trie
-            header = net.validators_at(posting.hop, number).header(number, source.block(number).timestamp, trie.root)
-            txs.append(verifier.submit_headers_tx(posting.hop, [header], by=by, gas=300_000))
-        trie_nodes = self.receipts.block(posting.hop, number).trie.path(claim[2][1])
-        txs.append(verifier.challenge_absent_tx(posting.hop, posting.root, claim, path, trie_nodes, by=by,
-                                                gas=CHALLENGE_GAS))
-        return txs
-
+        trie_nodes = self.receipts.block(posting.hop, number).trie.path(tx)
+        return [*self.receipts.headers(verifier, posting.hop, [number], by),
+                verifier.challenge_tx(posting.hop, posting.hop_gateway, posting.root, claim, path, trie_nodes, by=by,
+                                      gas=CHALLENGE_GAS)]

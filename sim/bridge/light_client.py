@@ -12,17 +12,17 @@ from dataclasses import dataclass
 
 from eth_abi import decode, encode
 
-from registry import Tx
+from registry import Account, Tx
 from registry.evm.base import TxReceipt
 from registry.evm.events import topic_of
 from registry.evm.receipts import ReceiptsTrie, trie_key
 
 from .events import Sent
 from .messages import SentRecord
-from .topology import Network
+from .topology import HeaderStore, Network
 
 KEPT_BLOCKS = 256  # source blocks whose receipts tries are kept
-HEADER_GAS = 30_000  # storing one header, besides its signatures
+HEADER_GAS = 60_000  # storing one header (its root, and the highest height when it is), besides its signatures
 SIGNATURE_GAS = 8_000  # recovering one validator's signature and reading its membership
 # LightClientVerifier's abi.encode(BlockProof[] blocks, ReceiptProof[] receipts, uint256[] refs)
 PROOF_LAYOUT = ["(uint64,bytes[])[]", "(uint256,bytes,uint256[])[]", "uint256[]"]
@@ -50,8 +50,9 @@ class LightClientProver:
     def __init__(self, network: Network) -> None:
         self.network = network
         self._blocks: OrderedDict[tuple[int, int], BlockReceipts] = OrderedDict()
-        self._stored: set[tuple[int, int, int]] = set()  # (destination, source, block) headers known stored
-        self._epochs: dict[tuple[int, int], int] = {}  # (destination, source) → the source's set it knows
+        # (store, destination, source, block): headers known stored; (store, destination, source): the set it knows
+        self._stored: set[tuple[str, int, int, int]] = set()
+        self._epochs: dict[tuple[str, int, int], int] = {}
 
     def prove(self, lane: tuple[int, int], batch: Sequence[SentRecord], by_index: int = 0) -> tuple[list[Tx], bytes]:
         """The header transactions the destination still needs (first), and the delivery's proof."""
@@ -73,30 +74,34 @@ class LightClientProver:
 
     def _headers(self, lane: tuple[int, int], numbers: list[int], blocks: dict[int, BlockReceipts],
                  by_index: int) -> list[Tx]:
-        """A transaction storing the headers of `numbers` the destination does not have yet (none if it has all)."""
         src, dst = lane
+        return self.headers(self.network.light_client(dst), src, numbers, self.network.relayer_account(dst, by_index))
+
+    def headers(self, store: HeaderStore, src: int, numbers: list[int], by: Account) -> list[Tx]:
+        """What stores the headers of `src`'s blocks `numbers` that `store` lacks: the handovers it has not seen,
+        then one transaction of headers (none if it has them all)."""
         net = self.network
-        verifier = net.light_client(dst)
+        dst = store.chain.chain_id
         missing = []
         for n in numbers:
-            if (dst, src, n) in self._stored:
+            if (store.address, dst, src, n) in self._stored:
                 continue
-            if verifier.receipts_roots(src, n) != b"\x00" * 32:
-                self._stored.add((dst, src, n))
+            if store.receipts_roots(src, n) != b"\x00" * 32:
+                self._stored.add((store.address, dst, src, n))
                 continue
             missing.append(n)
         if not missing:
             return []
-        by = net.relayer_account(dst, by_index)
         newest = max(net.validators_at(src, n).epoch for n in missing)
-        known = self._epochs.get((dst, src)) or verifier.current_epoch(src)
-        catch_up = net.header_store_catch_up(verifier, src, newest, known, by)  # handovers it has not seen
-        self._epochs[(dst, src)] = max(known, newest)
+        known = self._epochs.get((store.address, dst, src)) or store.current_epoch(src)
+        catch_up = net.header_store_catch_up(store, src, newest, known, by)
+        self._epochs[(store.address, dst, src)] = max(known, newest)
         chain = net.nodes[src].chain
-        headers = [net.validators_at(src, n).header(n, chain.block(n).timestamp, blocks[n].trie.root) for n in missing]
+        headers = [net.validators_at(src, n).header(n, chain.block(n).timestamp, self.block(src, n).trie.root)
+                   for n in missing]
         signatures = sum(len(h[4]) // 65 for h in headers)
         gas = 40_000 + len(headers) * HEADER_GAS + signatures * (SIGNATURE_GAS + 16 * 65)
-        return [*catch_up, verifier.submit_headers_tx(src, headers, by=by, gas=gas)]
+        return [*catch_up, store.submit_headers_tx(src, headers, by=by, gas=gas)]
 
 
 def proof_gas(proof: bytes) -> int:

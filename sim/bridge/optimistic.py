@@ -1,5 +1,7 @@
 """What a relayer does on an optimistic lane: post claims (each message and where its Sent event is on the hop),
-bonded, as soon as it picks them up; deliver them with their Merkle paths once the challenge window has passed.
+bonded, as soon as it picks them up (with the header of the newest block claimed, if the store lacks one as high:
+claims may name only blocks known to exist); deliver them with their Merkle paths once the challenge window has
+passed.
 
 An honest poster claims only what it finds in the hop's receipts. A root already posted is not posted again; a
 relayer started afresh posts what it has queued (the chain keeps the first posting's time)."""
@@ -52,6 +54,7 @@ class Poster:
         self.receipts = receipts  # where each Sent event is in its block
         self._posted: dict[tuple[int, int], list[PostedBatch]] = {}
         self._bonded: set[tuple[int, str]] = set()
+        self._highest: dict[tuple[int, int], int] = {}  # lane → the highest header of its source its store has
 
     def covered(self, lane: tuple[int, int]) -> set[int]:
         """The hop sequences of `lane` already in a posted (or posting) batch."""
@@ -82,7 +85,12 @@ class Poster:
         claims = [self.claim(r) for r in batch]
         tree = MerkleTree([leaf(*c) for c in claims])
         self._posted.setdefault(lane, []).append(PostedBatch(list(batch), claims, tree))
-        pre = []
+        # claims name only blocks the store knows exist: the newest claimed block's header, if it lacks one as high
+        newest = max(r.block_number for r in batch)
+        if self._highest.get(lane, -1) < newest:
+            self._highest[lane] = verifier.highest_header(src)
+        pre = [] if self._highest[lane] >= newest else self.receipts.headers(verifier, src, [newest], by)
+        self._highest[lane] = max(self._highest[lane], newest)
         if (dst, by.address) not in self._bonded:
             self._bonded.add((dst, by.address))
             if verifier.bonds(by.address) < MIN_BOND:
@@ -102,7 +110,8 @@ class Poster:
             batches.remove(batch)
             return
         verifier = self.network.optimistic(lane[1])
-        batch.final_at = verifier.posted(lane[0], batch.tree.root).posted_at + verifier.challenge_window()
+        posting = verifier.posted(lane[0], self.network.nodes[lane[0]].gateway.address, batch.tree.root)
+        batch.final_at = posting.posted_at + verifier.challenge_window()
 
     def claim(self, record: SentRecord) -> Claim:
         """Where `record`'s Sent event is on its chain, as the receipts say."""

@@ -19,17 +19,18 @@ import simpy
 from eth_abi import encode
 from eth_keys.datatypes import PrivateKey
 
-from registry import Tx
+from registry import PilotsimError, Tx
+from registry.evm.artifacts import decode_revert
 from registry.evm.base import Log, TxReceipt
 from registry.evm.receipts import ReceiptsTrie
 
-from ..bridge.light_client import SENT_TOPIC, BlockReceipts, receipt_proof, sent_places
+from ..bridge.light_client import SENT_TOPIC, BlockReceipts, LightClientProver, receipt_proof, sent_places
 from ..bridge.merkle import MerkleTree
 from ..bridge.messages import Message, SentRecord, subject
 from ..bridge.optimistic import MIN_BOND, PROOF_LAYOUT, Claim, leaf
 from ..bridge.topology import ChainNode, Network
 from ..bridge.verifiers import SIGNED
-from .attack_kit import ATTACK_GAS, ATTACKER, attack_tx, forged_requests
+from .attack_kit import ATTACK_GAS, ATTACKER, attack_tx, forged_requests, record
 from .fault_kinds import FraudUnwatched, FraudWatched, HeaderForgery, ValidatorTakeover
 from .recorder import Attack
 from .target import FaultProcess, FaultTarget
@@ -114,8 +115,12 @@ def _forge(target: FaultTarget, kind: str, source: ChainNode, victim: ChainNode,
         if not watched:
             target.watchers_down(True)
             target.breach_trust()  # no one watches: the optimistic assumption does not hold
-        proof = yield from _post_and_wait(target, source, hop, messages, sequences, validator_keys)
-        pre: list[Tx] = []
+        posted = yield from _post_and_wait(target, source, hop, messages, sequences, validator_keys, attack)
+        if posted is None:  # the post was refused: that is the attack's outcome
+            if not watched:
+                target.watchers_down(False)
+            return
+        proof, pre = posted, list[Tx]()
     else:
         pre, proof = forged_proof(net, source, hop, messages, sequences, [], validator_keys)
     if pre:
@@ -128,21 +133,31 @@ def _forge(target: FaultTarget, kind: str, source: ChainNode, victim: ChainNode,
 
 
 def _post_and_wait(target: FaultTarget, source: ChainNode, hop: int, messages: list[Message], sequences: list[int],
-                   validator_keys: list[PrivateKey]) -> Generator[simpy.Event, Any, bytes]:
-    """Bond, post claims of `messages` at the source's latest block (first storing a forged header there when
-    the validator keys suffice), and wait out the challenge window; the delivery proof."""
+                   validator_keys: list[PrivateKey], attack: Attack) -> Generator[simpy.Event, Any, bytes | None]:
+    """Bond, post claims of `messages` at the source's latest block (its header stored first: a forged one when the
+    validator keys suffice, else the real one, which anyone may carry), and wait out the challenge window; the
+    delivery proof, or None when the post itself was refused (recorded as the attack's outcome)."""
     net = target.network
     verifier = net.optimistic(hop)
     number = source.chain.block_number
     claims = [(m.id, s, (number, 0, i)) for i, (m, s) in enumerate(zip(messages, sequences, strict=True))]
-    txs = [Tx(ATTACKER, verifier.address, verifier.abi.function("bond").encode([]), 100_000, MIN_BOND)]
+    bond = Tx(ATTACKER, verifier.address, verifier.abi.function("bond").encode([]), 100_000, MIN_BOND)
     validators = net.validators_at(source.chain_id, number)
     if len(validator_keys) >= validators.threshold:  # the header the watchers would need, taken first
         block = forged_block(source, hop, messages, sequences)
         header = validators.header(number, source.chain.block(number).timestamp, block.trie.root,
                                    signers=validator_keys)
-        txs.append(verifier.submit_headers_tx(source.chain_id, [header], by=ATTACKER, gas=1_000_000))
-    txs.append(verifier.post_tx(source.chain_id, source.gateway.address, claims, by=ATTACKER, gas=2_000_000))
-    yield target.submit(hop, txs)
+        headers = [verifier.submit_headers_tx(source.chain_id, [header], by=ATTACKER, gas=1_000_000)]
+    else:
+        headers = LightClientProver(net).headers(verifier, source.chain_id, [number], ATTACKER)
+    setup = yield target.submit(hop, [bond, *headers])
+    if not all(r.status for r in setup):
+        raise PilotsimError(f"{attack.kind}: the attacker's bond or header on chain {hop} failed: "
+                            f"{[decode_revert(r.revert_data or b'').name for r in setup if not r.status]}")
+    post = verifier.post_tx(source.chain_id, source.gateway.address, claims, by=ATTACKER, gas=2_000_000)
+    [posted] = yield target.submit(hop, [post])
+    if not posted.status:
+        record(target, attack, posted, net.nodes[hop].gateway)
+        return None
     yield target.env.timeout(verifier.challenge_window() + 1)
     return _optimistic_proof(claims)

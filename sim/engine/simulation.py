@@ -26,6 +26,7 @@ from ..bridge.deliveries import Lane, Listeners, Planned, by_destination
 from ..bridge.relayer import Relayer
 from ..bridge.topology import Network
 from .driver import ChainDriver
+from .fault_kinds import Lasting
 from .faults import inject
 from .fraud_watch import FraudWatch
 from .living_registry import LivingRegistry
@@ -159,8 +160,12 @@ class Simulation:
         )
 
     def _settled(self) -> bool:
-        """After the workload: nothing waits in a mempool, every message is acknowledged, and the
-        registry's broadcaster has sent everything the hub changed."""
+        """After the workload: every attack has run to its end (its outcome recorded), nothing waits in a mempool,
+        every message is acknowledged, and the registry's broadcaster has sent everything the hub changed."""
+        attacks_done = all(end is not None for (_, end), fault in zip(self.fault_windows, self.scenario.faults,
+                                                                      strict=True) if not isinstance(fault, Lasting))
+        if not attacks_done:
+            return False
         if any(d.pending for d in self.drivers.values()) or any(s.inflight for s in self.slots):
             return False
         if self.registry and not self.registry.settled():

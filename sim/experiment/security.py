@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from registry import PilotsimError
 from registry.paths import ROOT
 
 from ..bridge.cache import NetworkCache
@@ -56,6 +57,10 @@ def _one(task: Task) -> dict[str, Any]:
     name, verifier, out, backend, cache, index = task
     scenario = scenarios.load(name).with_overrides(_overrides(verifier))
     report = run_scenario(scenario, out, backend=backend, cache=cache)
+    forgeries = [f.kind for f in scenario.faults if f.kind in FORGERIES]
+    missing = [kind for kind in forgeries if not any(a.kind == kind for a in report.attacks)]
+    if missing:  # no record reads as "refused": say instead that the attack never ran to its end
+        raise PilotsimError(f"security: {name} on {verifier}: the {missing[0]} attack recorded no outcome")
     held = report.invariants.held
     broken = sorted(k for k in INVARIANTS if not held.get(k, True))
     accepted = any(a.kind in FORGERIES and a.processed > 0 for a in report.attacks)
