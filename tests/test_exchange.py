@@ -112,3 +112,13 @@ def test_network_on_nodes_given_by_url() -> None:
     finally:
         for node in nodes:
             node.stop()
+
+
+def test_cli_optimistic_exchange_shows_the_challenge_window_it_waited() -> None:
+    result = runner.invoke(app, ["exchange", "--requester", REQUESTER, "--provider", PROVIDER, "--sector",
+                                 "healthcare", "--verifier", "optimistic"])
+    assert result.exit_code == 0, result.output
+    rows = {line.split("│")[1].strip(): line.split("│")[4].strip() for line in result.stdout.splitlines()
+            if line.startswith("│") and line.split("│")[1].strip()}
+    # the default challenge window is 60 s: nothing is delivered before it ends on the destination's clock
+    assert rows["sent"] == "0" and int(rows["delivered"]) >= 60 and int(rows["delivered back"]) >= 120

@@ -62,10 +62,12 @@ def exchange(
     else:
         table = Table(title=f"{result.requester} → {result.provider}: {result.sector} data "
                             f"({topology.value}, {verifier.value})")
-        for column in ("step", "chain", "block", "gas", "detail"):
-            table.add_column(column, justify="right" if column in ("block", "gas") else "left")
+        for column in ("step", "chain", "block", "at (s)", "gas", "detail"):
+            table.add_column(column, justify="right" if column in ("block", "at (s)", "gas") else "left")
+        start = result.steps[0].timestamp  # seconds since the request: an optimistic lane's window shows
         for step in result.steps:
-            table.add_row(step.step, f"{step.chain} ({step.chain_id})", str(step.block), f"{step.gas:,}", step.detail)
+            table.add_row(step.step, f"{step.chain} ({step.chain_id})", str(step.block), str(step.timestamp - start),
+                          f"{step.gas:,}", step.detail)
         out.print(table)
     if result.status != "answered":
         reason = f": {result.reason}" if result.reason else ""
