@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 import registry.events  # noqa: F401 - registers the registry's typed events
+import sim.bridge.atomic_events  # noqa: F401 - registers the atomic transactions'
 import sim.bridge.events  # noqa: F401 - registers the protocol's and the application's
 from registry import EthTesterChain
 from registry.evm.artifacts import load_artifact

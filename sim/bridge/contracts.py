@@ -573,3 +573,113 @@ class TestRecipient(MessageRecipient):
 
     def times_handled(self, arg0: bytes, *, block: int | None = None) -> int:
         return self.view("timesHandled", arg0, block=block)  # type: ignore[no-any-return]
+
+
+class AtomicCoordinatorTransactions(NamedTuple):
+    protocol: int
+    state: int
+    parties: int
+    yes: int
+    reason: int
+    started_at: int
+    decide_by: int
+    expires_at: int
+
+
+class AtomicCoordinator(Ownable2Step, MessageRecipient):
+    """AtomicCoordinator: typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
+
+    def __init__(self, chain: Chain, address: str, artifact: str = "AtomicCoordinator") -> None:
+        super().__init__(chain, address, artifact)
+
+    def abort_expired_tx(self, tx_id: bytes, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("abortExpired", tx_id, by=by, gas=gas)
+
+    def begin_tx(self, protocol: int, chains: Sequence[int], entities: Sequence[int], agreement: bytes,
+                 lock_timeout: int, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("begin", protocol, chains, entities, agreement, lock_timeout, by=by, gas=gas)
+
+    def begun(self, *, block: int | None = None) -> int:
+        return self.view("begun", block=block)  # type: ignore[no-any-return]
+
+    def chains_of(self, tx_id: bytes, *, block: int | None = None) -> Sequence[int]:
+        return self.view("chainsOf", tx_id, block=block)  # type: ignore[no-any-return]
+
+    def gateway(self, *, block: int | None = None) -> str:
+        return self.view("gateway", block=block)  # type: ignore[no-any-return]
+
+    def local_participant(self, *, block: int | None = None) -> str:
+        return self.view("localParticipant", block=block)  # type: ignore[no-any-return]
+
+    def participants(self, chain: int, *, block: int | None = None) -> str:
+        return self.view("participants", chain, block=block)  # type: ignore[no-any-return]
+
+    def set_participants_tx(self, chains: Sequence[int], participants_: Sequence[str], *, by: Account,
+                            gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("setParticipants", chains, participants_, by=by, gas=gas)
+
+    def transactions(self, tx_id: bytes, *, block: int | None = None) -> AtomicCoordinatorTransactions:
+        return AtomicCoordinatorTransactions(*self.view("transactions", tx_id, block=block).values())
+
+    def votes(self, tx_id: bytes, *, block: int | None = None) -> int:
+        return self.view("votes", tx_id, block=block)  # type: ignore[no-any-return]
+
+
+class AtomicParticipantEntries(NamedTuple):
+    state: int
+    protocol: int
+    coordinator_chain: int
+    expires_at: int
+    entity: int
+    agreement: bytes
+    previous: bytes
+
+
+class AtomicParticipant(Ownable2Step, MessageRecipient):
+    """AtomicParticipant: typed (`artifact`: a build of the same interface, e.g. a flawed one)."""
+
+    def __init__(self, chain: Chain, address: str, artifact: str = "AtomicParticipant") -> None:
+        super().__init__(chain, address, artifact)
+
+    def agreements(self, entity: int, *, block: int | None = None) -> bytes:
+        return self.view("agreements", entity, block=block)  # type: ignore[no-any-return]
+
+    def amend_tx(self, entity: int, agreement: bytes, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("amend", entity, agreement, by=by, gas=gas)
+
+    def coordinators(self, chain: int, *, block: int | None = None) -> str:
+        return self.view("coordinators", chain, block=block)  # type: ignore[no-any-return]
+
+    def entries(self, tx_id: bytes, *, block: int | None = None) -> AtomicParticipantEntries:
+        return AtomicParticipantEntries(*self.view("entries", tx_id, block=block).values())
+
+    def gateway(self, *, block: int | None = None) -> str:
+        return self.view("gateway", block=block)  # type: ignore[no-any-return]
+
+    def handle_local_tx(self, payload: bytes, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("handleLocal", payload, by=by, gas=gas)
+
+    def local_coordinator(self, *, block: int | None = None) -> str:
+        return self.view("localCoordinator", block=block)  # type: ignore[no-any-return]
+
+    def locked_by(self, entity: int, *, block: int | None = None) -> bytes:
+        return self.view("lockedBy", entity, block=block)  # type: ignore[no-any-return]
+
+    def mirror(self, *, block: int | None = None) -> str:
+        return self.view("mirror", block=block)  # type: ignore[no-any-return]
+
+    def release_tx(self, tx_id: bytes, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("release", tx_id, by=by, gas=gas)
+
+    def set_coordinators_tx(self, chains: Sequence[int], coordinators_: Sequence[str], *, by: Account,
+                            gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("setCoordinators", chains, coordinators_, by=by, gas=gas)
+
+    def set_unsafe_commit_tx(self, unsafe_commit_: bool, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("setUnsafeCommit", unsafe_commit_, by=by, gas=gas)
+
+    def unsafe_commit(self, *, block: int | None = None) -> bool:
+        return self.view("unsafeCommit", block=block)  # type: ignore[no-any-return]
+
+    def zone_id(self, *, block: int | None = None) -> int:
+        return self.view("zoneId", block=block)  # type: ignore[no-any-return]

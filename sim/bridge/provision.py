@@ -221,24 +221,32 @@ def _layout(network: Network, chain_id: int, chain: Chain, first_nonce: int) -> 
     settings = (admin.address, router, network.config.handler_gas, network.config.max_payload_bytes)
     txs.append(init("VulnerableGateway" if flaw == "origin-unchecked" else "Gateway", *settings))
     apps = len(kinds) + 1
+    # atomic transactions: a coordinator on every chain (after the two apps), a participant on each zone's
+    coordinator, participant = address(apps + 2), address(apps + 3)
     if is_hub:
-        txs += [init("PilotRegistry"), init("RegistryBroadcaster", address(apps), gateway, admin.address)]
+        txs += [init("PilotRegistry"), init("RegistryBroadcaster", address(apps), gateway, admin.address),
+                init("AtomicCoordinator", gateway, OPEN_QUOTA, admin.address)]  # the hub has no participant
     else:
         assert network.hub.broadcaster is not None  # the hub is deployed first
         txs += [init("RegistryMirror", gateway, HUB_CHAIN_ID, network.hub.broadcaster.address),
-                init("DataExchange", gateway, address(apps), chain_id - HUB_CHAIN_ID, admin.address)]
+                init("DataExchange", gateway, address(apps), chain_id - HUB_CHAIN_ID, admin.address),
+                init("AtomicCoordinator", gateway, participant, admin.address),
+                init("AtomicParticipant", gateway, address(apps), chain_id - HUB_CHAIN_ID, coordinator,
+                     admin.address)]
     node = ChainNode(
         name=name, chain_id=chain_id, zone_id=0 if is_hub else chain_id - HUB_CHAIN_ID, chain=chain,
         gateway=GatewayClient(chain, gateway),
         verifiers={kind: verifier_contract(kind, chain, address(i), VERIFIERS[kind].contract)
                    for i, kind in enumerate(kinds)},
     )
+    node.coordinator = contracts.AtomicCoordinator(chain, coordinator)
     if is_hub:
         node.registry = Registry(chain, address(apps))
         node.broadcaster = contracts.RegistryBroadcaster(chain, address(apps + 1))
     else:
         node.mirror = contracts.RegistryMirror(chain, address(apps))
         node.exchange = contracts.DataExchange(chain, address(apps + 1))
+        node.participant = contracts.AtomicParticipant(chain, participant)
     return node, txs
 
 
@@ -266,6 +274,7 @@ def _configure(network: Network, node: ChainNode) -> None:
         zones = [z for z in network.zones if z.chain_id != node.chain_id]
         txs.append(node.exchange.set_peers_tx([z.chain_id for z in zones], [z.data_exchange.address for z in zones],
                                               by=admin, gas=CONFIG_GAS))
+    txs += _atomic(network, node)
     if node.broadcaster is not None:
         txs += [node.broadcaster.set_mirror_tx(z.chain_id, z.mirror.address, by=admin, gas=100_000)  # type: ignore[union-attr]
                 for z in network.zones]
@@ -275,6 +284,22 @@ def _configure(network: Network, node: ChainNode) -> None:
         txs.append(node.gateway.set_rate_exempt_tx(node.broadcaster.address, True, by=admin, gas=100_000))
     for receipt in node.chain.send(txs):
         receipt.raise_for_status()
+
+
+def _atomic(network: Network, node: ChainNode) -> list[Tx]:
+    """The coordinator knows every zone's participant; a participant, every chain's coordinator."""
+    admin = network.admin(node.chain_id)
+    zones = [z for z in network.zones if z.chain_id != node.chain_id]
+    others = [n for n in network.nodes.values() if n.chain_id != node.chain_id]
+    assert node.coordinator is not None
+    txs = [node.coordinator.set_participants_tx([z.chain_id for z in zones],
+                                                [z.participant.address for z in zones if z.participant],
+                                                by=admin, gas=CONFIG_GAS)]
+    if node.participant is not None:
+        txs.append(node.participant.set_coordinators_tx([n.chain_id for n in others],
+                                                        [n.coordinator.address for n in others if n.coordinator],
+                                                        by=admin, gas=CONFIG_GAS))
+    return txs
 
 
 def _quotas(network: Network, node: ChainNode) -> list[Tx]:
@@ -288,8 +313,9 @@ def _quotas(network: Network, node: ChainNode) -> list[Tx]:
                                     gas=gas)]
     message = gateway.destination_gas(config.handler_gas, APP_PAYLOAD_BYTES, 2)
     largest = gateway.destination_gas(contract_constant("GatewayConfig", "MAX_GAS_LIMIT"), config.max_payload_bytes, 2)
-    apps: list[Contract | None] = [node.exchange, node.broadcaster]
-    for app, size in zip(apps, (message, largest), strict=True):
+    vote = gateway.destination_gas(contract_constant("Atomic", "VOTE_GAS"), APP_PAYLOAD_BYTES, 2)
+    apps: list[Contract | None] = [node.exchange, node.broadcaster, node.coordinator, node.participant]
+    for app, size in zip(apps, (message, largest, vote, vote), strict=True):
         if app is not None:
             txs.append(gateway.set_gas_quota_tx(hops, app.address, APP_BURST_MESSAGES * size,
                                                 APP_MESSAGES_PER_S * size, by=admin, gas=gas))

@@ -93,6 +93,8 @@ class ChainNode:
     exchange: contracts.DataExchange | None = None  # zone chains
     registry: Registry | None = None  # the hub
     broadcaster: contracts.RegistryBroadcaster | None = None  # the hub
+    coordinator: contracts.AtomicCoordinator | None = None  # every chain: atomic transactions begun there
+    participant: contracts.AtomicParticipant | None = None  # zone chains: their entities' side of them
 
     @property
     def is_hub(self) -> bool:
@@ -106,7 +108,8 @@ class ChainNode:
         return self.exchange
 
     def contracts(self) -> list[Contract]:
-        found = [self.gateway, *self.verifiers.values(), self.mirror, self.exchange, self.registry, self.broadcaster]
+        found = [self.gateway, *self.verifiers.values(), self.mirror, self.exchange, self.registry, self.broadcaster,
+                 self.coordinator, self.participant]
         return [c for c in found if c is not None]
 
 

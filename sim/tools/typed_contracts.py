@@ -16,7 +16,8 @@ from registry.paths import ROOT
 
 TARGET = ROOT / "sim" / "bridge" / "contracts.py"
 CONTRACTS = ("Gateway", "CommitteeVerifier", "CheckpointVerifier", "LightClientVerifier", "OptimisticVerifier",
-             "DataExchange", "RegistryMirror", "RegistryBroadcaster", "TestRecipient")
+             "DataExchange", "RegistryMirror", "RegistryBroadcaster", "TestRecipient", "AtomicCoordinator",
+             "AtomicParticipant")
 RESERVED = {"chain_id"}  # views a subclass already answers (GatewayClient.chain_id is its chain's)
 KEYWORDS = {"from", "in", "is", "type", "id"}
 
