@@ -68,6 +68,16 @@ class LanePause(Lasting):
     to: list[ChainName] = Field(min_length=1, description="the chains those lanes lead to")
 
 
+class LaneOutage(Lasting):
+    """No relayer carries anything on the lanes between `chain` and each of `to`, either way, for a while (a
+    relayer's link to those chains down); what waits is carried once it ends. Longer than a transaction's lock
+    timeout, it delays prepares, votes and decisions past their deadlines."""
+
+    kind: Literal["lane-outage"]
+    chain: ChainName = Field(description="one end of the lanes")
+    to: list[ChainName] = Field(min_length=1, description="the chains at their other ends")
+
+
 class WatcherOutage(Lasting):
     """`watchers` of the fraud watchers (all unless it says) stop watching optimistic lanes for `duration_s`."""
 
@@ -200,7 +210,7 @@ class FanOut(_Fault):
 
 
 Fault = Annotated[RelayerOutage | RelayerDuplicate | RelayerReorder | ChainHalt | RateLimit | LanePause | WatcherOutage
-                  | ValidatorHandover
+                  | LaneOutage | ValidatorHandover
                   | KeysCompromised | VerifierBypass | ZeroRoot | AdminCall | OriginSpoof | OversizedPayload | AckBomb
                   | GasCapFlood | FanOut | ValidatorTakeover | HeaderForgery | FraudWatched | FraudUnwatched,
                   Field(discriminator="kind")]

@@ -23,6 +23,7 @@ from .fault_kinds import (
     GasCapFlood,
     HeaderForgery,
     KeysCompromised,
+    LaneOutage,
     LanePause,
     Lasting,
     OriginSpoof,
@@ -84,6 +85,13 @@ def inject(target: FaultTarget, fault: Fault) -> FaultProcess:
             chain_id = target.network.chain_id(fault.chain)
             target.network.hand_over(chain_id, target.network.nodes[chain_id].chain.block_number + 1)
             yield target.env.timeout(0)
+        case LaneOutage():
+            net = target.network
+            ends = [net.chain_id(fault.chain), *(net.chain_id(to) for to in fault.to)]
+            lanes = {lane for to in ends[1:] for lane in ((ends[0], to), (to, ends[0]))}
+            target.block_lanes(lanes, True)
+            yield _lasting(target, fault)
+            target.block_lanes(lanes, False)
         case WatcherOutage():
             target.watchers_down(True, fault.watchers)
             yield _lasting(target, fault)

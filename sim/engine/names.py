@@ -24,10 +24,12 @@ def bundled_data() -> SeedData:
 def zones_used(scenario: Any, config: Any) -> list[str] | None:
     """The zones (in seed order) a scenario's network needs when its workload names zones: those, and
     the ones its faults and network settings name. None: every zone."""
-    if scenario.workload.zones == "all":
+    transactions = scenario.transactions
+    if scenario.workload.zones == "all" or (transactions.active and transactions.zones == "all"):
         return None
     data = bundled_data()
     names = [*scenario.workload.zones, *scenario.workload.zone_weights, *config.vulnerable,
+             *(transactions.zones if transactions.active else ()),
              *(name for lane in config.lane_verifiers for name in lane.split(":"))]
     names += [name for f in scenario.faults for name in (getattr(f, "chain", None), getattr(f, "source", None),
                                                          *getattr(f, "to", ())) if isinstance(name, str)]
@@ -52,6 +54,7 @@ def name_errors(scenario: Any) -> Errors:
             errors.append((path, str(unknown)))
 
     _workload_names(scenario.workload, check, errors)
+    _transaction_names(scenario.transactions, check, errors)
     _fault_names(data, scenario.faults, check, errors)
     _suspension_names(data, scenario, errors)
     for name in scenario.network.vulnerable:
@@ -80,6 +83,17 @@ def _workload_names(work: Any, check: Check, errors: Errors) -> None:
             check(f"workload.sectors.{i}", name, kind="sector")
         if not work.sectors:
             errors.append(("workload.sectors", "is empty: name sectors, or \"all\""))
+
+
+def _transaction_names(transactions: Any, check: Check, errors: Errors) -> None:
+    if transactions.zones == "all":
+        return
+    for i, name in enumerate(transactions.zones):
+        check(f"transactions.zones.{i}", name)
+    zones = len({slug(z) for z in transactions.zones})
+    if zones < transactions.participants[1]:
+        errors.append(("transactions.participants", f"up to {transactions.participants[1]} parties, one per zone, "
+                                                    f"but transactions.zones names {zones}"))
 
 
 def _fault_names(data: SeedData, faults: list[Any], check: Check, errors: Errors) -> None:

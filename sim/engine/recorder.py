@@ -20,6 +20,7 @@ from .driver import GasRecord
 from .living_registry import RegistryRecords
 from .scenario import Scenario
 from .spool import Spool
+from .transactions import TransactionRecords
 from .watcher import InvariantReport
 
 
@@ -160,6 +161,7 @@ class RunRecords:
     wall_run_s: float
     rss_mb: list[tuple[float, float]] = field(default_factory=list)  # (simulated s, resident MB) samples
     registry: RegistryRecords | None = None  # when the scenario's registry lives
+    transactions: TransactionRecords | None = None  # when the scenario has atomic transactions
 
     def close(self) -> None:
         """Let go of the spooled messages and gas (temporary files, gone with the process anyway)."""

@@ -24,6 +24,7 @@ from .fault_kinds import FAULT_KINDS, Fault, Lasting, OriginSpoof, VerifierBypas
 from .names import bundled_data, extra_field_error, name_errors, setting_keys, zones_used
 from .registry_settings import RegistrySettings
 from .settings_base import _Model
+from .transaction_settings import TransactionSettings
 
 SCENARIOS_DIR = SEEDS_DIR / "scenarios"
 
@@ -104,6 +105,7 @@ class Scenario(_Model):
     watcher: WatcherSettings = WatcherSettings()
     fraud_watchers: FraudWatchers = FraudWatchers()
     registry: RegistrySettings = RegistrySettings()
+    transactions: TransactionSettings = TransactionSettings()
     faults: list[Fault] = Field(default_factory=list)
 
     def takeover_after_s(self) -> float:

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from .fault_kinds import Fault
 from .scenario import Scenario
 
-SECTIONS = ("network", "chains", "relayers", "workload", "watcher", "registry")
+SECTIONS = ("network", "chains", "relayers", "workload", "watcher", "registry", "transactions")
 
 
 @dataclass(frozen=True)

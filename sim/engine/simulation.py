@@ -32,6 +32,8 @@ from .fraud_watch import FraudWatch
 from .living_registry import LivingRegistry
 from .recorder import Attack, NetworkSummary, Recorder, RelayerRecord, RunRecords
 from .scenario import Scenario
+from .transaction_watch import TransactionWatch
+from .transactions import TransactionActivity, records_of
 from .watcher import Watcher
 from .workload import Workload
 
@@ -71,7 +73,7 @@ class Simulation:
 
     def __init__(self, scenario: Scenario, network: Network, *, progress: Progress = no_progress) -> None:
         self.scenario, self.network, self.progress = scenario, network, progress
-        streams = np.random.SeedSequence(scenario.seed).spawn(3)  # a child's draws do not depend on the count
+        streams = np.random.SeedSequence(scenario.seed).spawn(4)  # a child's draws do not depend on the count
         self.rng_workload = np.random.default_rng(streams[0])
         self.rng_faults = np.random.default_rng(streams[1])
         self.env = simpy.Environment()
@@ -94,6 +96,7 @@ class Simulation:
         lanes, count = network.lanes(), scenario.relayers.count
         self.slots = [RelayerSlot(i, lanes[i::count], self._new_relayer(i, lanes[i::count])) for i in range(count)]
         self.attacks: list[Attack] = []
+        self.blocked: set[Lane] = set()  # lanes no relayer carries (a lane outage)
         watchers = scenario.fraud_watchers
         self.fraud_watch = FraudWatch(self.env, network, watchers.count, watchers.poll_interval_s, self.submit)
         self.rss_mb: list[tuple[float, float]] = []
@@ -101,6 +104,12 @@ class Simulation:
         self.registry = LivingRegistry.start(self.env, network, scenario.registry, scenario.duration_s, self.drivers,
                                              entities, self.watcher.first_block, self.epoch,
                                              np.random.default_rng(streams[2])) if scenario.registry.active else None
+        self.transactions: TransactionActivity | None = None
+        if scenario.transactions.active:
+            watch = TransactionWatch(network, self.watcher.first_block, self.epoch,
+                                     scenario.transactions.release_bound_s)
+            self.transactions = TransactionActivity(self.env, network, scenario.transactions, scenario.duration_s,
+                                                    self.drivers, watch, np.random.default_rng(streams[3]))
 
     # -- the run --------------------------------------------------------------------------------------
 
@@ -112,9 +121,9 @@ class Simulation:
         env.process(self._watch())
         if self.fraud_watch.chains:
             env.process(self.fraud_watch.run())
-        if self.registry:
-            for process in self.registry.processes():
-                env.process(process)
+        for process in [*(self.registry.processes() if self.registry else []),
+                        *(self.transactions.processes() if self.transactions else [])]:
+            env.process(process)
         fault_starts = [fault.at_s + float(self.rng_faults.uniform(0, fault.jitter_s)) if fault.jitter_s
                         else fault.at_s for fault in scenario.faults]
         self.fault_windows: list[tuple[float, float | None]] = [(start, None) for start in fault_starts]
@@ -145,6 +154,10 @@ class Simulation:
         if self.registry:
             watch = self.registry.watch
             self.watcher.take(watch.violations, watch.violation_count)
+        if self.transactions:
+            judged = self.transactions.watch
+            judged.judge(float(env.now))
+            self.watcher.take(judged.violations, judged.violation_count)
         for attack in self.attacks:  # where each attack message ended, as the chains recorded it
             attack.outcomes = [[o.label for o in self.watcher.outcomes_of(bytes.fromhex(i[2:]))]
                                for i in attack.message_ids]
@@ -157,6 +170,7 @@ class Simulation:
                                     s.relayer.takeovers + s.retired_takeovers, s.restarts_at_s) for s in self.slots],
             sim_seconds=float(env.now), wall_run_s=time.perf_counter() - wall, rss_mb=self.rss_mb,
             registry=self.registry.records() if self.registry else None,
+            transactions=records_of(self.transactions) if self.transactions else None,
         )
 
     def _settled(self) -> bool:
@@ -169,6 +183,8 @@ class Simulation:
         if any(d.pending for d in self.drivers.values()) or any(s.inflight for s in self.slots):
             return False
         if self.registry and not self.registry.settled():
+            return False
+        if self.transactions and not self.transactions.watch.settled(float(self.env.now)):
             return False
         return self.recorder.all_acknowledged() and all(not s.relayer.pending() for s in self.slots if not s.down)
 
@@ -202,7 +218,7 @@ class Simulation:
             if slot.retired is not None:  # the new one has read from the chains' hop state
                 _release(slot.retired)
                 slot.retired = None
-            planned = relayer.plan(busy=slot.inflight, now=self.epoch + int(env.now))
+            planned = relayer.plan(busy=slot.inflight | self.blocked, now=self.epoch + int(env.now))
             if slot.reorder:
                 planned = [relayer.delivery(p.lane, p.batch[::-1]) for p in planned]
             for dst, group in by_destination(planned).items():
@@ -235,6 +251,8 @@ class Simulation:
         self.watcher.scan(float(self.env.now), halted, relayers_up=any(not s.down for s in self.slots))
         if self.registry:
             self.registry.watch.scan(float(self.env.now))
+        if self.transactions:
+            self.transactions.watch.scan(float(self.env.now))
 
     # -- faults: the FaultTarget a fault acts on ------------------------------------------------------
 
@@ -272,6 +290,8 @@ class Simulation:
         if self.registry:
             self.registry.watch.holds.release()
             self.registry.broadcaster.holds.release()
+        if self.transactions:
+            self.transactions.watch.holds.release()
 
     def relayer_misbehaves(self, index: int, *, duplicate: bool = False, reorder: bool = False) -> None:
         self.slots[index].duplicate, self.slots[index].reorder = duplicate, reorder
@@ -279,6 +299,13 @@ class Simulation:
     def halt_chain(self, chain_id: int, halted: bool) -> None:
         self.drivers[chain_id].halted = halted
         self.watcher.chain_halted(chain_id, float(self.env.now), halted)
+        if self.transactions:
+            self.transactions.watch.chain_halted(chain_id, float(self.env.now), halted)
+
+    def block_lanes(self, lanes: set[Lane], blocked: bool) -> None:
+        self.blocked = self.blocked | lanes if blocked else self.blocked - lanes
+        for a, b in lanes:
+            self.watcher.lane_blocked((a, b), float(self.env.now), blocked)
 
     def submit(self, chain_id: int, txs: list[Tx]) -> simpy.Event:
         return self.drivers[chain_id].submit(txs)

@@ -46,6 +46,10 @@ INVARIANTS = {
                      "blocks, which neither end paused, while a relayer is up",
     "suspension_honoured": "no request to or from an entity is served later than registry.max_stale_s after its "
                            "suspension on the hub",
+    "atomic": "no atomic transaction committed on one party's chain while another party rolled back, released its "
+              "lock or never prepared",
+    "locks_released": "no party's lock outlives its expiry by more than transactions.release_bound_s (time its "
+                      "chain was halted excused)",
 }
 MAX_VIOLATIONS_KEPT = 1000
 
@@ -169,6 +173,10 @@ class Watcher:
         """A chain stopped (or started again) producing blocks at simulated second `now`."""
         self._interval(self.halts[chain_id], now, halted)
 
+    def lane_blocked(self, lane: tuple[int, int], now: float, blocked: bool) -> None:
+        """No relayer carries the lane (a lane outage), from simulated second `now` on: excused like a pause."""
+        self._interval(self.pauses[frozenset(lane)], now, blocked)
+
     def relayers_changed(self, now: float, any_up: bool) -> None:
         """Whether some relayer is up, from simulated second `now` on."""
         self._interval(self.relayers_down, now, not any_up)
@@ -241,7 +249,9 @@ class Watcher:
         for lane, waiting in self.waiting.items():
             if not waiting or lane in self._stalled:
                 continue
-            if not relayers_up or lane[0] in halted or lane[1] in halted:
+            paused = self.pauses.get(frozenset(lane))  # paused, or carried by no relayer now
+            blocked = bool(paused) and paused[-1][1] == float("inf")
+            if not relayers_up or lane[0] in halted or lane[1] in halted or blocked:
                 self._progress[lane] = now  # excused: the clock starts again when it can move
                 continue
             since = max(min(seen for seen, _ in waiting.values()), self._progress.get(lane, 0.0))

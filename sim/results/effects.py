@@ -11,7 +11,7 @@ import numpy as np
 
 from registry.seeds import slug
 
-from ..engine.fault_kinds import ChainHalt, Fault, LanePause, Lasting, RelayerOutage, ValidatorHandover
+from ..engine.fault_kinds import ChainHalt, Fault, LaneOutage, LanePause, Lasting, RelayerOutage, ValidatorHandover
 from ..engine.recorder import Attack
 from .report import RegistrySection
 from .tally import MessageTally
@@ -47,11 +47,11 @@ def _touched(fault: Fault, tally: MessageTally) -> tuple[str, set[int]] | None:
     and their numbers in the tally; None when it holds up every lane or none in particular."""
     if isinstance(fault, ChainHalt | ValidatorHandover):
         zones, what = {slug(fault.chain)}, f"lanes to and from {fault.chain}"
-    elif isinstance(fault, LanePause) and slug(fault.chain) != "hub":
+    elif isinstance(fault, LanePause | LaneOutage) and slug(fault.chain) != "hub":
         zones, what = {slug(fault.chain)}, f"lanes of {fault.chain} with {', '.join(fault.to)}"
     else:
         return None
-    ends = {slug(t) for t in fault.to} if isinstance(fault, LanePause) else None
+    ends = {slug(t) for t in fault.to} if isinstance(fault, LanePause | LaneOutage) else None
     pairs = {n for (a, b), n in tally.pairs.items()
              if (slug(a) in zones and (ends is None or slug(b) in ends)) or
              (slug(b) in zones and (ends is None or slug(a) in ends))}

@@ -35,6 +35,7 @@ from .report import (
 )
 from .stats import _round, percentiles
 from .tally import KINDS, PHASES, MessageTally, gas_by_function
+from .transaction_metrics import transactions_section
 
 OUTCOMES = ("delivered", "failed", "timed_out", "rejected")
 
@@ -100,6 +101,7 @@ def build_report(records: RunRecords, machine: Machine | None = None) -> Report:
         blocks={network.chain_names[c]: n for c, n in sorted(records.blocks.items())},
         sim_seconds=_round(records.sim_seconds),
         registry=registry,
+        transactions=transactions_section(records.transactions) if records.transactions else None,
         versions=versions(machine.backend) if machine else None,
         wall=_wall(records, machine, delivered) if machine else None,
     )

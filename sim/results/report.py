@@ -194,6 +194,41 @@ class RegistrySection(_Part):
     refused_per_10s: dict[int, int] = Field(default_factory=dict, exclude=True)  # zones' refusals, by 10 s
 
 
+class TransactionEntry(_Part):
+    """One atomic transaction, as the chains recorded it (transactions.csv; its path: transaction_steps.csv)."""
+
+    tx_id: str
+    protocol: str
+    coordinator: str
+    parties: list[str]  # "zone: entity"
+    begun_s: float
+    outcome: str  # committed | aborted | unfinished
+    reason: str  # why it aborted: vote_no | conflict | timeout | coordinator_gone ("" otherwise)
+    committed_on: list[str]  # zones whose party committed
+    commit_latency_s: float | None  # begun → its last party committed
+    steps: list[tuple[float, str, str, str]]  # (s since the run began, chain, step, detail)
+
+
+class TransactionsSection(_Part):
+    """Atomic cross-zone transactions: how they ended and why, how long commits took and locks were held."""
+
+    protocol: str
+    coordinator: str
+    lock_timeout_s: int
+    started: int
+    committed: int
+    aborted: int
+    aborted_by_reason: dict[str, int]  # vote_no, conflict, timeout, coordinator_gone
+    unfinished: int
+    partial: int  # committed on some parties only: `atomic` broken
+    begin_refused: int  # begin transactions the coordinator refused
+    conflicts: int  # parties that voted no because another transaction held their record
+    commit_latency_s: Percentiles  # begun → last party committed, over committed transactions
+    lock_hold_s: Percentiles  # a party's lock, from prepare to its end
+    # every transaction, for transactions.csv and `pilotsim tx show`; not in report.json
+    listed: list[TransactionEntry] = Field(default_factory=list, exclude=True)
+
+
 class Wall(_Part):
     """Everything that depends on the machine the run was on."""
 
@@ -225,6 +260,7 @@ class Report(_Part):
     blocks: dict[str, int]  # chain name → blocks mined during the run
     sim_seconds: float
     registry: RegistrySection | None = Field(None, exclude_if=lambda v: v is None)
+    transactions: TransactionsSection | None = Field(None, exclude_if=lambda v: v is None)
     versions: dict[str, str] | None = Field(None, exclude_if=lambda v: v is None)
     wall: Wall | None = Field(None, exclude_if=lambda v: v is None)
 
