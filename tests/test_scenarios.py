@@ -125,6 +125,36 @@ def _fan_out(report: Report) -> None:  # the fanning contract's share pays for t
     assert report.attacks[0].outcomes == [["delivered"]] * 3 + [["failed"]] * 2 and report.messages.pending == 0
 
 
+def _transactions(report: Report) -> None:  # transactions ran beside the data requests, each counted by its end
+    t = report.transactions
+    assert t is not None and t.started > 0 and t.committed > 0
+    assert t.committed + t.aborted + t.unfinished == t.started and t.unfinished == 0
+    assert t.commit_latency_s.p95 is not None and report.messages.pending == 0
+
+
+def _atomic_baseline(report: Report) -> None:  # no votes from suspended entities, conflicts from locked records
+    _transactions(report)
+    t = report.transactions
+    assert t is not None and t.aborted_by_reason["vote_no"] > 0 and t.aborted_by_reason["conflict"] > 0
+    assert t.partial == 0 and t.lock_hold_s.max is not None and t.lock_hold_s.max < t.lock_timeout_s
+
+
+def _coordinator_crash(report: Report) -> None:  # parties released their locks, no decision having come
+    _transactions(report)
+    t = report.transactions
+    assert t is not None and t.aborted_by_reason["coordinator_gone"] > 0 and t.partial == 0
+    assert t.lock_hold_s.max is not None and t.lock_hold_s.max >= t.lock_timeout_s
+
+
+def _partial_commits(report: Report) -> None:  # the transactions `atomic` names committed on some parties only
+    _transactions(report)
+    t = report.transactions
+    assert t is not None and t.partial > 0
+    named = {v.message_id for v in report.invariants.violations if v.invariant == "atomic"}
+    partial = {e.tx_id for e in t.listed if e.committed_on and len(e.committed_on) < len(e.parties)}
+    assert named == partial
+
+
 FORGED = {"no_forged_accepted": False, "no_unmatched_delivery": False, "authentic_origin": False}
 # each fault scenario, run whole as the README's table describes it: the invariants it ends with, and what else
 # it must show
@@ -151,6 +181,11 @@ EXPECTED: dict[str, tuple[dict[str, bool], Callable[[Report], None]]] = {
     "fraud-watched": (ALL_TRUE, _fraud_watched),
     "fraud-unwatched": (ALL_TRUE | {"no_unmatched_delivery": False, "authentic_origin": False}, _forgeries_flagged),
     "validator-handover": (ALL_TRUE, _everything_through),
+    "atomic-baseline": (ALL_TRUE, _atomic_baseline),
+    "coordinator-crash": (ALL_TRUE, _coordinator_crash),
+    "lane-outage": (ALL_TRUE, _transactions),
+    "participant-halt": (ALL_TRUE | {"atomic": False}, _partial_commits),
+    "lock-timeout-delay": (ALL_TRUE | {"atomic": False}, _partial_commits),
 }
 
 

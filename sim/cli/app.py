@@ -21,7 +21,7 @@ from rich.markup import escape
 from registry.errors import first_error
 
 from .. import __version__
-from . import bridge_cmds, registry_cmds, security_cmd, simulate, tools
+from . import bridge_cmds, registry_cmds, security_cmd, simulate, tools, tx_cmds
 from .common import PlainHelp, err, out
 
 
@@ -59,6 +59,7 @@ app.add_typer(simulate.scenarios_app, name="scenarios")
 app.command()(simulate.sweep)
 app.command()(simulate.compare)
 app.command()(security_cmd.security)
+app.add_typer(tx_cmds.tx_app, name="tx")
 app.command("gas-snapshot")(tools.gas_snapshot)
 app.command()(tools.bench)
 app.add_typer(registry_cmds.node_app, name="node")

@@ -249,7 +249,7 @@ class Watcher:
         for lane, waiting in self.waiting.items():
             if not waiting or lane in self._stalled:
                 continue
-            paused = self.pauses.get(frozenset(lane))  # paused, or carried by no relayer now
+            paused = self.pauses.get(frozenset(lane), [])  # paused, or carried by no relayer now
             blocked = bool(paused) and paused[-1][1] == float("inf")
             if not relayers_up or lane[0] in halted or lane[1] in halted or blocked:
                 self._progress[lane] = now  # excused: the clock starts again when it can move

@@ -15,11 +15,18 @@ REGISTRY_HEADLINE = ["registry.propagation_s.p50", "registry.propagation_s.p95",
                      "registry.stale_decisions.answered_while_suspended.count",
                      "registry.stale_decisions.answered_after_policy_revoked.count"]
 
+# atomic transactions' headline (empty for a run without them)
+TRANSACTIONS_HEADLINE = ["transactions.started", "transactions.committed", "transactions.aborted",
+                         "transactions.aborted_by_reason.", "transactions.partial", "transactions.conflicts",
+                         "transactions.commit_latency_s.p50", "transactions.commit_latency_s.p95",
+                         "transactions.commit_latency_s.p99", "transactions.lock_hold_s.p50",
+                         "transactions.lock_hold_s.p95", "transactions.lock_hold_s.max"]
+
 # What a reader of two runs looks at first; everything else (per pair, per sector, per function) after.
 HEADLINE = ("scenario.", "messages.", "invariants.", "latency_s.p50", "latency_s.p95", "latency_s.p99",
             "latency_s.mean", "latency_s.max", "throughput.sent_per_s", "throughput.delivered_per_s",
-            *REGISTRY_HEADLINE, "gas.per_message", "gas.total", "relayers.", "latency_s.round_trip.",
-            "latency_s.by_phase.")
+            *REGISTRY_HEADLINE, *TRANSACTIONS_HEADLINE, "gas.per_message", "gas.total", "relayers.",
+            "latency_s.round_trip.", "latency_s.by_phase.")
 
 
 def compare(a: Report, b: Report, only: tuple[str, ...] = ()) -> list[tuple[str, Any, Any]]:

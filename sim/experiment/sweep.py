@@ -34,7 +34,9 @@ SWEEP_COLUMNS = ["messages.sent", "messages.delivered", "messages.failed", "mess
                  "messages.pending", "messages.acknowledged", "messages.refused_at_source", "latency_s.p50",
                  "latency_s.p95", "latency_s.p99", "latency_s.round_trip.p50", "throughput.delivered_per_s",
                  "gas.per_message", *(f"invariants.{name}" for name in INVARIANTS), "invariants.violation_count",
-                 *REGISTRY_HEADLINE, "wall.run_s"]
+                 *REGISTRY_HEADLINE, "transactions.started", "transactions.committed", "transactions.aborted",
+                 "transactions.partial", "transactions.commit_latency_s.p95", "transactions.lock_hold_s.max",
+                 "wall.run_s"]
 
 
 @dataclass(frozen=True)

@@ -28,13 +28,21 @@ from .chart import Axes, colour, figure
 from .heatmap import heatmap
 from .registry_outputs import registry_markdown, registry_plots, registry_summary, registry_tables
 from .report import FaultEntry, Report
+from .transaction_outputs import (
+    transactions_markdown,
+    transactions_plot,
+    transactions_rows,
+    transactions_summary,
+    write_transaction_files,
+)
 
 CSV_COLUMNS = ["message_id", "kind", "src_zone", "dst_zone", "src_chain", "dst_chain", "sector", "outcome",
                "submitted_s", "included_s", "picked_s", "delivered_s", "executed_s", "acked_s", "latency_s", "hops",
                "payload_bytes", "gas_send", "gas_deliver", "gas_ack", "request_id"]
 
 
-OUTPUT_FILES = frozenset({"report.json", "messages.csv", "report.md", "report.html"})
+OUTPUT_FILES = frozenset({"report.json", "messages.csv", "report.md", "report.html", "transactions.csv",
+                          "transaction_steps.csv"})
 
 def check_output_folder(out: Path) -> None:
     """Refuse a folder that holds anything but an earlier run's outputs: writing replaces it whole."""
@@ -57,6 +65,7 @@ def write_outputs(out: Path, report: Report, messages: Iterable[MessageRecord]) 
     try:
         started = time.perf_counter()
         _write_csv(staging / "messages.csv", messages)
+        write_transaction_files(staging, report.transactions)
         (staging / "report.md").write_text(_markdown(report))
         (staging / "report.html").write_text(_html(report, _plots(report)))
         if report.wall is not None:
@@ -98,7 +107,7 @@ def _write_csv(path: Path, messages: Iterable[MessageRecord]) -> None:
 
 def _plots(report: Report) -> dict[str, str]:
     plots = {"latency": _latency_plot(report), "throughput": _throughput_plot(report), "zones": _zones_plot(report)}
-    return plots | registry_plots(report)
+    return plots | registry_plots(report) | transactions_plot(report)
 
 
 CDF_POINTS = 400  # a latency CDF drawn through this many quantiles at most: the same curve at any run length
@@ -184,6 +193,7 @@ def summary_rows(report: Report) -> list[tuple[str, str]]:
         ("gas", f"{gas.per_message:,} per message (amortised), {gas.total:,} in all" if gas.per_message else "n/a"),
         *([("faults", "; ".join(fault_line(f) for f in report.faults))] if report.faults else []),
         *([("registry", registry_summary(report.registry))] if report.registry else []),
+        *([("transactions", transactions_summary(report.transactions))] if report.transactions else []),
         ("invariants", ", ".join(f"{k} {'✓' if ok else '✗'}" for k, ok in report.invariants.held.items())),
         ("time", f"{report.sim_seconds} simulated s in {wall.run_s if wall else '?'} wall s "
                  f"(+ {wall.setup_s if wall else '?'} s setup)"),
@@ -247,6 +257,7 @@ def _markdown(report: Report) -> str:
                      f"{row.max:,} | {row.calls} |")
     invariants = report.invariants
     lines += registry_markdown(report)
+    lines += transactions_markdown(report)
     lines += ["", f"## Invariant violations ({invariants.violation_count})", ""]
     lines += [f"- {v.invariant}: {v.message_id} — {v.detail}" for v in invariants.violations[:50]] or ["none"]
     if report.attacks:
@@ -264,6 +275,9 @@ def _html(report: Report, plots: dict[str, str]) -> str:
     registry = "".join(f"<h3>{html.escape(title)}</h3>{table(headers, rows)}"
                        for title, headers, rows in registry_tables(report.registry)) if report.registry else ""
     registry = f"<h2>Registry</h2>{registry}" if registry else ""
+    if report.transactions:
+        registry += "<h2>Atomic transactions</h2>" + table(["", "p50", "p95", "p99", "max", "count"],
+                                                           transactions_rows(report.transactions))
     phases = table(["phase", "p50", "p95", "p99", "count"],
                    [[k, p.p50, p.p95, p.p99, p.count] for k, p in report.latency_s.by_phase.items()])
     gas = table(["contract", "function", "min", "avg", "median", "max", "calls"],
