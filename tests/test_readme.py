@@ -21,7 +21,7 @@ BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re
 
 
 def test_readme_has_the_examples() -> None:
-    assert len(BLOCKS) == 3
+    assert len(BLOCKS) == 4
 
 
 def test_scripting_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
@@ -35,12 +35,20 @@ def test_cross_chain_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert "forwarded" in out and "delivered back" in out
 
 
+def test_atomic_transaction_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    exec(compile(BLOCKS[2], "README.md", "exec"), {})
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "committed ['committed', 'committed', 'committed']" and out[-1] == "committed"
+    assert [line.split()[3] for line in out[1:-1]] == ["begun"] + ["prepared"] * 3 + ["voted"] * 3 + ["decided"] + \
+        ["committed"] * 3
+
+
 @pytest.mark.parametrize("backend", [None, "revm", pytest.param("anvil", marks=pytest.mark.anvil)])
 def test_fixture_example_passes_in_a_users_suite(pytester: pytest.Pytester, backend: str | None) -> None:
     """The README's test file, in a folder of its own, on each backend (anvil: a node for the session)."""
     expected = {None: "EthTesterChain", "revm": "RevmChain", "anvil": "RpcChain"}[backend]
     check = f"\n\ndef test_backend(chain):\n    assert type(chain).__name__ == {expected!r}\n"
-    pytester.makepyfile(test_my_pilots=BLOCKS[2] + check)
+    pytester.makepyfile(test_my_pilots=BLOCKS[3] + check)
     result = pytester.runpytest("-p", "no:cacheprovider", *(["--pilotsim-backend", backend] if backend else []))
     result.assert_outcomes(passed=4)
 
@@ -52,7 +60,7 @@ def test_a_session_on_your_own_node_leaves_it_as_it_was(pytester: pytest.Pyteste
     with AnvilNode.start(accounts=10) as node:
         chain = RpcChain(node.url)
         before = (chain.block_number, chain.balance(chain.accounts[50].address))
-        pytester.makepyfile(test_my_pilots=BLOCKS[2])
+        pytester.makepyfile(test_my_pilots=BLOCKS[3])
         result = pytester.runpytest("-p", "no:cacheprovider", "--pilotsim-rpc", node.url)
         result.assert_outcomes(passed=3)
         assert (chain.block_number, chain.balance(chain.accounts[50].address)) == before == (0, 0)

@@ -163,18 +163,19 @@ class AtomicClient:
                     stamp = node.chain.block(log.block_number).timestamp
                     if isinstance(record, TxBegun):
                         began = stamp
-                    step, detail = _describe(record)
+                    step, detail = _describe(record, self.network)
                     found.append((stamp, chain_id, log.log_index,
                                   TxStep(step, node.name, log.block_number, stamp, detail)))
         found.sort(key=lambda f: (f[0], f[1], f[2]))
         return [TxStep(s.step, s.chain, s.block, s.at_s - began, s.detail) for *_, s in found]
 
 
-def _describe(record: EventRecord | None) -> tuple[str, str]:
+def _describe(record: EventRecord | None, network: Network) -> tuple[str, str]:
     if isinstance(record, TxBegun):
         return "begun", f"{PROTOCOL_NAMES.get(record.protocol, '?')} over {len(record.chains)} parties"
     if isinstance(record, TxVoted):
-        return "voted", f"chain {record.chain}: {'yes' if record.yes else 'no (' + REASONS[record.reason] + ')'}"
+        voter = network.nodes[record.chain].name if record.chain in network.nodes else f"chain {record.chain}"
+        return "voted", f"{voter}: {'yes' if record.yes else 'no (' + REASONS.get(record.reason, '?') + ')'}"
     if isinstance(record, TxDecided):
         return "decided", "commit" if record.commit else f"roll back ({REASONS.get(record.reason, '?')})"
     if isinstance(record, PartyPrepared):

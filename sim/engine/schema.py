@@ -127,7 +127,7 @@ def markdown_table() -> str:
 
 NAMED_UNITS = {"committee_size": "validators", "validators": "validators", "threshold": "signatures",
                "count": "relayers", "fraud_watchers.count": "watchers", "batch_size": "messages",
-               "broadcast_batch": "entities"}
+               "broadcast_batch": "entities", "participants": "parties", "conflict_probability": "probability"}
 
 
 def unit(key: str) -> str:

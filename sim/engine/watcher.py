@@ -46,10 +46,8 @@ INVARIANTS = {
                      "blocks, which neither end paused, while a relayer is up",
     "suspension_honoured": "no request to or from an entity is served later than registry.max_stale_s after its "
                            "suspension on the hub",
-    "atomic": "no atomic transaction committed on one party's chain while another party rolled back, released its "
-              "lock or never prepared",
-    "locks_released": "no party's lock outlives its expiry by more than transactions.release_bound_s (time its "
-                      "chain was halted excused)",
+    "atomic": "no atomic transaction committed on one party's chain while another rolled back, expired or never did",
+    "locks_released": "no lock outlives its expiry by more than transactions.release_bound_s (halts excused)",
 }
 MAX_VIOLATIONS_KEPT = 1000
 
