@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
-import {Atomic} from "./Atomic.sol";
+import {Atomic, BeginRequest, Prepare} from "./Atomic.sol";
 import {AtomicParticipant} from "./AtomicParticipant.sol";
 import {Gateway} from "./Gateway.sol";
 import {IMessageRecipient, Outcome} from "./Messaging.sol";
@@ -79,21 +79,30 @@ contract AtomicCoordinator is IMessageRecipient, Ownable2Step {
 
     // ------------------------------------------------------------------------ the initiator
 
-    /// @notice Begin a transaction writing `agreement` into the record of `entities[i]` on chain `chains[i]`.
-    ///         The caller must be the account of `entities[0]` (its chain's participant checks it on prepare).
-    function begin(uint8 protocol, uint64[] calldata chains, uint32[] calldata entities, bytes32 agreement,
-        uint64 lockTimeout) external returns (bytes32 txId)
-    {
-        _check(protocol, chains, entities, lockTimeout);
+    /// @notice Begin the transaction `r` asks for. The caller must be the account of `r.entities[0]`, and each
+    ///         party's entity must have signed its consent; each party's participant checks both (its mirror knows
+    ///         every entity's account) and votes no otherwise.
+    function begin(BeginRequest calldata r) external returns (bytes32 txId) {
+        _check(r.protocol, r.chains, r.entities, r.lockTimeout);
+        if (r.consents.length != r.chains.length) revert LengthMismatch();
         txId = keccak256(abi.encode(block.chainid, address(this), ++begun));
         uint64 now_ = uint64(block.timestamp);
         Transaction memory t = Transaction(
-            protocol, VOTING, uint8(chains.length), 0, Atomic.NONE, now_, now_ + lockTimeout / 2, now_ + lockTimeout
+            r.protocol, VOTING, uint8(r.chains.length), 0, Atomic.NONE, now_, now_ + r.lockTimeout / 2,
+            now_ + r.lockTimeout
         );
         transactions[txId] = t;
-        _chains[txId] = chains;
-        emit TxBegun(txId, msg.sender, protocol, chains, entities, agreement, t.decideBy, t.expiresAt);
-        _ask(txId, t, chains, entities, agreement);
+        _chains[txId] = r.chains;
+        emit TxBegun(txId, msg.sender, r.protocol, r.chains, r.entities, r.agreement, t.decideBy, t.expiresAt);
+        bytes32 digest = Atomic.consentDigest(r.protocol, r.chains, r.entities, r.agreement, r.lockTimeout);
+        _ask(txId, t, r, Prepare(r.protocol, 0, r.entities[0], msg.sender, r.agreement, t.expiresAt, digest, ""));
+    }
+
+    /// @notice What every party's entity signs to take part in such a transaction (an EIP-191 signed message).
+    function consentDigest(uint8 protocol, uint64[] calldata chains, uint32[] calldata entities, bytes32 agreement,
+        uint64 lockTimeout) external pure returns (bytes32)
+    {
+        return Atomic.consentDigest(protocol, chains, entities, agreement, lockTimeout);
     }
 
     function _check(uint8 protocol, uint64[] calldata chains, uint32[] calldata entities, uint64 lockTimeout)
@@ -111,26 +120,24 @@ contract AtomicCoordinator is IMessageRecipient, Ownable2Step {
         }
     }
 
-    /// @dev Send each party its prepare; this chain's party is asked last, directly: its vote may decide at once.
-    function _ask(bytes32 txId, Transaction memory t, uint64[] calldata chains, uint32[] calldata entities,
-        bytes32 agreement) private
-    {
-        uint256 local = chains.length;
-        for (uint256 i; i < chains.length; ++i) {
-            bytes memory prepare = abi.encode(
-                Atomic.PREPARE, txId, t.protocol, entities[i], entities[0], msg.sender, agreement, t.expiresAt
-            );
-            if (chains[i] == block.chainid) local = i;
+    /// @dev Send each party its prepare (`p` with the party's entity and consent filled in); this chain's party is
+    ///      asked last, directly: its vote may decide at once.
+    function _ask(bytes32 txId, Transaction memory t, BeginRequest calldata r, Prepare memory p) private {
+        uint256 local = r.chains.length;
+        for (uint256 i; i < r.chains.length; ++i) {
+            (p.entity, p.consent) = (r.entities[i], r.consents[i]);
+            if (r.chains[i] == block.chainid) {
+                local = i;
+                continue;
+            }
             // the gateway is this chain's own, trusted contract: no reentrancy through it
             // solhint-disable-next-line multiple-sends
-            else gateway.send(chains[i], participants[chains[i]], prepare, t.expiresAt - t.startedAt,
-                Atomic.PREPARE_GAS);
+            gateway.send(r.chains[i], participants[r.chains[i]], abi.encode(Atomic.PREPARE, txId, p),
+                t.expiresAt - t.startedAt, Atomic.PREPARE_GAS);
         }
-        if (local == chains.length) return;
-        bytes memory own = abi.encode(
-            Atomic.PREPARE, txId, t.protocol, entities[local], entities[0], msg.sender, agreement, t.expiresAt
-        );
-        (, bool yes, uint8 reason) = localParticipant.handleLocal(own);
+        if (local == r.chains.length) return;
+        (p.entity, p.consent) = (r.entities[local], r.consents[local]);
+        (, bool yes, uint8 reason) = localParticipant.handleLocal(abi.encode(Atomic.PREPARE, txId, p));
         _vote(txId, local, yes, reason);
     }
 

@@ -2,7 +2,8 @@
 pragma solidity ^0.8.28;
 
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
-import {Atomic} from "./Atomic.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {Atomic, Prepare} from "./Atomic.sol";
 import {EntityWord} from "./EntityWord.sol";
 import {Gateway} from "./Gateway.sol";
 import {IMessageRecipient} from "./Messaging.sol";
@@ -137,21 +138,11 @@ contract AtomicParticipant is IMessageRecipient, Ownable2Step {
         return (true, false, false, 0, txId);
     }
 
-    /// @dev A prepare's fields after its kind and transaction id.
-    struct Prepare {
-        uint8 protocol;
-        uint32 entity;
-        uint32 initiatorEntity;
-        address initiator;
-        bytes32 agreement;
-        uint64 expiresAt;
-    }
-
     function _prepare(uint64 coordinatorChain, bytes32 txId, bytes calldata payload)
         private
         returns (bool yes, uint8 reason)
     {
-        Prepare memory p = abi.decode(payload[64:], (Prepare));
+        (,, Prepare memory p) = abi.decode(payload, (uint8, bytes32, Prepare));
         Entry storage e = entries[txId];
         (e.protocol, e.coordinatorChain, e.expiresAt, e.entity, e.agreement) =
             (p.protocol, coordinatorChain, p.expiresAt, p.entity, p.agreement);
@@ -177,13 +168,18 @@ contract AtomicParticipant is IMessageRecipient, Ownable2Step {
         return (true, Atomic.NONE);
     }
 
+    /// @dev Why this party votes no (Atomic.NONE: it votes yes): its entity is not active here, the initiator is not
+    ///      the first party's active entity, the entity did not sign its consent, or its record is locked.
     function _refusal(Prepare memory p) private returns (uint8) {
         if (block.timestamp > p.expiresAt) return Atomic.EXPIRED;
         if (p.protocol != Atomic.TWO_PHASE && p.protocol != Atomic.TCC) return Atomic.VOTE_NO;
         uint256 word = mirror.words(p.entity);
         if (word.zone() != zoneId || !word.isActive()) return Atomic.VOTE_NO;
-        // begun by a stranger: only the first party's account begins a transaction
-        if (p.entity == p.initiatorEntity && word.account() != p.initiator) return Atomic.VOTE_NO;
+        // every mirror knows every entity: each party checks who began it, so a stranger locks nothing
+        uint256 first = p.entity == p.initiatorEntity ? word : mirror.words(p.initiatorEntity);
+        if (first.account() != p.initiator || !first.isActive()) return Atomic.VOTE_NO;
+        (address signer, ECDSA.RecoverError failure,) = ECDSA.tryRecover(p.consentDigest, p.consent);
+        if (failure != ECDSA.RecoverError.NoError || signer != word.account()) return Atomic.VOTE_NO;
         bytes32 holder = lockedBy[p.entity];
         if (holder != 0) {
             Entry storage h = entries[holder];

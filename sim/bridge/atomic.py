@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from eth_abi import encode
 from eth_utils import keccak
 
 from registry import PilotsimError, Tx
@@ -33,6 +34,7 @@ from .atomic_events import (
     TxDecided,
     TxVoted,
 )
+from .committee import signature
 from .relayer import Relayer
 from .topology import ChainNode, Network
 
@@ -48,6 +50,17 @@ PARTY_STATES = {0: "none"} | {number: name.lower() for name, number in contract_
 BEGIN_GAS = 1_500_000  # five prepares, the local one run in place
 RELEASE_GAS = 150_000
 ABORT_GAS = 1_200_000  # a rollback sent to five parties
+
+
+CONSENT_TAG = keccak(text="pilotsim.atomic.consent.v1")
+
+
+def consent_digest(protocol: int, chains: Sequence[int], entities: Sequence[int], agreement: bytes,
+                   lock_timeout: int) -> bytes:
+    """What each party's entity signs to take part (Atomic.consentDigest: an EIP-191 signed message's hash)."""
+    consent = keccak(encode(["bytes32", "uint8", "uint64[]", "uint32[]", "bytes32", "uint64"],
+                            [CONSENT_TAG, protocol, list(chains), list(entities), agreement, lock_timeout]))
+    return keccak(b"\x19Ethereum Signed Message:\n32" + consent)
 
 
 class AtomicError(PilotsimError):
@@ -101,9 +114,11 @@ class AtomicClient:
         return self.network.hub if place == "hub" else self.network.home(initiator)
 
     def begin_tx(self, parties: Sequence[str | int], *, protocol: Protocol = "2pc",
-                 coordinator: CoordinatorPlace = "hub", agreement: bytes = b"",
-                 lock_timeout: int = 120) -> tuple[Tx, ChainNode]:
-        """The (unsent) transaction by which the first party's entity begins one, and the chain it goes to."""
+                 coordinator: CoordinatorPlace = "hub", agreement: bytes = b"", lock_timeout: int = 120,
+                 consents: Sequence[bytes] | None = None) -> tuple[Tx, ChainNode]:
+        """The (unsent) transaction by which the first party's entity begins one, and the chain it goes to.
+        `consents`: each party's signature of its `consent_digest`; by default the simulation signs for every
+        party with its entity's key (it holds them all)."""
         if protocol not in PROTOCOLS:
             raise AtomicError(f"unknown protocol {protocol!r}: 2pc or tcc")
         ids = [p if isinstance(p, int) else self.network.data.entity_id(p) for p in parties]
@@ -117,9 +132,12 @@ class AtomicClient:
         node = self.coordinator_node(ids[0], coordinator)
         assert node.coordinator is not None
         digest = agreement or keccak(text="agreement between " + ", ".join(map(str, ids)))
-        tx = node.coordinator.begin_tx(PROTOCOLS[protocol], [h.chain_id for h in homes], ids, digest, lock_timeout,
-                                       by=self.network.registry.roles.entity(ids[0]), gas=BEGIN_GAS)
-        return tx, node
+        chains, roles = [h.chain_id for h in homes], self.network.registry.roles
+        if consents is None:
+            signed = consent_digest(PROTOCOLS[protocol], chains, ids, digest, lock_timeout)
+            consents = [signature(roles.entity(i).key, signed) for i in ids]
+        request = (PROTOCOLS[protocol], chains, ids, digest, lock_timeout, list(consents))
+        return node.coordinator.begin_tx(request, by=roles.entity(ids[0]), gas=BEGIN_GAS), node
 
     def begin(self, parties: Sequence[str | int], **options: Any) -> tuple[bytes, int]:
         """Begin one now: its id and its coordinator's chain id. A refusal raises with the contract's reason."""

@@ -595,15 +595,19 @@ class AtomicCoordinator(Ownable2Step, MessageRecipient):
     def abort_expired_tx(self, tx_id: bytes, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
         return self.tx("abortExpired", tx_id, by=by, gas=gas)
 
-    def begin_tx(self, protocol: int, chains: Sequence[int], entities: Sequence[int], agreement: bytes,
-                 lock_timeout: int, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
-        return self.tx("begin", protocol, chains, entities, agreement, lock_timeout, by=by, gas=gas)
+    def begin_tx(self, r: Any, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
+        return self.tx("begin", r, by=by, gas=gas)
 
     def begun(self, *, block: int | None = None) -> int:
         return self.view("begun", block=block)  # type: ignore[no-any-return]
 
     def chains_of(self, tx_id: bytes, *, block: int | None = None) -> Sequence[int]:
         return self.view("chainsOf", tx_id, block=block)  # type: ignore[no-any-return]
+
+    def consent_digest(self, protocol: int, chains: Sequence[int], entities: Sequence[int], agreement: bytes,
+                       lock_timeout: int, *, block: int | None = None) -> bytes:
+        return self.view("consentDigest", protocol, chains, entities, agreement, lock_timeout,
+                         block=block)  # type: ignore[no-any-return]
 
     def gateway(self, *, block: int | None = None) -> str:
         return self.view("gateway", block=block)  # type: ignore[no-any-return]
