@@ -225,8 +225,10 @@ class TransactionsSection(_Part):
     conflicts: int  # parties that voted no because another transaction held their record
     commit_latency_s: Percentiles  # begun → last party committed, over committed transactions
     lock_hold_s: Percentiles  # a party's lock, from prepare to its end
-    # every transaction, for transactions.csv and `pilotsim tx show`; not in report.json
+    # every transaction, for transactions.csv and `pilotsim tx show`, and every lock's hold, for the plot; not in
+    # report.json
     listed: list[TransactionEntry] = Field(default_factory=list, exclude=True)
+    lock_holds: list[float] = Field(default_factory=list, exclude=True)
 
 
 class Wall(_Part):

@@ -45,4 +45,5 @@ def transactions_section(records: TransactionRecords) -> TransactionsSection:
         started=len(records.transactions), committed=outcomes["committed"], aborted=outcomes["aborted"],
         aborted_by_reason=dict(reasons), unfinished=outcomes["unfinished"], partial=partial,
         begin_refused=records.begin_refused, conflicts=records.conflicts,
-        commit_latency_s=percentiles(latency), lock_hold_s=percentiles(holds), listed=listed)
+        commit_latency_s=percentiles(latency), lock_hold_s=percentiles(holds), listed=listed,
+        lock_holds=sorted(round(h, 3) for h in holds))
