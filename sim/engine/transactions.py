@@ -42,7 +42,7 @@ class TransactionActivity:
             if codes is None or slug(entity.zone) in codes:
                 self.by_zone.setdefault(network.home(entity_id).chain_id, []).append(entity_id)
         self.zones = sorted(self.by_zone)
-        self.recent: dict[int, float] = {}  # entity → when a transaction the watch has not read yet named it
+        self.recent: dict[int, float] = {}  # entity → when a begin naming it was mined (inf: not yet), until read
         self.begin_refused = 0  # begin transactions the coordinator refused
         self.asked: dict[tuple[bytes, int], float] = {}  # (transaction, chain) → when a keeper last asked there
 
@@ -93,9 +93,11 @@ class TransactionActivity:
         parties = self._draw()
         tx, node = self.client.begin_tx(parties, protocol=s.protocol, coordinator=s.coordinator,
                                         lock_timeout=s.lock_timeout_s)
+        for entity in parties:  # busy until the watch reads the begin: from its block on
+            self.recent[entity] = float("inf")
+        [receipt] = yield self.drivers[node.chain_id].submit([tx])
         for entity in parties:
             self.recent[entity] = float(self.env.now)
-        [receipt] = yield self.drivers[node.chain_id].submit([tx])
         if not receipt.status:
             self.begin_refused += 1
 
