@@ -153,7 +153,8 @@ class TransactionWatch:
                            "commit" if commit else f"roll back ({REASONS.get(reason, '?')})")
             case PartyPrepared(committed=committed) if party is not None:
                 party.state = "committed" if committed else "prepared"
-                party.prepared_s = None if committed else at
+                party.prepared_s = None if committed else at  # committed on prepare: no lock, done at once
+                party.ended_s = at if committed else None
                 self._step(tx.tx_id, at, chain_id, "prepared", "committed on prepare (unsafe)" if committed else
                            ("locked" if tx.protocol == "2pc" else "written tentatively, locked"))
             case PartyRefused(reason=reason) if party is not None:

@@ -23,7 +23,8 @@ def transactions_summary(section: TransactionsSection) -> str:
     """`150 started (2pc, hub): 121 committed, 29 aborted (15 vote_no, 14 conflict); commit p50 6.0 s, p95 6.0 s;
     locks held p50 4.0 s, max 4.0 s`."""
     reasons = ", ".join(f"{n} {r}" for r, n in section.aborted_by_reason.items() if n)
-    parts = [f"{section.started} started ({section.protocol}, decided on {section.coordinator}): "
+    place = "the hub" if section.coordinator == "hub" else "the initiator's zone"
+    parts = [f"{section.started} started ({section.protocol}, decided on {place}): "
              f"{section.committed} committed, {section.aborted} aborted" + (f" ({reasons})" if reasons else "")
              + (f", {section.unfinished} unfinished" if section.unfinished else "")]
     if section.partial:
