@@ -4,6 +4,7 @@ atomicity (the flawed unsafe_commit)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -111,3 +112,16 @@ def test_tx_show_prints_a_partial_commits_path(networks: Networks, tmp_path: Pat
     missing = CliRunner().invoke(app, ["tx", "show", str(tmp_path / "run"), "0xdeadbeef"])
     assert missing.exit_code == 1 and "no transaction 0xdeadbeef" in missing.stderr
     assert "Traceback" not in missing.output
+
+
+def test_tx_run_prints_one_transactions_path_and_refuses_two_parties_of_a_zone() -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["tx", "run", *PARTIES[:2], "--protocol", "tcc", "--json"])
+    assert result.exit_code == 0, result.output
+    run = json.loads(result.stdout)
+    assert run["state"]["outcome"] == "committed" and run["state"]["protocol"] == "tcc"
+    assert [p["state"] for p in run["state"]["parties"]] == ["committed", "committed"]
+    assert [s["step"] for s in run["steps"]][0] == "begun" and run["steps"][-1]["step"] == "committed"
+    refused = runner.invoke(app, ["tx", "run", PARTIES[0], "ICBC"])
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert "both in Beijing: one party per zone" in refused.stderr
