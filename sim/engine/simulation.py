@@ -107,7 +107,7 @@ class Simulation:
         self.transactions: TransactionActivity | None = None
         if scenario.transactions.active:
             watch = TransactionWatch(network, self.watcher.first_block, self.epoch,
-                                     scenario.transactions.release_bound_s)
+                                     scenario.transactions.release_bound_s, halts=self.watcher.halts)
             self.transactions = TransactionActivity(self.env, network, scenario.transactions, scenario.duration_s,
                                                     self.drivers, watch, np.random.default_rng(streams[3]))
 
@@ -299,8 +299,6 @@ class Simulation:
     def halt_chain(self, chain_id: int, halted: bool) -> None:
         self.drivers[chain_id].halted = halted
         self.watcher.chain_halted(chain_id, float(self.env.now), halted)
-        if self.transactions:
-            self.transactions.watch.chain_halted(chain_id, float(self.env.now), halted)
 
     def block_lanes(self, lanes: set[Lane], blocked: bool) -> None:
         self.blocked = self.blocked | lanes if blocked else self.blocked - lanes

@@ -92,7 +92,8 @@ class TransactionWatch:
     violation_count: int = 0
     conflicts: int = 0
     unknown_events: int = 0  # events of transactions no coordinator here began (none, in a run of its own)
-    halts: dict[int, list[list[float]]] = field(default_factory=dict)  # chain → [start, end] while halted
+    # chain → [start, end] while halted: the run's watcher's own record (Watcher.halts), shared, not kept twice
+    halts: dict[int, list[list[float]]] = field(default_factory=dict)
     holds: HistoryHolds = field(default_factory=HistoryHolds)
 
     def __post_init__(self) -> None:
@@ -179,13 +180,6 @@ class TransactionWatch:
         return node.name if node is not None else str(chain_id)
 
     # -- judging ------------------------------------------------------------------------------------
-
-    def chain_halted(self, chain_id: int, now: float, halted: bool) -> None:
-        spans = self.halts.setdefault(chain_id, [])
-        if halted:
-            spans.append([now, float("inf")])
-        elif spans and spans[-1][1] == float("inf"):
-            spans[-1][1] = now
 
     def _halted_within(self, chain_id: int, start: float, end: float) -> float:
         return sum(max(0.0, min(b, end) - max(a, start)) for a, b in self.halts.get(chain_id, []))
