@@ -8,14 +8,16 @@ would, and the other contract's check alone decides. Each test fails with its ch
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
 
 import pytest
-from eth_abi import decode, encode
+from eth_abi import encode
 
 from registry import Account, Contract, ContractRevert, Tx
 from registry.evm.events import all_of
 from sim.bridge import contracts
-from sim.bridge.atomic import PROTOCOLS, AtomicClient, consent_digest
+from sim.bridge.atomic import CONSENT_TYPE, PROTOCOLS, AtomicClient, ConsentTerms
 from sim.bridge.atomic_events import DecisionIgnored, PartyCommitted, PartyPrepared, PartyRefused, TxDecided, TxVoted
 from sim.bridge.committee import signature
 from sim.bridge.relayer import Relayer
@@ -23,7 +25,8 @@ from sim.bridge.topology import ChainNode, Network
 
 PREPARE, COMMIT, ROLLBACK, VOTE = 1, 2, 3, 4
 PREPARED, COMMITTED, ROLLED_BACK, EXPIRED, REFUSED = 1, 2, 3, 4, 5
-PREPARE_TYPES = "(uint8,uint32,uint32,address,bytes32,uint64,bytes32,bytes)"
+PREPARE_TYPES = f"({CONSENT_TYPE},address,uint64,bytes)"
+REPLAYED = 5
 GAS = 2_000_000
 
 
@@ -95,13 +98,16 @@ def _say(net: Network, app: Contract, to: str, recipient: str, payload: bytes, t
     _relay(net)
 
 
-def _prepare_payload(net: Network, tx_id: bytes, party: int, parties: Sequence[int], chains: Sequence[int],
-                     expires_at: int, protocol: str = "2pc", agreement: bytes = b"\x17" * 32,
-                     signer: Account | None = None) -> bytes:
-    digest = consent_digest(PROTOCOLS[protocol], chains, parties, agreement, 120)
-    consent = signature((signer or _account(net, party)).key, digest)
-    prepare = (PROTOCOLS[protocol], party, parties[0], _account(net, parties[0]).address, agreement, expires_at,
-               digest, consent)
+def _prepare_payload(net: Network, fake: Contract, tx_id: bytes, party: int, parties: Sequence[int],
+                     chains: Sequence[int], expires_at: int, protocol: str | int = "2pc",
+                     signer: Account | None = None, **changes: object) -> bytes:
+    """`fake`'s prepare of `tx_id` for `party`, signed by the party's account (or `signer`) over terms naming
+    `fake` as coordinator, `tx_id` as nonce and a 120 s lock; `changes`: other terms, signed as they are."""
+    terms = ConsentTerms(PROTOCOLS[protocol] if isinstance(protocol, str) else protocol, tuple(chains),
+                         tuple(parties), b"\x17" * 32, 120, fake.chain.chain_id, fake.address, tx_id, expires_at)
+    terms = replace(terms, **changes)  # type: ignore[arg-type]
+    consent = signature((signer or _account(net, party)).key, terms.digest())
+    prepare = (terms.as_tuple(), _account(net, parties[0]).address, expires_at, consent)
     return encode(["uint8", "bytes32", PREPARE_TYPES], [PREPARE, tx_id, prepare])
 
 
@@ -115,7 +121,7 @@ def _fake_prepared(net: Network, apps: dict[str, Contract], tx_id: bytes, protoc
     `tx_id` (a two-party transaction with Chengdu)."""
     fake = _as_coordinator(net, apps, "Chengdu", "Beijing")
     beijing, party, other = net.node("Beijing"), _entity(net, "Beijing"), _entity(net, "Chengdu")
-    payload = _prepare_payload(net, tx_id, party, [other, party], [net.chain_id("Chengdu"), beijing.chain_id],
+    payload = _prepare_payload(net, fake, tx_id, party, [other, party], [net.chain_id("Chengdu"), beijing.chain_id],
                                beijing.chain.block().timestamp + expires_in, protocol)
     _say(net, fake, "Beijing", _participant(beijing).address, payload)
     return fake, beijing, party
@@ -186,7 +192,7 @@ def test_a_second_prepare_of_the_same_transaction_is_refused(net: Network, apps:
     tx_id = b"\x03" * 32
     fake, beijing, party = _fake_prepared(net, apps, tx_id)
     votes_before = int(fake.view("handled"))
-    payload = _prepare_payload(net, tx_id, party, [_entity(net, "Chengdu"), party],
+    payload = _prepare_payload(net, fake, tx_id, party, [_entity(net, "Chengdu"), party],
                                [net.chain_id("Chengdu"), beijing.chain_id], beijing.chain.block().timestamp + 600)
     _say(net, fake, "Beijing", _participant(beijing).address, payload)
     logged = [e for _, e in _participant(beijing).logged(1, beijing.chain.block_number)]
@@ -249,22 +255,60 @@ def test_a_prepare_that_names_a_stranger_as_initiator_is_refused(net: Network, a
     beijing, party, other = net.node("Beijing"), _entity(net, "Beijing"), _entity(net, "Chengdu")
     chains = [net.chain_id("Chengdu"), beijing.chain_id]
     expires = beijing.chain.block().timestamp + 600
-    forged = _prepare_payload(net, b"\x05" * 32, party, [other, party], chains, expires,
+    forged = _prepare_payload(net, fake, b"\x05" * 32, party, [other, party], chains, expires,
                               signer=_account(net, other))
     _say(net, fake, "Beijing", _participant(beijing).address, forged)
     assert _entry_state(beijing, b"\x05" * 32) == REFUSED and _participant(beijing).locked_by(party) == b"\x00" * 32
+
+
+def test_a_consent_serves_one_prepare(net: Network, apps: dict[str, Contract]) -> None:
+    """A prepare rolled back, then the same signed terms prepared again under a new transaction id: the party
+    refuses it as replayed and locks nothing."""
+    fake, beijing, party = _fake_prepared(net, apps, b"\x0a" * 32)
+    _say(net, fake, "Beijing", _participant(beijing).address, _decision(ROLLBACK, b"\x0a" * 32))
+    assert _entry_state(beijing, b"\x0a" * 32) == ROLLED_BACK
+    chains, first = [net.chain_id("Chengdu"), beijing.chain_id], _participant(beijing).entries(b"\x0a" * 32)
+    again = _prepare_payload(net, fake, b"\x0b" * 32, party, [_entity(net, "Chengdu"), party], chains,
+                             first.expires_at, nonce=b"\x0a" * 32)  # the very terms signed for the first
+    _say(net, fake, "Beijing", _participant(beijing).address, again)
+    refused = all_of(PartyRefused, [e for _, e in _participant(beijing).logged(1, beijing.chain.block_number)])
+    assert [(r.tx_id, r.reason) for r in refused] == [(b"\x0b" * 32, REPLAYED)]
+    assert _entry_state(beijing, b"\x0b" * 32) == REFUSED and _participant(beijing).locked_by(party) == b"\x00" * 32
+
+
+def test_a_consent_serves_only_its_coordinator_and_only_until_its_time(net: Network, apps: dict[str, Contract]) -> None:
+    """Genuinely signed terms that name another coordinator (its chain, or its address), and terms begun after
+    their valid_until (the lock's expiry later than valid_until plus the lock timeout): refused as replayed."""
+    fake = _as_coordinator(net, apps, "Chengdu", "Beijing")
+    beijing, party, other = net.node("Beijing"), _entity(net, "Beijing"), _entity(net, "Chengdu")
+    chains, expires = [net.chain_id("Chengdu"), beijing.chain_id], beijing.chain.block().timestamp + 600
+    cases: dict[bytes, dict[str, Any]] = {b"\x0c" * 32: {"coordinator_chain": net.hub.chain_id},
+                                          b"\x0d" * 32: {"coordinator": "0x" + "0d" * 20},
+                                          b"\x0e" * 32: {"valid_until": expires - 121}}
+    for tx_id, change in cases.items():
+        payload = _prepare_payload(net, fake, tx_id, party, [other, party], chains, expires, **change)
+        _say(net, fake, "Beijing", _participant(beijing).address, payload)
+    refused = all_of(PartyRefused, [e for _, e in _participant(beijing).logged(1, beijing.chain.block_number)])
+    assert {r.tx_id: r.reason for r in refused} == dict.fromkeys(cases, REPLAYED)
+    # the same, in time and naming this coordinator, prepares
+    payload = _prepare_payload(net, fake, b"\x0f" * 32, party, [other, party], chains, expires,
+                               valid_until=expires - 120)
+    _say(net, fake, "Beijing", _participant(beijing).address, payload)
+    assert _entry_state(beijing, b"\x0f" * 32) == PREPARED
 
 
 # -- the coordinator ----------------------------------------------------------------------------------------
 
 
 def _request(net: Network, zones: Sequence[str], *, protocol: int = 1, lock_timeout: int = 120,
-             chains: Sequence[int] | None = None, consents: int | None = None) -> tuple[object, ...]:
+             chains: Sequence[int] | None = None, consents: int | None = None,
+             valid_until: int = 2**40) -> tuple[object, ...]:
     ids = [_entity(net, z) for z in zones]
     chains = list(chains) if chains is not None else [net.chain_id(z) for z in zones]
-    digest = consent_digest(protocol, chains, ids, b"\x42" * 32, lock_timeout)
-    signed = [signature(_account(net, i).key, digest) for i in ids]
-    return (protocol, chains, ids, b"\x42" * 32, lock_timeout, signed[:consents] if consents is not None else signed)
+    terms = ConsentTerms(protocol, tuple(chains), tuple(ids), b"\x42" * 32, lock_timeout, net.hub.chain_id,
+                         _coordinator(net.hub).address, b"\x01" * 32, valid_until)
+    signed = [signature(_account(net, i).key, terms.digest()) for i in ids]
+    return (*terms.as_tuple()[:5], terms.nonce, valid_until, signed[:consents] if consents is not None else signed)
 
 
 @pytest.mark.parametrize(("change", "error"), [
@@ -277,6 +321,7 @@ def _request(net: Network, zones: Sequence[str], *, protocol: int = 1, lock_time
     ({"lock_timeout": 9}, "BadLockTimeout"),
     ({"lock_timeout": 86_401}, "BadLockTimeout"),
     ({"consents": 1}, "LengthMismatch"),
+    ({"valid_until": 0}, "ConsentOutOfDate"),
 ])
 def test_the_coordinator_refuses_a_malformed_begin(net: Network, change: dict[str, object], error: str) -> None:
     zones = change.pop("zones", ["Beijing", "Chengdu"])
@@ -361,10 +406,9 @@ def test_a_prepare_a_coordinator_could_not_have_sent_is_refused(net: Network, ap
     fake = _as_coordinator(net, apps, "Chengdu", "Beijing")
     beijing, party, other = net.node("Beijing"), _entity(net, "Beijing"), _entity(net, "Chengdu")
     chains, now = [net.chain_id("Chengdu"), beijing.chain_id], beijing.chain.block().timestamp
-    unknown = _prepare_payload(net, b"\x07" * 32, party, [other, party], chains, now + 600)
-    unknown = encode(["uint8", "bytes32", PREPARE_TYPES], [PREPARE, b"\x07" * 32, (3, *_decode_prepare(unknown)[1:])])
+    unknown = _prepare_payload(net, fake, b"\x07" * 32, party, [other, party], chains, now + 600, protocol=3)
     _say(net, fake, "Beijing", _participant(beijing).address, unknown)
-    late = _prepare_payload(net, b"\x08" * 32, party, [other, party], chains, now + 20)
+    late = _prepare_payload(net, fake, b"\x08" * 32, party, [other, party], chains, now + 20)
     fake.transact("send", beijing.chain_id, _participant(beijing).address, late, 3_600, by=fake.chain.accounts[5],
                   gas=600_000)
     for node in net.nodes.values():
@@ -374,10 +418,6 @@ def test_a_prepare_a_coordinator_could_not_have_sent_is_refused(net: Network, ap
         1, beijing.chain.block_number)])}
     assert refusals == {b"\x07" * 32: 1, b"\x08" * 32: 4}  # VOTE_NO, EXPIRED
     assert _participant(beijing).locked_by(party) == b"\x00" * 32
-
-
-def _decode_prepare(payload: bytes) -> tuple[object, ...]:
-    return tuple(decode(["uint8", "bytes32", PREPARE_TYPES], payload)[2])
 
 
 def _decisions(net: Network, tx_id: bytes) -> list[tuple[bool, int]]:

@@ -128,7 +128,7 @@ def _fan_out(report: Report) -> None:  # the fanning contract's share pays for t
 def _transactions(report: Report) -> None:  # transactions ran beside the data requests, each counted by its end
     t = report.transactions
     assert t is not None and t.started > 0 and t.committed > 0
-    assert t.committed + t.aborted + t.unfinished == t.started and t.unfinished == 0
+    assert t.committed + t.aborted + t.partial + t.unfinished == t.started and t.unfinished == 0
     assert t.commit_latency_s.p95 is not None and report.messages.pending == 0
 
 
@@ -152,7 +152,7 @@ def _partial_commits(report: Report) -> None:  # the transactions `atomic` names
     assert t is not None and t.partial > 0
     named = {v.message_id for v in report.invariants.violations if v.invariant == "atomic"}
     partial = {e.tx_id for e in t.listed if e.committed_on and len(e.committed_on) < len(e.parties)}
-    assert named == partial
+    assert named == partial == {e.tx_id for e in t.listed if e.outcome == "partial"} and len(named) == t.partial
 
 
 FORGED = {"no_forged_accepted": False, "no_unmatched_delivery": False, "authentic_origin": False}

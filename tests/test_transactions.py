@@ -14,13 +14,18 @@ from sim_kit import refused_scenario, run_on, shortened
 from typer.testing import CliRunner
 
 from registry import Account
-from registry.evm.events import first_of
-from sim.bridge.atomic import PROTOCOLS, AtomicClient, AtomicError, consent_digest
-from sim.bridge.atomic_events import TxBegun
+from registry.errors import ContractRevert
+from registry.evm.events import first_of, typed
+from sim.bridge.atomic import REASONS, AtomicClient, AtomicError, ConsentTerms
+from sim.bridge.atomic_events import PartyRefused, TxBegun
 from sim.bridge.committee import signature
 from sim.bridge.relayer import Relayer
 from sim.bridge.topology import Network, NetworkConfig
 from sim.cli.app import app
+from sim.engine.transaction_settings import TransactionSettings
+from sim.engine.transaction_watch import TransactionWatch
+from sim.engine.transactions import TransactionRecords
+from sim.results.transaction_metrics import transactions_section
 
 PARTIES = ["Beijing healthcare pilot 05", "Chengdu healthcare pilot 03", "Shanghai healthcare pilot 06"]
 BASE = 'name = "t"\nduration_s = 30\n[workload]\nrate_per_s = 0.1\n[transactions]\nrate_per_s = 0.1\n'
@@ -34,6 +39,8 @@ BASE = 'name = "t"\nduration_s = 30\n[workload]\nrate_per_s = 0.1\n[transactions
     ('zones = ["Beijing", "Atlantis"]\n', "transactions.zones.1: unknown zone 'Atlantis'"),
     ('protocol = "3pc"\n', "transactions.protocol: Input should be '2pc' or 'tcc'"),
     ("lock_timeout_s = 5\n", "transactions.lock_timeout_s: Input should be greater than or equal to 10"),
+    ("keeper_interval_s = 29\n", "transactions.keeper_interval_s: 29 s plus a block (2 s) exceeds "
+                                 "transactions.release_bound_s (30 s): keepers could not release an expired lock"),
 ])
 def test_a_transactions_section_that_cannot_run_is_refused_in_one_line(tmp_path: Path, extra: str,
                                                                        fragment: str) -> None:
@@ -47,17 +54,23 @@ def test_parties_must_be_in_distinct_zones(networks: Networks) -> None:
         AtomicClient(network).begin_tx(["Beijing healthcare pilot 05", "ICBC"])
 
 
-def test_the_consent_digest_is_the_contracts(networks: Networks) -> None:
+def test_the_consent_digest_is_the_contracts_and_binds_every_term(networks: Networks) -> None:
     coordinator = networks.get(NetworkConfig()).hub.coordinator
     assert coordinator is not None
-    args = (PROTOCOLS["tcc"], [1001, 1014, 1002], [25, 24, 26], b"\x07" * 32, 300)
-    assert coordinator.consent_digest(*args) == consent_digest(*args)
-    assert coordinator.consent_digest(*args[:4], 301) != consent_digest(*args)  # every field bound
+    terms = ConsentTerms(2, (1001, 1014, 1002), (25, 24, 26), b"\x07" * 32, 300, 1000, coordinator.address,
+                         b"\x01" * 32, 5_000)
+    assert coordinator.consent_digest(terms.as_tuple()) == terms.digest()
+    other = {"protocol": 1, "chains": (1001, 1002, 1014), "entities": (25, 24, 27), "agreement": b"\x08" * 32,
+             "lock_timeout": 301, "coordinator_chain": 1001, "coordinator": "0x" + "11" * 20,
+             "nonce": b"\x02" * 32, "valid_until": 5_001}
+    for name, value in other.items():
+        changed = replace(terms, **{name: value})  # type: ignore[arg-type]
+        assert coordinator.consent_digest(changed.as_tuple()) == changed.digest() != terms.digest(), name
 
 
-def _run(network: Network, **options: object) -> tuple[str, list[str], list[bytes]]:
+def _run(network: Network, parties: list[str] = PARTIES, **options: object) -> tuple[str, list[str], list[bytes]]:
     client = AtomicClient(network)
-    tx_id, chain = client.begin(PARTIES, **options)  # type: ignore[arg-type]
+    tx_id, chain = client.begin(parties, **options)  # type: ignore[arg-type]
     Relayer(network).run_until_idle()
     state = client.state(tx_id, chain)
     return state.outcome, [p.state for p in state.parties], [bytes.fromhex(p.record[2:]) for p in state.parties]
@@ -73,18 +86,65 @@ def test_a_party_that_did_not_consent_votes_no_and_nothing_is_written(networks: 
     record changes anywhere (TCC's tentative writes compensated)."""
     with networks.get(NetworkConfig()).anchor() as network:
         ids = [network.data.entity_id(p) for p in PARTIES]
-        chains = [network.home(i).chain_id for i in ids]
-        agreement = b"\x42" * 32
-        digest = consent_digest(PROTOCOLS[protocol], chains, ids, agreement, 120)
+        agreement, nonce = b"\x42" * 32, b"\x01" * 32
+        digest = AtomicClient(network).terms(PARTIES, protocol=protocol, agreement=agreement, nonce=nonce).digest()  # type: ignore[arg-type]
         keys = [_entity_key(network, PARTIES[0]), _entity_key(network, PARTIES[0]), _entity_key(network, PARTIES[2])]
         before = [network.home(i).participant.agreements(i) for i in ids]  # type: ignore[union-attr]
-        outcome, states, records = _run(network, protocol=protocol, agreement=agreement,
+        outcome, states, records = _run(network, protocol=protocol, agreement=agreement, nonce=nonce,
                                         consents=[signature(k.key, digest) for k in keys])
         assert (outcome, states) == ("aborted", ["rolled_back", "refused", "rolled_back"])
         assert records == before
         # the same with every consent genuine commits everywhere
         outcome, states, records = _run(network, protocol=protocol, agreement=agreement)
         assert (outcome, states, records) == ("committed", ["committed"] * 3, [agreement] * 3)
+
+
+@pytest.mark.parametrize("coordinator", ["hub", "initiator"])
+def test_a_signed_transaction_runs_once(networks: Networks, coordinator: str) -> None:
+    """Chengdu signed one agreement with Beijing, which committed; Chengdu then amended its record itself. Beijing
+    begins the same signed transaction again (the same consents, a new id): every party refuses it as replayed, and
+    Chengdu's own record stands."""
+    with networks.get(NetworkConfig()).anchor() as network:
+        client = AtomicClient(network)
+        first, chengdu = network.data.entity_id(PARTIES[0]), network.data.entity_id(PARTIES[1])
+        terms = client.terms(PARTIES[:2], agreement=b"\x42" * 32, coordinator=coordinator)  # type: ignore[arg-type]
+        consents = [signature(network.registry.roles.entity(i).key, terms.digest()) for i in terms.entities]
+        options = {"agreement": terms.agreement, "coordinator": coordinator, "nonce": terms.nonce,
+                   "valid_until": terms.valid_until, "consents": consents}
+        assert _run(network, parties=PARTIES[:2], **options)[:2] == ("committed", ["committed"] * 2)
+        participant = network.home(chengdu).participant
+        assert participant is not None
+        own = b"\x09" * 32
+        [amended] = network.home(chengdu).chain.send([participant.amend_tx(
+            chengdu, own, by=network.registry.roles.entity(chengdu), gas=200_000)])
+        amended.raise_for_status()
+        tx_id, chain = client.begin(PARTIES[:2], **options)  # type: ignore[arg-type]
+        Relayer(network).run_until_idle()
+        state = client.state(tx_id, chain)
+        assert (state.outcome, [p.state for p in state.parties]) == ("aborted", ["refused", "refused"])
+        beijing = network.home(first).participant
+        assert beijing is not None
+        assert participant.agreements(chengdu) == own and beijing.agreements(first) == terms.agreement
+        node = network.home(chengdu)
+        refused = [typed(e) for _, e in participant.logged(amended.block_number, node.chain.block_number)]
+        assert [REASONS[r.reason] for r in refused if isinstance(r, PartyRefused)] == ["replayed"]
+
+
+def test_a_consent_serves_only_the_coordinator_it_names_and_only_until_its_time(networks: Networks) -> None:
+    """Consents signed for the hub's coordinator, sent to Beijing's own: both parties refuse. A begin after the
+    consents' valid_until is refused by the coordinator at once."""
+    with networks.get(NetworkConfig()).anchor() as network:
+        client = AtomicClient(network)
+        terms = client.terms(PARTIES[:2], coordinator="hub")
+        consents = [signature(network.registry.roles.entity(i).key, terms.digest()) for i in terms.entities]
+        outcome, states, _ = _run(network, parties=PARTIES[:2], coordinator="initiator", nonce=terms.nonce,
+                                  agreement=terms.agreement, valid_until=terms.valid_until, consents=consents)
+        assert (outcome, states) == ("aborted", ["refused", "refused"])
+        late, node = client.begin_tx(PARTIES[:2], valid_until=network.hub.chain.block().timestamp - 1)
+        [receipt] = node.chain.send([late])
+        with pytest.raises(ContractRevert) as caught:
+            receipt.raise_for_status()
+        assert caught.value.name == "ConsentOutOfDate"
 
 
 def test_a_stranger_cannot_begin_one_in_an_entitys_name(networks: Networks) -> None:
@@ -125,3 +185,36 @@ def test_tx_run_prints_one_transactions_path_and_refuses_two_parties_of_a_zone()
     refused = runner.invoke(app, ["tx", "run", PARTIES[0], "ICBC"])
     assert refused.exit_code == 1 and "Traceback" not in refused.output
     assert "both in Beijing: one party per zone" in refused.stderr
+
+
+def test_a_commit_decision_that_reached_no_party_in_time_counts_as_aborted(networks: Networks) -> None:
+    """The hub decides commit, but every COMMIT is held on its lane past the locks' expiry: every party releases
+    its lock, nothing is written. The report counts it aborted (decision_late), not committed; `atomic` holds."""
+    with networks.get(NetworkConfig()).anchor() as network:
+        epoch = max(n.chain.block().timestamp for n in network.nodes.values())
+        for n in network.nodes.values():
+            if n.chain.block().timestamp < epoch:
+                n.chain.mine(timestamp=epoch)
+        watch = TransactionWatch(network, {c: n.chain.block_number + 1 for c, n in network.nodes.items()}, epoch,
+                                 30.0)
+        client = AtomicClient(network)
+        tx_id, chain = client.begin(PARTIES[:2], protocol="tcc", lock_timeout=60)
+        relayer = Relayer(network)
+        while client.state(tx_id, chain).outcome == "voting":
+            assert relayer.poll() > 0
+        assert client.state(tx_id, chain).outcome == "committed"  # the coordinator's word
+        expires = network.hub.coordinator.transactions(tx_id).expires_at  # type: ignore[union-attr]
+        for n in network.nodes.values():
+            n.chain.mine(timestamp=expires + 5)
+        Relayer(network).run_until_idle()  # the commits arrive after the expiry: ignored
+        for party in client.state(tx_id, chain).parties:
+            node = network.nodes[party.chain_id]
+            assert party.state == "prepared" and node.participant is not None
+            node.chain.transact(node.participant.release_tx(tx_id, by=network.admin(node.chain_id), gas=150_000))
+        watch.scan(float(expires + 5 - epoch) + 40)
+        record = watch.transactions[tx_id]
+        assert (record.outcome, record.abort_reason, watch.violation_count) == ("aborted", "decision_late", 0)
+        section = transactions_section(TransactionRecords(TransactionSettings(rate_per_s=1), [record], 0, 0,
+                                                          {c: n.name for c, n in network.nodes.items()}, {}))
+        assert (section.committed, section.aborted, section.aborted_by_reason["decision_late"]) == (0, 1, 1)
+        assert section.commit_latency_s.count == 0

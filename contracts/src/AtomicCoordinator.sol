@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
-import {Atomic, BeginRequest, Prepare} from "./Atomic.sol";
+import {Atomic, BeginRequest, Consent, Prepare} from "./Atomic.sol";
 import {AtomicParticipant} from "./AtomicParticipant.sol";
 import {Gateway} from "./Gateway.sol";
 import {IMessageRecipient, Outcome} from "./Messaging.sol";
@@ -43,6 +43,7 @@ contract AtomicCoordinator is IMessageRecipient, Ownable2Step {
     error DuplicateChain(uint64 chain);
     error UnknownParticipant(uint64 chain);
     error BadLockTimeout(uint64 lockTimeout);
+    error ConsentOutOfDate(uint64 validUntil);
     error NotVoting(bytes32 txId, uint8 state);
     error NotPastDeadline(bytes32 txId, uint64 decideBy);
 
@@ -80,11 +81,13 @@ contract AtomicCoordinator is IMessageRecipient, Ownable2Step {
     // ------------------------------------------------------------------------ the initiator
 
     /// @notice Begin the transaction `r` asks for. The caller must be the account of `r.entities[0]`, and each
-    ///         party's entity must have signed its consent; each party's participant checks both (its mirror knows
-    ///         every entity's account) and votes no otherwise.
+    ///         party's entity must have signed its consent to these terms with this coordinator, not spent yet;
+    ///         each party's participant checks all three (its mirror knows every entity's account) and votes no
+    ///         otherwise. Refused at once after the consents' `validUntil`.
     function begin(BeginRequest calldata r) external returns (bytes32 txId) {
         _check(r.protocol, r.chains, r.entities, r.lockTimeout);
         if (r.consents.length != r.chains.length) revert LengthMismatch();
+        if (block.timestamp > r.validUntil) revert ConsentOutOfDate(r.validUntil);
         txId = keccak256(abi.encode(block.chainid, address(this), ++begun));
         uint64 now_ = uint64(block.timestamp);
         Transaction memory t = Transaction(
@@ -94,15 +97,15 @@ contract AtomicCoordinator is IMessageRecipient, Ownable2Step {
         transactions[txId] = t;
         _chains[txId] = r.chains;
         emit TxBegun(txId, msg.sender, r.protocol, r.chains, r.entities, r.agreement, t.decideBy, t.expiresAt);
-        bytes32 digest = Atomic.consentDigest(r.protocol, r.chains, r.entities, r.agreement, r.lockTimeout);
-        _ask(txId, t, r, Prepare(r.protocol, 0, r.entities[0], msg.sender, r.agreement, t.expiresAt, digest, ""));
+        Consent memory terms = Consent(r.protocol, r.chains, r.entities, r.agreement, r.lockTimeout,
+            uint64(block.chainid), address(this), r.nonce, r.validUntil);
+        _ask(txId, t, r, Prepare(terms, msg.sender, t.expiresAt, ""));
     }
 
-    /// @notice What every party's entity signs to take part in such a transaction (an EIP-191 signed message).
-    function consentDigest(uint8 protocol, uint64[] calldata chains, uint32[] calldata entities, bytes32 agreement,
-        uint64 lockTimeout) external pure returns (bytes32)
-    {
-        return Atomic.consentDigest(protocol, chains, entities, agreement, lockTimeout);
+    /// @notice What every party's entity signs to take part in a transaction on these terms (an EIP-191 signed
+    ///         message's hash).
+    function consentDigest(Consent calldata terms) external pure returns (bytes32) {
+        return Atomic.consentDigest(terms);
     }
 
     function _check(uint8 protocol, uint64[] calldata chains, uint32[] calldata entities, uint64 lockTimeout)
@@ -120,12 +123,12 @@ contract AtomicCoordinator is IMessageRecipient, Ownable2Step {
         }
     }
 
-    /// @dev Send each party its prepare (`p` with the party's entity and consent filled in); this chain's party is
-    ///      asked last, directly: its vote may decide at once.
+    /// @dev Send each party its prepare (`p` with the party's consent filled in); this chain's party is asked last,
+    ///      directly: its vote may decide at once.
     function _ask(bytes32 txId, Transaction memory t, BeginRequest calldata r, Prepare memory p) private {
         uint256 local = r.chains.length;
         for (uint256 i; i < r.chains.length; ++i) {
-            (p.entity, p.consent) = (r.entities[i], r.consents[i]);
+            p.consent = r.consents[i];
             if (r.chains[i] == block.chainid) {
                 local = i;
                 continue;
@@ -136,7 +139,7 @@ contract AtomicCoordinator is IMessageRecipient, Ownable2Step {
                 t.expiresAt - t.startedAt, Atomic.PREPARE_GAS);
         }
         if (local == r.chains.length) return;
-        (p.entity, p.consent) = (r.entities[local], r.consents[local]);
+        p.consent = r.consents[local];
         (, bool yes, uint8 reason) = localParticipant.handleLocal(abi.encode(Atomic.PREPARE, txId, p));
         _vote(txId, local, yes, reason);
     }

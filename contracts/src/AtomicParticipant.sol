@@ -3,7 +3,7 @@ pragma solidity ^0.8.28;
 
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {Atomic, Prepare} from "./Atomic.sol";
+import {Atomic, Consent, Prepare} from "./Atomic.sol";
 import {EntityWord} from "./EntityWord.sol";
 import {Gateway} from "./Gateway.sol";
 import {IMessageRecipient} from "./Messaging.sol";
@@ -69,6 +69,7 @@ contract AtomicParticipant is IMessageRecipient, Ownable2Step {
     mapping(bytes32 txId => Entry) public entries;
     mapping(uint32 entity => bytes32 txId) public lockedBy;
     mapping(uint32 entity => bytes32) public agreements; // each entity's record
+    mapping(bytes32 consentDigest => bool) public spent; // consents of this chain's entities, each good for one prepare
 
     constructor(Gateway gateway_, RegistryMirror mirror_, uint8 zoneId_, address localCoordinator_, address admin_)
         Ownable(admin_)
@@ -99,7 +100,7 @@ contract AtomicParticipant is IMessageRecipient, Ownable2Step {
     {
         if (msg.sender != address(gateway)) revert NotGateway(msg.sender);
         if (sender == address(0) || sender != coordinators[srcChain]) return false;
-        (bool accepted, bool voted, bool yes, uint8 reason, bytes32 txId) = _command(srcChain, payload);
+        (bool accepted, bool voted, bool yes, uint8 reason, bytes32 txId) = _command(srcChain, sender, payload);
         if (voted) {
             bytes memory vote = abi.encode(Atomic.VOTE, txId, yes, reason);
             uint64 expiresAt = entries[txId].expiresAt; // a vote after the lock's expiry counts for nothing
@@ -112,10 +113,10 @@ contract AtomicParticipant is IMessageRecipient, Ownable2Step {
     /// @notice This chain's coordinator's command, taken directly; a prepare's vote is returned.
     function handleLocal(bytes calldata payload) external returns (bool accepted, bool yes, uint8 reason) {
         if (msg.sender != localCoordinator) revert NotCoordinator(msg.sender);
-        (accepted,, yes, reason,) = _command(uint64(block.chainid), payload);
+        (accepted,, yes, reason,) = _command(uint64(block.chainid), msg.sender, payload);
     }
 
-    function _command(uint64 coordinatorChain, bytes calldata payload)
+    function _command(uint64 coordinatorChain, address coordinator, bytes calldata payload)
         private
         returns (bool accepted, bool voted, bool yes, uint8 reason, bytes32 txId)
     {
@@ -123,7 +124,7 @@ contract AtomicParticipant is IMessageRecipient, Ownable2Step {
         (kind, txId) = abi.decode(payload[:64], (uint8, bytes32));
         if (kind == Atomic.PREPARE) {
             if (entries[txId].state != 0) return (false, false, false, 0, txId); // one prepare per transaction
-            (yes, reason) = _prepare(coordinatorChain, txId, payload);
+            (yes, reason) = _prepare(coordinatorChain, coordinator, txId, payload);
             return (true, true, yes, reason, txId);
         }
         if (kind != Atomic.COMMIT && kind != Atomic.ROLLBACK) return (false, false, false, 0, txId);
@@ -138,49 +139,69 @@ contract AtomicParticipant is IMessageRecipient, Ownable2Step {
         return (true, false, false, 0, txId);
     }
 
-    function _prepare(uint64 coordinatorChain, bytes32 txId, bytes calldata payload)
+    function _prepare(uint64 coordinatorChain, address coordinator, bytes32 txId, bytes calldata payload)
         private
         returns (bool yes, uint8 reason)
     {
         (,, Prepare memory p) = abi.decode(payload, (uint8, bytes32, Prepare));
+        Consent memory c = p.terms;
+        uint32 entity = _ownEntity(c);
         Entry storage e = entries[txId];
         (e.protocol, e.coordinatorChain, e.expiresAt, e.entity, e.agreement) =
-            (p.protocol, coordinatorChain, p.expiresAt, p.entity, p.agreement);
-        reason = _refusal(p);
+            (c.protocol, coordinatorChain, p.expiresAt, entity, c.agreement);
+        reason = _refusal(coordinatorChain, coordinator, entity, p);
         if (reason != Atomic.NONE) {
             e.state = REFUSED;
-            emit PartyRefused(txId, p.entity, reason);
+            emit PartyRefused(txId, entity, reason);
             return (false, reason);
         }
         bool committed = unsafeCommit;
         if (committed) {
-            agreements[p.entity] = p.agreement;
+            agreements[entity] = c.agreement;
             e.state = COMMITTED;
         } else {
-            lockedBy[p.entity] = txId;
+            lockedBy[entity] = txId;
             e.state = PREPARED;
-            if (p.protocol == Atomic.TCC) {
-                e.previous = agreements[p.entity];
-                agreements[p.entity] = p.agreement;
+            if (c.protocol == Atomic.TCC) {
+                e.previous = agreements[entity];
+                agreements[entity] = c.agreement;
             }
         }
-        emit PartyPrepared(txId, p.entity, p.protocol, coordinatorChain, p.expiresAt, committed);
+        emit PartyPrepared(txId, entity, c.protocol, coordinatorChain, p.expiresAt, committed);
         return (true, Atomic.NONE);
     }
 
+    /// @dev This chain's party in the terms: the entity named beside this chain (0: none is).
+    function _ownEntity(Consent memory c) private view returns (uint32) {
+        if (c.entities.length != c.chains.length) return 0;
+        for (uint256 i; i < c.chains.length; ++i) if (c.chains[i] == block.chainid) return c.entities[i];
+        return 0;
+    }
+
     /// @dev Why this party votes no (Atomic.NONE: it votes yes): its entity is not active here, the initiator is not
-    ///      the first party's active entity, the entity did not sign its consent, or its record is locked.
-    function _refusal(Prepare memory p) private returns (uint8) {
+    ///      the first party's active entity, the entity did not sign these terms with this coordinator, its consent
+    ///      is spent or out of date, or its record is locked. A genuine consent is spent here, whatever the vote.
+    function _refusal(uint64 coordinatorChain, address coordinator, uint32 entity, Prepare memory p)
+        private
+        returns (uint8)
+    {
+        Consent memory c = p.terms;
         if (block.timestamp > p.expiresAt) return Atomic.EXPIRED;
-        if (p.protocol != Atomic.TWO_PHASE && p.protocol != Atomic.TCC) return Atomic.VOTE_NO;
-        uint256 word = mirror.words(p.entity);
-        if (word.zone() != zoneId || !word.isActive()) return Atomic.VOTE_NO;
+        if (c.protocol != Atomic.TWO_PHASE && c.protocol != Atomic.TCC) return Atomic.VOTE_NO;
+        uint256 word = mirror.words(entity);
+        if (entity == 0 || word.zone() != zoneId || !word.isActive()) return Atomic.VOTE_NO;
         // every mirror knows every entity: each party checks who began it, so a stranger locks nothing
-        uint256 first = p.entity == p.initiatorEntity ? word : mirror.words(p.initiatorEntity);
+        uint256 first = c.entities[0] == entity ? word : mirror.words(c.entities[0]);
         if (first.account() != p.initiator || !first.isActive()) return Atomic.VOTE_NO;
-        (address signer, ECDSA.RecoverError failure,) = ECDSA.tryRecover(p.consentDigest, p.consent);
+        // signed for another coordinator, or begun after the time it was good until: not this transaction's
+        if (c.coordinatorChain != coordinatorChain || c.coordinator != coordinator) return Atomic.REPLAYED;
+        if (p.expiresAt > uint256(c.validUntil) + c.lockTimeout) return Atomic.REPLAYED;
+        bytes32 digest = Atomic.consentDigest(c);
+        (address signer, ECDSA.RecoverError failure,) = ECDSA.tryRecover(digest, p.consent);
         if (failure != ECDSA.RecoverError.NoError || signer != word.account()) return Atomic.VOTE_NO;
-        bytes32 holder = lockedBy[p.entity];
+        if (spent[digest]) return Atomic.REPLAYED;
+        spent[digest] = true;
+        bytes32 holder = lockedBy[entity];
         if (holder != 0) {
             Entry storage h = entries[holder];
             if (block.timestamp <= h.expiresAt) return Atomic.CONFLICT;

@@ -13,6 +13,7 @@ the hub or on the initiator's zone chain; the first party's entity begins it, fr
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -43,24 +44,44 @@ CoordinatorPlace = Literal["hub", "initiator"]
 PROTOCOLS: dict[str, int] = {"2pc": contract_constant("Atomic", "TWO_PHASE"), "tcc": contract_constant("Atomic", "TCC")}
 PROTOCOL_NAMES = {number: name for name, number in PROTOCOLS.items()}
 REASONS = {contract_constant("Atomic", name): name.lower() for name in ("NONE", "VOTE_NO", "CONFLICT", "TIMEOUT",
-                                                                          "EXPIRED")}
+                                                                          "EXPIRED", "REPLAYED")}
 COORDINATOR_STATES = {number: name.lower() for name, number in contract_constants("AtomicCoordinator").items()
                       if name in ("VOTING", "COMMITTED", "ABORTED")}
 PARTY_STATES = {0: "none"} | {number: name.lower() for name, number in contract_constants("AtomicParticipant").items()}
 BEGIN_GAS = 1_500_000  # five prepares, the local one run in place
 RELEASE_GAS = 150_000
 ABORT_GAS = 1_200_000  # a rollback sent to five parties
+CONSENT_VALID_S = 300  # by default, a consent must be used (its transaction begun) within this long of signing
 
 
-CONSENT_TAG = keccak(text="pilotsim.atomic.consent.v1")
+CONSENT_TAG = keccak(text="pilotsim.atomic.consent.v2")
+CONSENT_TYPE = "(uint8,uint64[],uint32[],bytes32,uint64,uint64,address,bytes32,uint64)"
 
 
-def consent_digest(protocol: int, chains: Sequence[int], entities: Sequence[int], agreement: bytes,
-                   lock_timeout: int) -> bytes:
-    """What each party's entity signs to take part (Atomic.consentDigest: an EIP-191 signed message's hash)."""
-    consent = keccak(encode(["bytes32", "uint8", "uint64[]", "uint32[]", "bytes32", "uint64"],
-                            [CONSENT_TAG, protocol, list(chains), list(entities), agreement, lock_timeout]))
-    return keccak(b"\x19Ethereum Signed Message:\n32" + consent)
+@dataclass(frozen=True)
+class ConsentTerms:
+    """What every party's entity signs to take part in one transaction (struct Consent): the transaction's terms,
+    the coordinator that may run it, a nonce, and the time by which it must begin. Each party's participant
+    spends a consent once, so a signed transaction runs at most once."""
+
+    protocol: int
+    chains: tuple[int, ...]
+    entities: tuple[int, ...]
+    agreement: bytes
+    lock_timeout: int
+    coordinator_chain: int
+    coordinator: str
+    nonce: bytes
+    valid_until: int
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return (self.protocol, list(self.chains), list(self.entities), self.agreement, self.lock_timeout,
+                self.coordinator_chain, self.coordinator, self.nonce, self.valid_until)
+
+    def digest(self) -> bytes:
+        """Atomic.consentDigest: the EIP-191 signed message's hash each party's entity signs."""
+        consent = keccak(encode(["bytes32", CONSENT_TYPE], [CONSENT_TAG, self.as_tuple()]))
+        return keccak(b"\x19Ethereum Signed Message:\n32" + consent)
 
 
 class AtomicError(PilotsimError):
@@ -113,12 +134,11 @@ class AtomicClient:
     def coordinator_node(self, initiator: int, place: CoordinatorPlace) -> ChainNode:
         return self.network.hub if place == "hub" else self.network.home(initiator)
 
-    def begin_tx(self, parties: Sequence[str | int], *, protocol: Protocol = "2pc",
-                 coordinator: CoordinatorPlace = "hub", agreement: bytes = b"", lock_timeout: int = 120,
-                 consents: Sequence[bytes] | None = None) -> tuple[Tx, ChainNode]:
-        """The (unsent) transaction by which the first party's entity begins one, and the chain it goes to.
-        `consents`: each party's signature of its `consent_digest`; by default the simulation signs for every
-        party with its entity's key (it holds them all)."""
+    def terms(self, parties: Sequence[str | int], *, protocol: Protocol = "2pc",
+              coordinator: CoordinatorPlace = "hub", agreement: bytes = b"", lock_timeout: int = 120,
+              nonce: bytes | None = None, valid_until: int | None = None) -> ConsentTerms:
+        """The terms every party's entity signs for such a transaction. `nonce`: fresh random bytes by default
+        (pass one for a reproducible run); `valid_until`: the coordinator chain's time now plus CONSENT_VALID_S."""
         if protocol not in PROTOCOLS:
             raise AtomicError(f"unknown protocol {protocol!r}: 2pc or tcc")
         ids = [p if isinstance(p, int) else self.network.data.entity_id(p) for p in parties]
@@ -131,13 +151,25 @@ class AtomicClient:
             seen[home.chain_id] = entity_id
         node = self.coordinator_node(ids[0], coordinator)
         assert node.coordinator is not None
-        digest = agreement or keccak(text="agreement between " + ", ".join(map(str, ids)))
-        chains, roles = [h.chain_id for h in homes], self.network.registry.roles
+        return ConsentTerms(
+            PROTOCOLS[protocol], tuple(h.chain_id for h in homes), tuple(ids),
+            agreement or keccak(text="agreement between " + ", ".join(map(str, ids))), lock_timeout, node.chain_id,
+            node.coordinator.address, os.urandom(32) if nonce is None else nonce,
+            node.chain.block().timestamp + CONSENT_VALID_S if valid_until is None else valid_until)
+
+    def begin_tx(self, parties: Sequence[str | int], *, consents: Sequence[bytes] | None = None,
+                 **options: Any) -> tuple[Tx, ChainNode]:
+        """The (unsent) transaction by which the first party's entity begins one on `terms(parties, **options)`,
+        and the chain it goes to. `consents`: each party's signature of the terms' digest; by default the
+        simulation signs for every party with its entity's key (it holds them all)."""
+        terms = self.terms(parties, **options)
+        node = self.network.nodes[terms.coordinator_chain]
+        assert node.coordinator is not None
+        roles = self.network.registry.roles
         if consents is None:
-            signed = consent_digest(PROTOCOLS[protocol], chains, ids, digest, lock_timeout)
-            consents = [signature(roles.entity(i).key, signed) for i in ids]
-        request = (PROTOCOLS[protocol], chains, ids, digest, lock_timeout, list(consents))
-        return node.coordinator.begin_tx(request, by=roles.entity(ids[0]), gas=BEGIN_GAS), node
+            consents = [signature(roles.entity(i).key, terms.digest()) for i in terms.entities]
+        request = (*terms.as_tuple()[:5], terms.nonce, terms.valid_until, list(consents))
+        return node.coordinator.begin_tx(request, by=roles.entity(terms.entities[0]), gas=BEGIN_GAS), node
 
     def begin(self, parties: Sequence[str | int], **options: Any) -> tuple[bytes, int]:
         """Begin one now: its id and its coordinator's chain id. A refusal raises with the contract's reason."""
@@ -226,5 +258,5 @@ def run_transaction(network: Network, parties: Sequence[str | int], *, relayer: 
     return TransactionRun(state, client.steps(tx_id, chain_id, {c: start[c] for c in sorted(involved)}))
 
 
-__all__ = ["AtomicClient", "AtomicError", "PartyState", "TransactionRun", "TransactionState",
+__all__ = ["AtomicClient", "AtomicError", "ConsentTerms", "PartyState", "TransactionRun", "TransactionState",
            "TxStep", "run_transaction"]

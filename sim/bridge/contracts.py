@@ -604,10 +604,8 @@ class AtomicCoordinator(Ownable2Step, MessageRecipient):
     def chains_of(self, tx_id: bytes, *, block: int | None = None) -> Sequence[int]:
         return self.view("chainsOf", tx_id, block=block)  # type: ignore[no-any-return]
 
-    def consent_digest(self, protocol: int, chains: Sequence[int], entities: Sequence[int], agreement: bytes,
-                       lock_timeout: int, *, block: int | None = None) -> bytes:
-        return self.view("consentDigest", protocol, chains, entities, agreement, lock_timeout,
-                         block=block)  # type: ignore[no-any-return]
+    def consent_digest(self, terms: Any, *, block: int | None = None) -> bytes:
+        return self.view("consentDigest", terms, block=block)  # type: ignore[no-any-return]
 
     def gateway(self, *, block: int | None = None) -> str:
         return self.view("gateway", block=block)  # type: ignore[no-any-return]
@@ -681,6 +679,9 @@ class AtomicParticipant(Ownable2Step, MessageRecipient):
 
     def set_unsafe_commit_tx(self, unsafe_commit_: bool, *, by: Account, gas: int = DEFAULT_GAS) -> Tx:
         return self.tx("setUnsafeCommit", unsafe_commit_, by=by, gas=gas)
+
+    def spent(self, consent_digest: bytes, *, block: int | None = None) -> bool:
+        return self.view("spent", consent_digest, block=block)  # type: ignore[no-any-return]
 
     def unsafe_commit(self, *, block: int | None = None) -> bool:
         return self.view("unsafeCommit", block=block)  # type: ignore[no-any-return]

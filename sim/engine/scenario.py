@@ -222,6 +222,13 @@ def _cross_field_errors(scenario: Scenario) -> list[tuple[str, str]]:
         errors.append(("registry.broadcast_batch", f"{scenario.registry.broadcast_batch} entities make a "
                                                    f"{sync_bytes}-byte sync, above network.max_payload_bytes "
                                                    f"({network.max_payload_bytes})"))
+    transactions, block = scenario.transactions, scenario.chains.block_interval_s
+    if transactions.active and transactions.keeper_interval_s + block > transactions.release_bound_s:
+        # a lock expiring just after a keeper round is released at the next one, mined a block later
+        errors.append(("transactions.keeper_interval_s",
+                       f"{transactions.keeper_interval_s:g} s plus a block ({block} s) exceeds "
+                       f"transactions.release_bound_s ({transactions.release_bound_s:g} s): keepers could not "
+                       "release an expired lock within the bound locks_released judges"))
     end = scenario.duration_s + scenario.drain_s
     after_the_run = f"after the run ends (duration_s + drain_s = {end:g} s)"
     for i, suspension in enumerate(scenario.registry.suspend):

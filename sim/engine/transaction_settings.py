@@ -27,7 +27,8 @@ class TransactionSettings(_Model):
     conflict_probability: float = Field(0.0, ge=0, le=1, description=(
         "the chance that a transaction names an entity an unfinished one holds (a conflict, if it still does)"))
     keeper_interval_s: float = Field(5.0, gt=0, le=3600, description=(
-        "how often keepers release expired locks and roll back transactions past their decision deadline"))
+        "how often keepers release expired locks and roll back transactions past their decision deadline "
+        "(plus a block, at most release_bound_s)"))
     release_bound_s: float = Field(30.0, gt=0, le=86_400, description=(
         "locks_released: a lock ends at most this long after its expiry (time its chain was halted excused)"))
     unsafe_commit: bool = Field(False, description=(

@@ -60,17 +60,21 @@ class TxRecord:
 
     @property
     def outcome(self) -> str:
-        """committed, aborted or unfinished (as the coordinator decided, or as its parties ended without it)."""
-        if self.decision is not None and self.decision[1]:
-            return "committed"
-        if self.decision is not None or self.judged:
-            return "aborted"
-        return "unfinished"
+        """What its parties came to, once every one is final: committed (on every party), aborted (on none), or
+        partial (on some: `atomic` broken); unfinished before. Never the coordinator's word alone: a commit
+        decision that reached no party in time committed nothing."""
+        if not self.judged:
+            return "unfinished"
+        committed = len(self.committed_parties())
+        return "committed" if committed == len(self.parties) else "partial" if committed else "aborted"
 
     @property
     def abort_reason(self) -> str:
-        """Why it aborted: the coordinator's reason when its decision came before the locks' expiry;
-        coordinator_gone when the parties ended without one."""
+        """Why it aborted: the coordinator's reason for a roll-back that came before the locks' expiry;
+        decision_late for a commit that no party took before its lock expired; coordinator_gone when the parties
+        ended without a decision."""
+        if self.decision is not None and self.decision[1]:
+            return "decision_late"
         if self.decision is not None and self.decision[0] <= self.expires_at_s:
             return self.decision[2]
         return "coordinator_gone"

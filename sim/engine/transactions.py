@@ -43,6 +43,7 @@ class TransactionActivity:
                 self.by_zone.setdefault(network.home(entity_id).chain_id, []).append(entity_id)
         self.zones = sorted(self.by_zone)
         self.recent: dict[int, float] = {}  # entity → when a begin naming it was mined (inf: not yet), until read
+        self.begun = 0  # begin transactions sent
         self.begin_refused = 0  # begin transactions the coordinator refused
         self.asked: dict[tuple[bytes, int], float] = {}  # (transaction, chain) → when a keeper last asked there
 
@@ -91,8 +92,9 @@ class TransactionActivity:
     def _begin(self) -> Process:
         s = self.settings
         parties = self._draw()
+        self.begun += 1  # each transaction's consents carry a nonce of their own: the count, for a reproducible run
         tx, node = self.client.begin_tx(parties, protocol=s.protocol, coordinator=s.coordinator,
-                                        lock_timeout=s.lock_timeout_s)
+                                        lock_timeout=s.lock_timeout_s, nonce=self.begun.to_bytes(32, "big"))
         for entity in parties:  # busy until the watch reads the begin: from its block on
             self.recent[entity] = float("inf")
         [receipt] = yield self.drivers[node.chain_id].submit([tx])

@@ -202,8 +202,8 @@ class TransactionEntry(_Part):
     coordinator: str
     parties: list[str]  # "zone: entity"
     begun_s: float
-    outcome: str  # committed | aborted | unfinished
-    reason: str  # why it aborted: vote_no | conflict | timeout | coordinator_gone ("" otherwise)
+    outcome: str  # committed (on every party) | aborted (on none) | partial (on some) | unfinished
+    reason: str  # why it aborted: vote_no | conflict | timeout | coordinator_gone | decision_late ("" otherwise)
     committed_on: list[str]  # zones whose party committed
     commit_latency_s: float | None  # begun → its last party committed
     steps: list[tuple[float, str, str, str]]  # (s since the run began, chain, step, detail)
@@ -215,11 +215,11 @@ class TransactionsSection(_Part):
     protocol: str
     coordinator: str
     lock_timeout_s: int
-    started: int
-    committed: int
-    aborted: int
-    aborted_by_reason: dict[str, int]  # vote_no, conflict, timeout, coordinator_gone
-    unfinished: int
+    started: int  # = committed + aborted + partial + unfinished
+    committed: int  # on every party
+    aborted: int  # on none
+    aborted_by_reason: dict[str, int]  # vote_no, conflict, timeout, coordinator_gone, decision_late
+    unfinished: int  # a party not final when the run ended
     partial: int  # committed on some parties only: `atomic` broken
     begin_refused: int  # begin transactions the coordinator refused
     conflicts: int  # parties that voted no because another transaction held their record

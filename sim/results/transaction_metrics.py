@@ -8,7 +8,7 @@ from ..engine.transactions import TransactionRecords
 from .report import TransactionEntry, TransactionsSection
 from .stats import percentiles
 
-ABORT_REASONS = ("vote_no", "conflict", "timeout", "coordinator_gone")
+ABORT_REASONS = ("vote_no", "conflict", "timeout", "coordinator_gone", "decision_late")
 
 
 def transactions_section(records: TransactionRecords) -> TransactionsSection:
@@ -16,18 +16,14 @@ def transactions_section(records: TransactionRecords) -> TransactionsSection:
     outcomes: Counter[str] = Counter()
     reasons: Counter[str] = Counter({r: 0 for r in ABORT_REASONS})
     latency, holds, listed = [], [], []
-    partial = 0
     for tx in records.transactions:
         outcome = tx.outcome
         outcomes[outcome] += 1
         committed = tx.committed_parties()
-        if committed and len(committed) < len(tx.parties):
-            partial += 1
         reason = tx.abort_reason if outcome == "aborted" else ""
         if reason:
             reasons[reason] += 1
-        done = outcome == "committed" and len(committed) == len(tx.parties) and \
-            all(p.ended_s is not None for p in committed)
+        done = outcome == "committed" and all(p.ended_s is not None for p in committed)
         took = round(max(p.ended_s or 0.0 for p in committed) - tx.begun_s, 3) if done else None
         if took is not None:
             latency.append(took)
@@ -43,7 +39,7 @@ def transactions_section(records: TransactionRecords) -> TransactionsSection:
     return TransactionsSection(
         protocol=s.protocol, coordinator=s.coordinator, lock_timeout_s=s.lock_timeout_s,
         started=len(records.transactions), committed=outcomes["committed"], aborted=outcomes["aborted"],
-        aborted_by_reason=dict(reasons), unfinished=outcomes["unfinished"], partial=partial,
+        aborted_by_reason=dict(reasons), unfinished=outcomes["unfinished"], partial=outcomes["partial"],
         begin_refused=records.begin_refused, conflicts=records.conflicts,
         commit_latency_s=percentiles(latency), lock_hold_s=percentiles(holds), listed=listed,
         lock_holds=sorted(round(h, 3) for h in holds))

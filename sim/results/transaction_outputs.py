@@ -43,8 +43,7 @@ def transactions_markdown(report: Report) -> list[str]:
              "| | p50 | p95 | p99 | max | count |", "|---|---:|---:|---:|---:|---:|"]
     for name, p in (("commit latency (s)", section.commit_latency_s), ("lock hold (s)", section.lock_hold_s)):
         lines.append(f"| {name} | {p.p50} | {p.p95} | {p.p99} | {p.max} | {p.count} |")
-    partial = [t for t in section.listed if t.outcome != "unfinished" and t.committed_on
-               and len(t.committed_on) < len(t.parties)]
+    partial = [t for t in section.listed if t.outcome == "partial"]
     if partial:
         lines += ["", f"Committed on some parties only ({len(partial)}): "
                       + ", ".join(f"`{t.tx_id}`" for t in partial[:20]), "",
