@@ -21,6 +21,10 @@ if [ "$(cat .venv/.pilotsim-stamp 2>/dev/null)" != "$py_stamp" ]; then
   echo "$py_stamp" > .venv/.pilotsim-stamp
 fi
 
+# The project's own modules as bytecode, as a wheel's installer leaves them: an editable install never writes
+# them where PYTHONDONTWRITEBYTECODE is set, and each run would compile them again (~0.15 s). Quick when unchanged.
+.venv/bin/python -m compileall -q -j 0 registry sim >/dev/null
+
 # The test suite renders report.html in headless Chromium (Debian's package; needs root and apt).
 if [ "${1:-}" = "--with-browser" ] && ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import coincurve
 from eth_abi import encode
@@ -88,9 +88,10 @@ class CommitteeKeys:
         if not self.keys:
             self.keys = by_address([validator_key(self.chain_id, i, self.epoch) for i in range(self.size)])
 
-    @property
+    @cached_property
     def members(self) -> list[str]:
-        """Checksummed addresses, ascending, as Committee.rotate wants them."""
+        """Checksummed addresses, ascending, as Committee.rotate wants them (worked out once: the keys are set
+        when the committee is made)."""
         return [to_checksum_address(_address_of(k.to_bytes())) for k in self.keys]
 
     def attest(self, domain: LaneDomain, subject: bytes, signers: list[PrivateKey] | None = None) -> bytes:

@@ -5,6 +5,7 @@ a set passes the chain to the next one. ConsensusHeaders.sol checks them: more t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from eth_abi import encode
 from eth_keys.datatypes import PrivateKey
@@ -62,9 +63,9 @@ class ValidatorSet:
     def threshold(self) -> int:
         return bft_threshold(self.size)
 
-    @property
+    @cached_property
     def members(self) -> list[str]:
-        """Checksummed addresses, ascending."""
+        """Checksummed addresses, ascending (worked out once: the keys are set when the set is made)."""
         return [k.public_key.to_checksum_address() for k in self.keys]
 
     def _sign(self, digest: bytes, signers: list[PrivateKey] | None) -> bytes:

@@ -23,9 +23,12 @@ class Spool(Generic[T]):
         # deleted when closed, or when the process ends
         self._file = tempfile.TemporaryFile()  # noqa: SIM115 - open for the life of the spool
         self._count = 0
+        self._at_end = True  # no reader moved the file since the last add (a seek would flush its buffer)
 
     def add(self, item: T, key: int = 0) -> None:
-        self._file.seek(0, 2)  # at the end, wherever a reader left the file
+        if not self._at_end:
+            self._file.seek(0, 2)  # at the end, wherever a reader left the file
+            self._at_end = True
         pickle.dump((key, item), self._file, protocol=pickle.HIGHEST_PROTOCOL)
         self._count += 1
 
@@ -54,6 +57,7 @@ class Spool(Generic[T]):
 
     def _entries(self) -> Iterator[tuple[int, Any]]:
         self._file.flush()
+        self._at_end = False
         yield from _read_run(self._file, 0, self._count)
 
     def close(self) -> None:

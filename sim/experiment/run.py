@@ -13,8 +13,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from registry import AnvilNode, PilotsimError
+from registry import PilotsimError
 from registry.progress import Progress, no_progress
 
 from ..bridge.cache import NetworkCache
@@ -25,6 +26,9 @@ from ..engine.simulation import Simulation
 from ..results.metrics import Machine, build_report
 from ..results.outputs import check_output_folder, write_outputs
 from ..results.report import Report
+
+if TYPE_CHECKING:  # a revm run never starts Anvil: its module (and requests) stays unloaded
+    from registry import AnvilNode
 
 RUNS_DIR = Path("runs")
 
