@@ -20,6 +20,7 @@ from sim.bridge import contracts
 from sim.bridge.atomic import CONSENT_TYPE, PROTOCOLS, AtomicClient, ConsentTerms
 from sim.bridge.atomic_events import DecisionIgnored, PartyCommitted, PartyPrepared, PartyRefused, TxDecided, TxVoted
 from sim.bridge.committee import signature
+from sim.bridge.provision import sync_mirrors
 from sim.bridge.relayer import Relayer
 from sim.bridge.topology import ChainNode, Network
 
@@ -100,14 +101,14 @@ def _say(net: Network, app: Contract, to: str, recipient: str, payload: bytes, t
 
 def _prepare_payload(net: Network, fake: Contract, tx_id: bytes, party: int, parties: Sequence[int],
                      chains: Sequence[int], expires_at: int, protocol: str | int = "2pc",
-                     signer: Account | None = None, **changes: object) -> bytes:
+                     signer: Account | None = None, initiator: str | None = None, **changes: object) -> bytes:
     """`fake`'s prepare of `tx_id` for `party`, signed by the party's account (or `signer`) over terms naming
     `fake` as coordinator, `tx_id` as nonce and a 120 s lock; `changes`: other terms, signed as they are."""
     terms = ConsentTerms(PROTOCOLS[protocol] if isinstance(protocol, str) else protocol, tuple(chains),
                          tuple(parties), b"\x17" * 32, 120, fake.chain.chain_id, fake.address, tx_id, expires_at)
     terms = replace(terms, **changes)  # type: ignore[arg-type]
     consent = signature((signer or _account(net, party)).key, terms.digest())
-    prepare = (terms.as_tuple(), _account(net, parties[0]).address, expires_at, consent)
+    prepare = (terms.as_tuple(), initiator or _account(net, parties[0]).address, expires_at, consent)
     return encode(["uint8", "bytes32", PREPARE_TYPES], [PREPARE, tx_id, prepare])
 
 
@@ -259,6 +260,11 @@ def test_a_prepare_that_names_a_stranger_as_initiator_is_refused(net: Network, a
                               signer=_account(net, other))
     _say(net, fake, "Beijing", _participant(beijing).address, forged)
     assert _entry_state(beijing, b"\x05" * 32) == REFUSED and _participant(beijing).locked_by(party) == b"\x00" * 32
+    # genuine consents, but the prepare says a stranger began it (a coordinator refuses that; this one does not)
+    stranger = _prepare_payload(net, fake, b"\x06" * 32, party, [other, party], chains, expires,
+                                initiator=_account(net, party).address)
+    _say(net, fake, "Beijing", _participant(beijing).address, stranger)
+    assert _entry_state(beijing, b"\x06" * 32) == REFUSED and _participant(beijing).locked_by(party) == b"\x00" * 32
 
 
 def test_a_consent_serves_one_prepare(net: Network, apps: dict[str, Contract]) -> None:
@@ -302,11 +308,12 @@ def test_a_consent_serves_only_its_coordinator_and_only_until_its_time(net: Netw
 
 def _request(net: Network, zones: Sequence[str], *, protocol: int = 1, lock_timeout: int = 120,
              chains: Sequence[int] | None = None, consents: int | None = None,
-             valid_until: int = 2**40) -> tuple[object, ...]:
+             valid_until: int = 2**40, coordinator: ChainNode | None = None) -> tuple[object, ...]:
     ids = [_entity(net, z) for z in zones]
     chains = list(chains) if chains is not None else [net.chain_id(z) for z in zones]
-    terms = ConsentTerms(protocol, tuple(chains), tuple(ids), b"\x42" * 32, lock_timeout, net.hub.chain_id,
-                         _coordinator(net.hub).address, b"\x01" * 32, valid_until)
+    at = coordinator or net.hub
+    terms = ConsentTerms(protocol, tuple(chains), tuple(ids), b"\x42" * 32, lock_timeout, at.chain_id,
+                         _coordinator(at).address, b"\x01" * 32, valid_until)
     signed = [signature(_account(net, i).key, terms.digest()) for i in ids]
     return (*terms.as_tuple()[:5], terms.nonce, valid_until, signed[:consents] if consents is not None else signed)
 
@@ -329,6 +336,28 @@ def test_the_coordinator_refuses_a_malformed_begin(net: Network, change: dict[st
     request = _request(net, zones, **change)  # type: ignore[arg-type]
     by = _account(net, _entity(net, "Beijing"))
     assert _refused(hub, _coordinator(hub).begin_tx(request, by=by, gas=GAS)) == error
+
+
+@pytest.mark.parametrize("place", ["hub", "Beijing"])
+def test_the_coordinator_refuses_a_begin_not_from_the_first_partys_account(net: Network, place: str) -> None:
+    """On the hub (the registry says who each entity's account is) and on a zone chain (its mirror does): a begin
+    by another entity's account, however well its consents are signed, is refused before any prepare goes out."""
+    node = net.hub if place == "hub" else net.node(place)
+    request = _request(net, ["Beijing", "Chengdu"], coordinator=node)
+    chengdu = _account(net, _entity(net, "Chengdu"))
+    assert _refused(node, _coordinator(node).begin_tx(request, by=chengdu, gas=GAS)) == "NotInitiator"
+
+
+def test_a_suspended_entity_cannot_begin_one(net: Network) -> None:
+    """The regulator suspends Beijing's entity, and the mirrors learn it: its own account's begin is refused on the
+    hub (the registry) and on Beijing's chain (the mirror)."""
+    beijing = _entity(net, "Beijing")
+    net.registry.suspend_entity(beijing, by=net.registry.roles.regulator)
+    sync_mirrors(net, [beijing])
+    for node in (net.hub, net.node("Beijing")):
+        request = _request(net, ["Beijing", "Chengdu"], coordinator=node)
+        assert _refused(node, _coordinator(node).begin_tx(request, by=_account(net, beijing), gas=GAS)) == \
+            "NotInitiator"
 
 
 def test_abort_expired_only_after_the_decision_deadline(net: Network) -> None:

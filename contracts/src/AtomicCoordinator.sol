@@ -4,8 +4,11 @@ pragma solidity ^0.8.28;
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {Atomic, BeginRequest, Consent, Prepare} from "./Atomic.sol";
 import {AtomicParticipant} from "./AtomicParticipant.sol";
+import {EntityWord} from "./EntityWord.sol";
 import {Gateway} from "./Gateway.sol";
 import {IMessageRecipient, Outcome} from "./Messaging.sol";
+import {PilotRegistry} from "./PilotRegistry.sol";
+import {RegistryMirror} from "./RegistryMirror.sol";
 
 /// @title AtomicCoordinator
 /// @notice Begins an atomic cross-zone transaction (2PC or TCC) over two to five parties, one entity on each of
@@ -17,6 +20,8 @@ import {IMessageRecipient, Outcome} from "./Messaging.sol";
 ///         party never applies one after it released its lock (a lane that slows down mid-transaction can still
 ///         leave one party committed and another expired: the hazard the `atomic` invariant watches for).
 contract AtomicCoordinator is IMessageRecipient, Ownable2Step {
+    using EntityWord for uint256;
+
     uint8 public constant VOTING = 1;
     uint8 public constant COMMITTED = 2;
     uint8 public constant ABORTED = 3;
@@ -44,6 +49,7 @@ contract AtomicCoordinator is IMessageRecipient, Ownable2Step {
     error UnknownParticipant(uint64 chain);
     error BadLockTimeout(uint64 lockTimeout);
     error ConsentOutOfDate(uint64 validUntil);
+    error NotInitiator(address caller, uint32 entity);
     error NotVoting(bytes32 txId, uint8 state);
     error NotPastDeadline(bytes32 txId, uint64 decideBy);
 
@@ -56,15 +62,22 @@ contract AtomicCoordinator is IMessageRecipient, Ownable2Step {
 
     Gateway public immutable gateway;
     AtomicParticipant public immutable localParticipant; // this chain's, if it has one (the hub has none)
+    // who each entity's account is: a zone chain's mirror of the registry, or the registry itself on the hub
+    RegistryMirror public immutable mirror;
+    PilotRegistry public immutable registry;
     mapping(uint64 chain => address) public participants;
     mapping(bytes32 txId => Transaction) public transactions;
     mapping(bytes32 txId => uint256) public votes; // bit i: party i voted; bit 8 + i: it voted no
     mapping(bytes32 txId => uint64[]) private _chains;
     uint256 public begun;
 
-    constructor(Gateway gateway_, AtomicParticipant localParticipant_, address admin_) Ownable(admin_) {
+    constructor(Gateway gateway_, AtomicParticipant localParticipant_, RegistryMirror mirror_, PilotRegistry registry_,
+        address admin_) Ownable(admin_)
+    {
         gateway = gateway_;
         localParticipant = localParticipant_;
+        mirror = mirror_;
+        registry = registry_;
     }
 
     function setParticipants(uint64[] calldata chains, address[] calldata participants_) external onlyOwner {
@@ -80,14 +93,16 @@ contract AtomicCoordinator is IMessageRecipient, Ownable2Step {
 
     // ------------------------------------------------------------------------ the initiator
 
-    /// @notice Begin the transaction `r` asks for. The caller must be the account of `r.entities[0]`, and each
-    ///         party's entity must have signed its consent to these terms with this coordinator, not spent yet;
-    ///         each party's participant checks all three (its mirror knows every entity's account) and votes no
-    ///         otherwise. Refused at once after the consents' `validUntil`.
+    /// @notice Begin the transaction `r` asks for. The caller must be the active account of `r.entities[0]`
+    ///         (refused here, so a stranger spends none of this coordinator's gateway quota), and each party's entity
+    ///         must have signed its consent to these terms with this coordinator, not spent yet; each party's
+    ///         participant checks all of it again (its mirror knows every entity's account) and votes no otherwise.
+    ///         Refused at once after the consents' `validUntil`.
     function begin(BeginRequest calldata r) external returns (bytes32 txId) {
         _check(r.protocol, r.chains, r.entities, r.lockTimeout);
         if (r.consents.length != r.chains.length) revert LengthMismatch();
         if (block.timestamp > r.validUntil) revert ConsentOutOfDate(r.validUntil);
+        if (!_isActiveAccount(r.entities[0], msg.sender)) revert NotInitiator(msg.sender, r.entities[0]);
         txId = keccak256(abi.encode(block.chainid, address(this), ++begun));
         uint64 now_ = uint64(block.timestamp);
         Transaction memory t = Transaction(
@@ -200,6 +215,16 @@ contract AtomicCoordinator is IMessageRecipient, Ownable2Step {
             // solhint-disable-next-line multiple-sends
             else gateway.send(chain, participants[chain], decision, ttl, Atomic.DECISION_GAS);
         }
+    }
+
+    /// @dev Whether `caller` is `entity`'s account and the entity is active, as this chain knows it.
+    function _isActiveAccount(uint32 entity, address caller) private view returns (bool) {
+        if (address(mirror) != address(0)) {
+            uint256 word = mirror.words(entity);
+            return word.account() == caller && word.isActive();
+        }
+        PilotRegistry.Entity memory e = registry.getEntity(entity); // an unknown entity reverts: UnknownEntity
+        return e.account == caller && e.status == PilotRegistry.EntityStatus.Active;
     }
 
     function _participant(uint64 chain) private view returns (address) {

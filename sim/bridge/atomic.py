@@ -102,9 +102,19 @@ class TransactionState:
     tx_id: str
     coordinator: str
     protocol: str
-    outcome: str  # voting, committed, aborted
+    outcome: str  # the coordinator's decision: voting, committed, aborted
     reason: str  # why it aborted (none otherwise)
     parties: list[PartyState]
+
+    @property
+    def applied(self) -> str:
+        """What the parties did, whatever was decided: committed (every one), none, partial (some: atomicity
+        broken), or pending (one still locked, or not yet asked)."""
+        states = [p.state for p in self.parties]
+        if any(s in ("none", "prepared") for s in states):
+            return "pending"
+        committed = states.count("committed")
+        return "committed" if committed == len(states) else "partial" if committed else "none"
 
 
 @dataclass(frozen=True)
@@ -122,7 +132,9 @@ class TransactionRun:
     steps: list[TxStep] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        found = asdict(self)
+        found["state"]["applied"] = self.state.applied
+        return found
 
 
 class AtomicClient:

@@ -613,8 +613,14 @@ class AtomicCoordinator(Ownable2Step, MessageRecipient):
     def local_participant(self, *, block: int | None = None) -> str:
         return self.view("localParticipant", block=block)  # type: ignore[no-any-return]
 
+    def mirror(self, *, block: int | None = None) -> str:
+        return self.view("mirror", block=block)  # type: ignore[no-any-return]
+
     def participants(self, chain: int, *, block: int | None = None) -> str:
         return self.view("participants", chain, block=block)  # type: ignore[no-any-return]
+
+    def registry(self, *, block: int | None = None) -> str:
+        return self.view("registry", block=block)  # type: ignore[no-any-return]
 
     def set_participants_tx(self, chains: Sequence[int], participants_: Sequence[str], *, by: Account,
                             gas: int = DEFAULT_GAS) -> Tx:

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 CONFIG_GAS = 3_000_000
 DEPLOY_GAS = 6_000_000
 OPEN_QUOTA = "0x" + "00" * 20  # GatewayConfig.OPEN_QUOTA: the share of senders without a quota of their own
+NONE = "0x" + "00" * 20  # a contract a chain does not have
 # The quotas governance gives its own applications on every lane, in messages at the default handler gas
 # with a 256-byte payload over two hops: far above what any workload here sends, so only strangers meet a
 # limit. The hub's broadcaster (syncs of up to 10M handler gas) gets the same in largest messages.
@@ -225,12 +226,12 @@ def _layout(network: Network, chain_id: int, chain: Chain, first_nonce: int) -> 
     coordinator, participant = address(apps + 2), address(apps + 3)
     if is_hub:
         txs += [init("PilotRegistry"), init("RegistryBroadcaster", address(apps), gateway, admin.address),
-                init("AtomicCoordinator", gateway, OPEN_QUOTA, admin.address)]  # the hub has no participant
+                init("AtomicCoordinator", gateway, NONE, NONE, address(apps), admin.address)]  # no participant
     else:
         assert network.hub.broadcaster is not None  # the hub is deployed first
         txs += [init("RegistryMirror", gateway, HUB_CHAIN_ID, network.hub.broadcaster.address),
                 init("DataExchange", gateway, address(apps), chain_id - HUB_CHAIN_ID, admin.address),
-                init("AtomicCoordinator", gateway, participant, admin.address),
+                init("AtomicCoordinator", gateway, participant, address(apps), NONE, admin.address),
                 init("AtomicParticipant", gateway, address(apps), chain_id - HUB_CHAIN_ID, coordinator,
                      admin.address)]
     node = ChainNode(

@@ -72,8 +72,8 @@ def run(
         out.print_json(json.dumps(result.as_dict()))
         return
     state = result.state
-    table = Table(title=f"{state.tx_id}: {state.protocol}, decided on {state.coordinator}; {state.outcome}"
-                        + (f" ({state.reason})" if state.reason != "none" else ""))
+    table = Table(title=f"{state.tx_id}: {state.protocol}, decided on {state.coordinator}: {state.outcome}"
+                        + (f" ({state.reason})" if state.reason != "none" else "") + f"; applied: {state.applied}")
     for column in ("at (s)", "chain", "block", "step", "detail"):
         table.add_column(column, justify="right" if column in ("at (s)", "block") else "left")
     for step in result.steps:

@@ -16,7 +16,7 @@ import simpy
 from registry import Tx
 from registry.seeds import slug
 
-from ..bridge.atomic import ABORT_GAS, RELEASE_GAS, AtomicClient
+from ..bridge.atomic import ABORT_GAS, CONSENT_VALID_S, RELEASE_GAS, AtomicClient
 from ..bridge.topology import Network
 from .driver import ChainDriver
 from .transaction_settings import TransactionSettings
@@ -93,8 +93,12 @@ class TransactionActivity:
         s = self.settings
         parties = self._draw()
         self.begun += 1  # each transaction's consents carry a nonce of their own: the count, for a reproducible run
+        node = self.client.coordinator_node(parties[0], s.coordinator)
+        # signed now, on the simulated clock (a quiet chain's last block may be long past)
+        valid_until = self.drivers[node.chain_id].epoch + int(self.env.now) + CONSENT_VALID_S
         tx, node = self.client.begin_tx(parties, protocol=s.protocol, coordinator=s.coordinator,
-                                        lock_timeout=s.lock_timeout_s, nonce=self.begun.to_bytes(32, "big"))
+                                        lock_timeout=s.lock_timeout_s, nonce=self.begun.to_bytes(32, "big"),
+                                        valid_until=valid_until)
         for entity in parties:  # busy until the watch reads the begin: from its block on
             self.recent[entity] = float("inf")
         [receipt] = yield self.drivers[node.chain_id].submit([tx])
