@@ -155,6 +155,17 @@ def test_output_into_a_pipe_is_human_width_and_never_cut() -> None:
     assert narrow.stdout == done.stdout  # a terminal's 80 columns do not narrow a file
 
 
+def test_the_process_ends_at_once_with_everything_written() -> None:
+    """pilotsim ends its process without the interpreter's teardown (sim.cli.app._exit_now): what it printed, however
+    long, reaches the pipe whole, and its exit code is the command's."""
+    done = subprocess.run([sys.executable, "-m", "sim.cli", "scenarios", "schema", "--json"], capture_output=True,
+                          check=False)
+    assert done.returncode == 0 and len(done.stdout) > 30_000 and json.loads(done.stdout)
+    refused = subprocess.run([sys.executable, "-m", "sim.cli", "run", "no-such-scenario"], capture_output=True,
+                             text=True, check=False)
+    assert refused.returncode == 1 and refused.stderr.startswith("error: unknown scenario 'no-such-scenario'")
+
+
 def test_a_reader_that_stops_early_ends_the_command_quietly() -> None:
     process = subprocess.Popen([sys.executable, "-m", "sim.cli", "seed", "--json"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE)
