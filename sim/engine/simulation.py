@@ -184,7 +184,7 @@ class Simulation:
             return False
         if self.registry and not self.registry.settled():
             return False
-        if self.transactions and not self.transactions.watch.settled(float(self.env.now)):
+        if self.transactions and not self.transactions.watch.settled():
             return False
         return self.recorder.all_acknowledged() and all(not s.relayer.pending() for s in self.slots if not s.down)
 

@@ -95,7 +95,6 @@ class TransactionWatch:
     violations: list[Violation] = field(default_factory=list)
     violation_count: int = 0
     conflicts: int = 0
-    unknown_events: int = 0  # events of transactions no coordinator here began (none, in a run of its own)
     # chain → [start, end] while halted: the run's watcher's own record (Watcher.halts), shared, not kept twice
     halts: dict[int, list[list[float]]] = field(default_factory=dict)
     holds: HistoryHolds = field(default_factory=HistoryHolds)
@@ -144,8 +143,7 @@ class TransactionWatch:
             self._step(event.tx_id, at, chain_id, "begun", f"{len(parties)} parties")
             return
         tx = self.transactions.get(getattr(event, "tx_id", b""))
-        if tx is None:
-            self.unknown_events += 1
+        if tx is None:  # of a transaction no coordinator here began: none, in a run of its own
             return
         party = tx.parties.get(chain_id)
         match event:
@@ -230,7 +228,7 @@ class TransactionWatch:
         if len(self.violations) < MAX_VIOLATIONS_KEPT:
             self.violations.append(Violation(invariant, "0x" + tx_id.hex(), detail))
 
-    def settled(self, now: float) -> bool:
+    def settled(self) -> bool:
         """Every transaction judged and every lock ended: the run may end."""
         return all(tx.judged and all(p.state != "prepared" for p in tx.parties.values())
                    for tx in self.open.values())
