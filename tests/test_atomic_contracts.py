@@ -315,7 +315,7 @@ def _request(net: Network, zones: Sequence[str], *, protocol: int = 1, lock_time
     terms = ConsentTerms(protocol, tuple(chains), tuple(ids), b"\x42" * 32, lock_timeout, at.chain_id,
                          _coordinator(at).address, b"\x01" * 32, valid_until)
     signed = [signature(_account(net, i).key, terms.digest()) for i in ids]
-    return (*terms.as_tuple()[:5], terms.nonce, valid_until, signed[:consents] if consents is not None else signed)
+    return terms.begin_request(signed[:consents] if consents is not None else signed)
 
 
 @pytest.mark.parametrize(("change", "error"), [

@@ -78,6 +78,11 @@ class ConsentTerms:
         return (self.protocol, list(self.chains), list(self.entities), self.agreement, self.lock_timeout,
                 self.coordinator_chain, self.coordinator, self.nonce, self.valid_until)
 
+    def begin_request(self, consents: Sequence[bytes]) -> tuple[Any, ...]:
+        """The coordinator's BeginRequest for these terms (its coordinator and chain are the one it goes to)."""
+        return (self.protocol, list(self.chains), list(self.entities), self.agreement, self.lock_timeout, self.nonce,
+                self.valid_until, list(consents))
+
     def digest(self) -> bytes:
         """Atomic.consentDigest: the EIP-191 signed message's hash each party's entity signs."""
         consent = keccak(encode(["bytes32", CONSENT_TYPE], [CONSENT_TAG, self.as_tuple()]))
@@ -180,8 +185,9 @@ class AtomicClient:
         roles = self.network.registry.roles
         if consents is None:
             consents = [signature(roles.entity(i).key, terms.digest()) for i in terms.entities]
-        request = (*terms.as_tuple()[:5], terms.nonce, terms.valid_until, list(consents))
-        return node.coordinator.begin_tx(request, by=roles.entity(terms.entities[0]), gas=BEGIN_GAS), node
+        begin = node.coordinator.begin_tx(terms.begin_request(consents), by=roles.entity(terms.entities[0]),
+                                          gas=BEGIN_GAS)
+        return begin, node
 
     def begin(self, parties: Sequence[str | int], **options: Any) -> tuple[bytes, int]:
         """Begin one now: its id and its coordinator's chain id. A refusal raises with the contract's reason."""

@@ -93,9 +93,8 @@ class TransactionActivity:
         s = self.settings
         parties = self._draw()
         self.begun += 1  # each transaction's consents carry a nonce of their own: the count, for a reproducible run
-        node = self.client.coordinator_node(parties[0], s.coordinator)
         # signed now, on the simulated clock (a quiet chain's last block may be long past)
-        valid_until = self.drivers[node.chain_id].epoch + int(self.env.now) + CONSENT_VALID_S
+        valid_until = self.watch.epoch + int(self.env.now) + CONSENT_VALID_S
         tx, node = self.client.begin_tx(parties, protocol=s.protocol, coordinator=s.coordinator,
                                         lock_timeout=s.lock_timeout_s, nonce=self.begun.to_bytes(32, "big"),
                                         valid_until=valid_until)
