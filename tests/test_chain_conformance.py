@@ -220,6 +220,37 @@ def test_a_transaction_under_the_calldata_floor_is_rejected(any_chain: Chain) ->
     assert any_chain.nonce(sender.address) == nonce + 1
 
 
+# returns (EXTCODESIZE(a), EXTCODEHASH(a), keccak256 of EXTCODECOPY(a)) for the address a its calldata holds
+CODE_READER = bytes.fromhex(
+    "600035" "803b" "80600052" "813f602052"  # a; size → mem[0]; hash → mem[32]
+    "8060006060843c" "606020" "604052"  # copy the code to mem[96:], its keccak → mem[64]
+    "60606000f3")  # return mem[0:96]
+
+
+def code_reads(chain: Chain, of: str) -> tuple[bytes, int]:
+    """What a contract reads of `of`'s code (its size, hash, and hash of its copy), and the gas a transaction
+    doing that reading uses."""
+    init = bytes([0x61, 0, len(CODE_READER), 0x80, 0x60, 0x0C, 0x60, 0x00, 0x39, 0x60, 0x00, 0xF3]) + CODE_READER
+    reader = chain.deploy(chain.accounts[0], init)
+    argument = bytes(12) + bytes.fromhex(of[2:])
+    return chain.call(reader, argument), chain.transact(Tx(chain.accounts[0], reader, argument, 100_000)).gas_used
+
+
+def test_a_contract_reads_another_contracts_code_as_deployed(any_chain: Chain) -> None:
+    """EXTCODESIZE, EXTCODEHASH and EXTCODECOPY give the code as deployed (revm runs contracts' code analysed
+    and padded: none of that shows)."""
+    probe = deploy_probe(any_chain)
+    code = any_chain.code(probe)
+    read, _ = code_reads(any_chain, probe)
+    assert read == len(code).to_bytes(32, "big") + keccak(code) + keccak(code)
+
+
+def test_reading_code_costs_alike_in_process() -> None:
+    gas = {backend: code_reads(chain := in_process_chain(backend, 1007), deploy_probe(chain))[1]
+           for backend in ("eth-tester", "revm")}
+    assert gas["revm"] == gas["eth-tester"]
+
+
 @pytest.mark.parametrize("backend", ["eth-tester", "revm"])
 def test_prevrandao_is_derived_from_chain_and_block_alike_in_process(backend: str) -> None:
     """In-process chains give PREVRANDAO keccak(chain id, block number), to a transaction and to a call

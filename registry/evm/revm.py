@@ -42,6 +42,7 @@ from .gasrules import calldata_costs
 from .hashing import keccak
 from .history import History, Write
 from .inprocess import InProcessChain
+from .revm_code import code_info
 from .revm_journal import Change, read_changes
 
 __tracebackhide__ = True  # pytest shows a failing test's own frames, not these (--fulltrace: all)
@@ -229,10 +230,10 @@ class RevmChain(InProcessChain):
         self._infos[address] = (balance, nonce)
         if code:
             self._codes[address] = code
+            self.evm.insert_account_info(address, code_info(balance, nonce, code))  # analysed once, not per call
         else:
             self._codes.pop(address, None)
-        info = pyrevm.AccountInfo(balance=balance, nonce=nonce, code=code or None)  # type: ignore[call-arg]
-        self.evm.insert_account_info(address, info)
+            self.evm.insert_account_info(address, pyrevm.AccountInfo(balance=balance, nonce=nonce))  # type: ignore[call-arg]
 
     def _put_slot(self, address: str, key: int, value: int) -> None:
         # the account is cold, so this writes the database; the load it also does is undone at once
