@@ -9,6 +9,7 @@ import pytest
 
 from registry import Chain, EthTesterChain, RevmChain, TransactionRejected, Tx
 from registry.defaults import GENESIS_TIMESTAMP
+from registry.evm import revm_journal
 from registry.evm.artifacts import load_artifact
 from registry.evm.revm_journal import Change, read_changes
 from sim.engine import scenario as scenarios
@@ -172,3 +173,27 @@ def test_the_journal_names_what_a_transaction_changed_and_nothing_it_left_as_it_
     created = journal_of(lambda: chain.evm.deploy(sender, PROBE.bytecode, gas=2_000_000))
     [code_length] = [c.code_length for c in created.values() if c.code_length is not None]
     assert code_length == len(PROBE.deployed_bytecode)
+
+
+def test_the_journal_is_read_alike_when_the_same_code_is_printed_two_ways() -> None:
+    """The reader keeps where each code's print ends, by code hash: the same code held raw at one account
+    (a balance: revm_code keeps it raw) and analysed at another prints to different lengths, and each is
+    still read as from scratch."""
+    chain = RevmChain(genesis_timestamp=GENESIS_TIMESTAMP)
+    analysed = chain.deploy(chain.accounts[0], PROBE.bytecode).lower()
+    raw = "0x" + "ab" * 20
+    chain._put_info(raw, (5, 1, chain.code(analysed)))
+    store = PROBE.abi.function("store").encode([7])
+    sender = chain.accounts[1].address.lower()
+    for target in (analysed, raw, analysed, raw):
+        checkpoint = chain.evm.snapshot()
+        try:
+            chain.evm.message_call(sender, target, store, gas=200_000)
+            journal = chain.evm.journal_str
+        finally:
+            chain.evm.revert(checkpoint)
+        remembered = read_changes(journal)
+        revm_journal._code_ends.clear()
+        assert remembered == read_changes(journal)
+        assert remembered[target].slots == {0: (0, 7)}
+        assert remembered[target].balance == (5 if target == raw else 0)

@@ -21,6 +21,11 @@ _STATUS = "}, status: AccountStatus("
 _SLOT = ": StorageSlot { previous_or_original_value: "
 _PRESENT = ", present_value: "
 _CODE_LENGTH = "state: Analysed { len: "  # revm pads analysed code; this is its length
+_CODE_HASH = ", code_hash: 0x"  # after the nonce; the code itself is printed next, whole
+
+# code hash -> (how far its account's storage begins past the hash, the 32 characters before it): each code is
+# printed the same in every transaction, so it is searched through once, not tens of KB a transaction
+_code_ends: dict[str, tuple[int, str]] = {}
 
 
 @dataclass(slots=True)
@@ -38,7 +43,7 @@ class Change:
 def read_changes(journal: str) -> dict[str, Change]:
     """Accounts a transaction left in revm's journal (the Debug print of its JournaledState). Read by plain
     string search: each account's code is printed whole, and searching past it is half the cost of a regex."""
-    state_end = journal.find("}, transient_storage: ")
+    state_end = journal.rfind("}, transient_storage: ")  # from the end: what follows (logs, entries) is short
     found: dict[str, Change] = {}
     at = journal.find(_ACCOUNT, 0, state_end)
     while at != -1:
@@ -46,7 +51,7 @@ def read_changes(journal: str) -> dict[str, Change]:
         if not address.startswith("0x"):
             raise ChainError(f"revm's journal names an account as {address!r}: pyrevm changed?")
         nonce_at = journal.index(_NONCE, at)
-        storage_at = journal.index(_STORAGE, nonce_at)
+        storage_at = _storage_at(journal, nonce_at)
         status_at = journal.index(_STATUS, storage_at)
         status = journal[status_at + len(_STATUS): journal.index(")", status_at)]
         change = Change(int(journal[at + len(_ACCOUNT): nonce_at]),
@@ -60,6 +65,21 @@ def read_changes(journal: str) -> dict[str, Change]:
         found[address] = change
         at = journal.find(_ACCOUNT, status_at, state_end)
     return found
+
+
+def _storage_at(journal: str, nonce_at: int) -> int:
+    """Where the storage of the account whose nonce is printed at `nonce_at` begins: past its code."""
+    hash_at = journal.find(_CODE_HASH, nonce_at, nonce_at + 64) + len(_CODE_HASH)
+    code_hash = journal[hash_at: hash_at + 64]
+    known = _code_ends.get(code_hash)
+    if known is not None:  # taken only where the same code's print ends there, as before
+        storage_at = hash_at + known[0]
+        if journal.startswith(_STORAGE, storage_at) and journal.endswith(known[1], 0, storage_at):
+            return storage_at
+    storage_at = journal.index(_STORAGE, nonce_at)
+    if hash_at >= len(_CODE_HASH) and len(_code_ends) < 4096:
+        _code_ends[code_hash] = (storage_at - hash_at, journal[storage_at - 32: storage_at])
+    return storage_at
 
 
 def _slots(storage: str) -> dict[int, tuple[int, int]]:
