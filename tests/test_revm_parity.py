@@ -197,3 +197,35 @@ def test_the_journal_is_read_alike_when_the_same_code_is_printed_two_ways() -> N
         assert remembered == read_changes(journal)
         assert remembered[target].slots == {0: (0, 7)}
         assert remembered[target].balance == (5 if target == raw else 0)
+
+
+def test_a_remembered_code_end_of_the_other_form_is_not_taken() -> None:
+    """Where the raw print of a code is read with the analysed print's end remembered, and that end points at
+    another account's storage, the reader still reads each account as from scratch (the form is checked)."""
+    chain = RevmChain(genesis_timestamp=GENESIS_TIMESTAMP)
+    analysed = chain.deploy(chain.accounts[0], PROBE.bytecode).lower()
+    raw = "0x" + "ab" * 20
+    chain._put_info(raw, (5, 1, chain.code(analysed)))
+    store = PROBE.abi.function("store").encode([7])
+    sender = chain.accounts[1].address.lower()
+    journals = {}
+    for target in (analysed, raw):
+        checkpoint = chain.evm.snapshot()
+        try:
+            chain.evm.message_call(sender, target, store, gas=200_000)
+            journals[target] = chain.evm.journal_str
+        finally:
+            chain.evm.revert(checkpoint)
+    revm_journal._code_ends.clear()
+    truth = read_changes(journals[raw])
+    [code_hash] = [h for h in revm_journal._code_ends if journals[raw].count(h) == 1 and h in journals[analysed]]
+    read_changes(journals[analysed])
+    hex_end, form, _ = revm_journal._code_ends[code_hash]
+    journal = journals[raw]
+    hash_at = journal.index(code_hash)
+    other_storage = [i for i in range(len(journal)) if journal.startswith(", storage: {", i)
+                     and not hash_at < i < journal.index(", storage: {", hash_at) + 1]
+    for at in other_storage:  # each other account's storage, as if the remembered end pointed at it
+        revm_journal._code_ends[code_hash] = (hex_end, form, at - hash_at)
+        assert read_changes(journal) == truth
+    assert truth[raw].slots == {0: (0, 7)} and truth[raw].balance == 5

@@ -23,9 +23,13 @@ _PRESENT = ", present_value: "
 _CODE_LENGTH = "state: Analysed { len: "  # revm pads analysed code; this is its length
 _CODE_HASH = ", code_hash: 0x"  # after the nonce; the code itself is printed next, whole
 
-# code hash -> (how far its account's storage begins past the hash, the 32 characters before it): each code is
-# printed the same in every transaction, so it is searched through once, not tens of KB a transaction
-_code_ends: dict[str, tuple[int, str]] = {}
+_CODE_STATE = ", state: "  # right after the code's hex: "Raw }" or "Analysed { len: …" (revm_code)
+
+# code hash -> (where the code's hex ends, past the hash; the form printed there; where the storage begins): a
+# code is printed alike in every transaction *in the same form*, so it is searched through once, not tens of KB a
+# transaction. The same code held raw and analysed prints to different lengths: the form is checked at the end
+# of the hex (nowhere else in an account's print says ", state: "), so a jump never lands in another account.
+_code_ends: dict[str, tuple[int, str, int]] = {}
 
 
 @dataclass(slots=True)
@@ -72,13 +76,15 @@ def _storage_at(journal: str, nonce_at: int) -> int:
     hash_at = journal.find(_CODE_HASH, nonce_at, nonce_at + 64) + len(_CODE_HASH)
     code_hash = journal[hash_at: hash_at + 64]
     known = _code_ends.get(code_hash)
-    if known is not None:  # taken only where the same code's print ends there, as before
-        storage_at = hash_at + known[0]
-        if journal.startswith(_STORAGE, storage_at) and journal.endswith(known[1], 0, storage_at):
-            return storage_at
+    if known is not None:  # taken only where this print is the same code's in the same form
+        hex_end, form, storage = known
+        if journal.startswith(form, hash_at + hex_end) and journal.startswith(_STORAGE, hash_at + storage):
+            return hash_at + storage
     storage_at = journal.index(_STORAGE, nonce_at)
-    if hash_at >= len(_CODE_HASH) and len(_code_ends) < 4096:
-        _code_ends[code_hash] = (storage_at - hash_at, journal[storage_at - 32: storage_at])
+    state_at = journal.find(_CODE_STATE, hash_at, storage_at)
+    if hash_at >= len(_CODE_HASH) and state_at != -1 and len(_code_ends) < 4096:
+        form = journal[state_at: min(state_at + 40, storage_at)]  # ", state: Raw }…" or ", state: Analysed { len: n,…"
+        _code_ends[code_hash] = (state_at - hash_at, form, storage_at - hash_at)
     return storage_at
 
 
