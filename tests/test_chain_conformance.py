@@ -9,6 +9,7 @@ from registry import Chain, ChainError, ContractRevert, EthTesterChain, Transact
 from registry.evm.artifacts import load_artifact
 from registry.evm.backends import in_process_chain
 from registry.evm.base import split_by_gas
+from registry.evm.revm_code import deployment
 
 PROBE = load_artifact("Probe")
 
@@ -230,8 +231,7 @@ CODE_READER = bytes.fromhex(
 def code_reads(chain: Chain, of: str) -> tuple[bytes, int]:
     """What a contract reads of `of`'s code (its size, hash, and hash of its copy), and the gas a transaction
     doing that reading uses."""
-    init = bytes([0x61, 0, len(CODE_READER), 0x80, 0x60, 0x0C, 0x60, 0x00, 0x39, 0x60, 0x00, 0xF3]) + CODE_READER
-    reader = chain.deploy(chain.accounts[0], init)
+    reader = chain.deploy(chain.accounts[0], deployment(CODE_READER))
     argument = bytes(12) + bytes.fromhex(of[2:])
     return chain.call(reader, argument), chain.transact(Tx(chain.accounts[0], reader, argument, 100_000)).gas_used
 

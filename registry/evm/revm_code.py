@@ -32,13 +32,17 @@ def code_info(balance: int, nonce: int, code: bytes) -> Any:
     return pyrevm.AccountInfo(balance=balance, nonce=nonce, code=code)  # type: ignore[call-arg]
 
 
+def deployment(code: bytes) -> bytes:
+    """Creation code that deploys `code` as it is (up to 64 KB): PUSH2 len, DUP1, PUSH1 12, PUSH1 0, CODECOPY,
+    PUSH1 0, RETURN, then `code`, which those 12 bytes return."""
+    return bytes([0x61, len(code) >> 8, len(code) & 0xFF, 0x80, 0x60, 0x0C, 0x60, 0x00, 0x39, 0x60, 0x00, 0xF3]) + code
+
+
 @lru_cache(maxsize=256)  # a few dozen contract types; shared by every chain (revm shares the code's bytes)
 def _analysed(code: bytes) -> Any | None:
-    # PUSH2 len, DUP1, PUSH1 12, PUSH1 0, CODECOPY, PUSH1 0, RETURN: returns what follows these 12 bytes
-    init = bytes([0x61, len(code) >> 8, len(code) & 0xFF, 0x80, 0x60, 0x0C, 0x60, 0x00, 0x39, 0x60, 0x00, 0xF3])
     scratch = pyrevm.EVM(spec_id="Cancun")  # the chains' fork (revm.SPEC)
     try:
-        info = scratch.basic(scratch.deploy(_DEPLOYER, init + code, gas=30_000_000))
+        info = scratch.basic(scratch.deploy(_DEPLOYER, deployment(code), gas=30_000_000))
     except RuntimeError:  # refused (0xEF code, too large): it stays raw
         return None
     if info.nonce != 1 or info.balance != 0 or bytes(info.code or b"")[:len(code)] != code:

@@ -73,7 +73,10 @@ def read_changes(journal: str) -> dict[str, Change]:
 
 def _storage_at(journal: str, nonce_at: int) -> int:
     """Where the storage of the account whose nonce is printed at `nonce_at` begins: past its code."""
-    hash_at = journal.find(_CODE_HASH, nonce_at, nonce_at + 64) + len(_CODE_HASH)
+    hash_at = journal.find(_CODE_HASH, nonce_at, nonce_at + 64)
+    if hash_at == -1:  # no code hash printed where it should be: searched through, nothing remembered
+        return journal.index(_STORAGE, nonce_at)
+    hash_at += len(_CODE_HASH)
     code_hash = journal[hash_at: hash_at + 64]
     known = _code_ends.get(code_hash)
     if known is not None:  # taken only where this print is the same code's in the same form
@@ -82,7 +85,7 @@ def _storage_at(journal: str, nonce_at: int) -> int:
             return hash_at + storage
     storage_at = journal.index(_STORAGE, nonce_at)
     state_at = journal.find(_CODE_STATE, hash_at, storage_at)
-    if hash_at >= len(_CODE_HASH) and state_at != -1 and len(_code_ends) < 4096:
+    if state_at != -1 and len(_code_ends) < 4096:
         form = journal[state_at: min(state_at + 40, storage_at)]  # ", state: Raw }…" or ", state: Analysed { len: n,…"
         _code_ends[code_hash] = (state_at - hash_at, form, storage_at - hash_at)
     return storage_at
