@@ -49,7 +49,8 @@ def bench_table(figures: dict[str, Any] | None = None) -> str:
     lines += [f"| {key} | {meaning} | {_value(figures[key])} | {targets.get(key, '')} |"
               for key, meaning in ROWS.items() if key in figures]
     for row in figures["gas_per_delivered_message"]:
-        target = targets.get("checkpoint_64", "") if (row["verifier"], row["batch"]) == ("checkpoint", 64) else ""
+        # a gas target is named by verifier and batch: checkpoint_64, light_client_64
+        target = targets.get(f"{row['verifier'].replace('-', '_')}_{row['batch']}", "")
         lines.append(f"| gas per delivered message | {row['verifier']} verifier, batch {row['batch']} | "
                      f"{row['deliver']:,} | {target} |")
     for flag in ("day_invariants", "week_invariants"):
