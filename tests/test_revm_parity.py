@@ -3,6 +3,7 @@ compared (status, gas, logs, revert data), and the transaction rules pyrevm leav
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -170,7 +171,6 @@ def test_the_journal_names_what_a_transaction_changed_and_nothing_it_left_as_it_
     assert code_length == len(PROBE.deployed_bytecode)
 
 
-
 def journal_after(chain: RevmChain, run: Callable[[], object]) -> str:
     """revm's printed journal after `run`, which is then undone."""
     checkpoint = chain.evm.snapshot()
@@ -215,8 +215,9 @@ def test_a_remembered_code_end_of_the_other_form_is_not_taken() -> None:
         _, analysed, raw, journal_of_store = one_code_two_forms()
         journals = {target: journal_of_store(target) for target in (analysed, raw)}
         journal = journals[raw]
-        own_storage = journal.index(", storage: {", journal.index(raw + ": Account"))
-        later_storage = [i for i in range(own_storage + 1, len(journal)) if journal.startswith(", storage: {", i)]
+        own_storage = journal.index(revm_journal._STORAGE, journal.index(raw + ": Account"))
+        later_storage = [m.start() for m in re.finditer(re.escape(revm_journal._STORAGE), journal)
+                         if m.start() > own_storage]
         if later_storage:
             break
     assert later_storage, "the raw account printed last in 20 journals"
